@@ -1,0 +1,300 @@
+//! `Embeddings`: n samples of dimension d, one contiguous row per sample.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use nalgebra::{DMatrix, DMatrixView, Dim, Matrix, RawStorage};
+
+use crate::{Error, Modality, Result, Scalar};
+
+/// n embeddings of dimension d from modality `M`, stored sample by sample.
+///
+/// Sample `i` occupies `as_slice()[i·d .. (i+1)·d]`: the layout of a numpy `(n, d)` array in C
+/// order, and equally of a nalgebra `d × n` matrix whose *columns* are the samples (nalgebra is
+/// column-major). Constructors name the layout they read.
+///
+/// Invariants, checked once at construction: n ≥ 1, d ≥ 1, and every value is finite. So no
+/// metric can be handed a `NaN` or an empty set.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image};
+///
+/// // numpy: np.array([[1, 2, 3], [4, 5, 6]], dtype=np.float32), shape (2, 3)
+/// let x = Embeddings::<f32, Image>::from_row_major_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+/// assert_eq!((x.len(), x.dim()), (2, 3));
+/// assert_eq!(x.row(1), &[4.0, 5.0, 6.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub struct Embeddings<T: Scalar, M: Modality> {
+    data: Vec<T>,
+    n: usize,
+    d: usize,
+    modality: PhantomData<fn() -> M>,
+}
+
+impl<T: Scalar, M: Modality> Embeddings<T, M> {
+    /// Takes ownership of a row-major buffer: sample `i` is `data[i·d .. (i+1)·d]` (numpy's
+    /// `(n, d)` C order). No copy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] if n = 0, [`Error::ZeroDimension`] if d = 0, [`Error::BufferLength`]
+    /// if `data.len() != n·d`, [`Error::NonFinite`] naming the first NaN or infinity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let t = Embeddings::<f64, Text>::from_row_major_vec(2, 2, vec![1.0, 0.0, 0.0, 1.0])?;
+    /// assert_eq!(t.row(0), &[1.0, 0.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_row_major_vec(n: usize, d: usize, data: Vec<T>) -> Result<Self> {
+        check_shape(n, d, data.len())?;
+        if let Some(k) = data.iter().position(|v| !v.to_f64().is_finite()) {
+            return Err(Error::NonFinite {
+                row: k / d,
+                column: k % d,
+            });
+        }
+        Ok(Self {
+            data,
+            n,
+            d,
+            modality: PhantomData,
+        })
+    }
+
+    /// Copies a row-major slice: sample `i` is `data[i·d .. (i+1)·d]` (numpy's `(n, d)` C
+    /// order).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_row_major_vec`](Self::from_row_major_vec).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_row_major_slice(3, 1, &[1.0, 2.0, 3.0])?;
+    /// assert_eq!(x.row(2), &[3.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_row_major_slice(n: usize, d: usize, data: &[T]) -> Result<Self> {
+        check_shape(n, d, data.len())?;
+        Self::from_row_major_vec(n, d, data.to_vec())
+    }
+
+    /// Copies a list of rows, one sample each; d is the length of the first row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for no rows, [`Error::ZeroDimension`] for empty rows,
+    /// [`Error::DimensionMismatch`] for a row whose length differs from the first one's,
+    /// [`Error::NonFinite`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let t = Embeddings::<f64, Text>::from_rows(&[[0.6, 0.8], [1.0, 0.0]])?;
+    /// assert_eq!((t.len(), t.dim()), (2, 2));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self> {
+        let d = rows.first().ok_or(Error::Empty)?.as_ref().len();
+        let mut data = Vec::with_capacity(rows.len().saturating_mul(d));
+        for row in rows {
+            let row = row.as_ref();
+            if row.len() != d {
+                return Err(Error::DimensionMismatch {
+                    expected: d,
+                    found: row.len(),
+                });
+            }
+            data.extend_from_slice(row);
+        }
+        Self::from_row_major_vec(rows.len(), d, data)
+    }
+
+    /// Copies an `n × d` nalgebra matrix whose **rows** are the samples (numpy's orientation).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_row_major_vec`](Self::from_row_major_vec).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    /// use nalgebra::dmatrix;
+    ///
+    /// let m = dmatrix![1.0, 2.0, 3.0;
+    ///                  4.0, 5.0, 6.0]; // 2 samples of dimension 3
+    /// let x = Embeddings::<f64, Image>::from_sample_rows(&m)?;
+    /// assert_eq!(x.row(1), &[4.0, 5.0, 6.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_sample_rows<R: Dim, C: Dim, S: RawStorage<T, R, C>>(
+        matrix: &Matrix<T, R, C, S>,
+    ) -> Result<Self> {
+        let (n, d) = matrix.shape();
+        let mut data = Vec::with_capacity(n * d);
+        for i in 0..n {
+            data.extend((0..d).map(|j| matrix[(i, j)]));
+        }
+        Self::from_row_major_vec(n, d, data)
+    }
+
+    /// Takes a `d × n` nalgebra matrix whose **columns** are the samples. No copy: a
+    /// column-major `d × n` buffer is exactly this type's layout.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_row_major_vec`](Self::from_row_major_vec).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    /// use nalgebra::dmatrix;
+    ///
+    /// let m = dmatrix![1.0, 4.0;
+    ///                  2.0, 5.0;
+    ///                  3.0, 6.0]; // 2 samples (columns) of dimension 3
+    /// let x = Embeddings::<f64, Image>::from_sample_columns(m)?;
+    /// assert_eq!(x.row(1), &[4.0, 5.0, 6.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_sample_columns(matrix: DMatrix<T>) -> Result<Self> {
+        let (d, n) = matrix.shape();
+        Self::from_row_major_vec(n, d, matrix.data.into())
+    }
+
+    /// A `d × n` nalgebra view whose **columns** are the samples. No copy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// let v = x.as_sample_columns();
+    /// assert_eq!(v.shape(), (3, 2));
+    /// assert_eq!(v[(2, 1)], 6.0); // coordinate 2 of sample 1
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn as_sample_columns(&self) -> DMatrixView<'_, T> {
+        DMatrixView::from_slice(&self.data, self.d, self.n)
+    }
+
+    /// An `n × d` nalgebra matrix whose **rows** are the samples (a copy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// let m = x.to_sample_rows();
+    /// assert_eq!(m.shape(), (2, 3));
+    /// assert_eq!(m[(1, 2)], 6.0); // sample 1, coordinate 2
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn to_sample_rows(&self) -> DMatrix<T> {
+        DMatrix::from_row_slice(self.n, self.d, &self.data)
+    }
+
+    /// The number of samples n (at least 1).
+    #[allow(clippy::len_without_is_empty)] // never empty: n ≥ 1 by construction
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// The dimension d of every sample (at least 1).
+    pub fn dim(&self) -> usize {
+        self.d
+    }
+
+    /// The modality's name, [`Modality::NAME`].
+    pub fn modality(&self) -> &'static str {
+        M::NAME
+    }
+
+    /// Sample `i` as a slice of length d.
+    ///
+    /// # Panics
+    ///
+    /// If `i >= self.len()`.
+    pub fn row(&self, i: usize) -> &[T] {
+        assert!(i < self.n, "row {i} out of range for {} samples", self.n);
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    /// The samples in order, each a slice of length d.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, T> {
+        self.data.chunks_exact(self.d)
+    }
+
+    /// All values, row-major (sample `i` at `[i·d .. (i+1)·d]`).
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// Gives back the row-major buffer.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+}
+
+/// The shape checks shared by every constructor, done before any copy.
+fn check_shape(n: usize, d: usize, len: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Empty);
+    }
+    if d == 0 {
+        return Err(Error::ZeroDimension);
+    }
+    if n.checked_mul(d) != Some(len) {
+        return Err(Error::BufferLength {
+            expected: n.saturating_mul(d),
+            found: len,
+        });
+    }
+    Ok(())
+}
+
+impl<T: Scalar, M: Modality> Clone for Embeddings<T, M> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            n: self.n,
+            d: self.d,
+            modality: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, M: Modality> PartialEq for Embeddings<T, M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.d == other.d && self.data == other.data
+    }
+}
+
+impl<T: Scalar, M: Modality> fmt::Debug for Embeddings<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Embeddings<{}, {}>(n = {}, d = {})",
+            T::NAME,
+            M::NAME,
+            self.n,
+            self.d
+        )
+    }
+}

@@ -1,0 +1,184 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong, with the facts in the variant.
+///
+/// Bad input always produces one of these; no function in this crate returns a silent `NaN`
+/// and none panics on data (panics are reserved for documented API misuse such as an
+/// out-of-range row index).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A set of embeddings with no samples (n = 0).
+    #[error("the embeddings have no samples")]
+    Empty,
+
+    /// Samples of dimension zero (d = 0).
+    #[error("the samples have dimension 0")]
+    ZeroDimension,
+
+    /// A buffer whose length is not `n · d`.
+    #[error("the buffer holds {found} values, but n · d = {expected}")]
+    BufferLength {
+        /// `n · d`.
+        expected: usize,
+        /// The buffer's length.
+        found: usize,
+    },
+
+    /// Two sets (or two rows) whose sample dimensions differ.
+    #[error("dimension mismatch: expected {expected}, found {found}")]
+    DimensionMismatch {
+        /// The dimension of the first set (or first row).
+        expected: usize,
+        /// The dimension that differs.
+        found: usize,
+    },
+
+    /// Two paired sets whose numbers of samples differ.
+    #[error("the paired sets differ in length: expected {expected} samples, found {found}")]
+    LengthMismatch {
+        /// The number of samples of the first set.
+        expected: usize,
+        /// The number of samples of the second set.
+        found: usize,
+    },
+
+    /// A metric that needs more samples than it was given (pairs need n ≥ 2).
+    #[error("need at least {required} samples, found {found}")]
+    TooFewSamples {
+        /// The minimum.
+        required: usize,
+        /// What was given.
+        found: usize,
+    },
+
+    /// A row that is all zeros, so it has no direction.
+    #[error("row {row} has zero norm and cannot be normalised")]
+    ZeroNorm {
+        /// The 0-based row index.
+        row: usize,
+    },
+
+    /// A NaN or infinite value.
+    #[error("the value at row {row}, column {column} is not finite")]
+    NonFinite {
+        /// The 0-based row index.
+        row: usize,
+        /// The 0-based column index.
+        column: usize,
+    },
+
+    /// A row offered as unit-norm whose norm is not within the tolerance of 1.
+    #[error("row {row} has norm {norm}, which is not within {tolerance} of 1")]
+    NotUnitNorm {
+        /// The 0-based row index.
+        row: usize,
+        /// Its L2 norm.
+        norm: f64,
+        /// The tolerance that was asked for.
+        tolerance: f64,
+    },
+
+    /// A parameter outside its domain (α ≤ 0, t ≤ 0, τ ≤ 0, k = 0, a non-finite value, …).
+    #[error("parameter `{name}` = {value} is out of range: it must be {requirement}")]
+    InvalidParameter {
+        /// The parameter's name as the function documents it.
+        name: &'static str,
+        /// The value that was given.
+        value: f64,
+        /// The domain, in words.
+        requirement: &'static str,
+    },
+
+    /// The gap vector is exactly zero, so it has no direction.
+    #[error("the gap vector is zero, so it has no direction")]
+    ZeroGap,
+
+    /// Reading a file failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// A `.npy` file that this crate cannot or will not read.
+    #[error("malformed .npy file: {0}")]
+    Npy(#[from] NpyError),
+}
+
+/// Why a `.npy` file was rejected (see [`crate::npy`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NpyError {
+    /// The file does not start with `\x93NUMPY`.
+    #[error("the file does not start with the .npy magic string")]
+    BadMagic,
+
+    /// A format version other than 1.0, 2.0 or 3.0.
+    #[error("unsupported .npy format version {major}.{minor}")]
+    UnsupportedVersion {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
+
+    /// The header announces more bytes than this reader accepts.
+    #[error("the header is {length} bytes long, more than the {limit} this reader accepts")]
+    HeaderTooLong {
+        /// Announced header length.
+        length: usize,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// The header dictionary cannot be parsed.
+    #[error("the header dictionary is malformed: {reason}")]
+    BadHeader {
+        /// What was wrong.
+        reason: &'static str,
+    },
+
+    /// A dtype other than little-endian `f4` or `f8`.
+    #[error("dtype {descr:?} is not supported (only '<f4' and '<f8')")]
+    UnsupportedDtype {
+        /// The header's `descr` field.
+        descr: String,
+    },
+
+    /// The array is stored in Fortran (column-major) order.
+    #[error("the array is stored in Fortran order; only C order is supported")]
+    FortranOrder,
+
+    /// A shape with the wrong rank, a zero-size axis, or (for pairs) a first axis other than 2.
+    #[error("shape {shape:?} is not {expected}")]
+    UnexpectedShape {
+        /// The header's shape.
+        shape: Vec<u64>,
+        /// The shape that was wanted, in words.
+        expected: &'static str,
+    },
+
+    /// A shape whose byte size does not fit in memory addresses.
+    #[error("shape {shape:?} is too large to address")]
+    ShapeOverflow {
+        /// The header's shape.
+        shape: Vec<u64>,
+    },
+
+    /// The file ends before the header or the data does.
+    #[error("the file is truncated: expected {expected} bytes, found {found}")]
+    Truncated {
+        /// Bytes the header and the shape call for.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+
+    /// Bytes follow the array data.
+    #[error("{extra} unexpected bytes follow the array data")]
+    TrailingBytes {
+        /// How many.
+        extra: u64,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

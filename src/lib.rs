@@ -1,0 +1,99 @@
+//! # modality-gap
+//!
+//! Exact, fast measurements of the geometry of multi-modal embedding spaces: the modality gap
+//! and the cone effect of Liang et al. (NeurIPS 2022), and the alignment and uniformity of
+//! Wang & Isola (ICML 2020), with one set of documented conventions.
+//!
+//! ```
+//! use modality_gap::{Audio, Diagonal, Text, UnitEmbeddings, npy};
+//!
+//! // Real CLASP audio–text features, [2, n, d] float32 (or: npy::read_pair("features.npy")).
+//! static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+//! let (audio, text) = npy::pair_from_reader::<f32, Audio, Text, _>(CLASP)?;
+//! let (audio, text) = (UnitEmbeddings::normalize(audio)?, UnitEmbeddings::normalize(text)?);
+//!
+//! let gap = modality_gap::gap(&audio, &text)?; // centroid(audio) − centroid(text)
+//! let cone = modality_gap::mean_pairwise_cosine(&audio, Diagonal::Excluded)?;
+//! let loss = modality_gap::contrastive_loss(&audio, &text, 0.01)?; // CLIP: τ = 0.01
+//! assert!((gap.distance() - 1.04466).abs() < 1e-5);
+//! assert!((cone - 0.60718).abs() < 1e-5);
+//! assert!((loss.symmetric - 9.76858).abs() < 1e-4);
+//! # Ok::<(), modality_gap::Error>(())
+//! ```
+//!
+//! ## The crate in four layers
+//!
+//! 1. **Types.** [`Scalar`] (`f32` or `f64`), [`Modality`] markers ([`Image`], [`Text`],
+//!    [`Audio`], [`Video`], or your own in one line), [`Embeddings`] (n samples of dimension
+//!    d, finite, one contiguous row per sample), [`UnitEmbeddings`] (every row unit-norm,
+//!    checked once), and one [`Error`].
+//! 2. **The pairwise kernel** (internal): every metric over pairs reads its dot products from
+//!    one engine that never holds an n × m matrix.
+//! 3. **Metrics**, each a short documented formula: [`gap`], [`mean_pairwise_cosine`],
+//!    [`align_loss`], [`uniform_loss`], [`contrastive_loss`], [`retrieval_recall`]; the
+//!    unnormalised alignment and uniformity of the peers' code in [`raw`].
+//! 4. **Input**: numpy `.npy` files through [`npy`].
+//!
+//! ## Conventions
+//!
+//! - **Layout.** Sample i is row i of a numpy `(n, d)` array in C order, i.e. column i of a
+//!   nalgebra `d × n` matrix. Constructors name the layout they read
+//!   ([`Embeddings::from_row_major_slice`], [`Embeddings::from_sample_rows`],
+//!   [`Embeddings::from_sample_columns`]).
+//! - **Sign and order.** Two-set metrics take the image (or other non-text) set first and text
+//!   second; the gap is image centroid minus text centroid.
+//! - **Sphere.** Metrics defined on the hypersphere take [`UnitEmbeddings`]; centroids are
+//!   *not* renormalised.
+//! - **Pairs.** The cone excludes the diagonal i = j by default ([`Diagonal`]); uniformity uses
+//!   the n(n−1)/2 pairs i < j; the contrastive loss uses the diagonal as the target.
+//! - **Temperature.** Logits are cosine similarities divided by τ. CLIP's logit
+//!   scale 100 is τ = 0.01.
+//! - **Precision.** Inputs may be `f32` or `f64`; every reduction accumulates in `f64` and
+//!   every metric returns `f64`.
+//! - **Errors, not NaN.** Empty sets, dimension or length mismatches, zero or non-finite rows,
+//!   out-of-domain parameters and malformed files are typed [`Error`]s.
+//! - **Determinism.** Results do not depend on the number of threads.
+//!
+//! `docs/metrics.md` in the repository lists every formula beside the peers' code and where
+//! they differ.
+//!
+//! ## References
+//!
+//! - W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality
+//!   Gap in Multi-modal Contrastive Representation Learning.* NeurIPS 2022.
+//! - T. Wang, P. Isola. *Understanding Contrastive Representation Learning through Alignment
+//!   and Uniformity on the Hypersphere.* ICML 2020.
+
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
+
+mod embeddings;
+mod error;
+mod kernel;
+mod logsumexp;
+mod metrics;
+mod modality;
+pub mod npy;
+pub mod raw;
+mod reduce;
+mod scalar;
+mod unit;
+
+pub use embeddings::Embeddings;
+pub use error::{Error, NpyError, Result};
+pub use metrics::{
+    ContrastiveLoss, Diagonal, Gap, Recall, align_loss, contrastive_loss, gap,
+    mean_pairwise_cosine, retrieval_recall, uniform_loss,
+};
+pub use modality::{Audio, Image, Modality, Text, Video};
+pub use scalar::Scalar;
+pub use unit::UnitEmbeddings;
+
+/// The types and metrics most programs need: `use modality_gap::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Audio, Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, Video,
+        align_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, uniform_loss,
+    };
+}

@@ -1,0 +1,65 @@
+use super::{paired, positive};
+use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings, reduce::sum_over_rows};
+
+/// The alignment loss of Wang & Isola: the mean distance between paired embeddings, to the
+/// power α.
+///
+/// ```text
+/// L_align(α) = (1/n) Σᵢ ‖xᵢ − yᵢ‖₂^α,    α > 0,   row i of x pairs with row i of y
+/// ```
+///
+/// Lower is better aligned; 0 iff every pair coincides. On unit rows it lies in [0, 2^α], and
+/// for α = 2 it equals 2 − 2·(1/n) Σᵢ xᵢ·yᵢ. The differences are taken coordinate by coordinate
+/// in f64 (no cancellation through the dot product). The paper's default is α = 2. For the
+/// peers' unnormalised call (`align_loss(x, y)` on raw encoder output) use
+/// [`raw::align_loss`](crate::raw::align_loss).
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) (the sets must be paired),
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless α is finite and > 0.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, align_loss};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let y = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0], [0.0, 1.0]])?)?;
+/// // pair 0 is √2 apart, pair 1 coincides: (2 + 0) / 2
+/// assert!((align_loss(&x, &y, 2.0)? - 1.0).abs() < 1e-15);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Wang & Isola, "Understanding Contrastive Representation Learning through Alignment and
+/// Uniformity on the Hypersphere", ICML 2020, Sec. 4.1, Eq. (2).
+pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
+    x: &UnitEmbeddings<T, A>,
+    y: &UnitEmbeddings<T, B>,
+    alpha: f64,
+) -> Result<f64> {
+    align_loss_raw(x, y, alpha)
+}
+
+/// [`align_loss`] on rows as they are; see [`crate::raw::align_loss`].
+pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
+    x: &Embeddings<T, A>,
+    y: &Embeddings<T, B>,
+    alpha: f64,
+) -> Result<f64> {
+    paired(x, y)?;
+    let alpha = positive("alpha", alpha)?;
+    let total = sum_over_rows(x.len(), |i| {
+        let squared: f64 = x
+            .row(i)
+            .iter()
+            .zip(y.row(i))
+            .map(|(a, b)| (a.to_f64() - b.to_f64()).powi(2))
+            .sum();
+        squared.sqrt().powf(alpha)
+    });
+    Ok(total / x.len() as f64)
+}

@@ -1,0 +1,62 @@
+use super::at_least;
+use crate::{Modality, Result, Scalar, UnitEmbeddings, reduce::row_sum_and_squared_norms};
+
+/// Whether a mean over the pairs (i, j) of one set counts the diagonal i = j.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Diagonal {
+    /// Only i ≠ j: the n(n−1) ordered pairs, i.e. each unordered pair once. The cone effect as
+    /// Liang et al. measure it on real features (Fig. 2a).
+    #[default]
+    Excluded,
+    /// All n² pairs, the diagonal of ones included: the statistic of the random-MLP notebooks
+    /// (Fig. 2b), which tends to 1/n rather than 0 for isotropic data.
+    Included,
+}
+
+/// The cone effect: the mean cosine similarity between embeddings of one modality.
+///
+/// ```text
+/// Excluded (default):  (1 / (n(n−1))) Σ_{i≠j} uᵢ·uⱼ = (‖Σᵢ uᵢ‖² − Σᵢ ‖uᵢ‖²) / (n(n−1))
+/// Included:            (1 / n²) Σ_{i,j} uᵢ·uⱼ      =  ‖Σᵢ uᵢ‖² / n²
+/// ```
+///
+/// A similarity, not a distance: 1 means all rows coincide, values near 0 a spread-out set,
+/// and with the diagonal excluded the minimum is −1/(n−1). Computed exactly in O(n·d) from the
+/// sum vector, accumulated in f64; no n × n matrix is formed. (Σᵢ ‖uᵢ‖² is n up to the
+/// rounding of the stored rows; the identity above uses the stored values, so it equals the
+/// O(n²) definition on exactly the data given.)
+///
+/// # Errors
+///
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 with the diagonal excluded
+/// (no pairs; the peers' `mean` of an empty array gives `NaN`).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Diagonal, Embeddings, Image, UnitEmbeddings, mean_pairwise_cosine};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [-1.0, 0.0]])?)?;
+/// assert_eq!(mean_pairwise_cosine(&x, Diagonal::Excluded)?, -1.0);
+/// assert_eq!(mean_pairwise_cosine(&x, Diagonal::Included)?, 0.0);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2 (the cone effect).
+pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    diagonal: Diagonal,
+) -> Result<f64> {
+    let n = x.len() as f64;
+    let (sum, squared_norms) = row_sum_and_squared_norms(x);
+    let all_pairs: f64 = sum.iter().map(|s| s * s).sum();
+    Ok(match diagonal {
+        Diagonal::Included => all_pairs / (n * n),
+        Diagonal::Excluded => {
+            at_least(x, 2)?;
+            (all_pairs - squared_norms) / (n * (n - 1.0))
+        }
+    })
+}

@@ -1,0 +1,89 @@
+use super::{paired, positive};
+use crate::{
+    Modality, Result, Scalar, UnitEmbeddings,
+    kernel::{Columns, map_rows},
+    logsumexp::LogSumExp,
+};
+
+/// The symmetric CLIP / InfoNCE loss and its two halves. Obtain it with [`contrastive_loss`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContrastiveLoss {
+    /// (CE_rows + CE_columns) / 2, what CLIP trains on.
+    pub symmetric: f64,
+    /// CE over rows: each sample of the first set classifies which sample of the second set is
+    /// its pair (image → text).
+    pub image_to_text: f64,
+    /// CE over columns: each sample of the second set classifies its pair in the first set
+    /// (text → image).
+    pub text_to_image: f64,
+}
+
+/// The symmetric contrastive (CLIP, InfoNCE) loss of paired unit embeddings at temperature τ.
+///
+/// ```text
+/// zᵢⱼ = aᵢ·bⱼ / τ                                   (logits, n × n, never stored)
+/// CE_rows    = (1/n) Σᵢ [ log Σⱼ exp(zᵢⱼ) − zᵢᵢ ]   image → text
+/// CE_columns = (1/n) Σⱼ [ log Σᵢ exp(zᵢⱼ) − zⱼⱼ ]   text → image
+/// L = (CE_rows + CE_columns) / 2
+/// ```
+///
+/// Row i of `a` pairs with row i of `b`; the diagonal is the target of both cross-entropies.
+/// CLIP's learned logit scale is 100, i.e. **τ = 0.01**; the peers' "logit_scale" s is 1/τ.
+/// Each log-sum-exp is shifted by its maximum, so nothing overflows at small τ. O(n²·d) time
+/// and O(n) memory: no n × n matrix.
+///
+/// Differs from `plot_optimization_exp.ipynb` (Fig. 3b–d), whose "symmetric" loss is the
+/// image → text half counted twice; that value is [`ContrastiveLoss::image_to_text`].
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch),
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless τ is finite and > 0.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
+///
+/// // Perfectly separated pairs: each logit row is (1/τ, 0): CE = log(1 + e^(−1/τ)).
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let loss = contrastive_loss(&a, &b, 1.0)?;
+/// assert!((loss.symmetric - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-15);
+/// assert_eq!(loss.image_to_text, loss.text_to_image);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Radford et al., "Learning Transferable Visual Models From Natural Language Supervision",
+/// ICML 2021 (the loss); Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4 (its role in the
+/// gap).
+pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    temperature: f64,
+) -> Result<ContrastiveLoss> {
+    paired(a, b)?;
+    let scale = 1.0 / positive("temperature", temperature)?;
+    let d = a.dim();
+    let image_to_text = mean_row_cross_entropy(a.as_slice(), b.as_slice(), d, scale);
+    let text_to_image = mean_row_cross_entropy(b.as_slice(), a.as_slice(), d, scale);
+    Ok(ContrastiveLoss {
+        symmetric: 0.5 * (image_to_text + text_to_image),
+        image_to_text,
+        text_to_image,
+    })
+}
+
+/// (1/n) Σᵢ [ log Σⱼ exp(s·xᵢ·yⱼ) − s·xᵢ·yᵢ ]: the cross-entropy of the rows of x against y.
+/// The columns' cross-entropy is this with x and y swapped (dot products are symmetric
+/// bit for bit).
+fn mean_row_cross_entropy<T: Scalar>(x: &[T], y: &[T], d: usize, scale: f64) -> f64 {
+    let per_row = map_rows(x, y, d, Columns::All, |i, dots| {
+        let logits: Vec<f64> = dots.iter().map(|v| v * scale).collect();
+        LogSumExp::of(&logits).value() - logits[i]
+    });
+    per_row.iter().sum::<f64>() / per_row.len() as f64
+}

@@ -1,0 +1,71 @@
+use super::{paired, positive};
+use crate::{
+    Modality, Result, Scalar, UnitEmbeddings,
+    kernel::{Columns, map_rows},
+};
+
+/// Recall@K of cross-modal retrieval in both directions. Obtain it with [`retrieval_recall`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recall {
+    /// Image → text: the fraction of rows i of the first set whose pair bᵢ is among the K most
+    /// similar samples of the second set (the peers' "Text R@K").
+    pub image_to_text: f64,
+    /// Text → image: the same from the second set into the first (the peers' "Image R@K").
+    pub text_to_image: f64,
+}
+
+/// Recall@K of paired retrieval by cosine similarity, in both directions.
+///
+/// ```text
+/// rankᵢ = #{ j : aᵢ·bⱼ > aᵢ·bᵢ }              (0 when the pair is the best match)
+/// R@K (image → text) = (1/n) #{ i : rankᵢ < K }
+/// ```
+///
+/// and the same over columns for text → image. Ties count in favour of the true pair (only
+/// strictly more similar samples outrank it); the peers' `argsort` breaks ties by index, so the
+/// two agree whenever the similarities have no ties. K = 1 gives top-1 accuracy.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch),
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for K = 0.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_recall};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1], [1.0, 0.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let r1 = retrieval_recall(&a, &b, 1)?;
+/// assert_eq!(r1.image_to_text, 0.5); // a₁ finds b₀ first
+/// assert_eq!(r1.text_to_image, 0.0); // b₀ finds a₁ first, b₁ finds a₀ first
+/// assert_eq!(retrieval_recall(&a, &b, 2)?.image_to_text, 1.0);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 5 (retrieval under a modified gap).
+pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    k: usize,
+) -> Result<Recall> {
+    paired(a, b)?;
+    positive("k", k as f64)?;
+    let d = a.dim();
+    Ok(Recall {
+        image_to_text: recall_of_rows(a.as_slice(), b.as_slice(), d, k),
+        text_to_image: recall_of_rows(b.as_slice(), a.as_slice(), d, k),
+    })
+}
+
+/// The fraction of rows i of x whose pair yᵢ has fewer than k strictly better matches.
+fn recall_of_rows<T: Scalar>(x: &[T], y: &[T], d: usize, k: usize) -> f64 {
+    let hits = map_rows(x, y, d, Columns::All, |i, dots| {
+        dots.iter().filter(|&&s| s > dots[i]).count() < k
+    });
+    hits.iter().filter(|&&hit| hit).count() as f64 / hits.len() as f64
+}

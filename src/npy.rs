@@ -1,0 +1,373 @@
+//! Reading numpy `.npy` files into [`Embeddings`].
+//!
+//! Accepted: format versions 1.0, 2.0 and 3.0; dtype `'<f4'` or `'<f8'` (little-endian
+//! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`from_reader`]) or the
+//! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
+//! at index 0 and text at index 1 ([`read_pair`], [`pair_from_reader`]). Values are converted to
+//! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest.
+//!
+//! The reader trusts nothing in the header: the header length is capped, the shape's byte size
+//! is computed with overflow checks, and the data buffer grows only as bytes actually arrive,
+//! so a lying header cannot make it allocate. Every defect is a typed [`NpyError`]; nothing
+//! panics.
+//!
+//! This is a small hand-written parser rather than a dependency: the format is a magic string,
+//! a length and a Python dict literal, the checks that matter (dtype, order, shape against the
+//! real byte count, bounded allocation) are specific to this crate, and keeping them here keeps
+//! the dependency tree to what the metrics need.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
+
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// The largest header accepted. numpy itself refuses headers above 10 000 bytes by default;
+/// real headers are under 200.
+const MAX_HEADER_BYTES: usize = 65_536;
+
+/// Reads an `(n, d)` array: n samples of dimension d.
+///
+/// # Errors
+///
+/// [`Error::Io`] if the file cannot be opened or read, [`Error::Npy`] for a malformed or
+/// unsupported file, [`Error::NonFinite`] for a NaN or infinite value.
+///
+/// # Examples
+///
+/// ```no_run
+/// use modality_gap::{Image, npy};
+///
+/// let images = npy::read::<f32, Image>("image_features.npy")?;
+/// println!("{} samples of dimension {}", images.len(), images.dim());
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read<T: Scalar, M: Modality>(path: impl AsRef<Path>) -> Result<Embeddings<T, M>> {
+    from_reader(BufReader::new(File::open(path)?))
+}
+
+/// Reads a stacked pair `[2, n, d]`: index 0 is the first modality (image, audio, video),
+/// index 1 the second (text); row i of both is a matched pair.
+///
+/// # Errors
+///
+/// As [`read`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use modality_gap::{Image, Text, npy};
+///
+/// let (img, txt) = npy::read_pair::<f32, Image, Text>("features_clip.npy")?;
+/// assert_eq!(img.len(), txt.len());
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
+    path: impl AsRef<Path>,
+) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
+    pair_from_reader(BufReader::new(File::open(path)?))
+}
+
+/// [`read`] from any byte source, e.g. an embedded `&[u8]`.
+///
+/// # Errors
+///
+/// As [`read`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Text, npy};
+///
+/// let header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }\n";
+/// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+/// file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+/// file.extend_from_slice(header);
+/// for v in [0.6f64, 0.8] {
+///     file.extend_from_slice(&v.to_le_bytes());
+/// }
+/// let t = npy::from_reader::<f64, Text, _>(&file[..])?;
+/// assert_eq!(t.row(0), &[0.6, 0.8]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddings<T, M>> {
+    let (shape, values) = read_array(reader)?;
+    match shape[..] {
+        [n, d] if n > 0 && d > 0 => Embeddings::from_row_major_vec(n as usize, d as usize, values),
+        _ => Err(unexpected_shape(shape, "(n, d) with n, d ≥ 1")),
+    }
+}
+
+/// [`read_pair`] from any byte source, e.g. an embedded `&[u8]`.
+///
+/// # Errors
+///
+/// As [`read`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Image, Text, npy};
+///
+/// static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+/// let (audio, text) = npy::pair_from_reader::<f32, Image, Text, _>(CLASP)?;
+/// assert_eq!((audio.len(), audio.dim(), text.len()), (99, 768, 99));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn pair_from_reader<T: Scalar, A: Modality, B: Modality, R: Read>(
+    reader: R,
+) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
+    let (shape, mut values) = read_array(reader)?;
+    match shape[..] {
+        [2, n, d] if n > 0 && d > 0 => {
+            let (n, d) = (n as usize, d as usize);
+            let second = values.split_off(n * d);
+            Ok((
+                Embeddings::from_row_major_vec(n, d, values)?,
+                Embeddings::from_row_major_vec(n, d, second)?,
+            ))
+        }
+        _ => Err(unexpected_shape(shape, "[2, n, d] with n, d ≥ 1")),
+    }
+}
+
+fn unexpected_shape(shape: Vec<u64>, expected: &'static str) -> Error {
+    NpyError::UnexpectedShape { shape, expected }.into()
+}
+
+/// The element type named by the header's `descr`.
+#[derive(Debug, Clone, Copy)]
+enum Dtype {
+    F32,
+    F64,
+}
+
+impl Dtype {
+    fn size(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+}
+
+/// Reads one array: its shape and its values in C order.
+fn read_array<T: Scalar, R: Read>(mut reader: R) -> Result<(Vec<u64>, Vec<T>)> {
+    let mut prefix = [0u8; 8];
+    read_exactly(&mut reader, &mut prefix, 0)?;
+    if &prefix[..6] != MAGIC {
+        return Err(NpyError::BadMagic.into());
+    }
+    let (major, minor) = (prefix[6], prefix[7]);
+    let length_bytes = match (major, minor) {
+        (1, 0) => 2,
+        (2, 0) | (3, 0) => 4,
+        _ => return Err(NpyError::UnsupportedVersion { major, minor }.into()),
+    };
+    let mut length = [0u8; 4];
+    read_exactly(&mut reader, &mut length[..length_bytes], 8)?;
+    let header_len = u32::from_le_bytes(length) as usize;
+    if header_len > MAX_HEADER_BYTES {
+        return Err(NpyError::HeaderTooLong {
+            length: header_len,
+            limit: MAX_HEADER_BYTES,
+        }
+        .into());
+    }
+    let mut header = vec![0u8; header_len];
+    let data_offset = 8 + length_bytes;
+    read_exactly(&mut reader, &mut header, data_offset as u64)?;
+    let (dtype, shape) = parse_header(&header)?;
+    let data_offset = (data_offset + header_len) as u64;
+
+    let byte_count = shape
+        .iter()
+        .try_fold(dtype.size() as u64, |acc, &s| acc.checked_mul(s))
+        .filter(|&b| usize::try_from(b).is_ok() && data_offset.checked_add(b).is_some())
+        .ok_or_else(|| NpyError::ShapeOverflow {
+            shape: shape.clone(),
+        })?;
+    let mut bytes = Vec::new();
+    (&mut reader).take(byte_count).read_to_end(&mut bytes)?;
+    if (bytes.len() as u64) < byte_count {
+        return Err(NpyError::Truncated {
+            expected: data_offset + byte_count,
+            found: data_offset + bytes.len() as u64,
+        }
+        .into());
+    }
+    let extra = io::copy(&mut reader, &mut io::sink())?;
+    if extra > 0 {
+        return Err(NpyError::TrailingBytes { extra }.into());
+    }
+    let values = match dtype {
+        Dtype::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).into()))
+            .collect(),
+        Dtype::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8-byte chunk"))))
+            .collect(),
+    };
+    Ok((shape, values))
+}
+
+/// Fills `buf`, or reports how far the file got (`offset` is where `buf` starts).
+fn read_exactly<R: Read>(reader: &mut R, buf: &mut [u8], offset: u64) -> Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => {
+                return Err(NpyError::Truncated {
+                    expected: offset + buf.len() as u64,
+                    found: offset + filled as u64,
+                }
+                .into());
+            }
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Parses the header, a Python dict literal such as
+/// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 99, 768), }`.
+fn parse_header(header: &[u8]) -> Result<(Dtype, Vec<u64>), NpyError> {
+    let mut p = Parser { s: header, pos: 0 };
+    p.expect(b'{', "expected '{'")?;
+    let (mut descr, mut fortran_order, mut shape) = (None, None, None);
+    while !p.eat(b'}') {
+        let key = p.string()?;
+        p.expect(b':', "expected ':' after a key")?;
+        let duplicate = match key {
+            b"descr" => descr.replace(p.string()?).is_some(),
+            b"fortran_order" => fortran_order.replace(p.boolean()?).is_some(),
+            b"shape" => shape.replace(p.tuple()?).is_some(),
+            _ => return Err(bad("unknown key")),
+        };
+        if duplicate {
+            return Err(bad("duplicate key"));
+        }
+        if !p.eat(b',') {
+            p.expect(b'}', "expected ',' or '}'")?;
+            break;
+        }
+    }
+    p.skip_whitespace();
+    if p.pos != header.len() {
+        return Err(bad("text after the closing '}'"));
+    }
+    let descr = descr.ok_or(bad("missing 'descr'"))?;
+    let dtype = match descr {
+        b"<f4" => Dtype::F32,
+        b"<f8" => Dtype::F64,
+        _ => {
+            return Err(NpyError::UnsupportedDtype {
+                descr: String::from_utf8_lossy(descr).into_owned(),
+            });
+        }
+    };
+    if fortran_order.ok_or(bad("missing 'fortran_order'"))? {
+        return Err(NpyError::FortranOrder);
+    }
+    Ok((dtype, shape.ok_or(bad("missing 'shape'"))?))
+}
+
+fn bad(reason: &'static str) -> NpyError {
+    NpyError::BadHeader { reason }
+}
+
+/// A cursor over the header's bytes.
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn skip_whitespace(&mut self) {
+        while self.s.get(self.pos).is_some_and(u8::is_ascii_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `c` (after whitespace) if it is next.
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_whitespace();
+        let found = self.s.get(self.pos) == Some(&c);
+        self.pos += usize::from(found);
+        found
+    }
+
+    fn expect(&mut self, c: u8, reason: &'static str) -> Result<(), NpyError> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(bad(reason))
+        }
+    }
+
+    /// A quoted string without escapes: `'…'` or `"…"`.
+    fn string(&mut self) -> Result<&'a [u8], NpyError> {
+        self.skip_whitespace();
+        let quote = *self
+            .s
+            .get(self.pos)
+            .filter(|&&q| q == b'\'' || q == b'"')
+            .ok_or(bad("expected a quoted string"))?;
+        let start = self.pos + 1;
+        let len = self.s[start..]
+            .iter()
+            .position(|&c| c == quote)
+            .ok_or(bad("unterminated string"))?;
+        self.pos = start + len + 1;
+        Ok(&self.s[start..start + len])
+    }
+
+    /// A run of ASCII letters and digits.
+    fn word(&mut self) -> &'a [u8] {
+        self.skip_whitespace();
+        let start = self.pos;
+        while self.s.get(self.pos).is_some_and(u8::is_ascii_alphanumeric) {
+            self.pos += 1;
+        }
+        &self.s[start..self.pos]
+    }
+
+    fn boolean(&mut self) -> Result<bool, NpyError> {
+        match self.word() {
+            b"True" => Ok(true),
+            b"False" => Ok(false),
+            _ => Err(bad("'fortran_order' is not True or False")),
+        }
+    }
+
+    /// A tuple of non-negative integers: `()`, `(5,)`, `(2, 99, 768)`.
+    fn tuple(&mut self) -> Result<Vec<u64>, NpyError> {
+        self.expect(b'(', "'shape' is not a tuple")?;
+        let mut items = Vec::new();
+        while !self.eat(b')') {
+            let digits = self.word();
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return Err(bad("a 'shape' entry is not a non-negative integer"));
+            }
+            let value = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(bad("a 'shape' entry does not fit in 64 bits"))?;
+            items.push(value);
+            if items.len() > 32 {
+                return Err(bad("'shape' has more than 32 axes"));
+            }
+            if !self.eat(b',') {
+                self.expect(b')', "expected ',' or ')' in 'shape'")?;
+                break;
+            }
+        }
+        Ok(items)
+    }
+}

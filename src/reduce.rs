@@ -1,0 +1,60 @@
+//! O(n·d) reductions over rows, in fixed chunks combined in a fixed order, so that results are
+//! bitwise identical for any number of threads.
+
+use rayon::prelude::*;
+
+use crate::{Embeddings, Modality, Scalar, kernel::dot};
+
+/// Rows per chunk: the unit of parallel work and of the fixed summation order. Inputs with
+/// fewer rows run sequentially on the calling thread.
+const CHUNK_ROWS: usize = 2048;
+
+fn chunk_ranges(n: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+    (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(move |c| c * CHUNK_ROWS..n.min((c + 1) * CHUNK_ROWS))
+}
+
+/// Σᵢ f(i) for i in 0..n.
+pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let partials: Vec<f64> = chunk_ranges(n).map(|r| r.map(&f).sum()).collect();
+    partials.into_iter().sum()
+}
+
+/// The row sum Σᵢ xᵢ (a d-vector) and the sum of squared norms Σᵢ ‖xᵢ‖².
+pub(crate) fn row_sum_and_squared_norms<T: Scalar, M: Modality>(
+    x: &Embeddings<T, M>,
+) -> (Vec<f64>, f64) {
+    let d = x.dim();
+    let partials: Vec<(Vec<f64>, f64)> = chunk_ranges(x.len())
+        .map(|rows| {
+            let mut sum = vec![0.0; d];
+            let mut squares = 0.0;
+            for i in rows {
+                let row = x.row(i);
+                for (s, v) in sum.iter_mut().zip(row) {
+                    *s += v.to_f64();
+                }
+                squares += dot(row, row);
+            }
+            (sum, squares)
+        })
+        .collect();
+    let mut total = vec![0.0; d];
+    let mut squares = 0.0;
+    for (sum, sq) in partials {
+        for (t, s) in total.iter_mut().zip(sum) {
+            *t += s;
+        }
+        squares += sq;
+    }
+    (total, squares)
+}
+
+/// The mean row (1/n) Σᵢ xᵢ.
+pub(crate) fn mean_row<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
+    let n = x.len() as f64;
+    let (mut sum, _) = row_sum_and_squared_norms(x);
+    sum.iter_mut().for_each(|s| *s /= n);
+    sum
+}

@@ -1,0 +1,65 @@
+//! The element types embeddings may hold.
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// An element type of [`Embeddings`](crate::Embeddings): `f32` or `f64`, and nothing else.
+///
+/// The trait is sealed, so the crate can rely on IEEE-754 binary32/binary64 semantics.
+/// Whatever the input type, every reduction in this crate accumulates in `f64` and every
+/// metric returns `f64` (the convention of numkong and of the oracle in `../shared/oracle`).
+/// `f32` input therefore costs half the memory traffic without losing accumulation accuracy;
+/// only the rounding of the stored values themselves remains.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::Scalar;
+///
+/// assert_eq!(0.1_f32.to_f64(), 0.100_000_001_490_116_12);
+/// assert_eq!(f32::from_f64(0.1), 0.1_f32);
+/// assert_eq!(<f64 as Scalar>::NAME, "f64");
+/// ```
+pub trait Scalar:
+    nalgebra::Scalar + Copy + PartialOrd + Send + Sync + sealed::Sealed + 'static
+{
+    /// The Rust name of the type, `"f32"` or `"f64"`.
+    const NAME: &'static str;
+
+    /// Widens to `f64` (exact for both types).
+    fn to_f64(self) -> f64;
+
+    /// Rounds an `f64` to this type (round to nearest even; exact for `f64`).
+    fn from_f64(value: f64) -> Self;
+}
+
+impl Scalar for f32 {
+    const NAME: &'static str = "f32";
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    #[inline(always)]
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+}
+
+impl Scalar for f64 {
+    const NAME: &'static str = "f64";
+
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    #[inline(always)]
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+}

@@ -1,0 +1,185 @@
+//! `UnitEmbeddings`: embeddings whose every sample lies on the unit hypersphere.
+
+use std::fmt;
+use std::ops::Deref;
+
+use rayon::prelude::*;
+
+use crate::{Embeddings, Error, Modality, Result, Scalar, kernel::dot};
+
+/// Embeddings with the invariant ‖xᵢ‖₂ = 1 for every sample, checked once at construction.
+///
+/// Metrics defined on the hypersphere (gap, cone, alignment, uniformity, contrastive loss,
+/// retrieval) take this type, so "did you normalise first?" is answered by the compiler. The
+/// unnormalised variants of alignment and uniformity that the peers' code computes live in
+/// [`crate::raw`].
+///
+/// The norm is computed in f64; for `f32` storage the rounded rows have norms within a few
+/// units in the last place of 1. `UnitEmbeddings` dereferences to [`Embeddings`], so `len`,
+/// `dim`, `row` and the nalgebra views are all available.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Text, UnitEmbeddings};
+///
+/// let raw = Embeddings::<f64, Text>::from_rows(&[[3.0, 4.0], [0.0, 2.0]])?;
+/// let unit = UnitEmbeddings::normalize(raw)?;
+/// assert_eq!(unit.row(0), &[0.6, 0.8]);
+/// assert_eq!(unit.row(1), &[0.0, 1.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub struct UnitEmbeddings<T: Scalar, M: Modality> {
+    inner: Embeddings<T, M>,
+}
+
+impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
+    /// Divides every row by its L2 norm: uᵢ = xᵢ / ‖xᵢ‖₂ (in f64, then rounded to `T`).
+    ///
+    /// The peers' `x / x.norm(dim=-1, keepdim=True)` and the notebooks' `my_norm` (eps = 0)
+    /// compute the same thing; where they return `NaN` for a zero row, this returns an error.
+    /// The norm is overflow-safe (rows near `f64::MAX` are rescaled first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroNorm`] naming the first all-zero row. (Non-finite values cannot occur:
+    /// [`Embeddings`] rejects them at construction with [`Error::NonFinite`].)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Error, Image, UnitEmbeddings};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 1.0], [0.0, 0.0]])?;
+    /// assert!(matches!(UnitEmbeddings::normalize(x), Err(Error::ZeroNorm { row: 1 })));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn normalize(embeddings: Embeddings<T, M>) -> Result<Self> {
+        let d = embeddings.dim();
+        let norms = row_norms(&embeddings);
+        if let Some(row) = norms.iter().position(|&r| r == 0.0) {
+            return Err(Error::ZeroNorm { row });
+        }
+        let n = embeddings.len();
+        let mut data = embeddings.into_vec();
+        data.par_chunks_exact_mut(d)
+            .zip(norms.par_iter())
+            .for_each(|(row, &norm)| {
+                for v in row {
+                    *v = T::from_f64(v.to_f64() / norm);
+                }
+            });
+        // Dividing finite values by a positive norm leaves them finite and of the same shape.
+        Ok(Self {
+            inner: Embeddings::from_row_major_vec(n, d, data)?,
+        })
+    }
+
+    /// Accepts rows that are already unit-norm: |‖xᵢ‖₂ − 1| ≤ `tolerance` for every i. The
+    /// data is kept as it is, not renormalised.
+    ///
+    /// Use a tolerance that matches how the data was normalised: about 1e-6 for `f32` rows
+    /// normalised in `f32`, and about 1e-3 for the published CLIP features, which were
+    /// normalised in half precision. When in doubt, call [`normalize`](Self::normalize).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] if `tolerance` is negative or not finite;
+    /// [`Error::NotUnitNorm`] naming the first row outside the tolerance.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Error, Image, UnitEmbeddings};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[0.6, 0.8], [1.0, 0.0]])?;
+    /// let unit = UnitEmbeddings::try_from_unit(x.clone(), 1e-12)?;
+    /// assert_eq!(unit.row(0), &[0.6, 0.8]);
+    ///
+    /// let y = Embeddings::<f64, Image>::from_rows(&[[0.6, 0.8], [2.0, 0.0]])?;
+    /// assert!(matches!(
+    ///     UnitEmbeddings::try_from_unit(y, 1e-12),
+    ///     Err(Error::NotUnitNorm { row: 1, .. })
+    /// ));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn try_from_unit(embeddings: Embeddings<T, M>, tolerance: f64) -> Result<Self> {
+        if !(tolerance.is_finite() && tolerance >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tolerance",
+                value: tolerance,
+                requirement: "finite and ≥ 0",
+            });
+        }
+        let norms = row_norms(&embeddings);
+        if let Some(row) = norms.iter().position(|&r| (r - 1.0).abs() > tolerance) {
+            return Err(Error::NotUnitNorm {
+                row,
+                norm: norms[row],
+                tolerance,
+            });
+        }
+        Ok(Self { inner: embeddings })
+    }
+
+    /// Gives back the plain [`Embeddings`].
+    pub fn into_inner(self) -> Embeddings<T, M> {
+        self.inner
+    }
+
+    /// The plain [`Embeddings`] (also reachable through `Deref`).
+    pub fn as_embeddings(&self) -> &Embeddings<T, M> {
+        &self.inner
+    }
+}
+
+/// ‖xᵢ‖₂ for every row, in f64, safe from overflow and underflow.
+fn row_norms<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
+    let rows: Vec<&[T]> = x.rows().collect();
+    rows.par_iter()
+        .with_min_len(1024)
+        .map(|row| l2_norm(row))
+        .collect()
+}
+
+/// ‖x‖₂ in f64: √(x·x) when x·x is a normal number, otherwise rescaled by max |xₖ| first.
+fn l2_norm<T: Scalar>(row: &[T]) -> f64 {
+    let squares = dot(row, row);
+    if squares.is_normal() {
+        return squares.sqrt();
+    }
+    let scale = row.iter().map(|v| v.to_f64().abs()).fold(0.0, f64::max);
+    if scale == 0.0 {
+        return 0.0;
+    }
+    let rescaled: f64 = row.iter().map(|v| (v.to_f64() / scale).powi(2)).sum();
+    scale * rescaled.sqrt()
+}
+
+impl<T: Scalar, M: Modality> Deref for UnitEmbeddings<T, M> {
+    type Target = Embeddings<T, M>;
+
+    fn deref(&self) -> &Embeddings<T, M> {
+        &self.inner
+    }
+}
+
+impl<T: Scalar, M: Modality> Clone for UnitEmbeddings<T, M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T: Scalar, M: Modality> PartialEq for UnitEmbeddings<T, M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+impl<T: Scalar, M: Modality> fmt::Debug for UnitEmbeddings<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Unit{:?}", self.inner)
+    }
+}
