@@ -90,6 +90,11 @@ pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;
 pub use unit::UnitEmbeddings;
 
+/// The README's usage example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.
 pub mod prelude {
     pub use crate::{

@@ -4,7 +4,8 @@
 //! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`from_reader`]) or the
 //! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
 //! at index 0 and text at index 1 ([`read_pair`], [`pair_from_reader`]). Values are converted to
-//! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest.
+//! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
+//! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`](crate::Error::NonFinite)).
 //!
 //! The reader trusts nothing in the header: the header length is capped, the shape's byte size
 //! is computed with overflow checks, and the data buffer grows only as bytes actually arrive,
@@ -20,7 +21,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
+use crate::{Embeddings, Modality, NpyError, Result, Scalar};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
@@ -32,8 +33,8 @@ const MAX_HEADER_BYTES: usize = 65_536;
 ///
 /// # Errors
 ///
-/// [`Error::Io`] if the file cannot be opened or read, [`Error::Npy`] for a malformed or
-/// unsupported file, [`Error::NonFinite`] for a NaN or infinite value.
+/// [`Error::Io`](crate::Error::Io) if the file cannot be opened or read, [`Error::Npy`](crate::Error::Npy) for a malformed or
+/// unsupported file, [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite value.
 ///
 /// # Examples
 ///
@@ -93,11 +94,8 @@ pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddings<T, M>> {
-    let (shape, values) = read_array(reader)?;
-    match shape[..] {
-        [n, d] if n > 0 && d > 0 => Embeddings::from_row_major_vec(n as usize, d as usize, values),
-        _ => Err(unexpected_shape(shape, "(n, d) with n, d ≥ 1")),
-    }
+    let (n, d, values) = read_array(reader, Layout::Matrix)?;
+    Embeddings::from_row_major_vec(n, d, values)
 }
 
 /// [`read_pair`] from any byte source, e.g. an embedded `&[u8]`.
@@ -119,22 +117,45 @@ pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddi
 pub fn pair_from_reader<T: Scalar, A: Modality, B: Modality, R: Read>(
     reader: R,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
-    let (shape, mut values) = read_array(reader)?;
-    match shape[..] {
-        [2, n, d] if n > 0 && d > 0 => {
-            let (n, d) = (n as usize, d as usize);
-            let second = values.split_off(n * d);
-            Ok((
-                Embeddings::from_row_major_vec(n, d, values)?,
-                Embeddings::from_row_major_vec(n, d, second)?,
-            ))
-        }
-        _ => Err(unexpected_shape(shape, "[2, n, d] with n, d ≥ 1")),
-    }
+    let (n, d, mut first) = read_array(reader, Layout::Pair)?;
+    let second = first.split_off(n * d);
+    Ok((
+        Embeddings::from_row_major_vec(n, d, first)?,
+        Embeddings::from_row_major_vec(n, d, second)?,
+    ))
 }
 
-fn unexpected_shape(shape: Vec<u64>, expected: &'static str) -> Error {
-    NpyError::UnexpectedShape { shape, expected }.into()
+/// The array shapes this module reads.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    /// `(n, d)`.
+    Matrix,
+    /// `[2, n, d]`.
+    Pair,
+}
+
+impl Layout {
+    /// (n, d) of an accepted shape, checked before any data is read.
+    fn samples(self, shape: &[u64]) -> Result<(usize, usize), NpyError> {
+        let (n, d) = match (self, shape) {
+            (Layout::Matrix, &[n, d]) | (Layout::Pair, &[2, n, d]) => (n, d),
+            _ => return Err(self.unexpected(shape)),
+        };
+        match (usize::try_from(n), usize::try_from(d)) {
+            (Ok(n), Ok(d)) if n > 0 && d > 0 => Ok((n, d)),
+            _ => Err(self.unexpected(shape)),
+        }
+    }
+
+    fn unexpected(self, shape: &[u64]) -> NpyError {
+        NpyError::UnexpectedShape {
+            shape: shape.to_vec(),
+            expected: match self {
+                Layout::Matrix => "(n, d) with n, d ≥ 1",
+                Layout::Pair => "[2, n, d] with n, d ≥ 1",
+            },
+        }
+    }
 }
 
 /// The element type named by the header's `descr`.
@@ -153,8 +174,8 @@ impl Dtype {
     }
 }
 
-/// Reads one array: its shape and its values in C order.
-fn read_array<T: Scalar, R: Read>(mut reader: R) -> Result<(Vec<u64>, Vec<T>)> {
+/// Reads one array of the given layout: (n, d) and all its values in C order.
+fn read_array<T: Scalar, R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
     let mut prefix = [0u8; 8];
     read_exactly(&mut reader, &mut prefix, 0)?;
     if &prefix[..6] != MAGIC {
@@ -180,6 +201,7 @@ fn read_array<T: Scalar, R: Read>(mut reader: R) -> Result<(Vec<u64>, Vec<T>)> {
     let data_offset = 8 + length_bytes;
     read_exactly(&mut reader, &mut header, data_offset as u64)?;
     let (dtype, shape) = parse_header(&header)?;
+    let (n, d) = layout.samples(&shape)?;
     let data_offset = (data_offset + header_len) as u64;
 
     let byte_count = shape
@@ -212,7 +234,7 @@ fn read_array<T: Scalar, R: Read>(mut reader: R) -> Result<(Vec<u64>, Vec<T>)> {
             .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8-byte chunk"))))
             .collect(),
     };
-    Ok((shape, values))
+    Ok((n, d, values))
 }
 
 /// Fills `buf`, or reports how far the file got (`offset` is where `buf` starts).

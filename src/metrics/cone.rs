@@ -4,12 +4,15 @@ use crate::{Modality, Result, Scalar, UnitEmbeddings, reduce::row_sum_and_square
 /// Whether a mean over the pairs (i, j) of one set counts the diagonal i = j.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Diagonal {
-    /// Only i ≠ j: the n(n−1) ordered pairs, i.e. each unordered pair once. The cone effect as
-    /// Liang et al. measure it on real features (Fig. 2a).
+    /// Only i ≠ j: the mean over the n(n−1) ordered pairs, which equals the mean over the
+    /// n(n−1)/2 unordered ones. The cone effect as Liang et al. measure it on real features
+    /// (Fig. 2a).
     #[default]
     Excluded,
     /// All n² pairs, the diagonal of ones included: the statistic of the random-MLP notebooks
-    /// (Fig. 2b), which tends to 1/n rather than 0 for isotropic data.
+    /// (Fig. 2b), which tends to 1/n rather than 0 for isotropic data. (Those notebooks also
+    /// add 1e-16 to each norm, a relative change of 1e-16 on nonzero rows; a zero row is an
+    /// error here.)
     Included,
 }
 

@@ -47,7 +47,8 @@ pub struct Recall {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 5 (retrieval under a modified gap).
+/// Liang et al., "Mind the Gap", NeurIPS 2022: the retrieval evaluation of their fine-tuning
+/// code (`Table_1_*/training/train_clip.py`, `evaluate_retrieval`).
 pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,

@@ -1,0 +1,128 @@
+//! Prints the geometry of a pair of embedding sets: gap, cones, alignment, uniformity,
+//! contrastive loss and retrieval.
+//!
+//! ```text
+//! cargo run --release --example report                      # the embedded CLASP audio–text pair
+//! cargo run --release --example report -- features.npy      # any [2, n, d] file
+//! cargo run --release --example report -- img.npy txt.npy   # two (n, d) files
+//! ```
+
+use std::process::ExitCode;
+
+use modality_gap::{
+    Audio, Diagonal, Embeddings, Image, Modality, Result, Text, UnitEmbeddings, align_loss,
+    contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
+};
+
+static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+
+fn main() -> ExitCode {
+    let paths: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match &paths[..] {
+        [] => npy::pair_from_reader::<f32, Audio, Text, _>(CLASP).and_then(|(a, t)| {
+            report(
+                "data/features_clasp.npy (embedded; CLASP, Liang et al. 2022)",
+                a,
+                t,
+            )
+        }),
+        [pair] => npy::read_pair::<f32, Image, Text>(pair).and_then(|(a, t)| report(pair, a, t)),
+        [first, second] => npy::read::<f32, Image>(first).and_then(|a| {
+            let t = npy::read::<f32, Text>(second)?;
+            report(&format!("{first} + {second}"), a, t)
+        }),
+        _ => {
+            eprintln!("usage: report [PAIR.npy | FIRST.npy TEXT.npy]");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report<A: Modality>(
+    source: &str,
+    a: Embeddings<f32, A>,
+    t: Embeddings<f32, Text>,
+) -> Result<()> {
+    let (a, t) = (UnitEmbeddings::normalize(a)?, UnitEmbeddings::normalize(t)?);
+    let (first, second) = (A::NAME, Text::NAME);
+    let line =
+        |label: String, value: f64, note: String| println!("{label:<20}{value:>10.6}   {note}");
+    println!("source: {source}");
+    println!(
+        "n = {} {first}, {} {second}; d = {}\n",
+        a.len(),
+        t.len(),
+        a.dim()
+    );
+    let g = gap(&a, &t)?;
+    line(
+        "gap distance".into(),
+        g.distance(),
+        format!("‖mean({first}) − mean({second})‖"),
+    );
+    let cone_note = || "mean cosine over pairs i ≠ j".to_string();
+    line(
+        format!("cone {first}"),
+        mean_pairwise_cosine(&a, Diagonal::Excluded)?,
+        cone_note(),
+    );
+    line(
+        format!("cone {second}"),
+        mean_pairwise_cosine(&t, Diagonal::Excluded)?,
+        cone_note(),
+    );
+    line(
+        format!("uniform {first}"),
+        uniform_loss(&a, 2.0)?,
+        "t = 2".into(),
+    );
+    line(
+        format!("uniform {second}"),
+        uniform_loss(&t, 2.0)?,
+        "t = 2".into(),
+    );
+    if a.len() != t.len() {
+        println!("\nthe sets differ in n, so they are not paired: paired metrics skipped");
+        return Ok(());
+    }
+    line(
+        "align".into(),
+        align_loss(&a, &t, 2.0)?,
+        format!("α = 2: mean ‖{first}ᵢ − {second}ᵢ‖²"),
+    );
+    let loss = contrastive_loss(&a, &t, 0.01)?;
+    line(
+        "contrastive".into(),
+        loss.symmetric,
+        "symmetric, τ = 0.01 (CLIP)".into(),
+    );
+    line(
+        format!("  {first}→{second}"),
+        loss.image_to_text,
+        "cross-entropy over rows".into(),
+    );
+    line(
+        format!("  {second}→{first}"),
+        loss.text_to_image,
+        "cross-entropy over columns".into(),
+    );
+    let top1 = retrieval_recall(&a, &t, 1)?;
+    line(
+        format!("top-1 {first}→{second}"),
+        top1.image_to_text,
+        "R@1".into(),
+    );
+    line(
+        format!("top-1 {second}→{first}"),
+        top1.text_to_image,
+        "R@1".into(),
+    );
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Shared test support: the tolerances, in one place and justified, and the oracle case loader.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::PathBuf;
+
+use modality_gap::{Embeddings, Modality, Scalar, UnitEmbeddings};
+use serde_json::Value;
+
+/// f64 against the numpy oracle: |actual − expected| ≤ 1e-12 · max(1, |expected|), i.e. abs
+/// 1e-12 or rel 1e-12, the oracle README's tolerance for closed-form reductions. Both sides
+/// are exact f64 formulas; what differs is summation order (numpy sums pairwise, the crate in
+/// fixed chunks), worth ≲ 1e-14 relative at these sizes.
+pub const F64: f64 = 1e-12;
+
+/// Sweeps and long accumulations (the oracle README's "abs 1e-10").
+pub const F64_SWEEP: f64 = 1e-10;
+
+/// f32 input against the f64 oracle, same abs-or-rel form. Rounding the inputs to f32 (and,
+/// for unit rows, renormalising in f32) perturbs every coordinate by at most 2u relative,
+/// u = 2⁻²⁴ ≈ 6e-8; the crate then computes in f64 exactly as for f64 input. The metrics
+/// tested are averages of smooth functions whose condition numbers on the cases are ≲ 10, so
+/// differences stay within about 10u ≈ 6e-7; the largest measured is 1.1e-7 relative (tiny
+/// case, raw α = 2 alignment). 1e-6 ≈ 16u. Accumulating in f32 instead of f64 would already
+/// miss it by an order of magnitude on the 257-row case.
+pub const F32: f64 = 1e-6;
+
+/// `|actual − expected| ≤ tol · max(1, |expected|)`.
+#[track_caller]
+pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
+    let bound = tol * expected.abs().max(1.0);
+    assert!(
+        (actual - expected).abs() <= bound,
+        "{what}: got {actual:e}, expected {expected:e} (diff {:e} > {bound:e})",
+        (actual - expected).abs()
+    );
+}
+
+/// Element-wise [`assert_close`].
+#[track_caller]
+pub fn assert_all_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths");
+    for (k, (&a, &e)) in actual.iter().zip(expected).enumerate() {
+        assert_close(a, e, tol, &format!("{what}[{k}]"));
+    }
+}
+
+/// One directory of `tests/data/oracle/` (a copy of `../shared/oracle/cases/`).
+pub struct Case {
+    dir: PathBuf,
+    json: Value,
+}
+
+impl Case {
+    pub fn load(name: &str) -> Self {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/oracle")
+            .join(name);
+        let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+        Self {
+            dir,
+            json: serde_json::from_str(&text).expect("valid JSON"),
+        }
+    }
+
+    /// An input matrix as (n, d, row-major f64 values).
+    pub fn matrix(&self, name: &str) -> (usize, usize, Vec<f64>) {
+        let input = &self.json["inputs"][name];
+        let shape: Vec<usize> = input["shape"]
+            .as_array()
+            .expect("shape")
+            .iter()
+            .map(|v| v.as_u64().expect("dim") as usize)
+            .collect();
+        let bytes = std::fs::read(self.dir.join(input["file"].as_str().expect("file"))).unwrap();
+        let values: Vec<f64> = bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        let (n, d) = match shape[..] {
+            [n] => (n, 1),
+            [n, d] => (n, d),
+            _ => panic!("unexpected shape {shape:?}"),
+        };
+        assert_eq!(values.len(), n * d);
+        (n, d, values)
+    }
+
+    /// An input matrix as `Embeddings`, rounded to `T`.
+    pub fn embeddings<T: Scalar, M: Modality>(&self, name: &str) -> Embeddings<T, M> {
+        let (n, d, values) = self.matrix(name);
+        let values = values.into_iter().map(T::from_f64).collect();
+        Embeddings::from_row_major_vec(n, d, values).unwrap()
+    }
+
+    /// An input matrix, rounded to `T`, then normalised in `T`.
+    pub fn unit<T: Scalar, M: Modality>(&self, name: &str) -> UnitEmbeddings<T, M> {
+        UnitEmbeddings::normalize(self.embeddings(name)).unwrap()
+    }
+
+    /// The value at `expected.<path>`.
+    pub fn expected(&self, path: &[&str]) -> &Value {
+        path.iter().fold(&self.json["expected"], |v, key| {
+            let next = &v[*key];
+            assert!(!next.is_null(), "no expected value at {path:?}");
+            next
+        })
+    }
+
+    /// A number at `expected.<path>`; the oracle writes non-finite values as strings.
+    pub fn number(&self, path: &[&str]) -> f64 {
+        number(self.expected(path))
+    }
+
+    /// A list of numbers at `expected.<path>`.
+    pub fn numbers(&self, path: &[&str]) -> Vec<f64> {
+        self.expected(path)
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(number)
+            .collect()
+    }
+}
+
+/// A JSON number, or one of the oracle's strings "NaN", "Infinity", "-Infinity".
+pub fn number(v: &Value) -> f64 {
+    match v {
+        Value::Number(x) => x.as_f64().unwrap(),
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        _ => panic!("not a number: {v}"),
+    }
+}
+
+/// A JSON matrix (list of rows) as `Embeddings`.
+pub fn embeddings_from_json<T: Scalar, M: Modality>(v: &Value) -> Embeddings<T, M> {
+    let rows: Vec<Vec<T>> = v
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| T::from_f64(number(x)))
+                .collect()
+        })
+        .collect();
+    Embeddings::from_rows(&rows).unwrap()
+}

@@ -1,0 +1,904 @@
+//! The `.npy` reader through the public API: round trips, every typed rejection, and fuzzing.
+
+use std::fmt::Debug;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use modality_gap::npy::{from_reader, pair_from_reader, read, read_pair};
+use modality_gap::{Embeddings, Error, Image, NpyError, Text};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A `.npy` file: magic, version, the header length field (2 bytes LE for 1.0, 4 bytes LE
+/// otherwise, computed here), the header text verbatim, then the payload.
+fn npy(major: u8, minor: u8, header: &str, payload: &[u8]) -> Vec<u8> {
+    let mut file = b"\x93NUMPY".to_vec();
+    file.extend_from_slice(&[major, minor]);
+    if (major, minor) == (1, 0) {
+        let len = u16::try_from(header.len()).expect("v1.0 header fits in u16");
+        file.extend_from_slice(&len.to_le_bytes());
+    } else {
+        let len = u32::try_from(header.len()).expect("header fits in u32");
+        file.extend_from_slice(&len.to_le_bytes());
+    }
+    file.extend_from_slice(header.as_bytes());
+    file.extend_from_slice(payload);
+    file
+}
+
+/// The header numpy writes: the dict, space-padded and newline-terminated so the data starts
+/// at a multiple of 64 bytes (for a version 1.0 file).
+fn dict(descr: &str, shape: &str) -> String {
+    let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    h
+}
+
+/// A version 1.0 file with the standard header.
+fn file(descr: &str, shape: &str, payload: &[u8]) -> Vec<u8> {
+    npy(1, 0, &dict(descr, shape), payload)
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn f64_bytes(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Where the data starts, read from the file's own version and header length field.
+fn data_offset(file: &[u8]) -> usize {
+    match file[6] {
+        1 => 10 + usize::from(u16::from_le_bytes([file[8], file[9]])),
+        _ => 12 + u32::from_le_bytes([file[8], file[9], file[10], file[11]]) as usize,
+    }
+}
+
+/// The `NpyError` inside a failed result; panics on success or on any other error.
+fn npy_err<T: Debug>(result: Result<T, Error>) -> NpyError {
+    match result {
+        Err(Error::Npy(e)) => e,
+        other => panic!("expected Error::Npy, got {other:?}"),
+    }
+}
+
+fn read2(bytes: &[u8]) -> Result<Embeddings<f64, Text>, Error> {
+    from_reader::<f64, Text, _>(bytes)
+}
+
+type Pair = (Embeddings<f64, Image>, Embeddings<f64, Text>);
+
+fn read_pair2(bytes: &[u8]) -> Result<Pair, Error> {
+    pair_from_reader::<f64, Image, Text, _>(bytes)
+}
+
+fn bad_header(reason: &'static str) -> NpyError {
+    NpyError::BadHeader { reason }
+}
+
+const NK: &str = "(n, d) with n, d ≥ 1";
+const PAIR: &str = "[2, n, d] with n, d ≥ 1";
+
+/// A temporary file removed on drop; the name carries the process id and a tag.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(tag: &str, bytes: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "modality_gap_npy_test_{}_{tag}.npy",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).expect("write temp file");
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Hands out one byte per `read` call, with an `Interrupted` error before each.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    interrupt: bool,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.interrupt = !self.interrupt;
+        if self.interrupt {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        match (self.bytes.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.bytes = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Fails every read.
+struct Broken;
+
+impl Read for Broken {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::other("disk on fire"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trips
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn f32_file_reads_as_f32_and_f64() {
+    let values = [1.5f32, -2.25, 0.1, 3.0e-30, 7.0, -0.0];
+    let bytes = file("<f4", "(3, 2)", &f32_bytes(&values));
+
+    let x = from_reader::<f32, Image, _>(&bytes[..]).unwrap();
+    assert_eq!((x.len(), x.dim()), (3, 2));
+    assert_eq!(x.as_slice(), &values);
+    assert_eq!(x.row(1), &[0.1, 3.0e-30]);
+
+    let y = from_reader::<f64, Image, _>(&bytes[..]).unwrap();
+    let widened: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+    assert_eq!(y.as_slice(), &widened[..]);
+}
+
+#[test]
+fn f64_file_reads_as_f64_and_rounds_to_f32() {
+    let values = [
+        0.1f64,
+        1.0 / 3.0,
+        -2.5,
+        1.0e-40,
+        123_456_789.123_456_79,
+        1.0 + 1e-12,
+    ];
+    let bytes = file("<f8", "(2, 3)", &f64_bytes(&values));
+
+    let x = from_reader::<f64, Text, _>(&bytes[..]).unwrap();
+    assert_eq!((x.len(), x.dim()), (2, 3));
+    assert_eq!(x.as_slice(), &values);
+
+    let y = from_reader::<f32, Text, _>(&bytes[..]).unwrap();
+    let rounded: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    assert_eq!(y.as_slice(), &rounded[..]);
+    assert_eq!(y.row(0), &[0.1f32, (1.0f64 / 3.0) as f32, -2.5]);
+}
+
+#[test]
+fn pair_file_splits_rows_between_modalities() {
+    let (n, d) = (3, 4);
+    let values: Vec<f32> = (0..2 * n * d).map(|k| k as f32 + 0.5).collect();
+    let bytes = file("<f4", "(2, 3, 4)", &f32_bytes(&values));
+
+    let (a, b) = pair_from_reader::<f32, Image, Text, _>(&bytes[..]).unwrap();
+    assert_eq!((a.len(), a.dim(), b.len(), b.dim()), (n, d, n, d));
+    for i in 0..n {
+        assert_eq!(
+            a.row(i),
+            &values[i * d..(i + 1) * d],
+            "first modality row {i}"
+        );
+        let j = n * d + i * d;
+        assert_eq!(b.row(i), &values[j..j + d], "second modality row {i}");
+    }
+    assert_eq!(a.modality(), "image");
+    assert_eq!(b.modality(), "text");
+}
+
+#[test]
+fn pair_file_f64_reads_as_f32() {
+    let values = [0.1f64, 0.2, 0.3, 0.4];
+    let bytes = file("<f8", "(2, 1, 2)", &f64_bytes(&values));
+    let (a, b) = pair_from_reader::<f32, Image, Text, _>(&bytes[..]).unwrap();
+    assert_eq!(a.row(0), &[0.1f64 as f32, 0.2f64 as f32]);
+    assert_eq!(b.row(0), &[0.3f64 as f32, 0.4f64 as f32]);
+}
+
+#[test]
+fn versions_2_and_3_are_read() {
+    let values = [1.0f64, 2.0, 3.0, 4.0];
+    for (major, minor) in [(2, 0), (3, 0)] {
+        let bytes = npy(major, minor, &dict("<f8", "(2, 2)"), &f64_bytes(&values));
+        assert_eq!(data_offset(&bytes), 12 + dict("<f8", "(2, 2)").len());
+        let x = read2(&bytes).unwrap();
+        assert_eq!(x.as_slice(), &values, "version {major}.{minor}");
+    }
+}
+
+#[test]
+fn double_quotes_and_odd_whitespace_are_accepted() {
+    let values = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let headers = [
+        "{ \"descr\" :\"<f4\",\t\"fortran_order\":False ,\"shape\":( 3 ,\n2 ) }",
+        "{\"shape\":(3,2),'fortran_order':False,\"descr\":'<f4'}\n\n  \t",
+        "{'descr':'<f4','fortran_order':False,'shape':(3,2),}",
+    ];
+    for h in headers {
+        let x = from_reader::<f32, Image, _>(&npy(1, 0, h, &f32_bytes(&values))[..])
+            .unwrap_or_else(|e| panic!("header {h:?}: {e}"));
+        assert_eq!((x.len(), x.dim()), (3, 2));
+        assert_eq!(x.as_slice(), &values);
+    }
+}
+
+#[test]
+fn shape_with_and_without_trailing_comma() {
+    let values = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0];
+    for shape in ["(3, 2)", "(3,2,)"] {
+        let x = read2(&file("<f8", shape, &f64_bytes(&values))).unwrap();
+        assert_eq!((x.len(), x.dim()), (3, 2), "shape {shape}");
+        assert_eq!(x.row(2), &[5.0, 6.0]);
+    }
+}
+
+#[test]
+fn one_byte_reads_and_interrupts_are_handled() {
+    let values = [0.25f32, 0.5, 0.75, 1.0];
+    let bytes = file("<f4", "(2, 2, 1)", &f32_bytes(&values));
+    let reader = Trickle {
+        bytes: &bytes,
+        interrupt: false,
+    };
+    let (a, b) = pair_from_reader::<f32, Image, Text, _>(reader).unwrap();
+    assert_eq!(a.as_slice(), &[0.25, 0.5]);
+    assert_eq!(b.as_slice(), &[0.75, 1.0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejections: magic, version, header length
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_magic() {
+    let mut bytes = file("<f4", "(1, 1)", &f32_bytes(&[1.0]));
+    bytes[1] = b'n';
+    assert_eq!(npy_err(read2(&bytes)), NpyError::BadMagic);
+    let text = b"just some text, not a numpy file at all";
+    assert_eq!(npy_err(read2(text)), NpyError::BadMagic);
+}
+
+#[test]
+fn unsupported_versions() {
+    for (major, minor) in [(4, 0), (1, 1), (0, 0), (2, 1), (255, 255)] {
+        let bytes = npy(major, minor, &dict("<f4", "(1, 1)"), &f32_bytes(&[1.0]));
+        assert_eq!(
+            npy_err(read2(&bytes)),
+            NpyError::UnsupportedVersion { major, minor }
+        );
+    }
+}
+
+#[test]
+fn header_too_long_without_the_header_bytes() {
+    // Only magic, version and a 4-byte length field announcing 1 000 000 header bytes.
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend_from_slice(&1_000_000u32.to_le_bytes());
+    assert_eq!(bytes.len(), 12);
+    let expected = NpyError::HeaderTooLong {
+        length: 1_000_000,
+        limit: 65_536,
+    };
+    assert_eq!(npy_err(read2(&bytes)), expected);
+    assert_eq!(npy_err(read_pair2(&bytes)), expected);
+}
+
+#[test]
+fn header_length_limit_is_inclusive() {
+    let mut at_limit = b"\x93NUMPY\x03\x00".to_vec();
+    at_limit.extend_from_slice(&65_536u32.to_le_bytes());
+    // At the limit the reader goes on to read the header, and finds it missing.
+    assert_eq!(
+        npy_err(read2(&at_limit)),
+        NpyError::Truncated {
+            expected: 12 + 65_536,
+            found: 12
+        }
+    );
+    let mut over = b"\x93NUMPY\x03\x00".to_vec();
+    over.extend_from_slice(&65_537u32.to_le_bytes());
+    assert_eq!(
+        npy_err(read2(&over)),
+        NpyError::HeaderTooLong {
+            length: 65_537,
+            limit: 65_536
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejections: the header dict
+// ---------------------------------------------------------------------------------------------
+
+fn header_error(header: &str) -> NpyError {
+    npy_err(read2(&npy(1, 0, header, &f64_bytes(&[1.0, 2.0]))))
+}
+
+#[test]
+fn unknown_key() {
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), 'extra': 1}"),
+        bad_header("unknown key")
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), 'descr': '<f8'}"),
+        bad_header("duplicate key")
+    );
+    assert_eq!(
+        header_error("{'shape': (1, 2), 'descr': '<f8', 'fortran_order': False, 'shape': (1, 2)}"),
+        bad_header("duplicate key")
+    );
+}
+
+#[test]
+fn missing_keys() {
+    assert_eq!(
+        header_error("{'fortran_order': False, 'shape': (1, 2), }"),
+        bad_header("missing 'descr'")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, }"),
+        bad_header("missing 'shape'")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'shape': (1, 2), }"),
+        bad_header("missing 'fortran_order'")
+    );
+    assert_eq!(header_error("{}"), bad_header("missing 'descr'"));
+}
+
+#[test]
+fn non_integer_shape_entries() {
+    let not_integer = bad_header("a 'shape' entry is not a non-negative integer");
+    for shape in [
+        "(1, x)", "(1, -2)", "(1, 'a')", "(0x1, 2)", "(, 2)", "(1, 2,,)",
+    ] {
+        let h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}}}");
+        assert_eq!(header_error(&h), not_integer, "shape {shape}");
+    }
+    // "2.0" reads as the integer 2 followed by a stray '.'.
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2.0)}"),
+        bad_header("expected ',' or ')' in 'shape'")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': [1, 2]}"),
+        bad_header("'shape' is not a tuple")
+    );
+}
+
+#[test]
+fn shape_entry_beyond_u64_and_too_many_axes() {
+    assert_eq!(
+        header_error(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551616, 1)}"
+        ),
+        bad_header("a 'shape' entry does not fit in 64 bits")
+    );
+    let axes = vec!["1"; 33].join(", ");
+    let h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({axes})}}");
+    assert_eq!(
+        header_error(&h),
+        bad_header("'shape' has more than 32 axes")
+    );
+}
+
+#[test]
+fn unterminated_string() {
+    assert_eq!(
+        header_error("{'descr': '<f8"),
+        bad_header("unterminated string")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), 'sha}"),
+        bad_header("unterminated string")
+    );
+    assert_eq!(
+        header_error("{\"descr': '<f8'}"),
+        bad_header("unterminated string")
+    );
+}
+
+#[test]
+fn text_after_closing_brace() {
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), } x\n"),
+        bad_header("text after the closing '}'")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2)}}"),
+        bad_header("text after the closing '}'")
+    );
+}
+
+#[test]
+fn other_malformed_dicts() {
+    assert_eq!(header_error(""), bad_header("expected '{'"));
+    assert_eq!(header_error("descr"), bad_header("expected '{'"));
+    assert_eq!(
+        header_error("{'descr': '<f8' 'shape': (1, 2)}"),
+        bad_header("expected ',' or '}'")
+    );
+    assert_eq!(
+        header_error("{'descr': '<f8', 'fortran_order': false, 'shape': (1, 2)}"),
+        bad_header("'fortran_order' is not True or False")
+    );
+    // A missing closing quote swallows up to the next quote, and the dict goes astray.
+    assert_eq!(
+        header_error("{'descr': '<f8, 'fortran_order': False, 'shape': (1, 2)}"),
+        bad_header("expected ',' or '}'")
+    );
+    assert_eq!(
+        header_error("{descr: '<f8'}"),
+        bad_header("expected a quoted string")
+    );
+}
+
+#[test]
+fn unsupported_dtypes() {
+    for descr in [">f4", "<i8", "<f2", "<f16", "|u1", "f4", ">f8"] {
+        let bytes = file(descr, "(1, 2)", &f64_bytes(&[1.0, 2.0]));
+        assert_eq!(
+            npy_err(read2(&bytes)),
+            NpyError::UnsupportedDtype {
+                descr: descr.to_owned()
+            }
+        );
+    }
+}
+
+#[test]
+fn fortran_order_is_rejected() {
+    let h = "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 2), }";
+    assert_eq!(header_error(h), NpyError::FortranOrder);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejections: shape
+// ---------------------------------------------------------------------------------------------
+
+fn shape_error(shape: &str, values: usize, pair: bool) -> NpyError {
+    let bytes = file("<f8", shape, &f64_bytes(&vec![1.0; values]));
+    if pair {
+        npy_err(read_pair2(&bytes))
+    } else {
+        npy_err(read2(&bytes))
+    }
+}
+
+fn unexpected(shape: &[u64], expected: &'static str) -> NpyError {
+    NpyError::UnexpectedShape {
+        shape: shape.to_vec(),
+        expected,
+    }
+}
+
+#[test]
+fn rank_1_and_rank_0_are_rejected() {
+    assert_eq!(shape_error("(4,)", 4, false), unexpected(&[4], NK));
+    assert_eq!(shape_error("()", 1, false), unexpected(&[], NK));
+    assert_eq!(shape_error("(4,)", 4, true), unexpected(&[4], PAIR));
+}
+
+#[test]
+fn rank_3_is_rejected_by_from_reader() {
+    assert_eq!(
+        shape_error("(2, 3, 2)", 12, false),
+        unexpected(&[2, 3, 2], NK)
+    );
+}
+
+#[test]
+fn rank_2_is_rejected_by_pair_from_reader() {
+    assert_eq!(shape_error("(3, 2)", 6, true), unexpected(&[3, 2], PAIR));
+}
+
+#[test]
+fn pair_needs_first_axis_2() {
+    assert_eq!(
+        shape_error("(3, 2, 2)", 12, true),
+        unexpected(&[3, 2, 2], PAIR)
+    );
+    assert_eq!(
+        shape_error("(1, 2, 2)", 4, true),
+        unexpected(&[1, 2, 2], PAIR)
+    );
+    assert_eq!(
+        shape_error("(2, 1, 2, 1)", 4, true),
+        unexpected(&[2, 1, 2, 1], PAIR)
+    );
+}
+
+#[test]
+fn zero_size_axes_are_rejected() {
+    assert_eq!(shape_error("(0, 4)", 0, false), unexpected(&[0, 4], NK));
+    assert_eq!(shape_error("(4, 0)", 0, false), unexpected(&[4, 0], NK));
+    assert_eq!(
+        shape_error("(2, 0, 4)", 0, true),
+        unexpected(&[2, 0, 4], PAIR)
+    );
+    assert_eq!(
+        shape_error("(2, 4, 0)", 0, true),
+        unexpected(&[2, 4, 0], PAIR)
+    );
+    // The shape is judged before the data is read.
+    assert_eq!(shape_error("(0, 4)", 1, false), unexpected(&[0, 4], NK));
+}
+
+#[test]
+fn shape_overflow() {
+    for (shape, axes) in [
+        ("(18446744073709551615, 2)", vec![u64::MAX, 2]),
+        ("(4294967296, 4294967296)", vec![1 << 32, 1 << 32]),
+        // 8 · (2^61 − 1) = 2^64 − 8 bytes fits in u64, but not once the header is added.
+        ("(2305843009213693951, 1)", vec![(1 << 61) - 1, 1]),
+    ] {
+        let expected = NpyError::ShapeOverflow { shape: axes };
+        assert_eq!(shape_error(shape, 0, false), expected, "shape {shape}");
+    }
+    assert_eq!(
+        shape_error("(2, 4294967296, 4294967296)", 0, true),
+        NpyError::ShapeOverflow {
+            shape: vec![2, 1 << 32, 1 << 32]
+        }
+    );
+    // Same rule for float32: 4 · 2^62 = 2^64.
+    let bytes = file("<f4", "(4611686018427387904, 1)", &[]);
+    assert_eq!(
+        npy_err(read2(&bytes)),
+        NpyError::ShapeOverflow {
+            shape: vec![1 << 62, 1]
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejections: file length
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn truncated_inside_the_magic() {
+    let full = file("<f4", "(1, 2)", &f32_bytes(&[1.0, 2.0]));
+    for cut in 0..8 {
+        assert_eq!(
+            npy_err(read2(&full[..cut])),
+            NpyError::Truncated {
+                expected: 8,
+                found: cut as u64
+            },
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn truncated_inside_the_length_field() {
+    let v1 = file("<f4", "(1, 2)", &f32_bytes(&[1.0, 2.0]));
+    assert_eq!(
+        npy_err(read2(&v1[..9])),
+        NpyError::Truncated {
+            expected: 10,
+            found: 9
+        }
+    );
+    let v2 = npy(2, 0, &dict("<f4", "(1, 2)"), &f32_bytes(&[1.0, 2.0]));
+    assert_eq!(
+        npy_err(read2(&v2[..10])),
+        NpyError::Truncated {
+            expected: 12,
+            found: 10
+        }
+    );
+}
+
+#[test]
+fn truncated_inside_the_header() {
+    let full = file("<f4", "(1, 2)", &f32_bytes(&[1.0, 2.0]));
+    let offset = data_offset(&full) as u64;
+    assert_eq!(offset, 128);
+    for cut in [10, 11, 70, 127] {
+        assert_eq!(
+            npy_err(read2(&full[..cut])),
+            NpyError::Truncated {
+                expected: offset,
+                found: cut as u64
+            },
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn truncated_inside_the_data() {
+    let values: Vec<f64> = (0..6).map(f64::from).collect();
+    let full = file("<f8", "(3, 2)", &f64_bytes(&values));
+    let offset = data_offset(&full) as u64;
+    assert_eq!(full.len() as u64, offset + 48);
+    for cut in [offset, offset + 1, offset + 8, offset + 47] {
+        assert_eq!(
+            npy_err(read2(&full[..cut as usize])),
+            NpyError::Truncated {
+                expected: offset + 48,
+                found: cut
+            },
+            "cut at {cut}"
+        );
+    }
+    // The same for a pair in a version 2.0 file.
+    let full = npy(2, 0, &dict("<f4", "(2, 1, 3)"), &f32_bytes(&[1.0; 6]));
+    let offset = data_offset(&full) as u64;
+    assert_eq!(
+        npy_err(read_pair2(&full[..full.len() - 5])),
+        NpyError::Truncated {
+            expected: offset + 24,
+            found: offset + 19
+        }
+    );
+}
+
+#[test]
+fn trailing_bytes() {
+    let mut bytes = file("<f4", "(1, 2)", &f32_bytes(&[1.0, 2.0]));
+    bytes.extend_from_slice(&[0; 7]);
+    assert_eq!(npy_err(read2(&bytes)), NpyError::TrailingBytes { extra: 7 });
+    let mut bytes = file("<f8", "(2, 1, 1)", &f64_bytes(&[1.0, 2.0]));
+    bytes.push(b'\n');
+    assert_eq!(
+        npy_err(read_pair2(&bytes)),
+        NpyError::TrailingBytes { extra: 1 }
+    );
+}
+
+#[test]
+fn absurd_header_does_not_allocate() {
+    // 10^9 × 10^6 float64 = 8 TB announced, 16 bytes present.
+    let bytes = file("<f8", "(1000000000, 1000000)", &f64_bytes(&[1.0, 2.0]));
+    let offset = data_offset(&bytes) as u64;
+    let start = Instant::now();
+    let err = npy_err(read2(&bytes));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        err,
+        NpyError::Truncated {
+            expected: offset + 8_000_000_000_000_000,
+            found: offset + 16
+        }
+    );
+    let bytes = file("<f4", "(2, 1000000000, 1000000)", &f32_bytes(&[1.0; 4]));
+    let offset = data_offset(&bytes) as u64;
+    assert_eq!(
+        npy_err(read_pair2(&bytes)),
+        NpyError::Truncated {
+            expected: offset + 8_000_000_000_000_000,
+            found: offset + 16
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values and I/O errors
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn nan_and_infinity_are_located() {
+    let mut values = vec![0.5f32; 12];
+    values[7] = f32::NAN; // row 2, column 1 of a (4, 3) array
+    let bytes = file("<f4", "(4, 3)", &f32_bytes(&values));
+    assert!(matches!(
+        from_reader::<f32, Image, _>(&bytes[..]),
+        Err(Error::NonFinite { row: 2, column: 1 })
+    ));
+    assert!(matches!(
+        from_reader::<f64, Image, _>(&bytes[..]),
+        Err(Error::NonFinite { row: 2, column: 1 })
+    ));
+
+    // In the second modality of a pair, indices are within that modality.
+    let mut values = vec![0.5f64; 2 * 3 * 2];
+    values[6 + 5] = f64::NEG_INFINITY; // text row 2, column 1
+    let bytes = file("<f8", "(2, 3, 2)", &f64_bytes(&values));
+    assert!(matches!(
+        read_pair2(&bytes),
+        Err(Error::NonFinite { row: 2, column: 1 })
+    ));
+    values[6 + 5] = 0.5;
+    values[2] = f64::INFINITY; // image row 1, column 0
+    let bytes = file("<f8", "(2, 3, 2)", &f64_bytes(&values));
+    assert!(matches!(
+        read_pair2(&bytes),
+        Err(Error::NonFinite { row: 1, column: 0 })
+    ));
+}
+
+#[test]
+fn f64_beyond_f32_range_is_non_finite_as_f32() {
+    // A finite float64 too large for float32 rounds to infinity, which the constructor rejects.
+    let bytes = file("<f8", "(1, 2)", &f64_bytes(&[1.0, 1.0e300]));
+    assert!(read2(&bytes).is_ok());
+    assert!(matches!(
+        from_reader::<f32, Text, _>(&bytes[..]),
+        Err(Error::NonFinite { row: 0, column: 1 })
+    ));
+}
+
+#[test]
+fn reader_error_is_io() {
+    assert!(matches!(
+        from_reader::<f32, Image, _>(Broken),
+        Err(Error::Io(e)) if e.to_string() == "disk on fire"
+    ));
+    // An error after a valid header, while reading the data.
+    let header = file("<f4", "(2, 1, 1)", &[]);
+    let reader = (&header[..]).chain(Broken);
+    assert!(matches!(
+        pair_from_reader::<f32, Image, Text, _>(reader),
+        Err(Error::Io(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files on disk
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn read_from_a_temp_file() {
+    let values = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let tmp = TempFile::new("read", &file("<f4", "(2, 3)", &f32_bytes(&values)));
+    let x = read::<f64, Image>(&tmp.0).unwrap();
+    assert_eq!((x.len(), x.dim()), (2, 3));
+    assert_eq!(x.row(1), &[4.0, 5.0, 6.0]);
+    // The same file is not a pair.
+    assert_eq!(
+        npy_err(read_pair::<f64, Image, Text>(&tmp.0)),
+        unexpected(&[2, 3], PAIR)
+    );
+}
+
+#[test]
+fn read_pair_from_a_temp_file() {
+    let values = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let tmp = TempFile::new("read_pair", &file("<f8", "(2, 2, 2)", &f64_bytes(&values)));
+    let (a, b) = read_pair::<f32, Image, Text>(&tmp.0).unwrap();
+    assert_eq!(a.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(b.as_slice(), &[5.0, 6.0, 7.0, 8.0]);
+    assert_eq!(
+        npy_err(read::<f32, Image>(&tmp.0)),
+        unexpected(&[2, 2, 2], NK)
+    );
+}
+
+#[test]
+fn missing_file_is_io() {
+    let path = std::env::temp_dir().join(format!(
+        "modality_gap_npy_test_{}_does_not_exist.npy",
+        std::process::id()
+    ));
+    assert!(matches!(
+        read::<f32, Image>(&path),
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::NotFound
+    ));
+    assert!(matches!(
+        read_pair::<f32, Image, Text>(&path),
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::NotFound
+    ));
+}
+
+#[test]
+fn real_clasp_features() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clasp.npy");
+    let raw = std::fs::read(path).unwrap();
+    let offset = data_offset(&raw);
+    let (n, d) = (99, 768);
+    assert_eq!(raw.len(), offset + 2 * n * d * 4);
+    let f32_at = |k: usize| f32::from_le_bytes(raw[k..k + 4].try_into().unwrap());
+
+    let (a, b) = read_pair::<f32, Image, Text>(path).unwrap();
+    assert_eq!((a.len(), a.dim()), (n, d));
+    assert_eq!((b.len(), b.dim()), (n, d));
+    assert_eq!(a.row(0)[0].to_bits(), f32_at(offset).to_bits());
+    assert_eq!(b.row(0)[0].to_bits(), f32_at(offset + n * d * 4).to_bits());
+    assert_eq!(
+        b.row(n - 1)[d - 1].to_bits(),
+        f32_at(raw.len() - 4).to_bits()
+    );
+    assert_ne!(a.row(0)[0], b.row(0)[0]);
+
+    // From memory, and widened to f64, the values agree.
+    let (a64, b64) = pair_from_reader::<f64, Image, Text, _>(&raw[..]).unwrap();
+    assert_eq!(a64.row(0)[0], f64::from(a.row(0)[0]));
+    assert_eq!(b64.row(n - 1)[d - 1], f64::from(b.row(n - 1)[d - 1]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing: no input panics
+// ---------------------------------------------------------------------------------------------
+
+fn valid_files() -> Vec<Vec<u8>> {
+    vec![
+        file("<f4", "(2, 3, 2)", &f32_bytes(&[0.5; 12])),
+        file("<f8", "(3, 2)", &f64_bytes(&[0.25; 6])),
+        npy(3, 0, &dict("<f4", "(2, 1, 1)"), &f32_bytes(&[1.0, 2.0])),
+    ]
+}
+
+/// Both readers, as f32 and f64; the result is ignored, only a panic would fail.
+fn feed(bytes: &[u8]) {
+    let _ = from_reader::<f32, Image, _>(bytes);
+    let _ = from_reader::<f64, Text, _>(bytes);
+    let _ = pair_from_reader::<f32, Image, Text, _>(bytes);
+    let _ = pair_from_reader::<f64, Image, Text, _>(bytes);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_do_not_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        feed(&bytes);
+        let mut with_magic = b"\x93NUMPY\x01\x00".to_vec();
+        with_magic.extend_from_slice(&bytes);
+        feed(&with_magic);
+    }
+
+    #[test]
+    fn mutated_valid_files_do_not_panic(
+        which in 0usize..3,
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 0..6),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+        tail in prop::collection::vec(any::<u8>(), 0..4),
+    ) {
+        let mut bytes = valid_files().swap_remove(which);
+        for (at, mask) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= mask;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        bytes.extend_from_slice(&tail);
+        feed(&bytes);
+    }
+
+    #[test]
+    fn header_text_mutations_do_not_panic(
+        header in "\\{[ '\"a-zA-Z_<>0-9:,()]{0,80}\\}[ \n]{0,3}",
+        payload in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        feed(&npy(1, 0, &header, &payload));
+    }
+
+    #[test]
+    fn finite_f32_values_round_trip(
+        (n, d, values) in (1usize..6, 1usize..6).prop_flat_map(|(n, d)| {
+            (Just(n), Just(d), prop::collection::vec(
+                any::<f32>().prop_filter("finite", |v| v.is_finite()), n * d))
+        }),
+    ) {
+        let bytes = file("<f4", &format!("({n}, {d})"), &f32_bytes(&values));
+        let x = from_reader::<f32, Image, _>(&bytes[..]).unwrap();
+        prop_assert_eq!((x.len(), x.dim()), (n, d));
+        let bits: Vec<u32> = x.as_slice().iter().map(|v| v.to_bits()).collect();
+        let want: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+        prop_assert_eq!(bits, want);
+    }
+}
