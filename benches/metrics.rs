@@ -3,8 +3,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss,
-    gap, mean_pairwise_cosine, uniform_loss,
+    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
+    mean_pairwise_cosine, uniform_loss,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -13,7 +13,9 @@ use rand_distr::{Distribution, StandardNormal};
 /// n standard-normal samples of dimension d, normalised, from a fixed seed.
 fn gaussian<M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<f32, M> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let values = (0..n * d).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let values = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
 }
 
@@ -44,9 +46,11 @@ fn linear(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("gap", n), &n, |bench, _| {
             bench.iter(|| gap(&a, &b).unwrap())
         });
-        group.bench_with_input(BenchmarkId::new("mean_pairwise_cosine", n), &n, |bench, _| {
-            bench.iter(|| mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap())
-        });
+        group.bench_with_input(
+            BenchmarkId::new("mean_pairwise_cosine", n),
+            &n,
+            |bench, _| bench.iter(|| mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap()),
+        );
         group.bench_with_input(BenchmarkId::new("align_loss", n), &n, |bench, _| {
             bench.iter(|| align_loss(&a, &b, 2.0).unwrap())
         });
