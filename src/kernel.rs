@@ -68,3 +68,49 @@ where
         )
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Columns, dot, map_rows};
+
+    #[test]
+    fn dot_is_exact_on_small_integers_for_every_length() {
+        for len in 0..13 {
+            let a: Vec<f32> = (0..len).map(|k| k as f32).collect();
+            let b: Vec<f32> = (0..len).map(|k| (k % 3) as f32 - 1.0).collect();
+            let expected: f64 = (0..len).map(|k| k as f64 * ((k % 3) as f64 - 1.0)).sum();
+            assert_eq!(dot(&a, &b), expected, "length {len}");
+            assert_eq!(dot(&a, &b), dot(&b, &a));
+        }
+    }
+
+    #[test]
+    fn map_rows_visits_the_selected_columns_in_order() {
+        // Three rows of dimension 2; row i is (i, 1).
+        let x = [0.0, 1.0, 1.0, 1.0, 2.0, 1.0];
+        let all = map_rows(&x, &x, 2, Columns::All, |i, dots| (i, dots.to_vec()));
+        assert_eq!(all[1], (1, vec![1.0, 2.0, 3.0]));
+        let upper = map_rows(&x, &x, 2, Columns::AfterDiagonal, |_, dots| dots.to_vec());
+        assert_eq!(upper, vec![vec![1.0, 1.0], vec![3.0], vec![]]);
+    }
+
+    #[test]
+    fn map_rows_is_bitwise_identical_for_any_thread_count() {
+        let x: Vec<f64> = (0..40 * 7).map(|k| ((k * 37 % 101) as f64).sin()).collect();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    map_rows(&x, &x, 7, Columns::AfterDiagonal, |_, d| {
+                        d.iter().sum::<f64>()
+                    })
+                })
+        };
+        let one = run(1);
+        for threads in [2, 8] {
+            assert_eq!(run(threads), one);
+        }
+    }
+}

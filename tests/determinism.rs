@@ -1,0 +1,48 @@
+//! Every metric gives bitwise the same result in a pool of 1, 2 or 8 threads.
+
+use modality_gap::{
+    Diagonal, Embeddings, Image, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
+    mean_pairwise_cosine, retrieval_recall, uniform_loss,
+};
+
+/// Every metric on a 5000 × 6 pair: more rows than one reduction chunk, so the O(n·d) metrics
+/// combine several partial sums.
+fn all_metrics(a: &UnitEmbeddings<f32, Image>, b: &UnitEmbeddings<f32, Text>) -> Vec<f64> {
+    let mut out = gap(a, b).unwrap().vector().to_vec();
+    out.push(mean_pairwise_cosine(a, Diagonal::Excluded).unwrap());
+    out.push(mean_pairwise_cosine(a, Diagonal::Included).unwrap());
+    out.push(align_loss(a, b, 3.0).unwrap());
+    out.push(uniform_loss(a, 2.0).unwrap());
+    let loss = contrastive_loss(a, b, 0.05).unwrap();
+    out.extend([loss.image_to_text, loss.text_to_image]);
+    out.push(retrieval_recall(a, b, 5).unwrap().text_to_image);
+    out
+}
+
+fn set<M: modality_gap::Modality>(n: usize, d: usize, phase: f64) -> UnitEmbeddings<f32, M> {
+    let values = (0..n * d)
+        .map(|k| ((k as f64) * 0.7 + phase).sin() as f32 + 0.3)
+        .collect();
+    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
+}
+
+#[test]
+fn metrics_do_not_depend_on_the_thread_count() {
+    let (a, b) = (set::<Image>(5000, 6, 0.0), set::<Text>(5000, 6, 1.0));
+    let in_pool = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| all_metrics(&a, &b))
+    };
+    let one = in_pool(1);
+    for threads in [2, 8] {
+        let other = in_pool(threads);
+        let same = one
+            .iter()
+            .zip(&other)
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same, "{threads} threads: {other:?} vs {one:?}");
+    }
+}
