@@ -90,6 +90,14 @@ pub enum Error {
         requirement: &'static str,
     },
 
+    /// A result beyond the range of f64, from inputs of extreme magnitude (entries near
+    /// 1e154 and above) or extreme parameters (t or 1/τ near `f64::MAX`).
+    #[error("{quantity} overflows f64 for this input")]
+    Overflow {
+        /// What overflowed.
+        quantity: &'static str,
+    },
+
     /// The gap vector is exactly zero, so it has no direction.
     #[error("the gap vector is zero, so it has no direction")]
     ZeroGap,

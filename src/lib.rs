@@ -74,6 +74,7 @@ mod kernel;
 mod logsumexp;
 mod metrics;
 mod modality;
+mod norm;
 pub mod npy;
 pub mod raw;
 mod reduce;

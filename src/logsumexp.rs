@@ -1,30 +1,50 @@
 //! A mergeable, overflow- and underflow-safe log-sum-exp accumulator.
 
-/// log Σ exp(zₖ) kept as (m, s) with the value m + ln s, where m is the largest z seen and
-/// s = Σ exp(zₖ − m) ∈ [1, count]. Nothing overflows and the largest term never underflows,
-/// so the value is finite whenever one term is (Wang & Isola's literal
-/// `log(mean(exp(·)))` gives −∞ once every exp underflows).
+/// log Σ exp(zₖ) over `count` terms, kept as m = max zₖ and two shifted sums:
+///
+/// ```text
+/// s = Σ exp(zₖ − m) ∈ [1, count]        accurate when the terms are spread out
+/// e = Σ expm1(zₖ − m) ∈ [−count, 0]     accurate when they crowd near m (s ≈ count)
+/// ```
+///
+/// Nothing overflows and the largest term never underflows, so the value is finite whenever one
+/// term is (Wang & Isola's literal `log(mean(exp(·)))` gives −∞ once every exp underflows).
+/// The mean of a tight cluster, where log mean = log(1 − small), keeps its relative accuracy
+/// through `ln_1p(e / count)`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LogSumExp {
     max: f64,
-    scaled_sum: f64,
+    sum: f64,
+    excess: f64,
+    count: u64,
 }
 
 impl LogSumExp {
     /// The sum of no terms (value −∞).
     pub(crate) const EMPTY: Self = Self {
         max: f64::NEG_INFINITY,
-        scaled_sum: 0.0,
+        sum: 0.0,
+        excess: 0.0,
+        count: 0,
     };
 
-    /// Two passes over `z`: the maximum, then the shifted sum.
+    /// Two passes over `z`: the maximum, then the shifted sums.
     pub(crate) fn of(z: &[f64]) -> Self {
         let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if max == f64::NEG_INFINITY {
             return Self::EMPTY;
         }
-        let scaled_sum = z.iter().map(|&v| (v - max).exp()).sum();
-        Self { max, scaled_sum }
+        let (mut sum, mut excess) = (0.0, 0.0);
+        for &v in z {
+            sum += (v - max).exp();
+            excess += (v - max).exp_m1();
+        }
+        Self {
+            max,
+            sum,
+            excess,
+            count: z.len() as u64,
+        }
     }
 
     /// The accumulator of both term lists.
@@ -34,18 +54,33 @@ impl LogSumExp {
         } else {
             (other, self)
         };
-        if lo.scaled_sum == 0.0 {
+        if lo.count == 0 {
             return hi;
         }
+        // Re-base lo's terms from lo.max to hi.max: exp(z − hi.max) = exp(z − lo.max)·(1 + g).
+        let g = (lo.max - hi.max).exp_m1();
         Self {
             max: hi.max,
-            scaled_sum: hi.scaled_sum + lo.scaled_sum * (lo.max - hi.max).exp(),
+            sum: hi.sum + lo.sum * (1.0 + g),
+            excess: hi.excess + (lo.excess + lo.count as f64 * g + lo.excess * g),
+            count: hi.count + lo.count,
         }
     }
 
     /// log Σ exp(zₖ).
     pub(crate) fn value(self) -> f64 {
-        self.max + self.scaled_sum.ln()
+        self.max + self.sum.ln()
+    }
+
+    /// log((1/count) Σ exp(zₖ)), from whichever shifted sum is accurate.
+    pub(crate) fn log_mean(self) -> f64 {
+        let count = self.count as f64;
+        let mean = self.sum / count;
+        if mean < 0.5 {
+            self.max + mean.ln()
+        } else {
+            self.max + (self.excess / count).ln_1p()
+        }
     }
 }
 
@@ -86,6 +121,34 @@ mod tests {
         assert!((low - (-3600.0 + 2f64.ln())).abs() < 1e-12);
         let high = LogSumExp::of(&[800.0, 799.0]).value();
         assert!((high - (800.0 + (1.0 + (-1f64).exp()).ln())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_log_mean_of_a_tight_cluster_keeps_its_relative_accuracy() {
+        // Terms −1e-9·k: log mean = log(1 − ~1e-9·(n−1)/2) to full relative precision.
+        let z: Vec<f64> = (0..1000).map(|k| -1e-9 * k as f64).collect();
+        let exact: f64 = (z.iter().map(|v| v.exp_m1()).sum::<f64>() / 1000.0).ln_1p();
+        let whole = LogSumExp::of(&z).log_mean();
+        assert!(
+            (whole - exact).abs() <= 1e-15 * exact.abs(),
+            "{whole} vs {exact}"
+        );
+        let (left, right) = z.split_at(337);
+        let merged = LogSumExp::of(right).merge(LogSumExp::of(left)).log_mean();
+        assert!(
+            (merged - exact).abs() <= 1e-14 * exact.abs(),
+            "{merged} vs {exact}"
+        );
+        // The plain form loses about 1e-7 of it: log(mean) near 1 cancels.
+        let plain = LogSumExp::of(&z).value() - 1000f64.ln();
+        assert!((plain - exact).abs() > 1e-12 * exact.abs());
+    }
+
+    #[test]
+    fn the_log_mean_of_spread_terms_uses_the_plain_sum() {
+        let z = [0.0, -50.0, -60.0, -700.0];
+        let exact = ((1.0 + (-50f64).exp() + (-60f64).exp() + (-700f64).exp()) / 4.0).ln();
+        assert!((LogSumExp::of(&z).log_mean() - exact).abs() < 1e-15);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::ops::Deref;
 
 use rayon::prelude::*;
 
-use crate::{Embeddings, Error, Modality, Result, Scalar, kernel::dot};
+use crate::{Embeddings, Error, Modality, Result, Scalar, norm::Norm};
 
 /// Embeddings with the invariant ‖xᵢ‖₂ = 1 for every sample, checked once at construction.
 ///
@@ -38,7 +38,9 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     ///
     /// The peers' `x / x.norm(dim=-1, keepdim=True)` and the notebooks' `my_norm` (eps = 0)
     /// compute the same thing; where they return `NaN` for a zero row, this returns an error.
-    /// The norm is overflow-safe (rows near `f64::MAX` are rescaled first).
+    /// The norm is safe from overflow and underflow: rows whose squared norm is not a normal
+    /// f64 (entries beyond about 1e154 or below 1e-154) are divided by their largest entry
+    /// first.
     ///
     /// # Errors
     ///
@@ -57,7 +59,7 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     pub fn normalize(embeddings: Embeddings<T, M>) -> Result<Self> {
         let d = embeddings.dim();
         let norms = row_norms(&embeddings);
-        if let Some(row) = norms.iter().position(|&r| r == 0.0) {
+        if let Some(row) = norms.iter().position(|r| r.is_zero()) {
             return Err(Error::ZeroNorm { row });
         }
         let n = embeddings.len();
@@ -66,7 +68,7 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
             .zip(norms.par_iter())
             .for_each(|(row, &norm)| {
                 for v in row {
-                    *v = T::from_f64(v.to_f64() / norm);
+                    *v = T::from_f64(norm.divide(v.to_f64()));
                 }
             });
         // Dividing finite values by a positive norm leaves them finite and of the same shape.
@@ -112,10 +114,13 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
             });
         }
         let norms = row_norms(&embeddings);
-        if let Some(row) = norms.iter().position(|&r| (r - 1.0).abs() > tolerance) {
+        if let Some(row) = norms
+            .iter()
+            .position(|r| !((r.value() - 1.0).abs() <= tolerance))
+        {
             return Err(Error::NotUnitNorm {
                 row,
-                norm: norms[row],
+                norm: norms[row].value(),
                 tolerance,
             });
         }
@@ -134,26 +139,12 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
 }
 
 /// ‖xᵢ‖₂ for every row, in f64, safe from overflow and underflow.
-fn row_norms<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
+fn row_norms<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<Norm> {
     let rows: Vec<&[T]> = x.rows().collect();
     rows.par_iter()
         .with_min_len(1024)
-        .map(|row| l2_norm(row))
+        .map(|row| Norm::of_row(row))
         .collect()
-}
-
-/// ‖x‖₂ in f64: √(x·x) when x·x is a normal number, otherwise rescaled by max |xₖ| first.
-fn l2_norm<T: Scalar>(row: &[T]) -> f64 {
-    let squares = dot(row, row);
-    if squares.is_normal() {
-        return squares.sqrt();
-    }
-    let scale = row.iter().map(|v| v.to_f64().abs()).fold(0.0, f64::max);
-    if scale == 0.0 {
-        return 0.0;
-    }
-    let rescaled: f64 = row.iter().map(|v| (v.to_f64() / scale).powi(2)).sum();
-    scale * rescaled.sqrt()
 }
 
 impl<T: Scalar, M: Modality> Deref for UnitEmbeddings<T, M> {

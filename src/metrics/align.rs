@@ -1,5 +1,7 @@
-use super::{paired, positive};
-use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings, reduce::sum_over_rows};
+use super::{finite, paired, positive};
+use crate::{
+    Embeddings, Modality, Result, Scalar, UnitEmbeddings, norm::Norm, reduce::sum_over_rows,
+};
 
 /// The alignment loss of Wang & Isola: the mean distance between paired embeddings, to the
 /// power α.
@@ -18,7 +20,9 @@ use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings, reduce::sum_ov
 ///
 /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) (the sets must be paired),
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless α is finite and > 0.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless α is finite and > 0,
+/// [`Error::Overflow`](crate::Error::Overflow) if the mean exceeds `f64::MAX` (raw rows of
+/// extreme magnitude, or a huge α).
 ///
 /// # Examples
 ///
@@ -53,13 +57,9 @@ pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
     paired(x, y)?;
     let alpha = positive("alpha", alpha)?;
     let total = sum_over_rows(x.len(), |i| {
-        let squared: f64 = x
-            .row(i)
-            .iter()
-            .zip(y.row(i))
-            .map(|(a, b)| (a.to_f64() - b.to_f64()).powi(2))
-            .sum();
-        squared.sqrt().powf(alpha)
+        let (a, b) = (x.row(i), y.row(i));
+        let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
+        distance.value().powf(alpha)
     });
-    Ok(total / x.len() as f64)
+    finite("the alignment loss", total / x.len() as f64)
 }

@@ -24,7 +24,8 @@ pub enum Diagonal {
 /// ```
 ///
 /// A similarity, not a distance: 1 means all rows coincide, values near 0 a spread-out set,
-/// and with the diagonal excluded the minimum is −1/(n−1). Computed exactly in O(n·d) from the
+/// and with the diagonal excluded the minimum is −1/(n−1). The result is clamped to [−1, 1]
+/// (rounding of the stored rows can otherwise carry identical rows an ulp past 1). Computed exactly in O(n·d) from the
 /// sum vector, accumulated in f64; no n × n matrix is formed. (Σᵢ ‖uᵢ‖² is n up to the
 /// rounding of the stored rows; the identity above uses the stored values, so it equals the
 /// O(n²) definition on exactly the data given.)
@@ -55,11 +56,13 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     let n = x.len() as f64;
     let (sum, squared_norms) = row_sum_and_squared_norms(x);
     let all_pairs: f64 = sum.iter().map(|s| s * s).sum();
-    Ok(match diagonal {
+    let mean = match diagonal {
         Diagonal::Included => all_pairs / (n * n),
         Diagonal::Excluded => {
             at_least(x, 2)?;
             (all_pairs - squared_norms) / (n * (n - 1.0))
         }
-    })
+    };
+    // Rounding of the stored unit rows can carry a mean of identical rows an ulp past 1.
+    Ok(mean.clamp(-1.0, 1.0))
 }

@@ -1,6 +1,6 @@
-use super::{paired, positive};
+use super::{finite, paired, positive};
 use crate::{
-    Modality, Result, Scalar, UnitEmbeddings,
+    Error, Modality, Result, Scalar, UnitEmbeddings,
     kernel::{Columns, map_rows},
     logsumexp::LogSumExp,
 };
@@ -39,7 +39,9 @@ pub struct ContrastiveLoss {
 ///
 /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch),
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless τ is finite and > 0.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless τ is finite, > 0 and
+/// has a finite inverse, [`Error::Overflow`](crate::Error::Overflow) if 1/τ is so large
+/// (beyond about 1e307) that the loss overflows.
 ///
 /// # Examples
 ///
@@ -67,11 +69,21 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<ContrastiveLoss> {
     paired(a, b)?;
     let scale = 1.0 / positive("temperature", temperature)?;
+    if !scale.is_finite() {
+        return Err(Error::InvalidParameter {
+            name: "temperature",
+            value: temperature,
+            requirement: "a positive number whose inverse is finite",
+        });
+    }
     let d = a.dim();
     let image_to_text = mean_row_cross_entropy(a.as_slice(), b.as_slice(), d, scale);
     let text_to_image = mean_row_cross_entropy(b.as_slice(), a.as_slice(), d, scale);
     Ok(ContrastiveLoss {
-        symmetric: 0.5 * (image_to_text + text_to_image),
+        symmetric: finite(
+            "the contrastive loss",
+            0.5 * (image_to_text + text_to_image),
+        )?,
         image_to_text,
         text_to_image,
     })

@@ -1,5 +1,5 @@
 use super::same_dim;
-use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, reduce::mean_row};
+use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, norm::Norm, reduce::mean_row};
 
 /// The modality gap between two sets of unit embeddings: the difference of their centroids.
 ///
@@ -13,7 +13,7 @@ use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, reduce::mean_row};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gap {
     vector: Vec<f64>,
-    distance: f64,
+    norm: Norm,
 }
 
 impl Gap {
@@ -24,7 +24,7 @@ impl Gap {
 
     /// The gap distance ‖Δ‖₂, the Euclidean distance between the two centroids.
     pub fn distance(&self) -> f64 {
-        self.distance
+        self.norm.value()
     }
 
     /// The unit direction Δ / ‖Δ‖₂: what the peers call `modality_gap` and shift along.
@@ -44,10 +44,10 @@ impl Gap {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn direction(&self) -> Result<Vec<f64>> {
-        if self.distance == 0.0 {
+        if self.norm.is_zero() {
             return Err(Error::ZeroGap);
         }
-        Ok(self.vector.iter().map(|v| v / self.distance).collect())
+        Ok(self.vector.iter().map(|&v| self.norm.divide(v)).collect())
     }
 }
 
@@ -94,6 +94,6 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
         .zip(mean_row(b))
         .map(|(x, y)| x - y)
         .collect();
-    let distance = vector.iter().map(|v| v * v).sum::<f64>().sqrt();
-    Ok(Gap { vector, distance })
+    let norm = Norm::of(|| vector.iter().copied());
+    Ok(Gap { vector, norm })
 }

@@ -63,6 +63,15 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
     }
 }
 
+/// A result that must be finite: the input's magnitude or the parameters may overflow it.
+pub(crate) fn finite(quantity: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::Overflow { quantity })
+    }
+}
+
 /// At least `required` samples.
 pub(crate) fn at_least<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,

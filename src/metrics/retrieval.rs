@@ -1,6 +1,6 @@
-use super::{paired, positive};
+use super::paired;
 use crate::{
-    Modality, Result, Scalar, UnitEmbeddings,
+    Error, Modality, Result, Scalar, UnitEmbeddings,
     kernel::{Columns, map_rows},
 };
 
@@ -17,13 +17,14 @@ pub struct Recall {
 /// Recall@K of paired retrieval by cosine similarity, in both directions.
 ///
 /// ```text
-/// rankᵢ = #{ j : aᵢ·bⱼ > aᵢ·bᵢ }              (0 when the pair is the best match)
+/// rankᵢ = #{ j : aᵢ·bⱼ > aᵢ·bᵢ } + #{ j > i : aᵢ·bⱼ = aᵢ·bᵢ }    (0: the pair is the best match)
 /// R@K (image → text) = (1/n) #{ i : rankᵢ < K }
 /// ```
 ///
-/// and the same over columns for text → image. Ties count in favour of the true pair (only
-/// strictly more similar samples outrank it); the peers' `argsort` breaks ties by index, so the
-/// two agree whenever the similarities have no ties. K = 1 gives top-1 accuracy.
+/// and the same over columns for text → image. Ties are broken as the peers' stable `argsort`
+/// breaks them: among equal similarities the sample with the larger index ranks higher. So
+/// duplicate rows (collapsed embeddings) do not count as perfect retrieval, and the numbers
+/// equal the peers' on every input. K = 1 gives top-1 accuracy.
 ///
 /// # Errors
 ///
@@ -55,7 +56,13 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     k: usize,
 ) -> Result<Recall> {
     paired(a, b)?;
-    positive("k", k as f64)?;
+    if k == 0 {
+        return Err(Error::InvalidParameter {
+            name: "k",
+            value: 0.0,
+            requirement: "at least 1",
+        });
+    }
     let d = a.dim();
     Ok(Recall {
         image_to_text: recall_of_rows(a.as_slice(), b.as_slice(), d, k),
@@ -63,10 +70,15 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     })
 }
 
-/// The fraction of rows i of x whose pair yᵢ has fewer than k strictly better matches.
+/// The fraction of rows i of x whose pair yᵢ ranks among the first k (ties to the larger index).
 fn recall_of_rows<T: Scalar>(x: &[T], y: &[T], d: usize, k: usize) -> f64 {
     let hits = map_rows(x, y, d, Columns::All, |i, dots| {
-        dots.iter().filter(|&&s| s > dots[i]).count() < k
+        let target = dots[i];
+        let better = dots
+            .iter()
+            .enumerate()
+            .filter(|&(j, &s)| s > target || (s == target && j > i));
+        better.count() < k
     });
     hits.iter().filter(|&&hit| hit).count() as f64 / hits.len() as f64
 }

@@ -1,8 +1,9 @@
-use super::{at_least, positive};
+use super::{at_least, finite, positive};
 use crate::{
-    Embeddings, Modality, Result, Scalar, UnitEmbeddings,
+    Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings,
     kernel::{Columns, dot, map_rows},
     logsumexp::LogSumExp,
+    reduce::mean_row,
 };
 
 /// The uniformity loss of Wang & Isola: the log of the mean Gaussian potential over all
@@ -19,15 +20,17 @@ use crate::{
 /// Computed as a log-sum-exp with f64 partial sums, so it stays finite where the literal
 /// `pdist(x).pow(2).mul(-t).exp().mean().log()` underflows to −∞ (every t·d² above about 745
 /// in f64, 103 in f32). Squared distances come from the f64 Gram identity
-/// ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ, clamped at 0; identical rows give exactly 0. O(n²·d) time, no
-/// n × n matrix. For the peers' unnormalised call use
+/// ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ on rows centred at their mean (distances are translation-invariant,
+/// and centring keeps tight clusters free of cancellation); identical rows give exactly 0.
+/// O(n²·d) time, no n × n matrix. For the peers' unnormalised call use
 /// [`raw::uniform_loss`](crate::raw::uniform_loss).
 ///
 /// # Errors
 ///
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no pairs; the peers give
 /// `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless t is finite
-/// and > 0.
+/// and > 0, [`Error::Overflow`](crate::Error::Overflow) for raw rows of extreme magnitude or
+/// a t so large that t·d² overflows.
 ///
 /// # Examples
 ///
@@ -55,22 +58,28 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
 ) -> Result<f64> {
     at_least(x, 2)?;
     let t = positive("t", t)?;
-    let squared_norms: Vec<f64> = x.rows().map(|r| dot(r, r)).collect();
-    let per_row = map_rows(
-        x.as_slice(),
-        x.as_slice(),
-        x.dim(),
-        Columns::AfterDiagonal,
-        |i, dots| {
-            let exponents: Vec<f64> = dots
-                .iter()
-                .zip(&squared_norms[i + 1..])
-                .map(|(&xy, &yy)| -t * (squared_norms[i] + yy - 2.0 * xy).max(0.0))
-                .collect();
-            LogSumExp::of(&exponents)
-        },
-    );
+    let d = x.dim();
+    // Distances do not change under translation. Centring first shrinks the norms in the Gram
+    // identity to the spread of the set, so a narrow cone loses no digits to cancellation.
+    let mean = mean_row(x);
+    let centred: Vec<f64> = x
+        .rows()
+        .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| v.to_f64() - m))
+        .collect();
+    let squared_norms: Vec<f64> = centred.chunks_exact(d).map(|r| dot(r, r)).collect();
+    if !squared_norms.iter().all(|&s| s <= f64::MAX / 4.0) {
+        return Err(Error::Overflow {
+            quantity: "a squared distance",
+        });
+    }
+    let per_row = map_rows(&centred, &centred, d, Columns::AfterDiagonal, |i, dots| {
+        let exponents: Vec<f64> = dots
+            .iter()
+            .zip(&squared_norms[i + 1..])
+            .map(|(&xy, &yy)| -t * (squared_norms[i] + yy - 2.0 * xy).max(0.0))
+            .collect();
+        LogSumExp::of(&exponents)
+    });
     let total = per_row.into_iter().fold(LogSumExp::EMPTY, LogSumExp::merge);
-    let n = x.len() as f64;
-    Ok(total.value() - (n * (n - 1.0) / 2.0).ln())
+    finite("the uniformity loss", total.log_mean())
 }

@@ -35,6 +35,18 @@ pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
     );
 }
 
+/// `|actual − expected| ≤ tol · |expected|`: relative only, for values that may be far below 1
+/// in magnitude (uniformity of a tight cone is about −1e-4).
+#[track_caller]
+pub fn assert_relative(actual: f64, expected: f64, tol: f64, what: &str) {
+    let bound = tol * expected.abs();
+    assert!(
+        (actual - expected).abs() <= bound,
+        "{what}: got {actual:e}, expected {expected:e} (diff {:e} > {bound:e})",
+        (actual - expected).abs()
+    );
+}
+
 /// Element-wise [`assert_close`].
 #[track_caller]
 pub fn assert_all_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
