@@ -116,7 +116,7 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
         let norms = row_norms(&embeddings);
         if let Some(row) = norms
             .iter()
-            .position(|r| !((r.value() - 1.0).abs() <= tolerance))
+            .position(|r| (r.value() - 1.0).abs() > tolerance)
         {
             return Err(Error::NotUnitNorm {
                 row,
