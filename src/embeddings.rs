@@ -210,6 +210,50 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
         DMatrix::from_row_slice(self.n, self.d, &self.data)
     }
 
+    /// The same samples as another modality (no copy), e.g. to read the first half of a
+    /// `[2, n, d]` file as `Audio` rather than `Image`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Audio, Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 0.0]])?;
+    /// let audio: Embeddings<f32, Audio> = x.with_modality();
+    /// assert_eq!(audio.modality(), "audio");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn with_modality<N: Modality>(self) -> Embeddings<T, N> {
+        Embeddings {
+            data: self.data,
+            n: self.n,
+            d: self.d,
+            modality: PhantomData,
+        }
+    }
+
+    /// The same samples in another precision: `f32` → `f64` is exact, `f64` → `f32` rounds to
+    /// nearest. Two-set metrics take both sets in one precision; cast one of them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonFinite`] if a value is beyond the target type's range (`f64` → `f32` only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let x = Embeddings::<f32, Text>::from_rows(&[[0.1, 2.0]])?;
+    /// let y: Embeddings<f64, Text> = x.cast()?;
+    /// assert_eq!(y.row(0), &[0.1f32 as f64, 2.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn cast<U: Scalar>(&self) -> Result<Embeddings<U, M>> {
+        let data = self.data.iter().map(|v| U::from_f64(v.to_f64())).collect();
+        Embeddings::from_row_major_vec(self.n, self.d, data)
+    }
+
     /// The number of samples n (at least 1).
     #[allow(clippy::len_without_is_empty)] // never empty: n ≥ 1 by construction
     pub fn len(&self) -> usize {

@@ -127,6 +127,24 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
         Ok(Self { inner: embeddings })
     }
 
+    /// The same unit rows as another modality (no copy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Audio, Embeddings, Image, UnitEmbeddings};
+    ///
+    /// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[3.0, 4.0]])?)?;
+    /// let audio: UnitEmbeddings<f64, Audio> = x.with_modality();
+    /// assert_eq!((audio.modality(), audio.row(0)), ("audio", &[0.6, 0.8][..]));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn with_modality<N: Modality>(self) -> UnitEmbeddings<T, N> {
+        UnitEmbeddings {
+            inner: self.inner.with_modality(),
+        }
+    }
+
     /// Gives back the plain [`Embeddings`].
     pub fn into_inner(self) -> Embeddings<T, M> {
         self.inner
