@@ -10,25 +10,31 @@
 use std::process::ExitCode;
 
 use modality_gap::{
-    Audio, Diagonal, Embeddings, Image, Modality, Result, Text, UnitEmbeddings, align_loss,
+    Audio, Diagonal, Embeddings, Modality, Result, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
 };
+
+/// The non-text modality of a file given on the command line, whatever it is.
+enum First {}
+impl Modality for First {
+    const NAME: &'static str = "first";
+}
 
 static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
 
 fn main() -> ExitCode {
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match &paths[..] {
-        [] => npy::pair_from_reader::<f32, Audio, Text, _>(CLASP).and_then(|(a, t)| {
+        [] => npy::pair_from_reader::<f64, Audio, Text, _>(CLASP).and_then(|(a, t)| {
             report(
                 "data/features_clasp.npy (embedded; CLASP, Liang et al. 2022)",
                 a,
                 t,
             )
         }),
-        [pair] => npy::read_pair::<f32, Image, Text>(pair).and_then(|(a, t)| report(pair, a, t)),
-        [first, second] => npy::read::<f32, Image>(first).and_then(|a| {
-            let t = npy::read::<f32, Text>(second)?;
+        [pair] => npy::read_pair::<f64, First, Text>(pair).and_then(|(a, t)| report(pair, a, t)),
+        [first, second] => npy::read::<f64, First>(first).and_then(|a| {
+            let t = npy::read::<f64, Text>(second)?;
             report(&format!("{first} + {second}"), a, t)
         }),
         _ => {
@@ -47,8 +53,8 @@ fn main() -> ExitCode {
 
 fn report<A: Modality>(
     source: &str,
-    a: Embeddings<f32, A>,
-    t: Embeddings<f32, Text>,
+    a: Embeddings<f64, A>,
+    t: Embeddings<f64, Text>,
 ) -> Result<()> {
     let (a, t) = (UnitEmbeddings::normalize(a)?, UnitEmbeddings::normalize(t)?);
     let (first, second) = (A::NAME, Text::NAME);

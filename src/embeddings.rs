@@ -255,17 +255,47 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     }
 
     /// The number of samples n (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// assert_eq!(x.len(), 2);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     #[allow(clippy::len_without_is_empty)] // never empty: n ≥ 1 by construction
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// The dimension d of every sample (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// assert_eq!(x.dim(), 3);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn dim(&self) -> usize {
         self.d
     }
 
     /// The modality's name, [`Modality::NAME`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let t = Embeddings::<f64, Text>::from_rows(&[[0.6, 0.8]])?;
+    /// assert_eq!(t.modality(), "text");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn modality(&self) -> &'static str {
         M::NAME
     }
@@ -275,22 +305,64 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Panics
     ///
     /// If `i >= self.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_row_major_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// assert_eq!(x.row(0), &[1.0, 2.0, 3.0]);
+    /// assert_eq!(x.row(1), &[4.0, 5.0, 6.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn row(&self, i: usize) -> &[T] {
         assert!(i < self.n, "row {i} out of range for {} samples", self.n);
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
     /// The samples in order, each a slice of length d.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[3.0, 4.0], [0.0, 2.0]])?;
+    /// let sums: Vec<f64> = x.rows().map(|r| r.iter().sum()).collect();
+    /// assert_eq!(sums, [7.0, 2.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn rows(&self) -> std::slice::ChunksExact<'_, T> {
         self.data.chunks_exact(self.d)
     }
 
     /// All values, row-major (sample `i` at `[i·d .. (i+1)·d]`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// assert_eq!(x.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 
     /// Gives back the row-major buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let t = Embeddings::<f64, Text>::from_row_major_vec(2, 2, vec![1.0, 0.0, 0.0, 1.0])?;
+    /// assert_eq!(t.into_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }

@@ -5,6 +5,19 @@
 /// Bad input always produces one of these; no function in this crate returns a silent `NaN`
 /// and none panics on data (panics are reserved for documented API misuse such as an
 /// out-of-range row index).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Error, Image, Text, UnitEmbeddings, gap};
+///
+/// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0]])?)?;
+/// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 0.0, 1.0]])?)?;
+/// let err = gap(&img, &txt).unwrap_err();
+/// assert!(matches!(err, Error::DimensionMismatch { expected: 2, found: 3 }));
+/// assert_eq!(err.to_string(), "dimension mismatch: expected 2, found 3");
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -111,7 +124,19 @@ pub enum Error {
     Npy(#[from] NpyError),
 }
 
-/// Why a `.npy` file was rejected (see [`crate::npy`]).
+/// Why a `.npy` file was rejected (see [`crate::npy`]), carried by [`Error::Npy`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Error, NpyError, Text, npy};
+///
+/// let result = npy::from_reader::<f32, Text, _>(&b"not an npy file"[..]);
+/// assert!(matches!(result, Err(Error::Npy(NpyError::BadMagic))));
+/// // Fewer than the 8 bytes of magic and version: truncated before the magic is checked.
+/// let result = npy::from_reader::<f32, Text, _>(&b"not npy"[..]);
+/// assert!(matches!(result, Err(Error::Npy(NpyError::Truncated { expected: 8, found: 7 }))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NpyError {
@@ -189,4 +214,16 @@ pub enum NpyError {
 }
 
 /// `Result` with this crate's [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Result};
+///
+/// fn first_row() -> Result<Vec<f32>> {
+///     Ok(Embeddings::<f32, Image>::from_rows(&[[1.0, 2.0]])?.row(0).to_vec())
+/// }
+/// assert_eq!(first_row()?, [1.0, 2.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -19,6 +19,14 @@
 /// ```
 pub trait Modality: 'static {
     /// A human-readable name, used in reports and `Debug` output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Audio, Modality};
+    ///
+    /// assert_eq!(Audio::NAME, "audio");
+    /// ```
     const NAME: &'static str;
 }
 
@@ -36,11 +44,51 @@ macro_rules! builtin_modalities {
 
 builtin_modalities! {
     /// Images (CLIP's vision tower, ConVIRT's medical images).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 0.0]])?;
+    /// assert_eq!(x.modality(), "image");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     Image => "image";
     /// Text (captions, class prompts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text};
+    ///
+    /// let t = Embeddings::<f32, Text>::from_rows(&[[1.0, 0.0]])?;
+    /// assert_eq!(t.modality(), "text");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     Text => "text";
     /// Audio (CLASP).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Audio, Embeddings};
+    ///
+    /// let x = Embeddings::<f32, Audio>::from_rows(&[[1.0, 0.0]])?;
+    /// assert_eq!(x.modality(), "audio");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     Audio => "audio";
     /// Video (VideoCLIP).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Video};
+    ///
+    /// let x = Embeddings::<f32, Video>::from_rows(&[[1.0, 0.0]])?;
+    /// assert_eq!(x.modality(), "video");
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     Video => "video";
 }

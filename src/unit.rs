@@ -146,11 +146,33 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     }
 
     /// Gives back the plain [`Embeddings`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text, UnitEmbeddings};
+    ///
+    /// let unit = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[3.0, 4.0]])?)?;
+    /// let plain: Embeddings<f64, Text> = unit.into_inner();
+    /// assert_eq!(plain.row(0), &[0.6, 0.8]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn into_inner(self) -> Embeddings<T, M> {
         self.inner
     }
 
     /// The plain [`Embeddings`] (also reachable through `Deref`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text, UnitEmbeddings};
+    ///
+    /// let unit = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 2.0]])?)?;
+    /// let plain: &Embeddings<f64, Text> = unit.as_embeddings();
+    /// assert_eq!(plain.as_slice(), &[0.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
     pub fn as_embeddings(&self) -> &Embeddings<T, M> {
         &self.inner
     }

@@ -328,19 +328,24 @@ fn edge_equal_sets_have_zero_gap_and_no_direction() {
 #[test]
 fn edge_zero_row_is_an_error_where_the_peers_give_nan() {
     let case = edge();
-    let expected_row1 = case.expected(&["normalize_zero_row", "eps0"])[1].clone();
     let err = UnitEmbeddings::normalize(edge_rows(&["normalize_zero_row", "x"])).unwrap_err();
     assert!(matches!(err, Error::ZeroNorm { row: 0 }), "{err:?}");
     // The non-zero row normalises as the oracle's does.
-    let one = Embeddings::<f64, Image>::from_rows(&[[1.0, 1.0, 0.0]]).unwrap();
-    let unit = UnitEmbeddings::normalize(one).unwrap();
-    let expected: Vec<f64> = expected_row1
+    let row = &case.expected(&["normalize_zero_row", "x"])[1];
+    let one = embeddings_from_json::<f64, Image>(&serde_json::json!([row]));
+    let expected = &case.expected(&["normalize_zero_row", "eps0"])[1];
+    let expected: Vec<f64> = expected
         .as_array()
         .unwrap()
         .iter()
         .map(common::number)
         .collect();
-    assert_all_close(unit.row(0), &expected, F64, "normalised row");
+    assert_all_close(
+        UnitEmbeddings::normalize(one).unwrap().row(0),
+        &expected,
+        F64,
+        "row",
+    );
 }
 
 #[test]

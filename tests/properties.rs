@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{F32, F64, assert_all_close, assert_close};
+use common::{F32, F64, ROTATED, ULPS, assert_all_close, assert_close, assert_relative};
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
     mean_pairwise_cosine, uniform_loss,
@@ -92,6 +92,38 @@ proptest! {
         let g = gap(&x, &x).unwrap();
         prop_assert!(g.vector().iter().all(|&c| c == 0.0));
         prop_assert_eq!(g.distance(), 0.0);
+        // The same rows in reverse order, summed in another order: zero up to rounding.
+        let reversed: Vec<usize> = (0..n).rev().collect();
+        let y = unit::<f64, Text>(n, d, &permuted(d, &v, &reversed));
+        prop_assert!(gap(&x, &y).unwrap().distance() <= F64);
+    }
+
+    #[test]
+    fn normalising_is_independent_of_magnitude((n, d, v) in rows(1..8, 1..16), exponent in -300i32..300) {
+        let scaled: Vec<f64> = v.iter().map(|x| x * 10f64.powi(exponent)).collect();
+        let (x, y) = (unit::<f64, Image>(n, d, &v), unit::<f64, Image>(n, d, &scaled));
+        for (a, b) in x.rows().zip(y.rows()) {
+            let norm = b.iter().map(|c| c * c).sum::<f64>().sqrt();
+            prop_assert!((norm - 1.0).abs() <= ULPS, "norm {norm} at 1e{exponent}");
+            for (p, q) in a.iter().zip(b) {
+                prop_assert!((p - q).abs() <= ULPS, "{p} vs {q} at 1e{exponent}");
+            }
+        }
+    }
+
+    #[test]
+    fn uniformity_of_a_tight_cluster_equals_its_definition(
+        (n, d, noise) in rows(2..30, 2..16),
+        spread in -7i32..-1,
+        t in 0.5f64..4.0,
+    ) {
+        // Rows 10^spread apart around one direction: cancellation-prone for a naive Gram form.
+        let centre: Vec<f64> = (0..d).map(|k| 1.0 + k as f64).collect();
+        let v: Vec<f64> = noise.iter().enumerate()
+            .map(|(k, e)| centre[k % d] + e * 10f64.powi(spread)).collect();
+        let x = unit::<f64, Image>(n, d, &v);
+        let exact = uniformity_by_definition(&x, t);
+        assert_relative(uniform_loss(&x, t).unwrap(), exact, F64, "tight cluster");
     }
 
     #[test]
@@ -130,7 +162,7 @@ proptest! {
         let (ra, rb) = (rotated(d, &a, &q), rotated(d, &b, &q));
         let (a, b) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
         let (ra, rb) = (unit::<f64, Image>(n, d, &ra), unit::<f64, Text>(n, d, &rb));
-        check_same_metrics(&a, &b, &ra, &rb, 1e-10);
+        check_same_metrics(&a, &b, &ra, &rb, ROTATED);
     }
 
     #[test]
@@ -144,16 +176,24 @@ proptest! {
     }
 
     #[test]
-    fn alignment_is_non_negative((n, d, a, b) in paired_rows(), alpha in 0.05f64..4.0) {
+    fn alignment_lies_in_its_range_and_equals_the_dot_product_form_at_alpha_2(
+        (n, d, a, b) in paired_rows(),
+        alpha in 0.05f64..4.0,
+    ) {
         let (a, b) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
-        prop_assert!(align_loss(&a, &b, alpha).unwrap() >= 0.0);
+        let value = align_loss(&a, &b, alpha).unwrap();
+        prop_assert!(value >= 0.0 && value <= 2f64.powf(alpha) * (1.0 + ULPS), "{value}");
+        let mean_dot = a.rows().zip(b.rows())
+            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+            .sum::<f64>() / n as f64;
+        assert_close(align_loss(&a, &b, 2.0).unwrap(), 2.0 - 2.0 * mean_dot, F64, "α = 2");
     }
 
     #[test]
     fn uniformity_lies_between_minus_4t_and_0((n, d, v) in rows(2..40, 1..16), t in 0.01f64..10.0) {
         let x = unit::<f64, Image>(n, d, &v);
         let u = uniform_loss(&x, t).unwrap();
-        prop_assert!(u <= 0.0 && u >= -4.0 * t * (1.0 + 1e-12), "{u} for t = {t}");
+        prop_assert!(u <= 0.0 && u >= -4.0 * t * (1.0 + ULPS), "{u} for t = {t}");
     }
 
     #[test]
@@ -168,6 +208,21 @@ proptest! {
         let (a64, b64) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
         check_same_metrics(&a32, &b32, &a64, &b64, F32);
     }
+}
+
+/// log((2/(n(n−1))) Σ_{i<j} exp(−t‖xᵢ − xⱼ‖²)) from explicit differences, with the mean taken
+/// as 1 + mean(expm1(·)) so that a tight cluster keeps its relative precision.
+fn uniformity_by_definition<M: Modality>(x: &UnitEmbeddings<f64, M>, t: f64) -> f64 {
+    let rows: Vec<&[f64]> = x.rows().collect();
+    let mut z = Vec::new();
+    for (i, a) in rows.iter().enumerate() {
+        for b in &rows[i + 1..] {
+            z.push(-t * a.iter().zip(*b).map(|(p, q)| (p - q).powi(2)).sum::<f64>());
+        }
+    }
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let excess = z.iter().map(|v| (v - max).exp_m1()).sum::<f64>() / z.len() as f64;
+    max + excess.ln_1p()
 }
 
 /// Every metric of (a, b) equals that of (a2, b2) within `tol` (abs or rel).

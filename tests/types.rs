@@ -1,6 +1,9 @@
 //! The types: layout and orientation of every constructor, the unit-norm invariant, and every
 //! error variant produced through the public API.
 
+mod common;
+
+use common::ULPS;
 use modality_gap::{
     Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, npy, raw, retrieval_recall, uniform_loss,
@@ -105,7 +108,7 @@ fn normalize_gives_unit_rows_in_both_precisions() {
     let u64 = UnitEmbeddings::normalize(x64).unwrap();
     for row in u64.rows() {
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-15, "{row:?}");
+        assert!((norm - 1.0).abs() <= ULPS, "{row:?}");
     }
     assert_eq!(u64.row(1), &[1.0, 0.0]);
 }
@@ -234,7 +237,7 @@ fn unpaired_sets_are_errors_for_paired_metrics() {
         retrieval_recall(&a, &b, 1).map(|r| r.image_to_text)
     ));
     // The gap does not pair rows: sets of different sizes are fine.
-    assert!((gap(&a, &b).unwrap().distance() - 0.5f64.sqrt()).abs() < 1e-15);
+    assert!((gap(&a, &b).unwrap().distance() - 0.5f64.sqrt()).abs() <= ULPS);
 }
 
 #[test]
@@ -291,7 +294,7 @@ fn rows_off_the_sphere_are_rejected_by_try_from_unit() {
             tolerance,
         } => {
             assert_eq!((row, tolerance), (1, 1e-6));
-            assert!((norm - (0.36f64 + 0.8001 * 0.8001).sqrt()).abs() < 1e-15);
+            assert!((norm - (0.36f64 + 0.8001 * 0.8001).sqrt()).abs() <= ULPS);
         }
         other => panic!("{other:?}"),
     }
@@ -360,4 +363,54 @@ fn malformed_files_are_npy_errors() {
 fn errors_display_their_facts() {
     let err = Embeddings::<f64, Image>::from_row_major_slice(2, 3, &[1.0; 5]).unwrap_err();
     assert_eq!(err.to_string(), "the buffer holds 5 values, but n · d = 6");
+}
+
+#[test]
+fn extreme_magnitudes_normalise_or_overflow_with_an_error() {
+    let huge =
+        Embeddings::<f64, Image>::from_rows(&[[f64::MAX, f64::MAX], [1e200, -1e200]]).unwrap();
+    let unit = UnitEmbeddings::normalize(huge.clone()).unwrap();
+    assert!((unit.row(0)[0] - 0.5f64.sqrt()).abs() <= ULPS);
+    assert!((unit.row(1)[1] + 0.5f64.sqrt()).abs() <= ULPS);
+    // Rows 1e200 apart: the distance is representable, its square is not.
+    let far = Embeddings::<f64, Text>::from_rows(&[[-1e200, 1e200], [1e200, -1e200]]).unwrap();
+    let near = Embeddings::<f64, Image>::from_rows(&[[0.0, 1e200], [1e200, 0.0]]).unwrap();
+    let one = raw::align_loss(&near, &far, 1.0).unwrap();
+    assert!((one / 1e200 - 1.0).abs() <= ULPS, "{one:e}");
+    let overflow = |r: Result<f64, Error>| matches!(r, Err(Error::Overflow { .. }));
+    assert!(overflow(raw::align_loss(&near, &far, 2.0)));
+    assert!(overflow(raw::uniform_loss(&huge, 2.0)));
+    // A huge t on ordinary unit rows: t·d² overflows.
+    let spread = unit_pair_of_orthogonal_rows();
+    assert!(overflow(uniform_loss(&spread, 1e308)));
+}
+
+fn unit_pair_of_orthogonal_rows() -> UnitEmbeddings<f64, Image> {
+    unit(&[[1.0, 0.0], [0.0, 1.0]])
+}
+
+#[test]
+fn a_temperature_whose_inverse_overflows_is_invalid() {
+    let a = unit_pair_of_orthogonal_rows();
+    let err = contrastive_loss(&a, &a, 1e-310).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "temperature",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn retrieval_among_identical_rows_breaks_ties_by_index_as_the_peers_do() {
+    // All similarities tie: only the last row's pair ranks first, as with a stable argsort.
+    let a = unit::<Image>(&[[1.0, 1.0]; 4]);
+    let b = unit::<Text>(&[[2.0, 2.0]; 4]);
+    let r1 = retrieval_recall(&a, &b, 1).unwrap();
+    assert_eq!((r1.image_to_text, r1.text_to_image), (0.25, 0.25));
+    assert_eq!(retrieval_recall(&a, &b, 3).unwrap().image_to_text, 0.75);
 }

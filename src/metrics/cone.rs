@@ -2,6 +2,24 @@ use super::at_least;
 use crate::{Modality, Result, Scalar, UnitEmbeddings, reduce::row_sum_and_squared_norms};
 
 /// Whether a mean over the pairs (i, j) of one set counts the diagonal i = j.
+///
+/// Used by [`mean_pairwise_cosine`]; the default is [`Excluded`](Diagonal::Excluded).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Diagonal, Embeddings, Image, UnitEmbeddings, mean_pairwise_cosine};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// assert_eq!(Diagonal::default(), Diagonal::Excluded);
+/// assert_eq!(mean_pairwise_cosine(&x, Diagonal::Excluded)?, 0.0); // u₀·u₁ = 0
+/// assert_eq!(mean_pairwise_cosine(&x, Diagonal::Included)?, 0.5); // (1 + 0 + 0 + 1) / 4
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2 (the cone effect).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Diagonal {
     /// Only i ≠ j: the mean over the n(n−1) ordered pairs, which equals the mean over the

@@ -6,6 +6,30 @@ use crate::{
 };
 
 /// The symmetric CLIP / InfoNCE loss and its two halves. Obtain it with [`contrastive_loss`].
+///
+/// ```text
+/// symmetric = (image_to_text + text_to_image) / 2
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
+///
+/// // Both texts equal: each image sees logits (1, 1) or (0, 0), so image → text is ln 2.
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [1.0, 0.0]])?)?;
+/// let loss = contrastive_loss(&a, &b, 1.0)?;
+/// assert!((loss.image_to_text - 2f64.ln()).abs() < 1e-15);
+/// assert!((loss.text_to_image - ((1.0 + 1f64.exp()).ln() - 0.5)).abs() < 1e-15);
+/// assert_eq!(loss.symmetric, (loss.image_to_text + loss.text_to_image) / 2.0);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Radford et al., "Learning Transferable Visual Models From Natural Language Supervision",
+/// ICML 2021 (the symmetric loss); Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ContrastiveLoss {
     /// (CE_rows + CE_columns) / 2, what CLIP trains on.

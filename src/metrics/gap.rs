@@ -10,6 +10,24 @@ use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, norm::Norm, reduce:
 /// ```
 ///
 /// Obtain it with [`gap`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, gap};
+///
+/// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0]])?)?;
+/// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0]])?)?;
+/// let g = gap(&img, &txt)?; // opposite centroids: the largest gap, ‖Δ‖₂ = 2
+/// assert_eq!((g.vector(), g.distance()), (&[2.0, 0.0][..], 2.0));
+/// assert_eq!(g.direction()?, [1.0, 0.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang, Zhang, Kwon, Yeung, Zou, "Mind the Gap: Understanding the Modality Gap in
+/// Multi-modal Contrastive Representation Learning", NeurIPS 2022, Sec. 4.2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gap {
     vector: Vec<f64>,
@@ -18,11 +36,44 @@ pub struct Gap {
 
 impl Gap {
     /// The gap vector Δ = mean(a) − mean(b), of dimension d.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, gap};
+    ///
+    /// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0]])?)?;
+    /// assert_eq!(gap(&img, &txt)?.vector(), &[0.5, -0.5]); // (0.5, 0.5) − (0, 1)
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2.
     pub fn vector(&self) -> &[f64] {
         &self.vector
     }
 
     /// The gap distance ‖Δ‖₂, the Euclidean distance between the two centroids.
+    ///
+    /// The centroids are not renormalised, so ‖Δ‖₂ ∈ [0, 2].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, gap};
+    ///
+    /// // Two opposite images average to the origin, so Δ = (0, 0) − (0, 1).
+    /// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [-1.0, 0.0]])?)?;
+    /// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0]])?)?;
+    /// assert_eq!(gap(&img, &txt)?.distance(), 1.0);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2.
     pub fn distance(&self) -> f64 {
         self.norm.value()
     }
@@ -43,6 +94,11 @@ impl Gap {
     /// assert!(matches!(gap(&a, &b)?.direction(), Err(Error::ZeroGap)));
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2 (shifting the embeddings along the
+    /// gap direction).
     pub fn direction(&self) -> Result<Vec<f64>> {
         if self.norm.is_zero() {
             return Err(Error::ZeroGap);

@@ -5,6 +5,27 @@ use crate::{
 };
 
 /// Recall@K of cross-modal retrieval in both directions. Obtain it with [`retrieval_recall`].
+///
+/// ```text
+/// R@K = (1/n) #{ i : rankᵢ < K }    (rankᵢ = 0: sample i's pair is its best match)
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_recall};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let r1 = retrieval_recall(&a, &b, 1)?; // every pair is its own best match
+/// assert_eq!((r1.image_to_text, r1.text_to_image), (1.0, 1.0));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022: the retrieval evaluation of their fine-tuning
+/// code (`Table_1_*/training/train_clip.py`, `evaluate_retrieval`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Recall {
     /// Image → text: the fraction of rows i of the first set whose pair bᵢ is among the K most
