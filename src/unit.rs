@@ -180,10 +180,10 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
 
 /// ‖xᵢ‖₂ for every row, in f64, safe from overflow and underflow.
 fn row_norms<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<Norm> {
-    let rows: Vec<&[T]> = x.rows().collect();
-    rows.par_iter()
+    x.as_slice()
+        .par_chunks_exact(x.dim())
         .with_min_len(1024)
-        .map(|row| Norm::of_row(row))
+        .map(Norm::of_row)
         .collect()
 }
 
