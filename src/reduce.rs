@@ -25,36 +25,44 @@ pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
 pub(crate) fn row_sum_and_squared_norms<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
 ) -> (Vec<f64>, f64) {
-    let d = x.dim();
-    let partials: Vec<(Vec<f64>, f64)> = chunk_ranges(x.len())
-        .map(|rows| {
-            let mut sum = vec![0.0; d];
-            let mut squares = 0.0;
-            for i in rows {
-                let row = x.row(i);
-                for (s, v) in sum.iter_mut().zip(row) {
-                    *s += v.to_f64();
-                }
-                squares += dot(row, row);
-            }
-            (sum, squares)
-        })
-        .collect();
-    let mut total = vec![0.0; d];
-    let mut squares = 0.0;
-    for (sum, sq) in partials {
-        for (t, s) in total.iter_mut().zip(sum) {
-            *t += s;
-        }
-        squares += sq;
-    }
-    (total, squares)
+    row_sum_and(x, |row| dot(row, row))
 }
 
 /// The mean row (1/n) Σᵢ xᵢ.
 pub(crate) fn mean_row<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
     let n = x.len() as f64;
-    let (mut sum, _) = row_sum_and_squared_norms(x);
+    let (mut sum, _) = row_sum_and(x, |_| 0.0);
     sum.iter_mut().for_each(|s| *s /= n);
     sum
+}
+
+/// The row sum Σᵢ xᵢ and Σᵢ extra(xᵢ), in one pass over the rows.
+fn row_sum_and<T: Scalar, M: Modality>(
+    x: &Embeddings<T, M>,
+    extra: impl Fn(&[T]) -> f64 + Sync,
+) -> (Vec<f64>, f64) {
+    let d = x.dim();
+    let partials: Vec<(Vec<f64>, f64)> = chunk_ranges(x.len())
+        .map(|rows| {
+            let mut sum = vec![0.0; d];
+            let mut extras = 0.0;
+            for i in rows {
+                let row = x.row(i);
+                for (s, v) in sum.iter_mut().zip(row) {
+                    *s += v.to_f64();
+                }
+                extras += extra(row);
+            }
+            (sum, extras)
+        })
+        .collect();
+    let mut total = vec![0.0; d];
+    let mut extras = 0.0;
+    for (sum, e) in partials {
+        for (t, s) in total.iter_mut().zip(sum) {
+            *t += s;
+        }
+        extras += e;
+    }
+    (total, extras)
 }

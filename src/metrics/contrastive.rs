@@ -2,7 +2,7 @@ use super::{finite, paired, positive};
 use crate::{
     Error, Modality, Result, Scalar, UnitEmbeddings,
     kernel::{Columns, map_rows},
-    logsumexp::LogSumExp,
+    logsumexp::log_sum_exp,
 };
 
 /// The symmetric CLIP / InfoNCE loss and its two halves. Obtain it with [`contrastive_loss`].
@@ -119,7 +119,7 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 fn mean_row_cross_entropy<T: Scalar>(x: &[T], y: &[T], d: usize, scale: f64) -> f64 {
     let per_row = map_rows(x, y, d, Columns::All, |i, dots| {
         let logits: Vec<f64> = dots.iter().map(|v| v * scale).collect();
-        LogSumExp::of(&logits).value() - logits[i]
+        log_sum_exp(&logits) - logits[i]
     });
     per_row.iter().sum::<f64>() / per_row.len() as f64
 }
