@@ -38,6 +38,15 @@ pub enum Error {
         found: usize,
     },
 
+    /// An output buffer whose length is not `n · m`.
+    #[error("the output buffer holds {found} values, but n · m = {expected}")]
+    OutputLength {
+        /// `n · m`, the number of pairs.
+        expected: usize,
+        /// The buffer's length.
+        found: usize,
+    },
+
     /// Two sets (or two rows) whose sample dimensions differ.
     #[error("dimension mismatch: expected {expected}, found {found}")]
     DimensionMismatch {

@@ -3,7 +3,26 @@
 
 use rayon::prelude::*;
 
-use crate::{Embeddings, Modality, Scalar, kernel::dot};
+use crate::{Embeddings, Modality, Scalar};
+
+/// The f64 dot product Σₖ aₖ·bₖ, accumulated in four interleaved partial sums that are combined
+/// in a fixed order (deterministic, and a little more accurate than one running sum).
+#[inline]
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0.0_f64; 4];
+    let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
+    let (b4, b_rest) = b.split_at(a4.len());
+    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
+        for k in 0..4 {
+            acc[k] += x[k].to_f64() * y[k].to_f64();
+        }
+    }
+    for (k, (x, y)) in a_rest.iter().zip(b_rest).enumerate() {
+        acc[k] += x.to_f64() * y.to_f64();
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
 
 /// Rows per chunk: the unit of parallel work and of the fixed summation order. Inputs with
 /// fewer rows run sequentially on the calling thread.
@@ -36,6 +55,20 @@ pub(crate) fn mean_row<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64>
     sum
 }
 
+/// maxᵢₖ |xᵢₖ − centreₖ|, in f64 (exact: a maximum does not depend on the order).
+pub(crate) fn max_abs_deviation<T: Scalar, M: Modality>(
+    x: &Embeddings<T, M>,
+    centre: &[f64],
+) -> f64 {
+    let partials: Vec<f64> = chunk_ranges(x.len())
+        .map(|rows| {
+            rows.flat_map(|i| x.row(i).iter().zip(centre))
+                .fold(0.0, |m: f64, (v, c)| m.max((v.to_f64() - c).abs()))
+        })
+        .collect();
+    partials.into_iter().fold(0.0, f64::max)
+}
+
 /// The row sum Σᵢ xᵢ and Σᵢ extra(xᵢ), in one pass over the rows.
 fn row_sum_and<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
@@ -65,4 +98,20 @@ fn row_sum_and<T: Scalar, M: Modality>(
         extras += e;
     }
     (total, extras)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot;
+
+    #[test]
+    fn dot_is_exact_on_small_integers_for_every_length() {
+        for len in 0..13 {
+            let a: Vec<f32> = (0..len).map(|k| k as f32).collect();
+            let b: Vec<f32> = (0..len).map(|k| (k % 3) as f32 - 1.0).collect();
+            let expected: f64 = (0..len).map(|k| k as f64 * ((k % 3) as f64 - 1.0)).sum();
+            assert_eq!(dot(&a, &b), expected, "length {len}");
+            assert_eq!(dot(&a, &b), dot(&b, &a));
+        }
+    }
 }

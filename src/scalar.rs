@@ -1,5 +1,7 @@
 //! The element types embeddings may hold.
 
+use crate::kernel::Element;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -24,7 +26,7 @@ mod sealed {
 /// assert_eq!(<f64 as Scalar>::NAME, "f64");
 /// ```
 pub trait Scalar:
-    nalgebra::Scalar + Copy + PartialOrd + Send + Sync + sealed::Sealed + 'static
+    nalgebra::Scalar + Copy + PartialOrd + Send + Sync + sealed::Sealed + Element + 'static
 {
     /// The Rust name of the type, `"f32"` or `"f64"`.
     const NAME: &'static str;

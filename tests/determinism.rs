@@ -1,12 +1,13 @@
 //! Every metric gives bitwise the same result in a pool of 1, 2 or 8 threads.
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
-    mean_pairwise_cosine, retrieval_recall, uniform_loss,
+    CosineHistogram, Diagonal, Embeddings, Image, Text, UnitEmbeddings, align_loss,
+    contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k, uniform_loss,
 };
 
 /// The O(n·d) metrics on a pair with more rows than one reduction chunk (so several partial
-/// sums are combined), and the pairwise metrics on a prefix-sized pair.
+/// sums are combined), and the pairwise metrics on a pair large enough to run in parallel
+/// over several tasks of the kernel (1200 rows of 256 f32 values: two stripes).
 fn all_metrics(
     (a, b): &(UnitEmbeddings<f32, Image>, UnitEmbeddings<f32, Text>),
     (small_a, small_b): &(UnitEmbeddings<f32, Image>, UnitEmbeddings<f32, Text>),
@@ -19,6 +20,9 @@ fn all_metrics(
     let loss = contrastive_loss(small_a, small_b, 0.05).unwrap();
     out.extend([loss.image_to_text, loss.text_to_image]);
     out.push(retrieval_recall(small_a, small_b, 5).unwrap().text_to_image);
+    let h = CosineHistogram::within(small_a, 100).unwrap();
+    out.extend([h.mean(), h.std().unwrap(), h.quantile(0.3).unwrap()]);
+    out.extend(top_k(small_a, small_b, 3).unwrap().similarities(1199));
     out
 }
 
@@ -32,7 +36,7 @@ fn set<M: modality_gap::Modality>(n: usize, d: usize, phase: f64) -> UnitEmbeddi
 #[test]
 fn metrics_do_not_depend_on_the_thread_count() {
     let large = (set::<Image>(5000, 6, 0.0), set::<Text>(5000, 6, 1.0));
-    let small = (set::<Image>(300, 6, 0.0), set::<Text>(300, 6, 1.0));
+    let small = (set::<Image>(1200, 256, 0.0), set::<Text>(1200, 256, 1.0));
     let in_pool = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -5,8 +5,9 @@ mod common;
 
 use common::{Case, F32, F64, assert_all_close, assert_close, embeddings_from_json};
 use modality_gap::{
-    Diagonal, Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings, align_loss,
-    contrastive_loss, gap, mean_pairwise_cosine, raw, retrieval_recall, uniform_loss,
+    CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings,
+    align_loss, contrastive_loss, gap, mean_pairwise_cosine, pairwise_cosine, raw,
+    retrieval_recall, top_k, uniform_loss,
 };
 
 const PAIRED_CASES: [&str; 3] = ["tiny_n7_d3", "medium_n257_d64", "cones_gap_n300_d32"];
@@ -147,6 +148,14 @@ fn check_core_metrics<T: Scalar>(name: &str, tol: f64, raw_tol: f64) {
         "{}",
         what("i2t top-1")
     );
+    let best = top_k(&img, &txt, 1).unwrap();
+    let own = (0..img.len()).filter(|&i| best.indices(i) == [i]).count();
+    assert_eq!(
+        own,
+        hits(case.number(&["i2t_top1"])),
+        "{}",
+        what("top_k i2t")
+    );
 }
 
 fn check_cone<T: Scalar, M: Modality>(
@@ -176,6 +185,18 @@ fn check_cone<T: Scalar, M: Modality>(
         tol,
         what,
     );
+    // The oracle describes the n(n−1) ordered pairs (each unordered pair twice); the
+    // histogram counts the N = n(n−1)/2 unordered ones. Same mean, min and max; the
+    // ddof-1 variances are S/(N − 1) and 2S/(2N − 1), with S = Σ (v − mean)² over the N.
+    let stat = |key: &str| case.number(&["cone_stats", side, key]);
+    let h = CosineHistogram::within(x, 1000).unwrap();
+    let pairs = h.count() as f64;
+    assert_eq!(2.0 * pairs, stat("count"), "{what}: pair count");
+    assert_close(h.mean(), stat("mean"), tol, what);
+    assert_close(h.min(), stat("min"), tol, what);
+    assert_close(h.max(), stat("max"), tol, what);
+    let ordered_std = h.std().unwrap() * (2.0 * (pairs - 1.0) / (2.0 * pairs - 1.0)).sqrt();
+    assert_close(ordered_std, stat("std_ddof1"), tol, what);
 }
 
 #[test]
@@ -190,6 +211,25 @@ fn core_metrics_match_the_oracle_with_f32_input() {
     for name in PAIRED_CASES {
         check_core_metrics::<f32>(name, F32, F32);
     }
+}
+
+#[test]
+fn the_cosine_matrix_matches_the_oracle() {
+    let case = Case::load("tiny_n7_d3");
+    let expected: Vec<f64> = case
+        .expected(&["cosine_matrix_img"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(common::number))
+        .collect();
+    let img = case.unit::<f64, Image>("img");
+    let mut matrix = vec![0.0; 49];
+    pairwise_cosine(&img, &img, &mut matrix).unwrap();
+    assert_all_close(&matrix, &expected, F64, "cosine matrix f64");
+    let img = case.unit::<f32, Image>("img");
+    pairwise_cosine(&img, &img, &mut matrix).unwrap();
+    assert_all_close(&matrix, &expected, F32, "cosine matrix f32");
 }
 
 /// The cones case has unit rows already: accepting them as they are gives the oracle's

@@ -1,8 +1,7 @@
 use super::{finite, paired, positive};
 use crate::{
     Error, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Columns, map_rows},
-    logsumexp::log_sum_exp,
+    kernel::{Isa, Rows, epilogue::cross_entropies, logsumexp::OnlineLogSumExp, paired_dots},
 };
 
 /// The symmetric CLIP / InfoNCE loss and its two halves. Obtain it with [`contrastive_loss`].
@@ -53,8 +52,9 @@ pub struct ContrastiveLoss {
 ///
 /// Row i of `a` pairs with row i of `b`; the diagonal is the target of both cross-entropies.
 /// CLIP's learned logit scale is 100, i.e. **τ = 0.01**; the peers' "logit_scale" s is 1/τ.
-/// Each log-sum-exp is shifted by its maximum, so nothing overflows at small τ. O(n²·d) time
-/// and O(n) memory: no n × n matrix.
+/// Both cross-entropies come out of one pass of the pairwise kernel, each row's and each
+/// column's log-sum-exp gathered online and shifted so that nothing overflows or underflows
+/// at any τ. O(n²·d) time and O(n) memory: no n × n matrix.
 ///
 /// Differs from `plot_optimization_exp.ipynb` (Fig. 3b–d), whose "symmetric" loss is the
 /// image → text half counted twice; that value is [`ContrastiveLoss::image_to_text`].
@@ -100,9 +100,21 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
             requirement: "a positive number whose inverse is finite",
         });
     }
-    let d = a.dim();
-    let image_to_text = mean_row_cross_entropy(a.as_slice(), b.as_slice(), d, scale);
-    let text_to_image = mean_row_cross_entropy(b.as_slice(), a.as_slice(), d, scale);
+    let (rows, cols) = (Rows::of(a), Rows::of(b));
+    let isa = Isa::detect();
+    let targets = paired_dots(isa, rows, cols);
+    let (row_lse, col_lse) = cross_entropies(isa, rows, cols, scale);
+    // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
+    // kernel's own diagonal dot product times s.
+    let mean_ce = |lse: Vec<OnlineLogSumExp>| {
+        let total: f64 = lse
+            .into_iter()
+            .zip(&targets)
+            .map(|(l, t)| l.value() - scale * t.to_f64())
+            .sum();
+        total / a.len() as f64
+    };
+    let (image_to_text, text_to_image) = (mean_ce(row_lse), mean_ce(col_lse));
     Ok(ContrastiveLoss {
         symmetric: finite(
             "the contrastive loss",
@@ -111,15 +123,4 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
         image_to_text,
         text_to_image,
     })
-}
-
-/// (1/n) Σᵢ [ log Σⱼ exp(s·xᵢ·yⱼ) − s·xᵢ·yᵢ ]: the cross-entropy of the rows of x against y.
-/// The columns' cross-entropy is this with x and y swapped (dot products are symmetric
-/// bit for bit).
-fn mean_row_cross_entropy<T: Scalar>(x: &[T], y: &[T], d: usize, scale: f64) -> f64 {
-    let per_row = map_rows(x, y, d, Columns::All, |i, dots| {
-        let logits: Vec<f64> = dots.iter().map(|v| v * scale).collect();
-        log_sum_exp(&logits) - logits[i]
-    });
-    per_row.iter().sum::<f64>() / per_row.len() as f64
 }

@@ -3,15 +3,21 @@
 mod align;
 mod cone;
 mod contrastive;
+mod distribution;
 mod gap;
+mod pairwise;
 mod retrieval;
+mod top_k;
 mod uniform;
 
 pub use align::align_loss;
 pub use cone::{Diagonal, mean_pairwise_cosine};
 pub use contrastive::{ContrastiveLoss, contrastive_loss};
+pub use distribution::CosineHistogram;
 pub use gap::{Gap, gap};
+pub use pairwise::pairwise_cosine;
 pub use retrieval::{Recall, retrieval_recall};
+pub use top_k::{TopK, top_k};
 pub use uniform::uniform_loss;
 
 pub(crate) use align::align_loss_raw;
@@ -83,6 +89,19 @@ pub(crate) fn at_least<T: Scalar, M: Modality>(
         Err(Error::TooFewSamples {
             required,
             found: x.len(),
+        })
+    }
+}
+
+/// A count parameter (k) that must be at least 1.
+pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<usize> {
+    if value >= 1 {
+        Ok(value)
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: 0.0,
+            requirement: "at least 1",
         })
     }
 }

@@ -1,7 +1,7 @@
-use super::paired;
+use super::{at_least_one, paired};
 use crate::{
-    Error, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Columns, map_rows},
+    Modality, Result, Scalar, UnitEmbeddings,
+    kernel::{Isa, Rows, epilogue::ranks, paired_dots},
 };
 
 /// Recall@K of cross-modal retrieval in both directions. Obtain it with [`retrieval_recall`].
@@ -77,29 +77,16 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     k: usize,
 ) -> Result<Recall> {
     paired(a, b)?;
-    if k == 0 {
-        return Err(Error::InvalidParameter {
-            name: "k",
-            value: 0.0,
-            requirement: "at least 1",
-        });
-    }
-    let d = a.dim();
+    at_least_one("k", k)?;
+    let (rows, cols) = (Rows::of(a), Rows::of(b));
+    let isa = Isa::detect();
+    let targets = paired_dots(isa, rows, cols);
+    let (row_ranks, col_ranks) = ranks(isa, rows, cols, &targets);
+    let recall = |ranks: Vec<u32>| {
+        ranks.iter().filter(|&&r| (r as usize) < k).count() as f64 / a.len() as f64
+    };
     Ok(Recall {
-        image_to_text: recall_of_rows(a.as_slice(), b.as_slice(), d, k),
-        text_to_image: recall_of_rows(b.as_slice(), a.as_slice(), d, k),
+        image_to_text: recall(row_ranks),
+        text_to_image: recall(col_ranks),
     })
-}
-
-/// The fraction of rows i of x whose pair yᵢ ranks among the first k (ties to the larger index).
-fn recall_of_rows<T: Scalar>(x: &[T], y: &[T], d: usize, k: usize) -> f64 {
-    let hits = map_rows(x, y, d, Columns::All, |i, dots| {
-        let target = dots[i];
-        let better = dots
-            .iter()
-            .enumerate()
-            .filter(|&(j, &s)| s > target || (s == target && j > i));
-        better.count() < k
-    });
-    hits.iter().filter(|&&hit| hit).count() as f64 / hits.len() as f64
 }

@@ -1,9 +1,8 @@
 use super::{at_least, finite, positive};
 use crate::{
-    Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Columns, dot, map_rows},
-    logsumexp::LogSumExp,
-    reduce::mean_row,
+    Embeddings, Modality, Result, Scalar, UnitEmbeddings,
+    kernel::{Isa, Rows, epilogue::gaussian_potential, paired_dots},
+    reduce::{max_abs_deviation, mean_row},
 };
 
 /// The uniformity loss of Wang & Isola: the log of the mean Gaussian potential over all
@@ -19,10 +18,11 @@ use crate::{
 ///
 /// Computed as a log-sum-exp with f64 partial sums, so it stays finite where the literal
 /// `pdist(x).pow(2).mul(-t).exp().mean().log()` underflows to −∞ (every t·d² above about 745
-/// in f64, 103 in f32). Squared distances come from the f64 Gram identity
+/// in f64, 103 in f32). Squared distances come from the Gram identity
 /// ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ on rows centred at their mean (distances are translation-invariant,
-/// and centring keeps tight clusters free of cancellation); identical rows give exactly 0.
-/// O(n²·d) time, no n × n matrix. For the peers' unnormalised call use
+/// and centring keeps tight clusters free of cancellation), with the dot products from the
+/// pairwise kernel in the input precision and everything after them in f64; identical rows
+/// give exactly 0. O(n²·d) time over the n(n−1)/2 pairs only, no n × n matrix. For the peers' unnormalised call use
 /// [`raw::uniform_loss`](crate::raw::uniform_loss).
 ///
 /// # Errors
@@ -58,28 +58,28 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
 ) -> Result<f64> {
     at_least(x, 2)?;
     let t = positive("t", t)?;
-    let d = x.dim();
     // Distances do not change under translation. Centring first shrinks the norms in the Gram
-    // identity to the spread of the set, so a narrow cone loses no digits to cancellation.
+    // identity to the spread of the set, so a narrow cone loses no digits to cancellation; a
+    // power-of-two scale (exact) brings the spread near 1, so no magnitude over- or
+    // underflows in the kernel's precision.
     let mean = mean_row(x);
-    let centred: Vec<f64> = x
-        .rows()
-        .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| v.to_f64() - m))
-        .collect();
-    let squared_norms: Vec<f64> = centred.chunks_exact(d).map(|r| dot(r, r)).collect();
-    if !squared_norms.iter().all(|&s| s <= f64::MAX / 4.0) {
-        return Err(Error::Overflow {
-            quantity: "a squared distance",
-        });
+    let spread = max_abs_deviation(x, &mean);
+    if spread == 0.0 {
+        return Ok(0.0); // every pair coincides: log mean exp(0)
     }
-    let per_row = map_rows(&centred, &centred, d, Columns::AfterDiagonal, |i, dots| {
-        let exponents: Vec<f64> = dots
-            .iter()
-            .zip(&squared_norms[i + 1..])
-            .map(|(&xy, &yy)| -t * (squared_norms[i] + yy - 2.0 * xy).max(0.0))
-            .collect();
-        LogSumExp::of(&exponents)
-    });
-    let total = per_row.into_iter().fold(LogSumExp::EMPTY, LogSumExp::merge);
-    finite("the uniformity loss", total.log_mean())
+    let scale = power_of_two_near(spread.recip());
+    let rows = Rows::of(x).shifted(&mean, scale);
+    let isa = Isa::detect();
+    let squared_norms: Vec<f64> = paired_dots(isa, rows, rows)
+        .into_iter()
+        .map(Scalar::to_f64)
+        .collect();
+    let unscale = scale.powi(-2);
+    let potential = gaussian_potential(isa, rows, (t, unscale), &squared_norms);
+    finite("the uniformity loss", potential.log_mean())
+}
+
+/// 2ᵉ with e the integer nearest log₂ `value`, within f64's normal range.
+fn power_of_two_near(value: f64) -> f64 {
+    2f64.powi(value.log2().round().clamp(-1022.0, 1023.0) as i32)
 }

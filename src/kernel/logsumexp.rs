@@ -1,4 +1,6 @@
-//! A mergeable, overflow- and underflow-safe log-sum-exp accumulator.
+//! Mergeable, overflow- and underflow-safe log-sum-exp accumulators.
+
+use super::{exp_expm1, lanes};
 
 /// log Σ exp(zₖ) over `count` terms, kept as m = max zₖ and two shifted sums:
 ///
@@ -28,16 +30,22 @@ impl LogSumExp {
         count: 0,
     };
 
-    /// Two passes over `z`: the maximum, then the shifted sums.
-    pub(crate) fn of(z: &[f64]) -> Self {
-        let (max, sum) = shifted_sum(z);
+    /// The terms `z`, given with their maximum: Σ exp(zₖ − max) and Σ expm1(zₖ − max) in
+    /// eight lanes, through the vectorised [`exp_expm1`]. `exps` and `excesses` are scratch
+    /// space at least as long as `z`.
+    #[inline(always)]
+    pub(crate) fn of(z: &[f64], exps: &mut [f64], excesses: &mut [f64]) -> Self {
+        let max = lanes::max(z);
         if max == f64::NEG_INFINITY {
             return Self::EMPTY;
         }
+        for ((&v, e), x) in z.iter().zip(&mut *exps).zip(&mut *excesses) {
+            (*e, *x) = exp_expm1(v - max);
+        }
         Self {
             max,
-            sum,
-            excess: z.iter().map(|&v| (v - max).exp_m1()).sum(),
+            sum: lanes::sum(&exps[..z.len()]),
+            excess: lanes::sum(&excesses[..z.len()]),
             count: z.len() as u64,
         }
     }
@@ -74,29 +82,66 @@ impl LogSumExp {
     }
 }
 
-/// (m, Σ exp(zₖ − m)) with m = max zₖ; (−∞, 0) for no terms.
-fn shifted_sum(z: &[f64]) -> (f64, f64) {
-    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return (max, 0.0);
-    }
-    (max, z.iter().map(|&v| (v - max).exp()).sum())
+/// log Σ exp(zₖ) kept online as (m, Σ exp(zₖ − m)), m the largest shift seen: the
+/// flash-attention form of the cross-entropies, where each row and each column gathers
+/// partial sums block by block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct OnlineLogSumExp {
+    max: f64,
+    sum: f64,
 }
 
-/// log Σ exp(zₖ), shifted by the maximum: no overflow, and finite whenever one term is. For a
-/// single list whose mean is not needed (no `expm1` sum, no merging).
-pub(crate) fn log_sum_exp(z: &[f64]) -> f64 {
-    let (max, sum) = shifted_sum(z);
-    max + sum.ln()
+impl OnlineLogSumExp {
+    /// No terms yet: log Σ = −∞.
+    pub(crate) const EMPTY: Self = Self {
+        max: f64::NEG_INFINITY,
+        sum: 0.0,
+    };
+
+    /// Adds terms given as `sum` = Σ exp(zₖ − `max`); one exponential unless the shifts agree.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, max: f64, sum: f64) {
+        if max == self.max {
+            self.sum += sum;
+        } else if max > self.max {
+            self.sum = self.sum * (self.max - max).exp() + sum;
+            self.max = max;
+        } else {
+            self.sum += sum * (max - self.max).exp();
+        }
+    }
+
+    /// Merges another accumulator's terms.
+    pub(crate) fn merge(&mut self, other: Self) {
+        self.add(other.max, other.sum);
+    }
+
+    /// log Σ exp(zₖ).
+    pub(crate) fn value(self) -> f64 {
+        self.max + self.sum.ln()
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{LogSumExp, log_sum_exp};
+    use super::{LogSumExp, OnlineLogSumExp};
+
+    fn of(z: &[f64]) -> LogSumExp {
+        let (mut e, mut x) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+        LogSumExp::of(z, &mut e, &mut x)
+    }
 
     /// log Σ exp(zₖ) of an accumulator, from its log-mean.
     fn sum_of(x: LogSumExp) -> f64 {
         x.log_mean() + (x.count as f64).ln()
+    }
+
+    fn online(z: &[f64]) -> f64 {
+        let mut acc = OnlineLogSumExp::EMPTY;
+        for &v in z {
+            acc.add(v, 1.0);
+        }
+        acc.value()
     }
 
     fn naive(z: &[f64]) -> f64 {
@@ -106,33 +151,45 @@ mod tests {
     #[test]
     fn matches_the_naive_formula_where_it_is_finite() {
         let z = [-1.5, 0.25, 3.0, -0.75, 2.0];
-        assert!((log_sum_exp(&z) - naive(&z)).abs() < 1e-15);
-        assert!((sum_of(LogSumExp::of(&z)) - naive(&z)).abs() < 1e-14);
+        assert!((online(&z) - naive(&z)).abs() < 1e-15);
+        assert!((sum_of(of(&z)) - naive(&z)).abs() < 1e-14);
     }
 
     #[test]
     fn merging_parts_equals_the_whole_in_any_split() {
         let z = [-3.0, 7.5, 0.0, -1e3, 2.25, 7.5, -0.5];
-        let whole = log_sum_exp(&z);
+        let whole = online(&z);
         for split in 0..=z.len() {
             let (left, right) = z.split_at(split);
-            let merged = sum_of(LogSumExp::of(left).merge(LogSumExp::of(right)));
+            let merged = sum_of(of(left).merge(of(right)));
             assert!(
                 (merged - whole).abs() < 1e-14,
                 "split {split}: {merged} vs {whole}"
             );
-            let reversed = sum_of(LogSumExp::of(right).merge(LogSumExp::of(left)));
+            let reversed = sum_of(of(right).merge(of(left)));
             assert!((reversed - whole).abs() < 1e-14, "split {split} reversed");
+            let mut parts = OnlineLogSumExp::EMPTY;
+            parts.merge(OnlineLogSumExp {
+                max: 7.5,
+                sum: right.iter().map(|v| (v - 7.5).exp()).sum(),
+            });
+            parts.add(2.0, left.iter().map(|v| (v - 2.0).exp()).sum());
+            assert!(
+                (parts.value() - whole).abs() < 1e-14,
+                "online split {split}"
+            );
         }
     }
 
     #[test]
     fn stays_finite_where_every_exponential_underflows_or_overflows() {
         // exp(−3600) underflows and exp(800) overflows in f64; the value does not.
-        let low = log_sum_exp(&[-3600.0, -3600.0]);
+        let low = online(&[-3600.0, -3600.0]);
         assert!((low - (-3600.0 + 2f64.ln())).abs() < 1e-12);
-        let high = log_sum_exp(&[800.0, 799.0]);
+        assert!((sum_of(of(&[-3600.0, -3600.0])) - low).abs() < 1e-12);
+        let high = online(&[800.0, 799.0]);
         assert!((high - (800.0 + (1.0 + (-1f64).exp()).ln())).abs() < 1e-12);
+        assert!((sum_of(of(&[800.0, 799.0])) - high).abs() < 1e-12);
     }
 
     #[test]
@@ -140,19 +197,19 @@ mod tests {
         // Terms −1e-9·k: log mean = log(1 − ~1e-9·(n−1)/2) to full relative precision.
         let z: Vec<f64> = (0..1000).map(|k| -1e-9 * k as f64).collect();
         let exact: f64 = (z.iter().map(|v| v.exp_m1()).sum::<f64>() / 1000.0).ln_1p();
-        let whole = LogSumExp::of(&z).log_mean();
+        let whole = of(&z).log_mean();
         assert!(
             (whole - exact).abs() <= 1e-15 * exact.abs(),
             "{whole} vs {exact}"
         );
         let (left, right) = z.split_at(337);
-        let merged = LogSumExp::of(right).merge(LogSumExp::of(left)).log_mean();
+        let merged = of(right).merge(of(left)).log_mean();
         assert!(
             (merged - exact).abs() <= 1e-14 * exact.abs(),
             "{merged} vs {exact}"
         );
         // The plain form loses about 1e-7 of it: log(mean) near 1 cancels.
-        let plain = log_sum_exp(&z) - 1000f64.ln();
+        let plain = online(&z) - 1000f64.ln();
         assert!((plain - exact).abs() > 1e-12 * exact.abs());
     }
 
@@ -160,14 +217,14 @@ mod tests {
     fn the_log_mean_of_spread_terms_uses_the_plain_sum() {
         let z = [0.0, -50.0, -60.0, -700.0];
         let exact = ((1.0 + (-50f64).exp() + (-60f64).exp() + (-700f64).exp()) / 4.0).ln();
-        assert!((LogSumExp::of(&z).log_mean() - exact).abs() < 1e-15);
+        assert!((of(&z).log_mean() - exact).abs() < 1e-15);
     }
 
     #[test]
     fn the_empty_sum_is_the_identity_of_merge() {
-        assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
-        assert_eq!(LogSumExp::of(&[]).count, 0);
-        let x = LogSumExp::of(&[1.0, 2.0]);
+        assert_eq!(online(&[]), f64::NEG_INFINITY);
+        assert_eq!(of(&[]).count, 0);
+        let x = of(&[1.0, 2.0]);
         assert_eq!(LogSumExp::EMPTY.merge(x).log_mean(), x.log_mean());
         assert_eq!(x.merge(LogSumExp::EMPTY).log_mean(), x.log_mean());
     }

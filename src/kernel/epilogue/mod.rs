@@ -1,0 +1,82 @@
+//! The epilogues: what a pass does with each block of dot products, and the pass itself.
+//!
+//! Each module holds one [`Epilogue`](super::Epilogue) and the function that runs its pass:
+//! tasks, accumulators, and the fixed-order merge of the tasks' partial results.
+
+mod cross_entropy;
+mod gaussian;
+mod histogram;
+mod matrix;
+mod rank;
+mod top_k;
+
+pub(crate) use cross_entropy::cross_entropies;
+pub(crate) use gaussian::gaussian_potential;
+pub(crate) use histogram::{CosineCounts, histogram};
+pub(crate) use matrix::dot_matrix;
+pub(crate) use rank::ranks;
+pub(crate) use top_k::top_k;
+
+/// The widest block an epilogue receives (stack scratch space is sized by it).
+pub(super) use super::schedule::MAX_BLOCK_COLS;
+
+/// Tasks for an epilogue whose accumulators keep one value per column of B: their number is
+/// bounded so that the memory stays O(16 · m).
+const MAX_COLUMN_TASKS: usize = 16;
+
+use crate::Scalar;
+use crate::kernel::{Epilogue, Isa, Pairs, Rows, row_tasks, run};
+
+/// The per-task state of an epilogue that keeps a value per row of its task and a value per
+/// column of B.
+struct RowsAndCols<R, C> {
+    first_row: usize,
+    rows: Vec<R>,
+    cols: Vec<C>,
+}
+
+impl<R, C> RowsAndCols<R, C> {
+    /// The value of row i (a row of this task).
+    #[inline(always)]
+    fn row(&mut self, i: usize) -> &mut R {
+        &mut self.rows[i - self.first_row]
+    }
+}
+
+/// Runs a pass of A × B whose epilogue keeps [`RowsAndCols`]: rows start at `row_init`,
+/// columns at `col_init`; the tasks' column values are combined by `merge`, in task order.
+fn rows_and_cols<T, R, C, E>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    epilogue: &E,
+    (row_init, col_init): (R, C),
+    merge: impl Fn(&mut C, C),
+) -> (Vec<R>, Vec<C>)
+where
+    T: Scalar,
+    R: Clone + Send,
+    C: Clone + Send,
+    E: Epilogue<T, Acc = RowsAndCols<R, C>>,
+{
+    let pairs = Pairs::Between(a, b);
+    let tasks = row_tasks(&pairs, Some(MAX_COLUMN_TASKS))
+        .into_iter()
+        .map(|rows| {
+            let acc = RowsAndCols {
+                first_row: rows.start,
+                rows: vec![row_init.clone(); rows.len()],
+                cols: vec![col_init.clone(); b.len()],
+            };
+            (rows, acc)
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(a.len());
+    let mut cols = vec![col_init; b.len()];
+    for acc in run(isa, &pairs, tasks, epilogue) {
+        rows.extend(acc.rows);
+        for (total, part) in cols.iter_mut().zip(acc.cols) {
+            merge(total, part);
+        }
+    }
+    (rows, cols)
+}

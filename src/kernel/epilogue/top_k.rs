@@ -1,0 +1,66 @@
+//! The k most similar columns of every row.
+
+use crate::Scalar;
+use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, row_tasks, run};
+
+/// Keeps, for each row, its k best (similarity, column) pairs in rank order: larger
+/// similarity first, and among equal similarities the larger column index first (the order
+/// of the last k entries of a stable ascending argsort, as the peers' Hit@K).
+struct TopK {
+    k: usize,
+}
+
+struct Acc<T> {
+    first_row: usize,
+    best: Vec<Vec<(T, usize)>>,
+}
+
+impl<T: Scalar> Epilogue<T> for TopK {
+    type Acc = Acc<T>;
+
+    #[inline(always)]
+    fn consume(&self, acc: &mut Acc<T>, block: &Block<'_, T>) {
+        for i in block.rows() {
+            let (first, dots) = block.row(i);
+            let best = &mut acc.best[i - acc.first_row];
+            for (j, &s) in (first..).zip(dots) {
+                // Columns arrive in increasing order, so a tie with the last kept entry wins.
+                if best.len() == self.k {
+                    if s < best[self.k - 1].0 {
+                        continue;
+                    }
+                    best.pop();
+                }
+                let at = best.partition_point(|&(v, _)| v > s);
+                best.insert(at, (s, j));
+            }
+        }
+    }
+}
+
+/// For each row of `a`, the `k` (≥ 1) columns of `b` with the largest dot products, in rank
+/// order, with their dot products.
+pub(crate) fn top_k<T: Scalar>(
+    isa: Isa,
+    a: Rows<'_, T>,
+    b: Rows<'_, T>,
+    k: usize,
+) -> Vec<Vec<(T, usize)>> {
+    debug_assert!(k >= 1);
+    let pairs = Pairs::Between(a, b);
+    let tasks = row_tasks(&pairs, None)
+        .into_iter()
+        .map(|rows| {
+            let best = vec![Vec::with_capacity(k.min(b.len())); rows.len()];
+            let acc = Acc {
+                first_row: rows.start,
+                best,
+            };
+            (rows, acc)
+        })
+        .collect();
+    run(isa, &pairs, tasks, &TopK { k })
+        .into_iter()
+        .flat_map(|acc| acc.best)
+        .collect()
+}

@@ -1,0 +1,53 @@
+//! Sums and maxima of short f64 slices in eight interleaved lanes: the compiler vectorises
+//! them, and the lanes combine in a fixed order, so the result is the same on every
+//! instruction set and every run.
+
+const LANES: usize = 8;
+
+/// Σ values, in eight lanes combined as ((l₀+l₄) + (l₁+l₅)) + ((l₂+l₆) + (l₃+l₇)).
+#[inline(always)]
+pub(crate) fn sum(values: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += v;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a += v;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// max values; −∞ for none. The values must not be NaN.
+#[inline(always)]
+pub(crate) fn max(values: &[f64]) -> f64 {
+    let mut acc = [f64::NEG_INFINITY; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = if v > *a { v } else { *a };
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a = if v > *a { v } else { *a };
+    }
+    acc.into_iter().fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{max, sum};
+
+    #[test]
+    fn sum_and_max_of_every_length() {
+        for len in 0..40 {
+            let v: Vec<f64> = (0..len).map(|k| (k * 7 % 11) as f64 - 3.0).collect();
+            assert_eq!(sum(&v), v.iter().sum::<f64>(), "length {len}");
+            assert_eq!(max(&v), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        }
+    }
+}

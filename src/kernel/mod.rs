@@ -1,0 +1,175 @@
+//! The pairwise kernel: every metric over pairs of samples runs through here.
+//!
+//! A pass visits the pairs (i, j) of two sets A (n × d) and B (m × d), or the pairs i < j of
+//! one set, in cache-sized blocks, and never holds an n × m matrix:
+//!
+//! - **Tasks** are fixed ranges of rows of A (whole *stripes*), independent of the thread
+//!   count; rayon runs them in parallel, each with its own accumulator, and the accumulators
+//!   come back in task order, so every reduction is combined in the same order whatever the
+//!   number of threads. Small passes run on the calling thread.
+//! - **Stripes** of A (about 1 MiB) and **column blocks** of B (about 192 KiB, for L2) are
+//!   packed into panels interleaved by coordinate; a centring shift is applied while packing.
+//! - The **micro-kernel** ([`simd`]) fills an MR × NR register tile of dot products, each a
+//!   sequential fused multiply-add chain in the input precision, on every instruction set, so
+//!   [`paired_dots`] (the same chains outside the kernel) is bitwise the kernel's diagonal.
+//! - The **epilogue** ([`epilogue`]) consumes each MR-row block of dot products while it is
+//!   hot in L1, in f64: Gaussian potentials, cross-entropies, ranks, histograms, top-k, or a
+//!   copy into a caller's matrix.
+//! - One set with itself visits only the blocks with j > i (SYRK-like); rows of a diagonal
+//!   block see only their columns j > i.
+//!
+//! Extra memory is O(threads × (stripe + block)) plus what an epilogue keeps per task.
+
+pub(crate) mod epilogue;
+mod exp;
+mod lanes;
+pub(crate) mod logsumexp;
+mod pack;
+mod schedule;
+#[allow(unsafe_code)]
+mod simd;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+pub(crate) use exp::exp_expm1;
+pub(crate) use schedule::{paired_dots, row_tasks, run};
+pub use simd::Element;
+pub(crate) use simd::Isa;
+
+use crate::{Embeddings, Modality, Scalar};
+
+/// One side of a pass: `n` rows of dimension `d` in one row-major buffer, optionally shifted
+/// and scaled (the kernel then sees `T::from_f64((xᵢₖ − shiftₖ) · scale)`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows<'a, T> {
+    data: &'a [T],
+    dim: usize,
+    shift: Option<(&'a [f64], f64)>,
+}
+
+impl<'a, T: Scalar> Rows<'a, T> {
+    /// The rows of a row-major buffer of dimension `dim`.
+    pub(crate) fn new(data: &'a [T], dim: usize) -> Self {
+        debug_assert!(dim > 0 && data.len().is_multiple_of(dim));
+        Self {
+            data,
+            dim,
+            shift: None,
+        }
+    }
+
+    /// The rows of a set of embeddings.
+    pub(crate) fn of<M: Modality>(x: &'a Embeddings<T, M>) -> Self {
+        Self::new(x.as_slice(), x.dim())
+    }
+
+    /// The same rows, each shifted by `−shift` and multiplied by `scale` in f64, then rounded
+    /// to `T` (once: a power-of-two scale is exact).
+    pub(crate) fn shifted(self, shift: &'a [f64], scale: f64) -> Self {
+        debug_assert_eq!(shift.len(), self.dim);
+        Self {
+            shift: Some((shift, scale)),
+            ..self
+        }
+    }
+
+    /// The number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.data.len() / self.dim
+    }
+
+    /// The dimension of the rows.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Row i, as the kernel sees it (shifted), written to `out`.
+    #[inline(always)]
+    fn copy_row(&self, i: usize, out: &mut [T]) {
+        let row = &self.data[i * self.dim..(i + 1) * self.dim];
+        match self.shift {
+            None => out.copy_from_slice(row),
+            Some((shift, scale)) => {
+                for ((o, &x), &s) in out.iter_mut().zip(row).zip(shift) {
+                    *o = T::from_f64((x.to_f64() - s) * scale);
+                }
+            }
+        }
+    }
+}
+
+/// Which pairs a pass visits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pairs<'a, T> {
+    /// Every (i, j) of A × B.
+    Between(Rows<'a, T>, Rows<'a, T>),
+    /// The pairs i < j of one set.
+    Within(Rows<'a, T>),
+}
+
+impl<'a, T: Scalar> Pairs<'a, T> {
+    /// (A, B): the sets of the rows and of the columns.
+    fn sides(&self) -> (Rows<'a, T>, Rows<'a, T>) {
+        match *self {
+            Self::Between(a, b) => (a, b),
+            Self::Within(x) => (x, x),
+        }
+    }
+
+    /// The number of pairs visited.
+    fn count(&self) -> usize {
+        match self {
+            Self::Between(a, b) => a.len() * b.len(),
+            Self::Within(x) => x.len() * x.len().saturating_sub(1) / 2,
+        }
+    }
+}
+
+/// A block of dot products handed to an epilogue: rows `rows` of A against columns `cols` of
+/// B. For one set with itself, row i sees only its columns j > i.
+pub(crate) struct Block<'a, T> {
+    rows: Range<usize>,
+    cols: Range<usize>,
+    dots: &'a [T],
+    stride: usize,
+    within: bool,
+}
+
+impl<T: Copy> Block<'_, T> {
+    /// The rows of A in the block.
+    #[inline(always)]
+    pub(crate) fn rows(&self) -> Range<usize> {
+        self.rows.clone()
+    }
+
+    /// The columns of B in the block (before the j > i restriction).
+    #[inline(always)]
+    pub(crate) fn cols(&self) -> Range<usize> {
+        self.cols.clone()
+    }
+
+    /// Row i of the block: its first column j₀ and the dot products aᵢ·bⱼ for j = j₀, j₀ + 1,
+    /// …, `cols().end − 1` (empty when row i has no pairs here).
+    #[inline(always)]
+    pub(crate) fn row(&self, i: usize) -> (usize, &[T]) {
+        let first = if self.within {
+            (i + 1).clamp(self.cols.start, self.cols.end)
+        } else {
+            self.cols.start
+        };
+        let start = (i - self.rows.start) * self.stride + (first - self.cols.start);
+        (first, &self.dots[start..start + (self.cols.end - first)])
+    }
+}
+
+/// What a pass does with its dot products. One accumulator per task; `consume` sees the
+/// task's blocks in a fixed order. Implementations mark `consume` `#[inline(always)]`, so that
+/// it is compiled (and vectorised) for the instruction set of the micro-kernel.
+pub(crate) trait Epilogue<T>: Sync {
+    /// The per-task state.
+    type Acc: Send;
+    /// Takes in one block.
+    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>);
+}

@@ -1,0 +1,432 @@
+//! The register-blocked micro-kernels and their run-time dispatch: the crate's only `unsafe`.
+//!
+//! A micro-kernel fills an MR × NR tile of dot products from two packed panels (see
+//! [`super::pack`]): `a` holds MR rows interleaved by coordinate (`a[k·MR + r]`), `b` holds NR
+//! rows interleaved the same way (`b[k·NR + c]`). Every entry is one sequential chain of fused
+//! multiply-adds in the input precision, `acc ← fma(aₖ, bₖ, acc)` for k = 0, 1, …, d − 1 from
+//! acc = 0, on every instruction set, so every path computes bitwise the same dot products;
+//! only the tile shape and the speed differ.
+//!
+//! An instruction set is a zero-sized token ([`Avx512`], [`Avx2`], [`Portable`]) that can only
+//! be obtained from [`Isa`], which checks the CPU at run time; holding one is the proof that
+//! makes its `#[target_feature]` code safe to call.
+
+use crate::Scalar;
+
+/// An instruction set the kernel can run on. [`Isa::detect`] picks the fastest this CPU has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// x86-64 with AVX-512F: 16 f32 (8 f64) lanes, 32 vector registers.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// x86-64 with AVX2 and FMA: 8 f32 (4 f64) lanes, 16 vector registers.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Any target: scalar code that the compiler may vectorise (NEON on aarch64).
+    Portable,
+}
+
+impl Isa {
+    /// The fastest instruction set this CPU supports (checked at run time; a build without
+    /// `-C target-cpu` still gets the vector paths).
+    pub(crate) fn detect() -> Self {
+        Self::available()
+            .into_iter()
+            .next()
+            .unwrap_or(Self::Portable)
+    }
+
+    /// Every instruction set this CPU supports, fastest first; [`Isa::Portable`] is always last.
+    pub(crate) fn available() -> Vec<Self> {
+        let mut found = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                found.push(Self::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                found.push(Self::Avx2);
+            }
+        }
+        found.push(Self::Portable);
+        found
+    }
+
+    /// Runs `job` with this instruction set's micro-kernel, with the whole job (driver,
+    /// micro-kernel, epilogue: everything `#[inline(always)]`) compiled for that instruction
+    /// set.
+    pub(crate) fn run<T: Scalar, J: Job<T>>(self, job: J) -> J::Output {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Isa::Avx512` is only constructed after `is_x86_feature_detected!`
+            // confirmed AVX-512F on this CPU (`Isa::available`).
+            Self::Avx512 => unsafe { with_avx512(job, T::Avx512::new_unchecked()) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Isa::Avx2` is only constructed after AVX2 and FMA were detected.
+            Self::Avx2 => unsafe { with_avx2(job, T::Avx2::new_unchecked()) },
+            // SAFETY: the portable kernel runs on every CPU.
+            Self::Portable => job.run(unsafe { T::Portable::new_unchecked() }),
+        }
+    }
+}
+
+/// Work generic over the micro-kernel, dispatched by [`Isa::run`]. Implementations mark `run`
+/// `#[inline(always)]`, so that it is compiled inside the `#[target_feature]` trampoline.
+pub(crate) trait Job<T: Element> {
+    /// What the job computes.
+    type Output;
+    /// Runs the job with micro-kernel `kernel`.
+    fn run<K: MicroKernel<T>>(self, kernel: K) -> Self::Output;
+}
+
+/// AVX-512F code generation for a job.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn with_avx512<T: Element, J: Job<T>>(job: J, kernel: T::Avx512) -> J::Output {
+    job.run(kernel)
+}
+
+/// AVX2 + FMA code generation for a job.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn with_avx2<T: Element, J: Job<T>>(job: J, kernel: T::Avx2) -> J::Output {
+    job.run(kernel)
+}
+
+/// A micro-kernel for element type `T`: a token whose existence proves the CPU can run it.
+pub trait MicroKernel<T>: Copy + Send + Sync {
+    /// Rows of the first panel in a tile (each broadcast across a vector).
+    const MR: usize;
+    /// Rows of the second panel in a tile (loaded as whole vectors).
+    const NR: usize;
+
+    /// The token.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports the instruction set (for the portable kernel: always).
+    unsafe fn new_unchecked() -> Self;
+
+    /// `out[r·stride + c] = Σₖ a[k·MR + r] · b[k·NR + c]` for r < MR, c < NR, k < d, each a
+    /// sequential chain of fused multiply-adds in `T`.
+    ///
+    /// # Panics
+    ///
+    /// If `a` holds fewer than d·MR values, `b` fewer than d·NR, or `out` is too short for the
+    /// tile at that stride.
+    fn tile(self, d: usize, a: &[T], b: &[T], out: &mut [T], stride: usize);
+}
+
+/// The element types the kernel runs on, with a micro-kernel per instruction set. Sealed
+/// through [`Scalar`]; the tokens are only created by [`Isa::run`].
+pub trait Element: Copy + Send + Sync + 'static {
+    /// Zero.
+    const ZERO: Self;
+    /// The AVX-512 micro-kernel's type.
+    #[cfg(target_arch = "x86_64")]
+    type Avx512: MicroKernel<Self>;
+    /// The AVX2 micro-kernel's type.
+    #[cfg(target_arch = "x86_64")]
+    type Avx2: MicroKernel<Self>;
+    /// The portable micro-kernel's type.
+    type Portable: MicroKernel<Self>;
+
+    /// `self · a + b` with one rounding (the micro-kernels' step).
+    fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+/// One instruction set's vector of `T`: the five operations a micro-kernel needs.
+trait Lanes<T>: Copy {
+    type V: Copy;
+    const LANES: usize;
+
+    /// # Safety
+    /// The CPU supports the instruction set.
+    unsafe fn zero() -> Self::V;
+    /// Every lane set to `*p`.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `p` is valid for one read.
+    unsafe fn splat(p: *const T) -> Self::V;
+    /// `LANES` values from `p` (unaligned).
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `p` is valid for `LANES` reads.
+    unsafe fn load(p: *const T) -> Self::V;
+    /// `a · b + c` with one rounding per lane.
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set.
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// Writes `LANES` values to `p` (unaligned).
+    ///
+    /// # Safety
+    /// The CPU supports the instruction set; `p` is valid for `LANES` writes.
+    unsafe fn store(p: *mut T, v: Self::V);
+}
+
+/// The generic micro-kernel: MR × NV vector accumulators, live in registers for the whole
+/// k-loop (MR·NV + NV + 1 registers must fit the instruction set's register file).
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `a` is valid for d·MR reads, `b` for d·NV·LANES
+/// reads, and `out` for writes at `r·stride + c` for r < MR, c < NV·LANES.
+#[inline(always)]
+unsafe fn fma_tile<T, S: Lanes<T>, const MR: usize, const NV: usize>(
+    d: usize,
+    a: *const T,
+    b: *const T,
+    out: *mut T,
+    stride: usize,
+) {
+    let nr = NV * S::LANES;
+    // SAFETY: the caller guarantees the instruction set and every pointer range used below.
+    unsafe {
+        let mut acc = [[S::zero(); NV]; MR];
+        for k in 0..d {
+            let (ak, bk) = (a.add(k * MR), b.add(k * nr));
+            let bv: [S::V; NV] = std::array::from_fn(|v| S::load(bk.add(v * S::LANES)));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let ar = S::splat(ak.add(r));
+                for (c, b) in row.iter_mut().zip(bv) {
+                    *c = S::fma(ar, b, *c);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            for (v, &c) in row.iter().enumerate() {
+                S::store(out.add(r * stride + v * S::LANES), c);
+            }
+        }
+    }
+}
+
+/// Checks the slice lengths a tile needs, so that [`fma_tile`]'s pointer reads stay in bounds.
+#[inline(always)]
+fn check_tile<T>(d: usize, mr: usize, nr: usize, a: &[T], b: &[T], out: &[T], stride: usize) {
+    assert!(
+        a.len() >= d * mr
+            && b.len() >= d * nr
+            && stride >= nr
+            && out.len() >= (mr - 1) * stride + nr,
+        "micro-kernel panels too short"
+    );
+}
+
+/// Implements [`MicroKernel`] for a token and element type with the given lanes and shape.
+macro_rules! micro_kernel {
+    ($token:ty, $elem:ty, $lanes:ty, mr = $mr:literal, nv = $nv:literal) => {
+        impl MicroKernel<$elem> for $token {
+            const MR: usize = $mr;
+            const NR: usize = $nv * <$lanes as Lanes<$elem>>::LANES;
+
+            unsafe fn new_unchecked() -> Self {
+                Self(())
+            }
+
+            #[inline(always)]
+            fn tile(self, d: usize, a: &[$elem], b: &[$elem], out: &mut [$elem], stride: usize) {
+                check_tile(
+                    d,
+                    $mr,
+                    $nv * <$lanes as Lanes<$elem>>::LANES,
+                    a,
+                    b,
+                    out,
+                    stride,
+                );
+                // SAFETY: the token proves the instruction set (it is only created by `Isa`
+                // after detection, or is the portable one); `check_tile` proved the ranges.
+                unsafe {
+                    fma_tile::<$elem, $lanes, $mr, $nv>(
+                        d,
+                        a.as_ptr(),
+                        b.as_ptr(),
+                        out.as_mut_ptr(),
+                        stride,
+                    )
+                }
+            }
+        }
+    };
+}
+
+/// The AVX-512F token.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub struct Avx512(());
+
+/// The AVX2 + FMA token.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub struct Avx2(());
+
+/// The portable token: valid on every CPU.
+#[derive(Debug, Clone, Copy)]
+pub struct Portable(());
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Zmm32;
+    #[derive(Clone, Copy)]
+    pub(super) struct Zmm64;
+    #[derive(Clone, Copy)]
+    pub(super) struct Ymm32;
+    #[derive(Clone, Copy)]
+    pub(super) struct Ymm64;
+
+    /// Implements [`Lanes`] from the instruction set's five intrinsics.
+    macro_rules! lanes {
+        ($name:ty, $elem:ty, $v:ty, $n:literal,
+         $zero:ident, $splat:ident, $load:ident, $fma:ident, $store:ident) => {
+            impl Lanes<$elem> for $name {
+                type V = $v;
+                const LANES: usize = $n;
+                #[inline(always)]
+                unsafe fn zero() -> $v {
+                    // SAFETY: the caller guarantees the instruction set.
+                    unsafe { $zero() }
+                }
+                #[inline(always)]
+                unsafe fn splat(p: *const $elem) -> $v {
+                    // SAFETY: the caller guarantees the instruction set and one valid read.
+                    unsafe { $splat(*p) }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const $elem) -> $v {
+                    // SAFETY: the caller guarantees the instruction set and LANES valid reads.
+                    unsafe { $load(p) }
+                }
+                #[inline(always)]
+                unsafe fn fma(a: $v, b: $v, c: $v) -> $v {
+                    // SAFETY: the caller guarantees the instruction set.
+                    unsafe { $fma(a, b, c) }
+                }
+                #[inline(always)]
+                unsafe fn store(p: *mut $elem, v: $v) {
+                    // SAFETY: the caller guarantees the instruction set and LANES valid writes.
+                    unsafe { $store(p, v) }
+                }
+            }
+        };
+    }
+
+    lanes!(
+        Zmm32,
+        f32,
+        __m512,
+        16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        _mm512_loadu_ps,
+        _mm512_fmadd_ps,
+        _mm512_storeu_ps
+    );
+    lanes!(
+        Zmm64,
+        f64,
+        __m512d,
+        8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        _mm512_loadu_pd,
+        _mm512_fmadd_pd,
+        _mm512_storeu_pd
+    );
+    lanes!(
+        Ymm32,
+        f32,
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        _mm256_loadu_ps,
+        _mm256_fmadd_ps,
+        _mm256_storeu_ps
+    );
+    lanes!(
+        Ymm64,
+        f64,
+        __m256d,
+        4,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        _mm256_fmadd_pd,
+        _mm256_storeu_pd
+    );
+
+    // 12 × 2 accumulators of 32 zmm; 6 × 2 of 16 ymm.
+    micro_kernel!(Avx512, f32, Zmm32, mr = 12, nv = 2);
+    micro_kernel!(Avx512, f64, Zmm64, mr = 12, nv = 2);
+    micro_kernel!(Avx2, f32, Ymm32, mr = 6, nv = 2);
+    micro_kernel!(Avx2, f64, Ymm64, mr = 6, nv = 2);
+}
+
+/// Scalar "vectors" of one lane; `mul_add` is the fused multiply-add on every target.
+#[derive(Clone, Copy)]
+struct Scalar1;
+
+macro_rules! scalar_lanes {
+    ($elem:ty) => {
+        impl Lanes<$elem> for Scalar1 {
+            type V = $elem;
+            const LANES: usize = 1;
+            #[inline(always)]
+            unsafe fn zero() -> $elem {
+                0.0
+            }
+            #[inline(always)]
+            unsafe fn splat(p: *const $elem) -> $elem {
+                // SAFETY: the caller guarantees one valid read.
+                unsafe { *p }
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const $elem) -> $elem {
+                // SAFETY: the caller guarantees one valid read.
+                unsafe { *p }
+            }
+            #[inline(always)]
+            unsafe fn fma(a: $elem, b: $elem, c: $elem) -> $elem {
+                a.mul_add(b, c)
+            }
+            #[inline(always)]
+            unsafe fn store(p: *mut $elem, v: $elem) {
+                // SAFETY: the caller guarantees one valid write.
+                unsafe { *p = v }
+            }
+        }
+    };
+}
+scalar_lanes!(f32);
+scalar_lanes!(f64);
+
+micro_kernel!(Portable, f32, Scalar1, mr = 4, nv = 8);
+micro_kernel!(Portable, f64, Scalar1, mr = 4, nv = 8);
+
+macro_rules! element {
+    ($elem:ty) => {
+        impl Element for $elem {
+            const ZERO: Self = 0.0;
+            #[cfg(target_arch = "x86_64")]
+            type Avx512 = Avx512;
+            #[cfg(target_arch = "x86_64")]
+            type Avx2 = Avx2;
+            type Portable = Portable;
+
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$elem>::mul_add(self, a, b)
+            }
+        }
+    };
+}
+element!(f32);
+element!(f64);

@@ -1,0 +1,358 @@
+//! One test body for every path: each instruction set this CPU has (portable, AVX2, AVX-512),
+//! sequential and parallel passes, awkward shapes, f32 and f64, and every epilogue, against
+//! naive references.
+//!
+//! Two layers of proof: the kernel's dot products equal `fma_dot` bit for bit (so every
+//! comparison below is exact or limited by the epilogue's own rounding), and [`fma_dot`] is
+//! within the classical bound γ_d·Σ|aₖbₖ| of the exact dot product.
+
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::epilogue::{cross_entropies, dot_matrix, gaussian_potential, histogram, ranks, top_k};
+use super::{Isa, Pairs, Rows, paired_dots};
+use crate::Scalar;
+
+/// Σₖ aₖ·bₖ as the micro-kernels compute it: one fused multiply-add chain in `T`, from k = 0.
+fn fma_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    a.iter()
+        .zip(b)
+        .fold(T::ZERO, |acc, (&x, &y)| x.mul_add(y, acc))
+}
+
+/// Relative tolerance of an f64 epilogue against its naive f64 reference on the same dot
+/// products (the reference sums with compensation, so it is exact to a few ulps). The
+/// epilogue sums at most 2·10⁵ terms here in blocks of at most 512, eight lanes each, then
+/// the blocks' partials in order: its error is at most about (64 + 400)·ε ≈ 1e-13 relative
+/// to the sum of magnitudes, which for the histograms' centred sums (terms of both signs)
+/// is at most 10 times the sum itself. 1e-12 leaves a factor 2 over that worst case.
+const EPILOGUE: f64 = 1e-12;
+
+/// n × d values, uniform in [−1, 1) (or unit rows), from a seed, rounded to `T`.
+fn values<T: Scalar>(n: usize, d: usize, seed: u64, unit: bool) -> Vec<T> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut v: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
+    if unit {
+        for row in v.chunks_exact_mut(d) {
+            let norm = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+            row.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    v.into_iter().map(T::from_f64).collect()
+}
+
+/// The shapes (n, m, d) every path runs: edges (1, lane widths ± 1, tile and block
+/// boundaries), n ≠ m, and two passes large enough to run in parallel over several tasks.
+fn shapes() -> Vec<(usize, usize, usize)> {
+    let mut shapes = vec![
+        (1, 1, 1),
+        (1, 7, 3),
+        (7, 1, 130),
+        (2, 2, 2),
+        (5, 13, 17),
+        (13, 5, 16),
+        (33, 31, 9),
+        (64, 70, 64),
+        (70, 64, 127),
+        (12, 32, 33),
+        (6, 16, 8),
+        (25, 65, 1),
+        (69, 69, 130),
+    ];
+    let mut rng = StdRng::seed_from_u64(7);
+    shapes.extend((0..12).map(|_| {
+        (
+            rng.random_range(1..=70),
+            rng.random_range(1..=70),
+            rng.random_range(1..=130),
+        )
+    }));
+    shapes.push((300, 530, 40)); // several column blocks, parallel
+    shapes.push((1100, 40, 200)); // several stripes (f32) and tasks, parallel
+    shapes
+}
+
+/// The matrix of `fma_dot(aᵢ, bⱼ)`.
+fn fma_matrix<T: Scalar>(a: &[T], b: &[T], d: usize) -> Vec<T> {
+    a.chunks_exact(d)
+        .flat_map(|x| b.chunks_exact(d).map(move |y| fma_dot(x, y)))
+        .collect()
+}
+
+#[track_caller]
+fn assert_close(actual: f64, expected: f64, what: &str) {
+    let bound = EPILOGUE * expected.abs().max(1.0);
+    assert!(
+        (actual - expected).abs() <= bound,
+        "{what}: {actual:e} vs {expected:e}"
+    );
+}
+
+/// Every epilogue of a pass of `a` (n × d) against `b` (m × d) on `isa`, checked.
+fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed: u64) {
+    let what = format!("{isa:?} {} n={n} m={m} d={d}", T::NAME);
+    let (a, b) = (
+        values::<T>(n, d, seed, true),
+        values::<T>(m, d, seed + 1, true),
+    );
+    let (ra, rb) = (Rows::new(&a, d), Rows::new(&b, d));
+    let dots = fma_matrix(&a, &b, d);
+
+    // The dot products themselves, bit for bit.
+    let mut matrix = vec![f64::NAN; n * m];
+    dot_matrix(isa, ra, rb, &mut matrix);
+    for (k, (&got, &want)) in matrix.iter().zip(&dots).enumerate() {
+        assert_eq!(got, want.to_f64(), "{what}: dot ({}, {})", k / m, k % m);
+    }
+    if n == m {
+        let diagonal = paired_dots(isa, ra, rb);
+        let expected: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
+        assert!(diagonal == expected, "{what}: paired dots");
+    }
+
+    // Row and column log-sum-exps at a scale with one shift, and at one needing two.
+    for scale in [100.0, 1000.0] {
+        let (rows, cols) = cross_entropies(isa, ra, rb, scale);
+        for i in 0..n {
+            let z: Vec<f64> = (0..m).map(|j| scale * dots[i * m + j].to_f64()).collect();
+            assert_close(
+                rows[i].value(),
+                naive_lse(&z),
+                &format!("{what}: row {i} at {scale}"),
+            );
+        }
+        for j in 0..m {
+            let z: Vec<f64> = (0..n).map(|i| scale * dots[i * m + j].to_f64()).collect();
+            assert_close(
+                cols[j].value(),
+                naive_lse(&z),
+                &format!("{what}: col {j} at {scale}"),
+            );
+        }
+    }
+
+    // Ranks and top-k: exact.
+    if n == m {
+        let targets: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
+        let (row_ranks, col_ranks) = ranks(isa, ra, rb, &targets);
+        for i in 0..n {
+            let outranks = |s: T, j: usize| s > targets[i] || (s == targets[i] && j > i);
+            let expected = (0..m).filter(|&j| outranks(dots[i * m + j], j)).count();
+            assert_eq!(row_ranks[i] as usize, expected, "{what}: row rank {i}");
+            let expected = (0..n).filter(|&r| outranks(dots[r * m + i], r)).count();
+            assert_eq!(col_ranks[i] as usize, expected, "{what}: column rank {i}");
+        }
+    }
+    for k in [1, 5] {
+        let best = top_k(isa, ra, rb, k);
+        for (i, got) in best.iter().enumerate() {
+            let mut order: Vec<usize> = (0..m).collect();
+            order.sort_by(|&x, &y| {
+                let (sx, sy) = (dots[i * m + x], dots[i * m + y]);
+                sy.partial_cmp(&sx).unwrap().then(y.cmp(&x))
+            });
+            let expected: Vec<(T, usize)> = order
+                .into_iter()
+                .take(k)
+                .map(|j| (dots[i * m + j], j))
+                .collect();
+            assert!(*got == expected, "{what}: top-{k} of row {i}");
+        }
+    }
+
+    // Histograms of A × B and of the pairs i < j of A.
+    let between: Vec<f64> = dots.iter().map(|v| v.to_f64()).collect();
+    check_histogram(
+        histogram(isa, Pairs::Between(ra, rb), 37, 0.1),
+        &between,
+        &what,
+    );
+    let within_dots = fma_matrix(&a, &a, d);
+    let within: Vec<f64> = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .map(|(i, j)| within_dots[i * n + j].to_f64())
+        .collect();
+    check_histogram(
+        histogram(isa, Pairs::Within(ra), 1000, -0.2),
+        &within,
+        &what,
+    );
+
+    // The Gaussian potential over the pairs i < j of raw (not unit) rows, shifted and scaled.
+    let x = values::<T>(n, d, seed + 2, false);
+    let shift: Vec<f64> = (0..d).map(|k| 0.01 * k as f64).collect();
+    let rows = Rows::new(&x, d).shifted(&shift, 0.5);
+    let seen: Vec<T> = x
+        .chunks_exact(d)
+        .flat_map(|r| {
+            r.iter()
+                .zip(&shift)
+                .map(|(v, s)| T::from_f64((v.to_f64() - s) * 0.5))
+        })
+        .collect();
+    let norms: Vec<f64> = paired_dots(isa, rows, rows)
+        .iter()
+        .map(|v| v.to_f64())
+        .collect();
+    for (i, norm) in norms.iter().enumerate() {
+        let row = &seen[i * d..][..d];
+        assert_eq!(
+            *norm,
+            fma_dot(row, row).to_f64(),
+            "{what}: shifted norm {i}"
+        );
+    }
+    let t = 0.7;
+    let got = gaussian_potential(isa, rows, (t, 4.0), &norms);
+    let gram = fma_matrix(&seen, &seen, d);
+    let z: Vec<f64> = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .map(|(i, j)| -t * ((norms[i] + norms[j]) - 2.0 * gram[i * n + j].to_f64()).max(0.0) * 4.0)
+        .collect();
+    if n >= 2 {
+        let expected = naive_lse(&z) - (z.len() as f64).ln();
+        assert_close(got.log_mean(), expected, &format!("{what}: gaussian"));
+    }
+}
+
+/// Σ values with Neumaier's compensation: the reference sums are accurate to a few ulps
+/// whatever their length.
+fn accurate_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let (mut sum, mut carry) = (0.0f64, 0.0);
+    for v in values {
+        let t = sum + v;
+        carry += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
+        sum = t;
+    }
+    sum + carry
+}
+
+fn naive_lse(z: &[f64]) -> f64 {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + accurate_sum(z.iter().map(|v| (v - max).exp())).ln()
+}
+
+fn check_histogram(got: super::epilogue::CosineCounts, values: &[f64], what: &str) {
+    let bins = got.counts.len();
+    let mut expected = vec![0u64; bins];
+    for &v in values {
+        let bin = (((v + 1.0) * bins as f64 / 2.0).floor().max(0.0) as usize).min(bins - 1);
+        expected[bin] += 1;
+    }
+    assert_eq!(got.counts, expected, "{what}: histogram counts");
+    let centred = accurate_sum(values.iter().map(|v| v - got.centre));
+    let squares = accurate_sum(values.iter().map(|v| (v - got.centre).powi(2)));
+    assert_close(got.sum, centred, &format!("{what}: histogram sum"));
+    assert_close(
+        got.sum_squares,
+        squares,
+        &format!("{what}: histogram squares"),
+    );
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    assert_eq!((got.min, got.max), (min, max), "{what}: histogram range");
+}
+
+#[test]
+fn every_path_every_epilogue_every_shape() {
+    for isa in Isa::available() {
+        for (s, &(n, m, d)) in shapes().iter().enumerate() {
+            check_every_epilogue::<f32>(isa, n, m, d, s as u64);
+            check_every_epilogue::<f64>(isa, n, m, d, 100 + s as u64);
+        }
+    }
+}
+
+/// |fma_dot(a, b) − a·b| ≤ γ_d Σ|aₖbₖ|, γ_d = d·u / (1 − d·u), against the exact f64 sum of
+/// the products of f32 values (each product and the sum exact to far below f32's u).
+fn check_fma_dot_bound(d: usize, seed: u64) {
+    let (a, b) = (
+        values::<f32>(1, d, seed, false),
+        values::<f32>(1, d, seed + 1, false),
+    );
+    let exact: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    let magnitude: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (f64::from(*x) * f64::from(*y)).abs())
+        .sum();
+    let du = d as f64 * f64::from(f32::EPSILON) / 2.0;
+    let bound = du / (1.0 - du) * magnitude;
+    let got = f64::from(fma_dot(&a, &b));
+    assert!(
+        (got - exact).abs() <= bound,
+        "d={d}: {got} vs {exact} (bound {bound:e})"
+    );
+}
+
+#[test]
+fn fma_dot_is_within_the_classical_error_bound() {
+    for d in [1, 2, 7, 64, 512, 768, 4096] {
+        for seed in 0..20 {
+            check_fma_dot_bound(d, seed);
+        }
+    }
+}
+
+#[test]
+fn passes_are_bitwise_identical_for_any_thread_count() {
+    // d = 256 in f32: 1024-row stripes, so three tasks, each parallel pass above the cut-off.
+    let (n, m, d) = (2500, 700, 256);
+    let (a, b) = (values::<f32>(n, d, 1, true), values::<f32>(m, d, 2, true));
+    let (ra, rb) = (Rows::new(&a, d), Rows::new(&b, d));
+    let isa = Isa::detect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (rows, cols) = cross_entropies(isa, ra, rb, 50.0);
+            let counts = histogram(isa, Pairs::Within(ra), 64, 0.0);
+            let norms: Vec<f64> = paired_dots(isa, ra, ra)
+                .iter()
+                .map(|v| v.to_f64())
+                .collect();
+            let potential = gaussian_potential(isa, ra, (2.0, 1.0), &norms);
+            let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
+            out.extend([counts.sum, counts.sum_squares, potential.log_mean()]);
+            out
+        })
+    };
+    let one = run(1);
+    for threads in [2, 8] {
+        let other = run(threads);
+        assert!(
+            one.iter()
+                .zip(&other)
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{threads} threads differ"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn random_shapes_and_values_on_every_path(
+        n in 1usize..50, m in 1usize..50, d in 1usize..100, seed in 0u64..1000,
+    ) {
+        for isa in Isa::available() {
+            check_every_epilogue::<f32>(isa, n, m, d, seed);
+            check_every_epilogue::<f64>(isa, n, m, d, seed);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The similarity functions on the pairwise kernel: the explicit matrix, top-k, the cosine
+//! histogram and its quantiles, cross-checked against each other and against brute force,
+//! and their errors.
+
+mod common;
+
+use common::{F64, assert_close};
+use modality_gap::{
+    CosineHistogram, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, pairwise_cosine,
+    retrieval_recall, top_k,
+};
+use proptest::prelude::*;
+
+fn unit<M: Modality>(n: usize, d: usize, v: &[f64]) -> UnitEmbeddings<f64, M> {
+    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, v.to_vec()).unwrap()).unwrap()
+}
+
+/// Two sets of unit rows, n × d and m × d, with no near-zero row.
+fn two_sets() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, Vec<f64>)> {
+    (1usize..40, 1usize..40, 1usize..20).prop_flat_map(|(n, m, d)| {
+        let row = proptest::collection::vec(-1.0f64..1.0, d).prop_filter("no near-zero row", |r| {
+            r.iter().map(|x| x * x).sum::<f64>() > 1e-6
+        });
+        (
+            proptest::collection::vec(row.clone(), n),
+            proptest::collection::vec(row, m),
+        )
+            .prop_map(move |(a, b)| (n, m, d, a.concat(), b.concat()))
+    })
+}
+
+fn matrix<A: Modality, B: Modality>(
+    a: &UnitEmbeddings<f64, A>,
+    b: &UnitEmbeddings<f64, B>,
+) -> Vec<f64> {
+    let mut out = vec![0.0; a.len() * b.len()];
+    pairwise_cosine(a, b, &mut out).unwrap();
+    out
+}
+
+/// numpy's default (linear) quantile of sorted values.
+fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The matrix is aᵢ·bⱼ to the rounding of a d-term f64 sum of products of unit rows.
+    #[test]
+    fn the_matrix_holds_every_dot_product((n, m, d, a, b) in two_sets()) {
+        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let s = matrix(&x, &y);
+        for i in 0..n {
+            for j in 0..m {
+                let exact: f64 = x.row(i).iter().zip(y.row(j)).map(|(p, q)| p * q).sum();
+                assert_close(s[i * m + j], exact, F64, "matrix entry");
+            }
+        }
+    }
+
+    /// top_k is the first k of each row of the matrix sorted by (similarity, index) descending,
+    /// and retrieval R@K agrees with it (ranks and top-k are two epilogues of one kernel).
+    #[test]
+    fn top_k_sorts_each_row_and_agrees_with_retrieval((n, m, d, a, b) in two_sets(), k in 1usize..8) {
+        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let s = matrix(&x, &y);
+        let best = top_k(&x, &y, k).unwrap();
+        prop_assert_eq!(best.len(), n);
+        for i in 0..n {
+            let mut order: Vec<usize> = (0..m).collect();
+            order.sort_by(|&p, &q| s[i * m + q].total_cmp(&s[i * m + p]).then(q.cmp(&p)));
+            order.truncate(k);
+            prop_assert_eq!(best.indices(i), &order[..]);
+            let sims: Vec<f64> = order.iter().map(|&j| s[i * m + j]).collect();
+            prop_assert_eq!(best.similarities(i), &sims[..]);
+        }
+        if n == m {
+            let hits = (0..n).filter(|&i| best.indices(i).contains(&i)).count();
+            let recall = retrieval_recall(&x, &y, k).unwrap().image_to_text;
+            prop_assert_eq!(recall, hits as f64 / n as f64);
+        }
+    }
+
+    /// Counts, moments and quantiles of the pairs i < j against brute force over the matrix.
+    #[test]
+    fn the_histogram_counts_every_pair_once((n, _, d, a, _) in two_sets(), bins in 1usize..300) {
+        prop_assume!(n >= 2);
+        let x = unit::<Image>(n, d, &a);
+        let s = matrix(&x, &x);
+        let mut values: Vec<f64> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| s[i * n + j]).collect();
+        let h = CosineHistogram::within(&x, bins).unwrap();
+        let mut expected = vec![0u64; bins];
+        for &v in &values {
+            let b = (((v + 1.0) * bins as f64 / 2.0).max(0.0) as usize).min(bins - 1);
+            expected[b] += 1;
+        }
+        prop_assert_eq!(h.counts(), &expected[..]);
+        prop_assert_eq!(h.count() as usize, values.len());
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        assert_close(h.mean(), mean, F64, "mean");
+        if values.len() > 1 {
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+            assert_close(h.std().unwrap(), var.sqrt(), F64, "std");
+        } else {
+            prop_assert_eq!(h.std(), None);
+        }
+        values.sort_by(f64::total_cmp);
+        prop_assert_eq!((h.min(), h.max()), (values[0], values[values.len() - 1]));
+        let width = 2.0 / bins as f64;
+        for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] {
+            let exact = linear_quantile(&values, q);
+            let (lo, hi) = h.quantile_bounds(q).unwrap();
+            prop_assert!(lo <= exact && exact <= hi, "q {}: {} not in [{}, {}]", q, exact, lo, hi);
+            let estimate = h.quantile(q).unwrap();
+            prop_assert!((estimate - exact).abs() <= width, "q {}: {} vs {}", q, estimate, exact);
+        }
+        prop_assert_eq!(h.quantile(0.0).unwrap(), values[0]);
+        prop_assert_eq!(h.quantile(1.0).unwrap(), values[values.len() - 1]);
+    }
+
+    /// Between two sets, every one of the n·m pairs is counted, with mean mean(a)·mean(b).
+    #[test]
+    fn the_histogram_between_two_sets_counts_all_pairs((n, m, d, a, b) in two_sets()) {
+        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let s = matrix(&x, &y);
+        let h = CosineHistogram::between(&x, &y, 64).unwrap();
+        prop_assert_eq!(h.count() as usize, n * m);
+        assert_close(h.mean(), s.iter().sum::<f64>() / s.len() as f64, F64, "mean");
+        prop_assert_eq!(h.min(), s.iter().copied().fold(f64::INFINITY, f64::min));
+        prop_assert_eq!(h.max(), s.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    }
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let a = unit::<Image>(2, 2, &[1.0, 0.0, 0.0, 1.0]);
+    let b = unit::<Text>(1, 3, &[1.0, 0.0, 0.0]);
+    let one = unit::<Image>(1, 2, &[1.0, 1.0]);
+    let mut out = vec![0.0; 3];
+    assert!(matches!(
+        pairwise_cosine(&a, &a, &mut out),
+        Err(Error::OutputLength {
+            expected: 4,
+            found: 3
+        })
+    ));
+    assert!(matches!(
+        pairwise_cosine(&a, &b, &mut out),
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3
+        })
+    ));
+    assert!(matches!(
+        top_k(&a, &b, 1),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        top_k(&a, &a, 0),
+        Err(Error::InvalidParameter { name: "k", .. })
+    ));
+    assert!(matches!(
+        CosineHistogram::within(&one, 10),
+        Err(Error::TooFewSamples {
+            required: 2,
+            found: 1
+        })
+    ));
+    assert!(matches!(
+        CosineHistogram::between(&a, &b, 10),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    for bins in [0, (1 << 24) + 1] {
+        assert!(matches!(
+            CosineHistogram::within(&a, bins),
+            Err(Error::InvalidParameter { name: "bins", .. })
+        ));
+    }
+    let h = CosineHistogram::within(&a, 10).unwrap();
+    for q in [-0.1, 1.5, f64::NAN] {
+        assert!(matches!(
+            h.quantile(q),
+            Err(Error::InvalidParameter { name: "q", .. })
+        ));
+        assert!(matches!(
+            h.quantile_bounds(q),
+            Err(Error::InvalidParameter { name: "q", .. })
+        ));
+    }
+}
+
+#[test]
+fn top_k_wider_than_the_keys_returns_every_key() {
+    let a = unit::<Image>(1, 2, &[1.0, 0.0]);
+    let keys = unit::<Text>(3, 2, &[0.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
+    let best = top_k(&a, &keys, 10).unwrap();
+    // Keys 1 and 2 tie at similarity 1: the larger index ranks first.
+    assert_eq!(best.indices(0), &[2, 1, 0]);
+    assert_eq!(best.similarities(0), &[1.0, 1.0, 0.0]);
+}
