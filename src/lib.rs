@@ -105,6 +105,28 @@ pub use unit::UnitEmbeddings;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// Not part of the API: the measurements the benchmarks state their results against.
+#[doc(hidden)]
+pub mod bench {
+    use crate::kernel::{Isa, peak_flops};
+
+    /// (the kernel's instruction set, f32 flops per second of 1 thread, of every thread of the
+    /// current rayon pool), each over about `seconds`, from the micro-kernel's own
+    /// register-only fused multiply-add loop.
+    pub fn fma_peak_f32(seconds: f64) -> (String, f64, f64) {
+        let isa = Isa::detect();
+        let x = 1.0 - f32::EPSILON; // acc·x + x stays near 1/ε, finite forever
+        let probe = 1 << 16;
+        let rate = peak_flops(isa, 1, probe, x);
+        let iterations =
+            (seconds * rate / (probe as f64 * 2.0 * 12.0 * 32.0)).max(1.0) as usize * probe;
+        let threads = rayon::current_num_threads();
+        let one = peak_flops(isa, 1, iterations, x);
+        let all = peak_flops(isa, threads, iterations, x);
+        (format!("{isa:?}"), one, all)
+    }
+}
+
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.
 pub mod prelude {
     pub use crate::{

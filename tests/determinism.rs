@@ -7,7 +7,7 @@ use modality_gap::{
 
 /// The O(n·d) metrics on a pair with more rows than one reduction chunk (so several partial
 /// sums are combined), and the pairwise metrics on a pair large enough to run in parallel
-/// over several tasks of the kernel (1200 rows of 256 f32 values: two stripes).
+/// over several tasks of the kernel (1200 rows of 256 f32 values: four tasks).
 fn all_metrics(
     (a, b): &(UnitEmbeddings<f32, Image>, UnitEmbeddings<f32, Text>),
     (small_a, small_b): &(UnitEmbeddings<f32, Image>, UnitEmbeddings<f32, Text>),

@@ -19,16 +19,16 @@ const UNDERFLOW: f64 = -708.0;
 /// expm1(x) = 2ᵏ · p + (2ᵏ − 1)          (= p exactly when k = 0, so small x keep their digits)
 /// ```
 ///
-/// Plain multiplications and additions only (no `mul_add`, which is a library call on targets
-/// without FMA): the result is bitwise the same on every instruction set.
+/// Fused multiply-adds (`mul_add`, correctly rounded on every target: one instruction with FMA,
+/// a library call without), so the result is bitwise the same on every instruction set.
 #[inline(always)]
 pub(crate) fn exp_expm1(x: f64) -> (f64, f64) {
     let below = x < UNDERFLOW;
     let x = if below { UNDERFLOW } else { x };
     let shifted = x * std::f64::consts::LOG2_E + ROUNDER;
     let k = shifted - ROUNDER;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut q = 1.0 / 6_227_020_800.0; // 1/13!
+    let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
+    let mut q: f64 = 1.0 / 6_227_020_800.0; // 1/13!
     for c in [
         1.0 / 479_001_600.0,
         1.0 / 39_916_800.0,
@@ -43,7 +43,7 @@ pub(crate) fn exp_expm1(x: f64) -> (f64, f64) {
         0.5,
         1.0,
     ] {
-        q = q * r + c;
+        q = q.mul_add(r, c);
     }
     let p = q * r;
     // 2ᵏ from the integer in the low bits of `shifted`: (k + 1023) << 52.

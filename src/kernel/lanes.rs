@@ -18,6 +18,12 @@ pub(crate) fn sum(values: &[f64]) -> f64 {
     for (a, &v) in acc.iter_mut().zip(rest) {
         *a += v;
     }
+    combine(acc)
+}
+
+/// The fixed order in which the lanes are added.
+#[inline(always)]
+fn combine(acc: [f64; LANES]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 

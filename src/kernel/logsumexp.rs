@@ -2,20 +2,23 @@
 
 use super::{exp_expm1, lanes};
 
-/// log Σ exp(zₖ) over `count` terms, kept as m = max zₖ and two shifted sums:
+/// log Σ exp(zₖ) over `count` terms, kept as a shift m ≥ max zₖ and two shifted sums:
 ///
 /// ```text
-/// s = Σ exp(zₖ − m) ∈ [1, count]        accurate when the terms are spread out
-/// e = Σ expm1(zₖ − m) ∈ [−count, 0]     accurate when they crowd near m (s ≈ count)
+/// s = Σ exp(zₖ − m)        accurate when the terms are spread out
+/// e = Σ expm1(zₖ − m)      accurate when they crowd near m (s ≈ count)
 /// ```
 ///
-/// Nothing overflows and the largest term never underflows, so the value is finite whenever one
-/// term is (Wang & Isola's literal `log(mean(exp(·)))` gives −∞ once every exp underflows).
+/// With m = max zₖ ([`LogSumExp::of`]) nothing overflows and the largest term never
+/// underflows, so the value is finite whenever one term is (Wang & Isola's literal
+/// `log(mean(exp(·)))` gives −∞ once every exp underflows). A fixed shift
+/// ([`LogSumExp::shifted`]) saves the pass for the maximum where every term is known to lie
+/// within 700 below it.
 /// The mean of a tight cluster, where log mean = log(1 − small), keeps its relative accuracy
 /// through `ln_1p(e / count)`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LogSumExp {
-    max: f64,
+    shift: f64,
     sum: f64,
     excess: f64,
     count: u64,
@@ -24,35 +27,48 @@ pub(crate) struct LogSumExp {
 impl LogSumExp {
     /// The accumulator of no terms: the identity of `merge`.
     pub(crate) const EMPTY: Self = Self {
-        max: f64::NEG_INFINITY,
+        shift: f64::NEG_INFINITY,
         sum: 0.0,
         excess: 0.0,
         count: 0,
     };
 
-    /// The terms `z`, given with their maximum: Σ exp(zₖ − max) and Σ expm1(zₖ − max) in
-    /// eight lanes, through the vectorised [`exp_expm1`]. `exps` and `excesses` are scratch
-    /// space at least as long as `z`.
+    /// The terms `z`, shifted by their maximum; `exps` and `excesses` are scratch space as
+    /// long as `z`.
     #[inline(always)]
     pub(crate) fn of(z: &[f64], exps: &mut [f64], excesses: &mut [f64]) -> Self {
         let max = lanes::max(z);
         if max == f64::NEG_INFINITY {
             return Self::EMPTY;
         }
-        for ((&v, e), x) in z.iter().zip(&mut *exps).zip(&mut *excesses) {
-            (*e, *x) = exp_expm1(v - max);
+        Self::shifted(|k| z[k] - max, max, exps, excesses)
+    }
+
+    /// The terms z(k) + `shift` for k < `exps.len()`, given as z(k) ≤ 0: Σ exp(z(k)) and
+    /// Σ expm1(z(k)) through the vectorised [`exp_expm1`], written to `exps` and `excesses`
+    /// (scratch space of one length), then summed in eight lanes. Terms below −708 count as 0,
+    /// so the caller keeps them above −700 for full precision.
+    #[inline(always)]
+    pub(crate) fn shifted(
+        z: impl Fn(usize) -> f64,
+        shift: f64,
+        exps: &mut [f64],
+        excesses: &mut [f64],
+    ) -> Self {
+        for (k, (e, x)) in exps.iter_mut().zip(&mut *excesses).enumerate() {
+            (*e, *x) = exp_expm1(z(k));
         }
         Self {
-            max,
-            sum: lanes::sum(&exps[..z.len()]),
-            excess: lanes::sum(&excesses[..z.len()]),
-            count: z.len() as u64,
+            shift,
+            sum: lanes::sum(exps),
+            excess: lanes::sum(excesses),
+            count: exps.len() as u64,
         }
     }
 
     /// The accumulator of both term lists.
     pub(crate) fn merge(self, other: Self) -> Self {
-        let (hi, lo) = if self.max >= other.max {
+        let (hi, lo) = if self.shift >= other.shift {
             (self, other)
         } else {
             (other, self)
@@ -60,10 +76,18 @@ impl LogSumExp {
         if lo.count == 0 {
             return hi;
         }
-        // Re-base lo's terms from lo.max to hi.max: exp(z − hi.max) = exp(z − lo.max)·(1 + g).
-        let g = (lo.max - hi.max).exp_m1();
+        if lo.shift == hi.shift {
+            return Self {
+                shift: hi.shift,
+                sum: hi.sum + lo.sum,
+                excess: hi.excess + lo.excess,
+                count: hi.count + lo.count,
+            };
+        }
+        // Re-base lo's terms onto hi's shift: exp(z − hi.shift) = exp(z − lo.shift)·(1 + g).
+        let g = (lo.shift - hi.shift).exp_m1();
         Self {
-            max: hi.max,
+            shift: hi.shift,
             sum: hi.sum + lo.sum * (1.0 + g),
             excess: hi.excess + (lo.excess + lo.count as f64 * g + lo.excess * g),
             count: hi.count + lo.count,
@@ -75,9 +99,9 @@ impl LogSumExp {
         let count = self.count as f64;
         let mean = self.sum / count;
         if mean < 0.5 {
-            self.max + mean.ln()
+            self.shift + mean.ln()
         } else {
-            self.max + (self.excess / count).ln_1p()
+            self.shift + (self.excess / count).ln_1p()
         }
     }
 }

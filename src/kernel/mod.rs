@@ -34,7 +34,7 @@ mod tests;
 use std::ops::Range;
 
 pub(crate) use exp::exp_expm1;
-pub(crate) use schedule::{paired_dots, row_tasks, run};
+pub(crate) use schedule::{paired_dots, peak_flops, row_tasks, run};
 pub use simd::Element;
 pub(crate) use simd::Isa;
 
@@ -85,10 +85,11 @@ impl<'a, T: Scalar> Rows<'a, T> {
         self.dim
     }
 
-    /// Row i, as the kernel sees it (shifted), written to `out`.
+    /// Row i as the kernel sees it (shifted and scaled), written to `out` (a contiguous loop
+    /// the compiler vectorises).
     #[inline(always)]
     fn copy_row(&self, i: usize, out: &mut [T]) {
-        let row = &self.data[i * self.dim..(i + 1) * self.dim];
+        let row = &self.data[i * self.dim..][..self.dim];
         match self.shift {
             None => out.copy_from_slice(row),
             Some((shift, scale)) => {
@@ -96,6 +97,15 @@ impl<'a, T: Scalar> Rows<'a, T> {
                     *o = T::from_f64((x.to_f64() - s) * scale);
                 }
             }
+        }
+    }
+
+    /// Rows `rows` as the kernel sees them, one after another in `out` (resized to fit).
+    #[inline(always)]
+    fn copy_rows(&self, rows: Range<usize>, out: &mut Vec<T>) {
+        out.resize(rows.len() * self.dim, T::ZERO);
+        for (i, row) in rows.zip(out.chunks_exact_mut(self.dim)) {
+            self.copy_row(i, row);
         }
     }
 }
@@ -170,6 +180,26 @@ impl<T: Copy> Block<'_, T> {
 pub(crate) trait Epilogue<T>: Sync {
     /// The per-task state.
     type Acc: Send;
-    /// Takes in one block.
-    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>);
+    /// Takes in one block; `scratch` is working space, allocated once per task.
+    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, scratch: &mut Scratch);
+}
+
+/// Working space for an epilogue: a few f64 rows as wide as the widest block.
+pub(crate) struct Scratch(Vec<f64>);
+
+impl Scratch {
+    /// Rows of working space an epilogue may take.
+    const ROWS: usize = 4;
+
+    fn new() -> Self {
+        Self(vec![0.0; Self::ROWS * epilogue::MAX_BLOCK_COLS])
+    }
+
+    /// N rows of `len` values each (N ≤ 4, `len` ≤ the widest block), holding whatever an
+    /// earlier block left there.
+    #[inline(always)]
+    pub(crate) fn rows<const N: usize>(&mut self, len: usize) -> [&mut [f64]; N] {
+        let mut rows = self.0.chunks_exact_mut(epilogue::MAX_BLOCK_COLS);
+        std::array::from_fn(|_| &mut rows.next().expect("at most 4 scratch rows")[..len])
+    }
 }

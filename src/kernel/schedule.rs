@@ -4,13 +4,18 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::pack::pack_panels;
+use super::pack::{Aligned, pack_panels};
 use super::simd::{Isa, Job, MicroKernel};
-use super::{Block, Epilogue, Pairs, Rows};
+use super::{Block, Epilogue, Pairs, Rows, Scratch};
 use crate::Scalar;
 
-/// Bytes of a packed stripe of A (read from L2/L3, once per column block).
-const STRIPE_BYTES: usize = 1 << 20;
+/// Bytes of a packed stripe of A (read from L3, once per column block). Each stripe packs
+/// every column block of B again, so a tall stripe keeps that cost small.
+const STRIPE_BYTES: usize = 2 << 20;
+/// Tasks a pass is split into at least, so that every core has work ...
+const MIN_TASKS: usize = 4;
+/// ... unless that would make tasks of fewer rows than this.
+const MIN_TASK_ROWS: usize = 128;
 /// Bytes of a packed column block of B (kept in L2 while a stripe streams past it).
 const BLOCK_BYTES: usize = 192 << 10;
 /// Stripe heights are multiples of every micro-kernel's MR (4, 6, 12).
@@ -35,20 +40,36 @@ fn block_cols<T>(d: usize) -> usize {
     (cols / BLOCK_MULTIPLE).max(1) * BLOCK_MULTIPLE
 }
 
-/// The tasks of a pass over the rows of `pairs`: whole stripes, grouped into at most
-/// `max_tasks` contiguous ranges when given (for epilogues whose accumulators hold a value
-/// per column). Depends only on the shapes, never on the thread count.
+/// The rows of A one task owns: one range between two sets (`rows[0]`); between one set and
+/// itself, a stripe from the top (many pairs j > i) and one from the bottom (few), so that
+/// tasks do equal work with tall stripes.
+pub(crate) type TaskRows = Vec<Range<usize>>;
+
+/// The tasks of a pass, with equal work: at least one per stripe and, rows permitting,
+/// `MIN_TASKS`, so that every core has work; at most `max_tasks` when given (for epilogues
+/// whose accumulators hold a value per column). Depends only on the shapes, never on the
+/// thread count.
 pub(crate) fn row_tasks<T: Scalar>(
     pairs: &Pairs<'_, T>,
     max_tasks: Option<usize>,
-) -> Vec<Range<usize>> {
+) -> Vec<TaskRows> {
     let (a, _) = pairs.sides();
-    let (n, stripe) = (a.len(), stripe_rows::<T>(a.dim()));
-    let stripes = n.div_ceil(stripe);
-    let per_task = max_tasks.map_or(1, |max| stripes.div_ceil(max.max(1))) * stripe;
-    (0..n)
-        .step_by(per_task)
-        .map(|start| start..n.min(start + per_task))
+    let n = a.len();
+    let stripes_per_task = match pairs {
+        Pairs::Between(..) => 1,
+        Pairs::Within(_) => 2,
+    };
+    let tasks = n
+        .div_ceil(stripe_rows::<T>(a.dim()) * stripes_per_task)
+        .max(MIN_TASKS.min(n.div_ceil(MIN_TASK_ROWS * stripes_per_task)))
+        .min(max_tasks.unwrap_or(usize::MAX));
+    let stripes = tasks * stripes_per_task;
+    let stripe = |s: usize| s * n / stripes..(s + 1) * n / stripes;
+    (0..tasks)
+        .map(|t| match pairs {
+            Pairs::Between(..) => vec![stripe(t)],
+            Pairs::Within(_) => vec![stripe(t), stripe(stripes - 1 - t)],
+        })
         .collect()
 }
 
@@ -58,10 +79,10 @@ pub(crate) fn row_tasks<T: Scalar>(
 pub(crate) fn run<T: Scalar, E: Epilogue<T>>(
     isa: Isa,
     pairs: &Pairs<'_, T>,
-    tasks: Vec<(Range<usize>, E::Acc)>,
+    tasks: Vec<(TaskRows, E::Acc)>,
     epilogue: &E,
 ) -> Vec<E::Acc> {
-    let task = |(rows, mut acc): (Range<usize>, E::Acc)| {
+    let task = |(rows, mut acc): (TaskRows, E::Acc)| {
         isa.run(Task {
             pairs,
             rows,
@@ -80,7 +101,7 @@ pub(crate) fn run<T: Scalar, E: Epilogue<T>>(
 /// One task: the stripes of rows `rows` against every column block they pair with.
 struct Task<'r, 'p, T, E: Epilogue<T>> {
     pairs: &'r Pairs<'p, T>,
-    rows: Range<usize>,
+    rows: TaskRows,
     acc: &'r mut E::Acc,
     epilogue: &'r E,
 }
@@ -94,27 +115,32 @@ impl<T: Scalar, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
         let within = matches!(self.pairs, Pairs::Within(_));
         let (d, mr, nr) = (a.dim(), K::MR, K::NR);
         let (stripe, block) = (stripe_rows::<T>(d), block_cols::<T>(d));
-        let (mut a_pack, mut b_pack, mut row) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut a_pack, mut b_pack, mut rows) = (Aligned::new(), Aligned::new(), Vec::new());
         let mut dots = vec![T::ZERO; mr * block];
-        for stripe_start in self.rows.clone().step_by(stripe) {
-            let stripe = stripe_start..self.rows.end.min(stripe_start + stripe);
-            pack_panels(a, stripe.clone(), mr, &mut a_pack, &mut row);
+        let mut scratch = Scratch::new();
+        let stripes = self.rows.iter().flat_map(|rows| {
+            (rows.start..rows.end)
+                .step_by(stripe)
+                .map(move |start| start..rows.end.min(start + stripe))
+        });
+        for stripe in stripes {
+            pack_panels(a, stripe.clone(), mr, &mut a_pack, &mut rows);
             // Within one set, row i pairs only with j > i ≥ the stripe's first row.
             let first_col = if within { stripe.start + 1 } else { 0 };
             for block_start in (first_col..b.len()).step_by(block) {
                 let cols = block_start..b.len().min(block_start + block);
-                pack_panels(b, cols.clone(), nr, &mut b_pack, &mut row);
+                pack_panels(b, cols.clone(), nr, &mut b_pack, &mut rows);
                 for (g, group_start) in stripe.clone().step_by(mr).enumerate() {
                     let group = group_start..stripe.end.min(group_start + mr);
                     if within && group.start + 1 >= cols.end {
                         break; // this group and the ones below have no j > i in the block
                     }
-                    let a_panel = &a_pack[g * d * mr..][..d * mr];
+                    let a_panel = &a_pack.as_slice()[g * d * mr..][..d * mr];
                     for (p, panel_start) in cols.clone().step_by(nr).enumerate() {
                         if within && panel_start + nr <= group.start + 1 {
                             continue; // every j of the panel is ≤ every i of the group
                         }
-                        let b_panel = &b_pack[p * d * nr..][..d * nr];
+                        let b_panel = &b_pack.as_slice()[p * d * nr..][..d * nr];
                         kernel.tile(d, a_panel, b_panel, &mut dots[p * nr..], block);
                     }
                     let view = Block {
@@ -124,7 +150,7 @@ impl<T: Scalar, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
                         stride: block,
                         within,
                     };
-                    self.epilogue.consume(self.acc, &view);
+                    self.epilogue.consume(self.acc, &view, &mut scratch);
                 }
             }
         }
@@ -163,21 +189,53 @@ impl<T: Scalar> Job<T> for PairedDots<'_, T> {
         const LANES: usize = 8;
         let d = self.a.dim();
         let mut out = Vec::with_capacity(self.rows.len());
-        let (mut xs, mut ys) = (vec![T::ZERO; LANES * d], vec![T::ZERO; LANES * d]);
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
         for start in self.rows.clone().step_by(LANES) {
-            let count = LANES.min(self.rows.end - start);
-            for l in 0..count {
-                self.a.copy_row(start + l, &mut xs[l * d..][..d]);
-                self.b.copy_row(start + l, &mut ys[l * d..][..d]);
-            }
+            let rows = start..self.rows.end.min(start + LANES);
+            self.a.copy_rows(rows.clone(), &mut xs);
+            self.b.copy_rows(rows.clone(), &mut ys);
             let mut acc = [T::ZERO; LANES];
             for k in 0..d {
-                for (l, acc) in acc.iter_mut().enumerate() {
-                    *acc = xs[l * d + k].mul_add(ys[l * d + k], *acc);
+                for ((acc, x), y) in acc
+                    .iter_mut()
+                    .zip(xs.chunks_exact(d))
+                    .zip(ys.chunks_exact(d))
+                {
+                    *acc = x[k].mul_add(y[k], *acc);
                 }
             }
-            out.extend_from_slice(&acc[..count]);
+            out.extend_from_slice(&acc[..rows.len()]);
         }
         out
+    }
+}
+
+/// The flops per second of `threads` threads (rayon's, each on its own task) running the
+/// micro-kernel's register-only loop ([`MicroKernel::spin`]) for `iterations` rounds: the peak
+/// that the kernel's throughput is measured against.
+pub(crate) fn peak_flops<T: Scalar>(isa: Isa, threads: usize, iterations: usize, x: T) -> f64 {
+    let start = std::time::Instant::now();
+    let flops: Vec<f64> = (0..threads)
+        .into_par_iter()
+        .map(|_| isa.run(Spin { iterations, x }))
+        .collect();
+    flops.iter().sum::<f64>() / start.elapsed().as_secs_f64()
+}
+
+/// The job of [`peak_flops`]: the flops done (the spun value is checked to be finite, which
+/// keeps the loop from being optimised away).
+struct Spin<T> {
+    iterations: usize,
+    x: T,
+}
+
+impl<T: Scalar> Job<T> for Spin<T> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn run<K: MicroKernel<T>>(self, kernel: K) -> f64 {
+        let total = kernel.spin(self.iterations, self.x);
+        assert!(total.to_f64().is_finite(), "the spin loop diverged");
+        (2 * K::MR * K::NR * self.iterations) as f64
     }
 }

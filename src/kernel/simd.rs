@@ -117,6 +117,11 @@ pub trait MicroKernel<T>: Copy + Send + Sync {
     /// If `a` holds fewer than d·MR values, `b` fewer than d·NR, or `out` is too short for the
     /// tile at that stride.
     fn tile(self, d: usize, a: &[T], b: &[T], out: &mut [T], stride: usize);
+
+    /// `iterations` rounds of MR·NR independent fused multiply-adds on registers only, the
+    /// micro-kernel's arithmetic without its loads (2·MR·NR flops a round): the instruction
+    /// set's peak. Returns a sum of the accumulators, so that the work is not optimised away.
+    fn spin(self, iterations: usize, x: T) -> T;
 }
 
 /// The element types the kernel runs on, with a micro-kernel per instruction set. Sealed
@@ -203,6 +208,41 @@ unsafe fn fma_tile<T, S: Lanes<T>, const MR: usize, const NV: usize>(
     }
 }
 
+/// The register-only loop of [`MicroKernel::spin`]: acc ← acc·x + x in MR × NV accumulators.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set.
+#[inline(always)]
+unsafe fn fma_spin<
+    T: Copy + std::ops::Add<Output = T>,
+    S: Lanes<T>,
+    const MR: usize,
+    const NV: usize,
+>(
+    iterations: usize,
+    x: T,
+) -> T {
+    // SAFETY: the caller guarantees the instruction set; the pointers are to locals.
+    unsafe {
+        let m = S::splat(&x);
+        let mut acc = [[m; NV]; MR];
+        for _ in 0..iterations {
+            for row in acc.iter_mut() {
+                for c in row.iter_mut() {
+                    *c = S::fma(*c, m, m);
+                }
+            }
+        }
+        let mut total = x;
+        let mut lanes = vec![x; S::LANES];
+        for c in acc.iter().flatten() {
+            S::store(lanes.as_mut_ptr(), *c);
+            total = lanes.iter().fold(total, |t, &v| t + v);
+        }
+        total
+    }
+}
+
 /// Checks the slice lengths a tile needs, so that [`fma_tile`]'s pointer reads stay in bounds.
 #[inline(always)]
 fn check_tile<T>(d: usize, mr: usize, nr: usize, a: &[T], b: &[T], out: &[T], stride: usize) {
@@ -249,6 +289,12 @@ macro_rules! micro_kernel {
                     )
                 }
             }
+
+            #[inline(always)]
+            fn spin(self, iterations: usize, x: $elem) -> $elem {
+                // SAFETY: the token proves the instruction set.
+                unsafe { fma_spin::<$elem, $lanes, $mr, $nv>(iterations, x) }
+            }
         }
     };
 }
@@ -271,7 +317,7 @@ pub struct Portable(());
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
+    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_spin, fma_tile};
 
     #[derive(Clone, Copy)]
     pub(super) struct Zmm32;

@@ -308,7 +308,7 @@ fn fma_dot_is_within_the_classical_error_bound() {
 
 #[test]
 fn passes_are_bitwise_identical_for_any_thread_count() {
-    // d = 256 in f32: 1024-row stripes, so three tasks, each parallel pass above the cut-off.
+    // Four tasks for every pass (MIN_TASKS), each parallel pass above the cut-off.
     let (n, m, d) = (2500, 700, 256);
     let (a, b) = (values::<f32>(n, d, 1, true), values::<f32>(m, d, 2, true));
     let (ra, rb) = (Rows::new(&a, d), Rows::new(&b, d));

@@ -1,10 +1,10 @@
 //! The row-wise and column-wise log-sum-exp of the logits s·aᵢ·bⱼ: both cross-entropies of
 //! the contrastive loss from one pass.
 
-use super::{MAX_BLOCK_COLS, RowsAndCols, rows_and_cols};
+use super::{RowsAndCols, rows_and_cols};
 use crate::Scalar;
 use crate::kernel::logsumexp::OnlineLogSumExp;
-use crate::kernel::{Block, Epilogue, Isa, Rows, exp_expm1, lanes};
+use crate::kernel::{Block, Epilogue, Isa, Rows, Scratch, exp_expm1, lanes};
 
 /// Up to this logit scale s, one shift serves every row and column: with |aᵢ·bⱼ| ≤ 1 every
 /// logit lies in [−s, s], so each exp(zᵢⱼ − s) ≥ e^(−2s) ≥ e^(−700) stays a normal f64 and one
@@ -22,16 +22,10 @@ impl<T: Scalar> Epilogue<T> for CrossEntropy {
     type Acc = Acc;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>) {
+    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
         let (s, cols) = (self.scale, block.cols());
-        let mut z = [0.0; MAX_BLOCK_COLS];
-        let mut exps = [0.0; MAX_BLOCK_COLS];
-        let mut col_sums = [0.0; MAX_BLOCK_COLS];
-        let (z, exps, col_sums) = (
-            &mut z[..cols.len()],
-            &mut exps[..cols.len()],
-            &mut col_sums[..cols.len()],
-        );
+        let [z, exps, col_sums, col_max] = scratch.rows(cols.len());
+        col_sums.fill(0.0);
         if s <= ONE_SHIFT_UP_TO {
             for i in block.rows() {
                 for (e, &dot) in exps.iter_mut().zip(block.row(i).1) {
@@ -47,8 +41,7 @@ impl<T: Scalar> Epilogue<T> for CrossEntropy {
             }
         } else {
             // Each row and each column shifted by its own maximum in the block.
-            let mut col_max = [f64::NEG_INFINITY; MAX_BLOCK_COLS];
-            let col_max = &mut col_max[..z.len()];
+            col_max.fill(f64::NEG_INFINITY);
             for i in block.rows() {
                 for ((m, z), &dot) in col_max.iter_mut().zip(&mut *z).zip(block.row(i).1) {
                     *z = s * dot.to_f64();

@@ -1,35 +1,46 @@
 //! Σ exp(−t‖xᵢ − xⱼ‖²) over the pairs i < j of one set: the uniformity loss.
 
-use super::MAX_BLOCK_COLS;
 use crate::Scalar;
 use crate::kernel::logsumexp::LogSumExp;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, row_tasks, run};
+use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
+
+/// Exponents that stay above −700 keep every exp a normal f64 (the smallest is e^(−708.4)).
+const SAFE_EXPONENT: f64 = 700.0;
 
 /// The Gaussian potential of each pair, from the Gram identity
 /// ‖xᵢ − xⱼ‖² = ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ (clamped at 0) on the rows as the kernel sees them,
-/// times `unscale` (the inverse square of their scale), gathered as a stable log-sum-exp.
+/// times `unscale` (the inverse square of their scale), gathered as a stable log-sum-exp:
+/// shifted by 0 when no exponent can fall below −700, else by each row's maximum.
 struct GaussianPotential<'a> {
     t: f64,
     unscale: f64,
     squared_norms: &'a [f64],
+    zero_shift: bool,
 }
 
 impl<T: Scalar> Epilogue<T> for GaussianPotential<'_> {
     type Acc = LogSumExp;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut LogSumExp, block: &Block<'_, T>) {
-        let mut z = [0.0; MAX_BLOCK_COLS];
-        let (mut exps, mut excesses) = ([0.0; MAX_BLOCK_COLS], [0.0; MAX_BLOCK_COLS]);
+    fn consume(&self, acc: &mut LogSumExp, block: &Block<'_, T>, scratch: &mut Scratch) {
         for i in block.rows() {
             let (first, dots) = block.row(i);
-            let (z, ni) = (&mut z[..dots.len()], self.squared_norms[i]);
+            let [exponents, exps, excesses] = scratch.rows(dots.len());
+            let ni = self.squared_norms[i];
             let nj = &self.squared_norms[first..][..dots.len()];
-            for ((z, &dot), &nj) in z.iter_mut().zip(dots).zip(nj) {
-                let squared = (ni + nj) - 2.0 * dot.to_f64();
-                *z = -self.t * (if squared > 0.0 { squared } else { 0.0 } * self.unscale);
-            }
-            *acc = acc.merge(LogSumExp::of(z, &mut exps, &mut excesses));
+            let z = |k: usize| {
+                let squared = (ni + nj[k]) - 2.0 * dots[k].to_f64();
+                -self.t * (if squared > 0.0 { squared } else { 0.0 } * self.unscale)
+            };
+            let part = if self.zero_shift {
+                LogSumExp::shifted(z, 0.0, exps, excesses)
+            } else {
+                for (k, e) in exponents.iter_mut().enumerate() {
+                    *e = z(k);
+                }
+                LogSumExp::of(exponents, exps, excesses)
+            };
+            *acc = acc.merge(part);
         }
     }
 }
@@ -48,10 +59,13 @@ pub(crate) fn gaussian_potential<T: Scalar>(
         .into_iter()
         .map(|rows| (rows, LogSumExp::EMPTY))
         .collect();
+    // ‖xᵢ − xⱼ‖² ≤ (‖xᵢ‖ + ‖xⱼ‖)² ≤ 4 max ‖x‖²: the largest any exponent's magnitude can be.
+    let largest = squared_norms.iter().fold(0.0, |m: f64, &v| m.max(v));
     let epilogue = GaussianPotential {
         t,
         unscale,
         squared_norms,
+        zero_shift: 4.0 * largest * unscale * t <= SAFE_EXPONENT,
     };
     run(isa, &pairs, tasks, &epilogue)
         .into_iter()

@@ -1,8 +1,8 @@
 //! Exact counts of the pairwise similarities in fixed bins over [−1, 1], with their moments.
 
-use super::{MAX_BLOCK_COLS, MAX_COLUMN_TASKS};
+use super::MAX_COLUMN_TASKS;
 use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, lanes, row_tasks, run};
+use crate::kernel::{Block, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run};
 
 /// Counts in `bins` equal bins over [−1, 1] (values outside, from rounding, go to the end
 /// bins), and the moments Σ(v − c), Σ(v − c)² about a centre c near the mean (so that the
@@ -50,14 +50,11 @@ impl<T: Scalar> Epilogue<T> for Histogram {
     type Acc = CosineCounts;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut CosineCounts, block: &Block<'_, T>) {
-        let mut values = [0.0; MAX_BLOCK_COLS];
-        let (mut centred, mut squares) = ([0.0; MAX_BLOCK_COLS], [0.0; MAX_BLOCK_COLS]);
+    fn consume(&self, acc: &mut CosineCounts, block: &Block<'_, T>, scratch: &mut Scratch) {
         let half_width = self.bins as f64 / 2.0;
         for i in block.rows() {
             let dots = block.row(i).1;
-            let values = &mut values[..dots.len()];
-            let (centred, squares) = (&mut centred[..dots.len()], &mut squares[..dots.len()]);
+            let [values, centred, squares] = scratch.rows(dots.len());
             for (((v, c), s), &dot) in values
                 .iter_mut()
                 .zip(&mut *centred)

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, row_tasks, run};
+use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
 
 /// Copies each block into rows of a row-major n × m matrix of f64.
 struct DotMatrix<'o> {
@@ -20,7 +20,7 @@ impl<'o, T: Scalar> Epilogue<T> for DotMatrix<'o> {
     type Acc = Acc<'o>;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc<'o>, block: &Block<'_, T>) {
+    fn consume(&self, acc: &mut Acc<'o>, block: &Block<'_, T>, _: &mut Scratch) {
         for i in block.rows() {
             let (first, dots) = block.row(i);
             let row = &mut acc.out[(i - acc.first_row) * self.cols + first..][..dots.len()];
@@ -39,10 +39,10 @@ pub(crate) fn dot_matrix<T: Scalar>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, ou
     let tasks = row_tasks(&pairs, None)
         .into_iter()
         .map(|rows| {
-            let (out, tail) = std::mem::take(&mut rest).split_at_mut(rows.len() * b.len());
+            let (out, tail) = std::mem::take(&mut rest).split_at_mut(rows[0].len() * b.len());
             rest = tail;
             let acc = Acc {
-                first_row: rows.start,
+                first_row: rows[0].start,
                 out,
             };
             (rows, acc)

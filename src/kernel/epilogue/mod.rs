@@ -17,7 +17,7 @@ pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::ranks;
 pub(crate) use top_k::top_k;
 
-/// The widest block an epilogue receives (stack scratch space is sized by it).
+/// The widest block an epilogue receives (scratch space is sized by it).
 pub(super) use super::schedule::MAX_BLOCK_COLS;
 
 /// Tasks for an epilogue whose accumulators keep one value per column of B: their number is
@@ -63,8 +63,8 @@ where
         .into_iter()
         .map(|rows| {
             let acc = RowsAndCols {
-                first_row: rows.start,
-                rows: vec![row_init.clone(); rows.len()],
+                first_row: rows[0].start,
+                rows: vec![row_init.clone(); rows[0].len()],
                 cols: vec![col_init.clone(); b.len()],
             };
             (rows, acc)

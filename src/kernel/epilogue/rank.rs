@@ -2,7 +2,7 @@
 
 use super::{RowsAndCols, rows_and_cols};
 use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Rows};
+use crate::kernel::{Block, Epilogue, Isa, Rows, Scratch};
 
 /// Counts, for each row i and each column j, the entries that outrank the diagonal target:
 /// a larger similarity, or an equal one at a larger index (the order of a stable argsort).
@@ -16,7 +16,7 @@ impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
     type Acc = Acc;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>) {
+    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, _: &mut Scratch) {
         for i in block.rows() {
             let (first, dots) = block.row(i);
             let target = self.targets[i];

@@ -1,7 +1,7 @@
 //! The k most similar columns of every row.
 
 use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, row_tasks, run};
+use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
 
 /// Keeps, for each row, its k best (similarity, column) pairs in rank order: larger
 /// similarity first, and among equal similarities the larger column index first (the order
@@ -19,7 +19,7 @@ impl<T: Scalar> Epilogue<T> for TopK {
     type Acc = Acc<T>;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc<T>, block: &Block<'_, T>) {
+    fn consume(&self, acc: &mut Acc<T>, block: &Block<'_, T>, _: &mut Scratch) {
         for i in block.rows() {
             let (first, dots) = block.row(i);
             let best = &mut acc.best[i - acc.first_row];
@@ -51,9 +51,9 @@ pub(crate) fn top_k<T: Scalar>(
     let tasks = row_tasks(&pairs, None)
         .into_iter()
         .map(|rows| {
-            let best = vec![Vec::with_capacity(k.min(b.len())); rows.len()];
+            let best = vec![Vec::with_capacity(k.min(b.len())); rows[0].len()];
             let acc = Acc {
-                first_row: rows.start,
+                first_row: rows[0].start,
                 best,
             };
             (rows, acc)

@@ -1,0 +1,33 @@
+//! This machine's peak f32 fused multiply-add throughput, on the instruction set the pairwise
+//! kernel uses (AVX-512, AVX2 or portable), from the micro-kernel's own register tile with
+//! its loads taken out. `docs/benchmarks.md` states throughput as a fraction of this.
+//!
+//! `cargo run --release --example peak [-- repeats]` prints each run and the medians.
+
+fn main() {
+    let repeats: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let threads = rayon::current_num_threads();
+    let (mut one, mut all) = (Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        let (isa, single, every) = modality_gap::bench::fma_peak_f32(0.5);
+        println!(
+            "{isa}: {:.1} GFLOP/s on 1 thread, {:.1} on {threads}",
+            single / 1e9,
+            every / 1e9
+        );
+        one.push(single);
+        all.push(every);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2] / 1e9
+    };
+    println!(
+        "median f32 FMA peak: {:.1} GFLOP/s on 1 thread, {:.1} GFLOP/s on {threads} threads",
+        median(&mut one),
+        median(&mut all)
+    );
+}
