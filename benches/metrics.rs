@@ -1,62 +1,123 @@
-//! Metric throughput. `cargo bench --bench metrics`; throughput is counted in the pairs (or
-//! rows, for the O(n·d) metrics) each metric visits.
+//! Metric throughput. `cargo bench --bench metrics [-- FILTER]`.
+//!
+//! Throughput is counted in the pairs each pairwise metric visits (n(n−1)/2 for uniformity,
+//! n² for the contrastive loss; multiply by 2d for flops) and in rows for the O(n·d) metrics
+//! (multiply by 4d bytes per f32 set read). `docs/benchmarks.md` turns the medians into
+//! GFLOP/s and GB/s against this machine's measured peaks (`cargo run --release --example
+//! peak`). Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}` and `linear/{metric}/{n}`.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
-    mean_pairwise_cosine, uniform_loss,
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
+use modality_gap::{
+    CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Text, UnitEmbeddings,
+    align_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k, uniform_loss,
+};
+use std::cell::OnceCell;
+
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// n standard-normal samples of dimension d, normalised, from a fixed seed.
-fn gaussian<M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<f32, M> {
+fn gaussian<T: Scalar, M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<T, M> {
     let mut rng = StdRng::seed_from_u64(seed);
     let values = (0..n * d)
-        .map(|_| StandardNormal.sample(&mut rng))
+        .map(|_| T::from_f64(StandardNormal.sample(&mut rng)))
         .collect();
     UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
 }
 
-fn pairwise(c: &mut Criterion) {
-    let d = 512;
-    let mut group = c.benchmark_group("pairwise_f32_d512");
-    group.sample_size(10);
-    for n in [256, 1024] {
-        let (a, b) = (gaussian::<Image>(n, d, 1), gaussian::<Text>(n, d, 2));
-        group.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
-        group.bench_with_input(BenchmarkId::new("uniform_loss", n), &n, |bench, _| {
-            bench.iter(|| uniform_loss(&a, 2.0).unwrap())
-        });
-        group.throughput(Throughput::Elements((n * n) as u64));
-        group.bench_with_input(BenchmarkId::new("contrastive_loss", n), &n, |bench, _| {
-            bench.iter(|| contrastive_loss(&a, &b, 0.01).unwrap())
-        });
+/// An image and a text set of n × d, made on first use (criterion runs no closure of a
+/// benchmark its filter leaves out, so filtered runs skip the large sets).
+type Pair<T> = OnceCell<(UnitEmbeddings<T, Image>, UnitEmbeddings<T, Text>)>;
+
+fn pair<T: Scalar>(
+    cell: &Pair<T>,
+    n: usize,
+    d: usize,
+) -> &(UnitEmbeddings<T, Image>, UnitEmbeddings<T, Text>) {
+    cell.get_or_init(|| (gaussian(n, d, 1), gaussian(n, d, 2)))
+}
+
+/// Uniformity and the contrastive loss at the sizes, in one precision.
+fn pairwise_in<T: Scalar>(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pairwise");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    let sizes = |d| match d {
+        512 => &[1024, 4096, 8192, 16384][..], // 8192 × 512: the targets
+        _ => &[1024, 4096, 16384][..],
+    };
+    for d in [512, 768] {
+        for &n in sizes(d) {
+            let data = Pair::<T>::new();
+            let id = |metric: &str| BenchmarkId::new(format!("{metric}/{}/d{d}", T::NAME), n);
+            group.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
+            group.bench_function(id("uniform_loss"), |bench| {
+                let (a, _) = pair(&data, n, d);
+                bench.iter(|| uniform_loss(a, 2.0).unwrap())
+            });
+            group.throughput(Throughput::Elements((n * n) as u64));
+            group.bench_function(id("contrastive_loss"), |bench| {
+                let (a, b) = pair(&data, n, d);
+                bench.iter(|| contrastive_loss(a, b, 0.01).unwrap())
+            });
+        }
     }
     group.finish();
 }
 
+fn pairwise(c: &mut Criterion) {
+    pairwise_in::<f32>(c);
+    pairwise_in::<f64>(c);
+}
+
+/// The other epilogues of the kernel at one size, f32, d = 512.
+fn epilogues(c: &mut Criterion) {
+    let (n, d) = (4096, 512);
+    let data = Pair::<f32>::new();
+    let mut group = c.benchmark_group("epilogues");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements((n * n) as u64));
+    group.bench_function(BenchmarkId::new("retrieval_recall/f32/d512", n), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| retrieval_recall(a, b, 5).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("top_k/f32/d512", n), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| top_k(a, b, 10).unwrap())
+    });
+    group.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
+    group.bench_function(BenchmarkId::new("cosine_histogram/f32/d512", n), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| CosineHistogram::within(a, 2000).unwrap())
+    });
+    group.finish();
+}
+
+/// The O(n·d) metrics, f32, d = 512, up to n = 10⁶ (2 GB a set).
 fn linear(c: &mut Criterion) {
     let d = 512;
-    let mut group = c.benchmark_group("linear_f32_d512");
-    for n in [1024, 16384] {
-        let (a, b) = (gaussian::<Image>(n, d, 3), gaussian::<Text>(n, d, 4));
+    let mut group = c.benchmark_group("linear");
+    group.sample_size(10);
+    for n in [10_000, 100_000, 1_000_000] {
+        let data = Pair::<f32>::new();
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::new("gap", n), &n, |bench, _| {
-            bench.iter(|| gap(&a, &b).unwrap())
+        group.bench_function(BenchmarkId::new("mean_pairwise_cosine", n), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| mean_pairwise_cosine(a, Diagonal::Excluded).unwrap())
         });
-        group.bench_with_input(
-            BenchmarkId::new("mean_pairwise_cosine", n),
-            &n,
-            |bench, _| bench.iter(|| mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap()),
-        );
-        group.bench_with_input(BenchmarkId::new("align_loss", n), &n, |bench, _| {
-            bench.iter(|| align_loss(&a, &b, 2.0).unwrap())
+        group.bench_function(BenchmarkId::new("gap", n), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| gap(a, b).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("align_loss", n), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| align_loss(a, b, 2.0).unwrap())
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, pairwise, linear);
+criterion_group!(benches, pairwise, epilogues, linear);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
-//! This machine's peak f32 fused multiply-add throughput, on the instruction set the pairwise
-//! kernel uses (AVX-512, AVX2 or portable), from the micro-kernel's own register tile with
-//! its loads taken out. `docs/benchmarks.md` states throughput as a fraction of this.
+//! This machine's limits, which `docs/benchmarks.md` states throughput against:
+//! - the peak f32 fused multiply-add throughput, on the instruction set the pairwise kernel
+//!   uses (AVX-512, AVX2 or portable), from the micro-kernel's own register tile with its
+//!   loads taken out;
+//! - the memory read bandwidth, summing a 2 GiB buffer (the O(n·d) metrics' limit).
 //!
 //! `cargo run --release --example peak [-- repeats]` prints each run and the medians.
 
@@ -10,16 +12,19 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(7);
     let threads = rayon::current_num_threads();
-    let (mut one, mut all) = (Vec::new(), Vec::new());
+    let (mut one, mut all, mut bandwidth) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..repeats {
         let (isa, single, every) = modality_gap::bench::fma_peak_f32(0.5);
+        let read = modality_gap::bench::read_bandwidth(2 << 30);
         println!(
-            "{isa}: {:.1} GFLOP/s on 1 thread, {:.1} on {threads}",
+            "{isa}: {:.1} GFLOP/s on 1 thread, {:.1} on {threads}; reads {:.1} GB/s",
             single / 1e9,
-            every / 1e9
+            every / 1e9,
+            read / 1e9
         );
         one.push(single);
         all.push(every);
+        bandwidth.push(read);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -29,5 +34,9 @@ fn main() {
         "median f32 FMA peak: {:.1} GFLOP/s on 1 thread, {:.1} GFLOP/s on {threads} threads",
         median(&mut one),
         median(&mut all)
+    );
+    println!(
+        "median read bandwidth on {threads} threads: {:.1} GB/s",
+        median(&mut bandwidth)
     );
 }

@@ -125,6 +125,27 @@ pub mod bench {
         let all = peak_flops(isa, threads, iterations, x);
         (format!("{isa:?}"), one, all)
     }
+
+    /// Bytes per second that the current rayon pool reads from memory, summing a buffer of
+    /// `bytes` (far beyond the caches) in chunks of 1 MiB: what an O(n·d) metric can reach.
+    pub fn read_bandwidth(bytes: usize) -> f64 {
+        use rayon::prelude::*;
+        let data = vec![1.0f32; bytes / 4];
+        let sum = |chunk: &[f32]| {
+            let mut lanes = [0.0f32; 16];
+            for block in chunk.chunks_exact(16) {
+                for (l, v) in lanes.iter_mut().zip(block) {
+                    *l += v;
+                }
+            }
+            lanes.iter().sum::<f32>()
+        };
+        let start = std::time::Instant::now();
+        let total: f32 = data.par_chunks(1 << 18).map(sum).sum();
+        let seconds = start.elapsed().as_secs_f64();
+        assert!(total > 0.0);
+        (data.len() * 4) as f64 / seconds
+    }
 }
 
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.

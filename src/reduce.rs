@@ -1,13 +1,15 @@
 //! O(n·d) reductions over rows, in fixed chunks combined in a fixed order, so that results are
 //! bitwise identical for any number of threads.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
-use crate::{Embeddings, Modality, Scalar};
+use crate::{Embeddings, Modality, Scalar, kernel::vectorised};
 
 /// The f64 dot product Σₖ aₖ·bₖ, accumulated in four interleaved partial sums that are combined
 /// in a fixed order (deterministic, and a little more accurate than one running sum).
-#[inline]
+#[inline(always)]
 fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0_f64; 4];
@@ -28,29 +30,50 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
 /// fewer rows run sequentially on the calling thread.
 const CHUNK_ROWS: usize = 2048;
 
-fn chunk_ranges(n: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+/// `per_chunk(rows)` for each chunk of rows, in parallel, in chunk order; each call compiled
+/// for the best instruction set of the CPU (the loops vectorise to its width).
+fn per_chunk<R: Send>(n: usize, per_chunk: impl Fn(Range<usize>) -> R + Sync) -> Vec<R> {
     (0..n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
-        .map(move |c| c * CHUNK_ROWS..n.min((c + 1) * CHUNK_ROWS))
+        .map(|c| {
+            vectorised(
+                #[inline(always)]
+                || per_chunk(c * CHUNK_ROWS..n.min((c + 1) * CHUNK_ROWS)),
+            )
+        })
+        .collect()
 }
 
 /// Σᵢ f(i) for i in 0..n.
 pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
-    let partials: Vec<f64> = chunk_ranges(n).map(|r| r.map(&f).sum()).collect();
-    partials.into_iter().sum()
+    per_chunk(
+        n,
+        #[inline(always)]
+        |rows| rows.map(&f).sum::<f64>(),
+    )
+    .into_iter()
+    .sum()
 }
 
 /// The row sum Σᵢ xᵢ (a d-vector) and the sum of squared norms Σᵢ ‖xᵢ‖².
 pub(crate) fn row_sum_and_squared_norms<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
 ) -> (Vec<f64>, f64) {
-    row_sum_and(x, |row| dot(row, row))
+    row_sum_and(
+        x,
+        #[inline(always)]
+        |row| dot(row, row),
+    )
 }
 
 /// The mean row (1/n) Σᵢ xᵢ.
 pub(crate) fn mean_row<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
     let n = x.len() as f64;
-    let (mut sum, _) = row_sum_and(x, |_| 0.0);
+    let (mut sum, _) = row_sum_and(
+        x,
+        #[inline(always)]
+        |_| 0.0,
+    );
     sum.iter_mut().for_each(|s| *s /= n);
     sum
 }
@@ -60,13 +83,16 @@ pub(crate) fn max_abs_deviation<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     centre: &[f64],
 ) -> f64 {
-    let partials: Vec<f64> = chunk_ranges(x.len())
-        .map(|rows| {
+    per_chunk(
+        x.len(),
+        #[inline(always)]
+        |rows| {
             rows.flat_map(|i| x.row(i).iter().zip(centre))
                 .fold(0.0, |m: f64, (v, c)| m.max((v.to_f64() - c).abs()))
-        })
-        .collect();
-    partials.into_iter().fold(0.0, f64::max)
+        },
+    )
+    .into_iter()
+    .fold(0.0, f64::max)
 }
 
 /// The row sum Σᵢ xᵢ and Σᵢ extra(xᵢ), in one pass over the rows.
@@ -75,8 +101,10 @@ fn row_sum_and<T: Scalar, M: Modality>(
     extra: impl Fn(&[T]) -> f64 + Sync,
 ) -> (Vec<f64>, f64) {
     let d = x.dim();
-    let partials: Vec<(Vec<f64>, f64)> = chunk_ranges(x.len())
-        .map(|rows| {
+    let partials = per_chunk(
+        x.len(),
+        #[inline(always)]
+        |rows| {
             let mut sum = vec![0.0; d];
             let mut extras = 0.0;
             for i in rows {
@@ -87,8 +115,8 @@ fn row_sum_and<T: Scalar, M: Modality>(
                 extras += extra(row);
             }
             (sum, extras)
-        })
-        .collect();
+        },
+    );
     let mut total = vec![0.0; d];
     let mut extras = 0.0;
     for (sum, e) in partials {

@@ -37,6 +37,7 @@ pub(crate) use exp::exp_expm1;
 pub(crate) use schedule::{paired_dots, peak_flops, row_tasks, run};
 pub use simd::Element;
 pub(crate) use simd::Isa;
+use simd::{Job, MicroKernel};
 
 use crate::{Embeddings, Modality, Scalar};
 
@@ -201,5 +202,23 @@ impl Scratch {
     pub(crate) fn rows<const N: usize>(&mut self, len: usize) -> [&mut [f64]; N] {
         let mut rows = self.0.chunks_exact_mut(epilogue::MAX_BLOCK_COLS);
         std::array::from_fn(|_| &mut rows.next().expect("at most 4 scratch rows")[..len])
+    }
+}
+
+/// Runs `f` compiled for the best instruction set of this CPU, as the kernel's own loops are:
+/// for the O(n·d) reductions, whose plain loops then vectorise to the full vector width.
+pub(crate) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+    Isa::detect().run::<f32, _>(Vectorised(f))
+}
+
+/// The job of [`vectorised`] (the micro-kernel itself is not used).
+struct Vectorised<F>(F);
+
+impl<R, F: FnOnce() -> R> Job<f32> for Vectorised<F> {
+    type Output = R;
+
+    #[inline(always)]
+    fn run<K: MicroKernel<f32>>(self, _: K) -> R {
+        (self.0)()
     }
 }

@@ -56,10 +56,14 @@ pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<f64> {
     paired(x, y)?;
     let alpha = positive("alpha", alpha)?;
-    let total = sum_over_rows(x.len(), |i| {
-        let (a, b) = (x.row(i), y.row(i));
-        let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
-        distance.value().powf(alpha)
-    });
+    let total = sum_over_rows(
+        x.len(),
+        #[inline(always)]
+        |i| {
+            let (a, b) = (x.row(i), y.row(i));
+            let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
+            distance.value().powf(alpha)
+        },
+    );
     finite("the alignment loss", total / x.len() as f64)
 }

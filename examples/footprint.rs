@@ -1,0 +1,74 @@
+//! Time and extra memory of one metric on random unit embeddings: the peak resident memory
+//! while the metric runs, above what the inputs already hold (Linux: the peak is reset through
+//! `/proc/self/clear_refs` after the inputs are made, then read from `/proc/self/status`).
+//!
+//! `cargo run --release --example footprint -- METRIC N D` with METRIC one of `uniform`,
+//! `contrastive`, `recall`, `cone`, `gap`, `align`; f32 rows.
+
+use std::time::Instant;
+
+use modality_gap::{
+    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
+    mean_pairwise_cosine, retrieval_recall, uniform_loss,
+};
+
+/// n × d values from a small deterministic generator, normalised.
+fn unit<M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<f32, M> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let values = (0..n * d)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect();
+    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
+}
+
+/// A field of `/proc/self/status` in bytes (Linux).
+fn status_bytes(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .expect("field");
+    let kib: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: footprint METRIC N D (METRIC: uniform contrastive recall cone gap align)";
+    let metric = args.get(1).expect(usage).as_str();
+    let n: usize = args.get(2).expect(usage).parse().expect(usage);
+    let d: usize = args.get(3).expect(usage).parse().expect(usage);
+    let (a, b) = (unit::<Image>(n, d, 1), unit::<Text>(n, d, 2));
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak resident size");
+    let before = status_bytes("VmRSS:");
+    let start = Instant::now();
+    let value = match metric {
+        "uniform" => uniform_loss(&a, 2.0).unwrap(),
+        "contrastive" => contrastive_loss(&a, &b, 0.01).unwrap().symmetric,
+        "recall" => retrieval_recall(&a, &b, 1).unwrap().image_to_text,
+        "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap(),
+        "gap" => gap(&a, &b).unwrap().distance(),
+        "align" => align_loss(&a, &b, 2.0).unwrap(),
+        _ => panic!("{usage}"),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let extra = status_bytes("VmHWM:").saturating_sub(before);
+    let set_gb = (n * d * 4) as f64 / 1e9;
+    let sets_read = if metric == "cone" || metric == "uniform" {
+        1.0
+    } else {
+        2.0
+    };
+    println!(
+        "{metric} n={n} d={d}: {value:.6} in {seconds:.3} s; inputs {:.1} MB a set; \
+         extra peak memory {:.1} MB; {:.1} GB/s if each input is read once",
+        set_gb * 1e3,
+        extra as f64 / 1e6,
+        sets_read * set_gb / seconds
+    );
+}
