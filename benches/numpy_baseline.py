@@ -14,13 +14,20 @@ import numpy as np
 
 
 def uniform(x, t=2.0):
-    """log mean_{i<j} exp(-t ||xi - xj||^2) for unit rows, via the Gram matrix (numpy's ssyrk)."""
+    """log mean_{i<j} exp(-t ||xi - xj||^2) for unit rows, via the Gram matrix (numpy's ssyrk),
+    in place: z = 2t(G - 1) = -t(2 - 2G), clamped at 0, over all i != j (the mean over the
+    ordered pairs equals the mean over i < j), without the diagonal's terms."""
     n = x.shape[0]
-    g = x @ x.T
-    iu = np.triu_indices(n, 1)
-    z = -t * np.maximum(2.0 - 2.0 * g[iu], 0.0)
+    z = x @ x.T
+    z -= 1.0
+    z *= 2.0 * t
+    np.minimum(z, 0.0, out=z)
+    diagonal = z.diagonal().copy()
     m = z.max()
-    return m + np.log(np.mean(np.exp(z - m)))
+    z -= m
+    np.exp(z, out=z)
+    total = z.sum(dtype=np.float64) - np.exp(diagonal - m).sum(dtype=np.float64)
+    return m + np.log(total / (n * (n - 1)))
 
 
 def contrastive(a, b, tau=0.01):

@@ -26,8 +26,8 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
-/// Rows per chunk: the unit of parallel work and of the fixed summation order. Inputs with
-/// fewer rows run sequentially on the calling thread.
+/// Rows per chunk: the unit of parallel work and of the fixed summation order (inputs with
+/// fewer rows are one chunk).
 const CHUNK_ROWS: usize = 2048;
 
 /// `per_chunk(rows)` for each chunk of rows, in parallel, in chunk order; each call compiled
@@ -76,6 +76,18 @@ pub(crate) fn mean_row<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64>
     );
     sum.iter_mut().for_each(|s| *s /= n);
     sum
+}
+
+/// maxᵢ ‖xᵢ‖₂, in f64.
+pub(crate) fn max_row_norm<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> f64 {
+    per_chunk(
+        x.len(),
+        #[inline(always)]
+        |rows| rows.map(|i| dot(x.row(i), x.row(i))).fold(0.0, f64::max),
+    )
+    .into_iter()
+    .fold(0.0, f64::max)
+    .sqrt()
 }
 
 /// maxᵢₖ |xᵢₖ − centreₖ|, in f64 (exact: a maximum does not depend on the order).

@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{F32, F64, ROTATED, ULPS, assert_all_close, assert_close, assert_relative};
+use common::{
+    F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,
+};
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
     mean_pairwise_cosine, uniform_loss,
@@ -200,6 +202,34 @@ proptest! {
     fn uniformity_of_identical_rows_is_zero((_, d, v) in rows(1..2, 1..16), n in 2usize..20, t in 0.01f64..10.0) {
         let x = unit::<f64, Image>(n, d, &v.repeat(n));
         prop_assert_eq!(uniform_loss(&x, t).unwrap(), 0.0);
+    }
+
+    #[test]
+    /// Rows that `try_from_unit` accepts off the sphere (norms up to 3) and logit scales up to
+    /// 2000: the loss still equals its definition (no term lost to a shift chosen for unit
+    /// rows).
+    #[test]
+    fn contrastive_loss_equals_its_definition_off_the_sphere_and_at_any_scale(
+        (n, d, a, b) in paired_rows(),
+        scale in prop_oneof![Just(1.0), Just(100.0), Just(349.0), Just(351.0), Just(2000.0)],
+    ) {
+        let accept = |v: &[f64]| {
+            let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, v.to_vec()).unwrap();
+            UnitEmbeddings::try_from_unit(x, 3.0).unwrap()
+        };
+        let (x, y) = (accept(&a), accept(&b).with_modality::<Text>());
+        let loss = contrastive_loss(&x, &y, 1.0 / scale).unwrap();
+        let logit = |i: usize, j: usize| {
+            scale * x.row(i).iter().zip(y.row(j)).map(|(p, q)| p * q).sum::<f64>()
+        };
+        let lse = |z: Vec<f64>| {
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+        };
+        let rows: f64 = (0..n).map(|i| lse((0..n).map(|j| logit(i, j)).collect()) - logit(i, i)).sum();
+        let cols: f64 = (0..n).map(|j| lse((0..n).map(|i| logit(i, j)).collect()) - logit(j, j)).sum();
+        assert_close(loss.image_to_text, rows / n as f64, LARGE_LOGITS, "rows");
+        assert_close(loss.text_to_image, cols / n as f64, LARGE_LOGITS, "columns");
     }
 
     #[test]

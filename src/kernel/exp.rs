@@ -8,10 +8,12 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
 /// Below this, exp(x) is below the smallest normal f64 and is returned as 0.
 const UNDERFLOW: f64 = -708.0;
+/// Above this, exp(x) is returned as +∞ (the true value overflows just past 709.78).
+const OVERFLOW: f64 = 709.0;
 
-/// (exp(x), expm1(x)) for x ≤ 709, each within 2 ulps (measured against the standard
+/// (exp(x), expm1(x)) within 2 ulps for −708 ≤ x ≤ 709 (measured against the standard
 /// library in the tests); below −708 the pair is (0, −1), which is exp(x) to within
-/// 3e-308 absolute.
+/// 3e-308 absolute, and above 709 it is (+∞, +∞), so an overflow is never silent.
 ///
 /// ```text
 /// x = k·ln 2 + r,  |r| ≤ ln2 / 2,   p(r) = expm1(r) by its Taylor series to r¹³ (error < 5e-18)
@@ -23,8 +25,8 @@ const UNDERFLOW: f64 = -708.0;
 /// a library call without), so the result is bitwise the same on every instruction set.
 #[inline(always)]
 pub(crate) fn exp_expm1(x: f64) -> (f64, f64) {
-    let below = x < UNDERFLOW;
-    let x = if below { UNDERFLOW } else { x };
+    let (below, above) = (x < UNDERFLOW, x > OVERFLOW);
+    let x = x.clamp(UNDERFLOW, OVERFLOW);
     let shifted = x * std::f64::consts::LOG2_E + ROUNDER;
     let k = shifted - ROUNDER;
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
@@ -51,7 +53,13 @@ pub(crate) fn exp_expm1(x: f64) -> (f64, f64) {
     let scale = f64::from_bits(k_bits.wrapping_add(1023) << 52);
     let exp = (1.0 + p) * scale;
     let expm1 = scale * p + (scale - 1.0);
-    if below { (0.0, -1.0) } else { (exp, expm1) }
+    if below {
+        (0.0, -1.0)
+    } else if above {
+        (f64::INFINITY, f64::INFINITY)
+    } else {
+        (exp, expm1)
+    }
 }
 
 #[cfg(test)]
@@ -84,9 +92,12 @@ mod tests {
     }
 
     #[test]
-    fn underflow_gives_zero_and_minus_one() {
+    fn underflow_gives_zero_and_minus_one_and_overflow_infinity() {
         assert_eq!(exp_expm1(-709.0), (0.0, -1.0));
         assert_eq!(exp_expm1(f64::NEG_INFINITY), (0.0, -1.0));
         assert!(exp_expm1(-707.9).0 > 0.0);
+        assert_eq!(exp_expm1(709.5), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(exp_expm1(1e300), (f64::INFINITY, f64::INFINITY));
+        assert!(exp_expm1(709.0).0.is_finite());
     }
 }

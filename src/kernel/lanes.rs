@@ -27,6 +27,23 @@ fn combine(acc: [f64; LANES]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
+/// min values; +∞ for none. The values must not be NaN.
+#[inline(always)]
+pub(crate) fn min(values: &[f64]) -> f64 {
+    let mut acc = [f64::INFINITY; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = if v < *a { v } else { *a };
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a = if v < *a { v } else { *a };
+    }
+    acc.into_iter().fold(f64::INFINITY, f64::min)
+}
+
 /// max values; −∞ for none. The values must not be NaN.
 #[inline(always)]
 pub(crate) fn max(values: &[f64]) -> f64 {
@@ -46,7 +63,7 @@ pub(crate) fn max(values: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{max, sum};
+    use super::{max, min, sum};
 
     #[test]
     fn sum_and_max_of_every_length() {
@@ -54,6 +71,7 @@ mod tests {
             let v: Vec<f64> = (0..len).map(|k| (k * 7 % 11) as f64 - 3.0).collect();
             assert_eq!(sum(&v), v.iter().sum::<f64>(), "length {len}");
             assert_eq!(max(&v), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            assert_eq!(min(&v), v.iter().copied().fold(f64::INFINITY, f64::min));
         }
     }
 }

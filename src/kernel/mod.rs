@@ -7,8 +7,10 @@
 //!   count; rayon runs them in parallel, each with its own accumulator, and the accumulators
 //!   come back in task order, so every reduction is combined in the same order whatever the
 //!   number of threads. Small passes run on the calling thread.
-//! - **Stripes** of A (about 1 MiB) and **column blocks** of B (about 192 KiB, for L2) are
-//!   packed into panels interleaved by coordinate; a centring shift is applied while packing.
+//! - **Stripes** of A (at most about 2 MiB, read from L3) and **column blocks** of B (about
+//!   192 KiB, kept in L2) are packed into cache-line-aligned panels interleaved by
+//!   coordinate; a centring shift is applied while packing. One set with itself pairs a top
+//!   and a bottom stripe in each task, so that tasks do equal work.
 //! - The **micro-kernel** ([`simd`]) fills an MR × NR register tile of dot products, each a
 //!   sequential fused multiply-add chain in the input precision, on every instruction set, so
 //!   [`paired_dots`] (the same chains outside the kernel) is bitwise the kernel's diagonal.
@@ -132,8 +134,8 @@ impl<'a, T: Scalar> Pairs<'a, T> {
     /// The number of pairs visited.
     fn count(&self) -> usize {
         match self {
-            Self::Between(a, b) => a.len() * b.len(),
-            Self::Within(x) => x.len() * x.len().saturating_sub(1) / 2,
+            Self::Between(a, b) => a.len().saturating_mul(b.len()),
+            Self::Within(x) => x.len().saturating_mul(x.len().saturating_sub(1)) / 2,
         }
     }
 }
@@ -159,6 +161,12 @@ impl<T: Copy> Block<'_, T> {
     #[inline(always)]
     pub(crate) fn cols(&self) -> Range<usize> {
         self.cols.clone()
+    }
+
+    /// Whether the block pairs one set with itself (row i sees only j > i).
+    #[inline(always)]
+    pub(crate) fn is_within(&self) -> bool {
+        self.within
     }
 
     /// Row i of the block: its first column j₀ and the dot products aᵢ·bⱼ for j = j₀, j₀ + 1,

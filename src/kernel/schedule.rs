@@ -210,16 +210,24 @@ impl<T: Scalar> Job<T> for PairedDots<'_, T> {
     }
 }
 
-/// The flops per second of `threads` threads (rayon's, each on its own task) running the
-/// micro-kernel's register-only loop ([`MicroKernel::spin`]) for `iterations` rounds: the peak
-/// that the kernel's throughput is measured against.
-pub(crate) fn peak_flops<T: Scalar>(isa: Isa, threads: usize, iterations: usize, x: T) -> f64 {
+/// (flops per second, flops per round) of `threads` tasks on rayon's pool (as many as it has
+/// threads, so normally one each at once) running the micro-kernel's register-only loop
+/// ([`MicroKernel::spin`]) for `iterations` rounds: the peak that the kernel's throughput is
+/// measured against.
+pub(crate) fn peak_flops<T: Scalar>(
+    isa: Isa,
+    threads: usize,
+    iterations: usize,
+    x: T,
+) -> (f64, f64) {
     let start = std::time::Instant::now();
     let flops: Vec<f64> = (0..threads)
         .into_par_iter()
         .map(|_| isa.run(Spin { iterations, x }))
         .collect();
-    flops.iter().sum::<f64>() / start.elapsed().as_secs_f64()
+    let total: f64 = flops.iter().sum();
+    let per_round = total / (threads * iterations) as f64;
+    (total / start.elapsed().as_secs_f64(), per_round)
 }
 
 /// The job of [`peak_flops`]: the flops done (the spun value is checked to be finite, which

@@ -14,8 +14,13 @@
 use crate::Scalar;
 
 /// An instruction set the kernel can run on. [`Isa::detect`] picks the fastest this CPU has.
+/// Only this module can make one, and only after checking the CPU: holding an `Isa` is the
+/// proof that its code may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Isa {
+pub(crate) struct Isa(Kind);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
     /// x86-64 with AVX-512F: 16 f32 (8 f64) lanes, 32 vector registers.
     #[cfg(target_arch = "x86_64")]
     Avx512,
@@ -27,30 +32,37 @@ pub(crate) enum Isa {
 }
 
 impl Isa {
-    /// The fastest instruction set this CPU supports (checked at run time; a build without
-    /// `-C target-cpu` still gets the vector paths).
+    /// The fastest instruction set this CPU supports (checked at run time, cached by the
+    /// standard library; a build without `-C target-cpu` still gets the vector paths).
     pub(crate) fn detect() -> Self {
-        Self::available()
-            .into_iter()
-            .next()
-            .unwrap_or(Self::Portable)
-    }
-
-    /// Every instruction set this CPU supports, fastest first; [`Isa::Portable`] is always last.
-    pub(crate) fn available() -> Vec<Self> {
-        let mut found = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
-                found.push(Self::Avx512);
+                return Self(Kind::Avx512);
             }
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
-                found.push(Self::Avx2);
+                return Self(Kind::Avx2);
             }
         }
-        found.push(Self::Portable);
+        Self(Kind::Portable)
+    }
+
+    /// Every instruction set this CPU supports, fastest first; the portable one is last.
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Self> {
+        let mut found = vec![Self::detect()];
+        #[cfg(target_arch = "x86_64")]
+        if found[0] == Self(Kind::Avx512)
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            found.push(Self(Kind::Avx2));
+        }
+        if found[0] != Self(Kind::Portable) {
+            found.push(Self(Kind::Portable));
+        }
         found
     }
 
@@ -58,16 +70,16 @@ impl Isa {
     /// micro-kernel, epilogue: everything `#[inline(always)]`) compiled for that instruction
     /// set.
     pub(crate) fn run<T: Scalar, J: Job<T>>(self, job: J) -> J::Output {
-        match self {
+        match self.0 {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::Avx512` is only constructed after `is_x86_feature_detected!`
-            // confirmed AVX-512F on this CPU (`Isa::available`).
-            Self::Avx512 => unsafe { with_avx512(job, T::Avx512::new_unchecked()) },
+            // SAFETY: `Kind::Avx512` is only wrapped in an `Isa` (in this module) after
+            // `is_x86_feature_detected!` confirmed AVX-512F on this CPU.
+            Kind::Avx512 => unsafe { with_avx512(job, T::Avx512::new_unchecked()) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::Avx2` is only constructed after AVX2 and FMA were detected.
-            Self::Avx2 => unsafe { with_avx2(job, T::Avx2::new_unchecked()) },
+            // SAFETY: `Kind::Avx2` is only wrapped after AVX2 and FMA were detected.
+            Kind::Avx2 => unsafe { with_avx2(job, T::Avx2::new_unchecked()) },
             // SAFETY: the portable kernel runs on every CPU.
-            Self::Portable => job.run(unsafe { T::Portable::new_unchecked() }),
+            Kind::Portable => job.run(unsafe { T::Portable::new_unchecked() }),
         }
     }
 }

@@ -2,6 +2,7 @@ use super::{finite, paired, positive};
 use crate::{
     Error, Modality, Result, Scalar, UnitEmbeddings,
     kernel::{Isa, Rows, epilogue::cross_entropies, logsumexp::OnlineLogSumExp, paired_dots},
+    reduce::max_row_norm,
 };
 
 /// The symmetric CLIP / InfoNCE loss and its two halves. Obtain it with [`contrastive_loss`].
@@ -103,7 +104,10 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     let (rows, cols) = (Rows::of(a), Rows::of(b));
     let isa = Isa::detect();
     let targets = paired_dots(isa, rows, cols);
-    let (row_lse, col_lse) = cross_entropies(isa, rows, cols, scale);
+    // |aᵢ·bⱼ| ≤ ‖aᵢ‖‖bⱼ‖: 1 for unit rows, more for rows accepted by `try_from_unit` with a
+    // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
+    let dot_bound = max_row_norm(a) * max_row_norm(b);
+    let (row_lse, col_lse) = cross_entropies(isa, rows, cols, scale, dot_bound);
     // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
     // kernel's own diagonal dot product times s.
     let mean_ce = |lse: Vec<OnlineLogSumExp>| {

@@ -7,7 +7,7 @@ use crate::{
 /// The full matrix of cosine similarities Sᵢⱼ = aᵢ·bⱼ, written into a buffer you provide.
 ///
 /// ```text
-/// out[i·m + j] = aᵢ·bⱼ ∈ [−1, 1],    i < n (rows of a), j < m (rows of b)
+/// out[i·m + j] = aᵢ·bⱼ ∈ [−1, 1] (up to rounding),   i < n (rows of a), j < m (rows of b)
 /// ```
 ///
 /// Row-major n × m, as numpy's `a @ b.T`. A similarity, not a distance. Every metric of this
@@ -43,7 +43,7 @@ pub fn pairwise_cosine<T: Scalar, A: Modality, B: Modality>(
     out: &mut [f64],
 ) -> Result<()> {
     same_dim(a, b)?;
-    let expected = a.len() * b.len();
+    let expected = a.len().saturating_mul(b.len());
     if out.len() != expected {
         return Err(Error::OutputLength {
             expected,

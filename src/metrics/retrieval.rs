@@ -82,7 +82,7 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     let isa = Isa::detect();
     let targets = paired_dots(isa, rows, cols);
     let (row_ranks, col_ranks) = ranks(isa, rows, cols, &targets);
-    let recall = |ranks: Vec<u32>| {
+    let recall = |ranks: Vec<u64>| {
         ranks.iter().filter(|&&r| (r as usize) < k).count() as f64 / a.len() as f64
     };
     Ok(Recall {

@@ -116,7 +116,8 @@ impl TopK {
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`], [`Error::InvalidParameter`] for k = 0.
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for k = 0.
 ///
 /// # Examples
 ///

@@ -21,6 +21,12 @@ pub const ULPS: f64 = 4.0 * f64::EPSILON;
 /// 1e-10 leaves a factor 100.
 pub const ROTATED: f64 = 1e-10;
 
+/// The contrastive loss at logit scales up to 2000 on rows of norm up to 3: each logit is a
+/// d-term f64 dot product (d < 12) times the scale, so it carries up to 2000·9·d·ε ≈ 5e-11
+/// absolute rounding, and a cross-entropy is at most two such errors. Compared abs-or-rel,
+/// 1e-10 is that bound.
+pub const LARGE_LOGITS: f64 = 1e-10;
+
 /// f32 input against the f64 oracle, same abs-or-rel form. Rounding the inputs to f32 (and,
 /// for unit rows, renormalising in f32) perturbs every coordinate by at most 2u relative,
 /// u = 2⁻²⁴ ≈ 6e-8; the crate then computes in f64 exactly as for f64 input. Most metrics are

@@ -6,14 +6,17 @@ use crate::Scalar;
 use crate::kernel::logsumexp::OnlineLogSumExp;
 use crate::kernel::{Block, Epilogue, Isa, Rows, Scratch, exp_expm1, lanes};
 
-/// Up to this logit scale s, one shift serves every row and column: with |aᵢ·bⱼ| ≤ 1 every
-/// logit lies in [−s, s], so each exp(zᵢⱼ − s) ≥ e^(−2s) ≥ e^(−700) stays a normal f64 and one
-/// exponential per pair feeds both sums.
-const ONE_SHIFT_UP_TO: f64 = 350.0;
+/// Logits spread over at most this much share one shift: with |aᵢ·bⱼ| ≤ M every logit lies in
+/// [−sM, sM], so while 2sM ≤ 700 each exp(zᵢⱼ − sM) ≥ e^(−700) stays a normal f64 and one
+/// exponential per pair feeds both its row's and its column's sum.
+const ONE_SHIFT_SPREAD: f64 = 700.0;
 
-/// Online log-sum-exp of every row and every column of the logits, flash-attention style.
+/// Online log-sum-exp of every row and every column of the logits, flash-attention style:
+/// with one shift for every logit when `one_shift` is known to be safe, else each row and each
+/// column shifted by its own maximum in every block (two exponentials per pair).
 struct CrossEntropy {
     scale: f64,
+    one_shift: Option<f64>,
 }
 
 type Acc = RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>;
@@ -23,21 +26,22 @@ impl<T: Scalar> Epilogue<T> for CrossEntropy {
 
     #[inline(always)]
     fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
+        debug_assert!(!block.is_within(), "the cross-entropies pair two sets");
         let (s, cols) = (self.scale, block.cols());
         let [z, exps, col_sums, col_max] = scratch.rows(cols.len());
         col_sums.fill(0.0);
-        if s <= ONE_SHIFT_UP_TO {
+        if let Some(shift) = self.one_shift {
             for i in block.rows() {
                 for (e, &dot) in exps.iter_mut().zip(block.row(i).1) {
-                    *e = exp_expm1(s * dot.to_f64() - s).0;
+                    *e = exp_expm1(s * dot.to_f64() - shift).0;
                 }
-                acc.row(i).add(s, lanes::sum(exps));
+                acc.row(i).add(shift, lanes::sum(exps));
                 for (c, &e) in col_sums.iter_mut().zip(&*exps) {
                     *c += e;
                 }
             }
             for (c, &sum) in acc.cols[cols].iter_mut().zip(&*col_sums) {
-                c.add(s, sum);
+                c.add(shift, sum);
             }
         } else {
             // Each row and each column shifted by its own maximum in the block.
@@ -68,16 +72,21 @@ impl<T: Scalar> Epilogue<T> for CrossEntropy {
     }
 }
 
-/// (log Σⱼ exp(s·aᵢ·bⱼ) for each row i, log Σᵢ exp(s·aᵢ·bⱼ) for each column j), for unit rows
-/// (|aᵢ·bⱼ| ≤ 1) and a finite scale s > 0.
+/// (log Σⱼ exp(s·aᵢ·bⱼ) for each row i, log Σᵢ exp(s·aᵢ·bⱼ) for each column j), for a finite
+/// scale s > 0 and `dot_bound` ≥ every |aᵢ·bⱼ| (max ‖aᵢ‖ · max ‖bⱼ‖).
 pub(crate) fn cross_entropies<T: Scalar>(
     isa: Isa,
     a: Rows<'_, T>,
     b: Rows<'_, T>,
     scale: f64,
+    dot_bound: f64,
 ) -> (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>) {
     let empty = OnlineLogSumExp::EMPTY;
-    let epilogue = CrossEntropy { scale };
+    let largest = scale * dot_bound;
+    let epilogue = CrossEntropy {
+        scale,
+        one_shift: (2.0 * largest <= ONE_SHIFT_SPREAD).then_some(largest),
+    };
     rows_and_cols(isa, (a, b), &epilogue, (empty, empty), |total, part| {
         total.merge(part)
     })

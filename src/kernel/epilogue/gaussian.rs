@@ -30,7 +30,13 @@ impl<T: Scalar> Epilogue<T> for GaussianPotential<'_> {
             let nj = &self.squared_norms[first..][..dots.len()];
             let z = |k: usize| {
                 let squared = (ni + nj[k]) - 2.0 * dots[k].to_f64();
-                -self.t * (if squared > 0.0 { squared } else { 0.0 } * self.unscale)
+                // (0, not 0·unscale: the unscale of rows of extreme spread is +∞.)
+                -self.t
+                    * if squared > 0.0 {
+                        squared * self.unscale
+                    } else {
+                        0.0
+                    }
             };
             let part = if self.zero_shift {
                 LogSumExp::shifted(z, 0.0, exps, excesses)

@@ -1,6 +1,6 @@
 //! Exact counts of the pairwise similarities in fixed bins over [−1, 1], with their moments.
 
-use super::MAX_COLUMN_TASKS;
+use super::MAX_WIDE_TASKS;
 use crate::Scalar;
 use crate::kernel::{Block, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run};
 
@@ -73,9 +73,7 @@ impl<T: Scalar> Epilogue<T> for Histogram {
             acc.sum += lanes::sum(centred);
             acc.sum_squares += lanes::sum(squares);
             acc.max = acc.max.max(lanes::max(values));
-            acc.min = acc
-                .min
-                .min(-values.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(-v)));
+            acc.min = acc.min.min(lanes::min(values));
         }
     }
 }
@@ -88,7 +86,9 @@ pub(crate) fn histogram<T: Scalar>(
     bins: usize,
     centre: f64,
 ) -> CosineCounts {
-    let tasks = row_tasks(&pairs, Some(MAX_COLUMN_TASKS))
+    // Every task keeps its own counts: at most about 64 MiB of them in all.
+    let max_tasks = ((64 << 20) / (8 * bins)).clamp(1, MAX_WIDE_TASKS);
+    let tasks = row_tasks(&pairs, Some(max_tasks))
         .into_iter()
         .map(|rows| (rows, CosineCounts::empty(bins, centre)))
         .collect();

@@ -39,6 +39,7 @@ pub(crate) fn dot_matrix<T: Scalar>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, ou
     let tasks = row_tasks(&pairs, None)
         .into_iter()
         .map(|rows| {
+            debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
             let (out, tail) = std::mem::take(&mut rest).split_at_mut(rows[0].len() * b.len());
             rest = tail;
             let acc = Acc {

@@ -20,9 +20,9 @@ pub(crate) use top_k::top_k;
 /// The widest block an epilogue receives (scratch space is sized by it).
 pub(super) use super::schedule::MAX_BLOCK_COLS;
 
-/// Tasks for an epilogue whose accumulators keep one value per column of B: their number is
-/// bounded so that the memory stays O(16 · m).
-const MAX_COLUMN_TASKS: usize = 16;
+/// Tasks for an epilogue whose accumulators are wide (a value per column of B, or per bin):
+/// their number is bounded so that the memory stays O(16 · m).
+const MAX_WIDE_TASKS: usize = 16;
 
 use crate::Scalar;
 use crate::kernel::{Epilogue, Isa, Pairs, Rows, row_tasks, run};
@@ -59,9 +59,10 @@ where
     E: Epilogue<T, Acc = RowsAndCols<R, C>>,
 {
     let pairs = Pairs::Between(a, b);
-    let tasks = row_tasks(&pairs, Some(MAX_COLUMN_TASKS))
+    let tasks = row_tasks(&pairs, Some(MAX_WIDE_TASKS))
         .into_iter()
         .map(|rows| {
+            debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
             let acc = RowsAndCols {
                 first_row: rows[0].start,
                 rows: vec![row_init.clone(); rows[0].len()],

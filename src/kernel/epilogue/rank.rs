@@ -10,7 +10,7 @@ struct Ranks<'a, T> {
     targets: &'a [T],
 }
 
-type Acc = RowsAndCols<u32, u32>;
+type Acc = RowsAndCols<u64, u64>;
 
 impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
     type Acc = Acc;
@@ -20,10 +20,10 @@ impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
         for i in block.rows() {
             let (first, dots) = block.row(i);
             let target = self.targets[i];
-            let above: u32 = dots
+            let above: u64 = dots
                 .iter()
                 .enumerate()
-                .map(|(k, &s)| u32::from(s > target || (s == target && first + k > i)))
+                .map(|(k, &s)| u64::from(s > target || (s == target && first + k > i)))
                 .sum();
             *acc.row(i) += above;
             let col_targets = &self.targets[first..][..dots.len()];
@@ -31,7 +31,7 @@ impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
             for (k, ((count, &s), &target)) in
                 col_counts.iter_mut().zip(dots).zip(col_targets).enumerate()
             {
-                *count += u32::from(s > target || (s == target && i > first + k));
+                *count += u64::from(s > target || (s == target && i > first + k));
             }
         }
     }
@@ -45,7 +45,7 @@ pub(crate) fn ranks<T: Scalar>(
     a: Rows<'_, T>,
     b: Rows<'_, T>,
     targets: &[T],
-) -> (Vec<u32>, Vec<u32>) {
+) -> (Vec<u64>, Vec<u64>) {
     rows_and_cols(isa, (a, b), &Ranks { targets }, (0, 0), |total, part| {
         *total += part
     })

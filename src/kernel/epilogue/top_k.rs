@@ -51,7 +51,10 @@ pub(crate) fn top_k<T: Scalar>(
     let tasks = row_tasks(&pairs, None)
         .into_iter()
         .map(|rows| {
-            let best = vec![Vec::with_capacity(k.min(b.len())); rows[0].len()];
+            debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
+            let best = (0..rows[0].len())
+                .map(|_| Vec::with_capacity(k.min(b.len())))
+                .collect();
             let acc = Acc {
                 first_row: rows[0].start,
                 best,
