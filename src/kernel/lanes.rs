@@ -30,35 +30,30 @@ fn combine(acc: [f64; LANES]) -> f64 {
 /// min values; +∞ for none. The values must not be NaN.
 #[inline(always)]
 pub(crate) fn min(values: &[f64]) -> f64 {
-    let mut acc = [f64::INFINITY; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a = if v < *a { v } else { *a };
-        }
-    }
-    for (a, &v) in acc.iter_mut().zip(rest) {
-        *a = if v < *a { v } else { *a };
-    }
-    acc.into_iter().fold(f64::INFINITY, f64::min)
+    extreme(values, f64::INFINITY, |m, v| if v < m { v } else { m })
 }
 
 /// max values; −∞ for none. The values must not be NaN.
 #[inline(always)]
 pub(crate) fn max(values: &[f64]) -> f64 {
-    let mut acc = [f64::NEG_INFINITY; LANES];
+    extreme(values, f64::NEG_INFINITY, |m, v| if v > m { v } else { m })
+}
+
+/// The values folded by `pick` (a minimum or a maximum, exact in any order) in eight lanes.
+#[inline(always)]
+fn extreme(values: &[f64], identity: f64, pick: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut acc = [identity; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
         for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a = if v > *a { v } else { *a };
+            *a = pick(*a, v);
         }
     }
     for (a, &v) in acc.iter_mut().zip(rest) {
-        *a = if v > *a { v } else { *a };
+        *a = pick(*a, v);
     }
-    acc.into_iter().fold(f64::NEG_INFINITY, f64::max)
+    acc.into_iter().fold(identity, pick)
 }
 
 #[cfg(test)]
