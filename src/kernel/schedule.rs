@@ -18,7 +18,8 @@ const MIN_TASKS: usize = 4;
 const MIN_TASK_ROWS: usize = 128;
 /// Bytes of a packed column block of B (kept in L2 while a stripe streams past it).
 const BLOCK_BYTES: usize = 192 << 10;
-/// Stripe heights are multiples of every micro-kernel's MR (4, 6, 12).
+/// The height of the stripes a task cuts its rows into is a multiple of every micro-kernel's
+/// MR (4, 6, 12), so that only a task's last stripe ends in a partial group of rows.
 const STRIPE_MULTIPLE: usize = 12;
 /// Block widths are multiples of every micro-kernel's NR (8, 16, 32).
 const BLOCK_MULTIPLE: usize = 32;
