@@ -37,7 +37,10 @@
 //!    similarity distribution [`CosineHistogram`], [`top_k`] neighbours, and the explicit
 //!    [`pairwise_cosine`] matrix for who really wants it; the unnormalised alignment and
 //!    uniformity of the peers' code in [`raw`].
-//! 4. **Input**: numpy `.npy` files through [`npy`].
+//! 4. **Experiments**: the paper's protocols built from the metrics, in [`experiments`]: the
+//!    embedding shift along the gap and zero-shot accuracy as the gap moves (Table 1).
+//!
+//! Input comes from numpy `.npy` files through [`npy`].
 //!
 //! ## Conventions
 //!
@@ -80,6 +83,7 @@
 
 mod embeddings;
 mod error;
+pub mod experiments;
 mod kernel;
 mod metrics;
 mod modality;

@@ -111,6 +111,16 @@ impl Case {
         (n, d, values)
     }
 
+    /// An int64 input (labels) as indices.
+    pub fn labels(&self, name: &str) -> Vec<usize> {
+        let file = self.json["inputs"][name]["file"].as_str().expect("file");
+        let bytes = std::fs::read(self.dir.join(file)).unwrap();
+        bytes
+            .chunks_exact(8)
+            .map(|b| usize::try_from(i64::from_le_bytes(b.try_into().unwrap())).unwrap())
+            .collect()
+    }
+
     /// An input matrix as `Embeddings`, rounded to `T`.
     pub fn embeddings<T: Scalar, M: Modality>(&self, name: &str) -> Embeddings<T, M> {
         let (n, d, values) = self.matrix(name);

@@ -1,0 +1,260 @@
+//! The paper's protocols against the oracle: the embedding shift (tiny case) and zero-shot
+//! classification as the gap moves (`zeroshot_n200_c10_d16`, the Table 1 protocol), plus the
+//! laws they obey.
+
+mod common;
+
+use common::{Case, F64, ULPS, assert_all_close, assert_close};
+use modality_gap::experiments::{Shift, ZeroShotPoint, hit_rates, predict, shift, zero_shot_sweep};
+use modality_gap::{Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap};
+use proptest::prelude::*;
+
+fn rows_of<M: Modality>(x: &UnitEmbeddings<f64, M>) -> Vec<f64> {
+    x.as_slice().to_vec()
+}
+
+fn json_rows(case: &Case, path: &[&str]) -> Vec<f64> {
+    case.expected(path)
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(common::number))
+        .collect()
+}
+
+#[test]
+fn shifting_both_sets_or_the_images_matches_the_oracle() {
+    let case = Case::load("tiny_n7_d3");
+    let (img, txt) = (
+        case.unit::<f64, Image>("img"),
+        case.unit::<f64, Text>("txt"),
+    );
+    let g = gap(&img, &txt).unwrap().direction().unwrap();
+    for (delta, key) in [(-1.0, "-1.0"), (0.5, "0.5")] {
+        for (mode, name) in [(Shift::Both, "both"), (Shift::ImageOnly, "image_only")] {
+            let what = format!("shift_{name}_delta{key}");
+            let (a, b) = shift(&img, &txt, &g, delta, mode).unwrap();
+            assert_all_close(&rows_of(&a), &json_rows(&case, &[&what, "img"]), F64, &what);
+            assert_all_close(&rows_of(&b), &json_rows(&case, &[&what, "txt"]), F64, &what);
+        }
+    }
+}
+
+/// The zero-shot case: 200 images of 10 classes, d = 16.
+fn zero_shot_case() -> (
+    Case,
+    UnitEmbeddings<f64, Image>,
+    UnitEmbeddings<f64, Text>,
+    Vec<usize>,
+) {
+    let case = Case::load("zeroshot_n200_c10_d16");
+    let (img, prompts) = (case.unit("img"), case.unit("class_txt"));
+    let labels = case.labels("labels");
+    (case, img, prompts, labels)
+}
+
+/// A fraction of the 200 images as a count, for exact comparison.
+fn count(fraction: f64) -> usize {
+    (fraction * 200.0).round() as usize
+}
+
+#[test]
+fn zero_shot_predictions_accuracy_and_hits_match_the_oracle() {
+    let (case, img, prompts, labels) = zero_shot_case();
+    let expected: Vec<usize> = case
+        .numbers(&["predictions"])
+        .iter()
+        .map(|&p| p as usize)
+        .collect();
+    assert_eq!(predict(&img, &prompts).unwrap(), expected);
+    let hits = hit_rates(&img, &prompts, &labels, &[1, 5, 10]).unwrap();
+    for (hit, k) in hits.iter().zip(["1", "5", "10"]) {
+        assert_eq!(count(*hit), count(case.number(&["hit@k", k])), "Hit@{k}");
+    }
+    assert_eq!(count(hits[0]), count(case.number(&["zero_shot_accuracy"])));
+    let g = gap(&img, &prompts).unwrap();
+    assert_close(
+        g.distance(),
+        case.number(&["gap_distance_task"]),
+        F64,
+        "task gap",
+    );
+    assert_all_close(
+        &g.direction().unwrap(),
+        &case.numbers(&["gap_direction_task"]),
+        F64,
+        "task direction",
+    );
+}
+
+fn check_sweep(case: &Case, key: &str, points: Vec<ZeroShotPoint>) {
+    let deltas = case.numbers(&[key, "delta"]);
+    assert_eq!(points.len(), deltas.len(), "{key}: points");
+    let distances = case.numbers(&[key, "gap_distance"]);
+    let hits = [
+        case.numbers(&[key, "hit@1"]),
+        case.numbers(&[key, "hit@5"]),
+        case.numbers(&[key, "hit@10"]),
+    ];
+    for (k, p) in points.iter().enumerate() {
+        assert_eq!(p.delta, deltas[k]);
+        assert_close(
+            p.gap_distance,
+            distances[k],
+            F64,
+            &format!("{key} distance {k}"),
+        );
+        let got = [p.hit_at_1, p.hit_at_5, p.hit_at_10];
+        for (h, expected) in got.iter().zip(&hits) {
+            assert_eq!(count(*h), count(expected[k]), "{key} δ = {}", p.delta);
+        }
+    }
+}
+
+#[test]
+fn the_table_1_sweeps_match_the_oracle() {
+    let (case, img, prompts, labels) = zero_shot_case();
+    let deltas = case.numbers(&["sweep_task_direction_both", "delta"]);
+    let task: Vec<ZeroShotPoint> = zero_shot_sweep(&img, &prompts, &labels, &deltas, None)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    check_sweep(&case, "sweep_task_direction_both", task);
+    let (_, _, external) = case.matrix("external_direction");
+    let points: Vec<ZeroShotPoint> =
+        zero_shot_sweep(&img, &prompts, &labels, &deltas, Some(&external))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    check_sweep(&case, "sweep_external_direction_both", points);
+}
+
+#[test]
+fn the_fairface_style_image_only_shift_matches_the_oracle() {
+    let (case, img, prompts, labels) = zero_shot_case();
+    let key = "fairface_style_image_only_external_direction";
+    let (_, _, external) = case.matrix("external_direction");
+    let deltas = case.numbers(&[key, "delta"]);
+    for (k, &delta) in deltas.iter().enumerate() {
+        let (a, p) = shift(&img, &prompts, &external, delta, Shift::ImageOnly).unwrap();
+        let accuracy = hit_rates(&a, &p, &labels, &[1]).unwrap()[0];
+        assert_eq!(
+            count(accuracy),
+            count(case.numbers(&[key, "accuracy"])[k]),
+            "δ = {delta}"
+        );
+        let distance = gap(&a, &p).unwrap().distance();
+        assert_close(
+            distance,
+            case.numbers(&[key, "gap_distance"])[k],
+            F64,
+            "distance",
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let (_, img, prompts, labels) = zero_shot_case();
+    assert!(matches!(
+        hit_rates(&img, &prompts, &labels[1..], &[1]),
+        Err(Error::LengthMismatch {
+            expected: 200,
+            found: 199
+        })
+    ));
+    let mut wrong = labels.clone();
+    wrong[3] = 10;
+    assert!(matches!(
+        hit_rates(&img, &prompts, &wrong, &[1]),
+        Err(Error::InvalidParameter { name: "labels", .. })
+    ));
+    assert!(matches!(
+        hit_rates(&img, &prompts, &labels, &[1, 0]),
+        Err(Error::InvalidParameter { name: "k", .. })
+    ));
+    assert!(zero_shot_sweep(&img, &prompts, &wrong, &[0.0], None).is_err());
+    let g = vec![0.0; 15];
+    assert!(matches!(
+        shift(&img, &prompts, &g, 1.0, Shift::Both),
+        Err(Error::DimensionMismatch {
+            expected: 16,
+            found: 15
+        })
+    ));
+    let g = vec![f64::NAN; 16];
+    assert!(matches!(
+        shift(&img, &prompts, &g, 1.0, Shift::Both),
+        Err(Error::InvalidParameter {
+            name: "direction",
+            ..
+        })
+    ));
+    let g = vec![0.25; 16];
+    assert!(matches!(
+        shift(&img, &prompts, &g, f64::INFINITY, Shift::Both),
+        Err(Error::InvalidParameter { name: "delta", .. })
+    ));
+    // A row that the shift takes exactly to the origin has no direction.
+    let one =
+        UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0]]).unwrap())
+            .unwrap();
+    let other =
+        UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0]]).unwrap())
+            .unwrap();
+    assert!(matches!(
+        shift(&one, &other, &[1.0, 0.0], 1.0, Shift::ImageOnly),
+        Err(Error::ZeroNorm { row: 0 })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// δ = 0 leaves every row as it was (renormalising a unit row moves it by at most an
+    /// ulp or two), and every shifted row is unit-norm.
+    #[test]
+    fn a_zero_shift_changes_nothing_and_shifted_rows_stay_on_the_sphere(
+        (n, d, v, w) in (1usize..20, 2usize..10).prop_flat_map(|(n, d)| (
+            Just(n), Just(d),
+            proptest::collection::vec(0.1f64..1.0, n * d),
+            proptest::collection::vec(-1.0f64..-0.1, n * d),
+        )),
+        delta in -5.0f64..5.0,
+    ) {
+        let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_row_major_vec(n, d, v).unwrap()).unwrap();
+        let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_row_major_vec(n, d, w).unwrap()).unwrap();
+        let g = gap(&a, &b).unwrap().direction().unwrap();
+        for mode in [Shift::Both, Shift::ImageOnly] {
+            let (a0, b0) = shift(&a, &b, &g, 0.0, mode).unwrap();
+            assert_all_close(a0.as_slice(), a.as_slice(), ULPS, "δ = 0, images");
+            assert_all_close(b0.as_slice(), b.as_slice(), ULPS, "δ = 0, texts");
+            if let Ok((a1, b1)) = shift(&a, &b, &g, delta, mode) {
+                for row in a1.rows().chain(b1.rows()) {
+                    let norm = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+                    assert_close(norm, 1.0, ULPS, "shifted norm");
+                }
+            }
+        }
+    }
+
+    /// Reordering the class prompts (and relabelling) does not change the accuracy.
+    #[test]
+    fn accuracy_does_not_depend_on_the_order_of_the_classes(seed in any::<u64>()) {
+        let (_, img, prompts, labels) = zero_shot_case();
+        let mut order: Vec<usize> = (0..10).collect();
+        let mut state = seed | 1;
+        for i in (1..10).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let rows: Vec<&[f64]> = order.iter().map(|&c| prompts.row(c)).collect();
+        let reordered = UnitEmbeddings::try_from_unit(Embeddings::<f64, Text>::from_rows(&rows).unwrap(), 1e-12).unwrap();
+        let position: Vec<usize> = (0..10).map(|c| order.iter().position(|&o| o == c).unwrap()).collect();
+        let relabelled: Vec<usize> = labels.iter().map(|&l| position[l]).collect();
+        prop_assert_eq!(
+            hit_rates(&img, &prompts, &labels, &[1, 5]).unwrap(),
+            hit_rates(&img, &reordered, &relabelled, &[1, 5]).unwrap()
+        );
+    }
+}
