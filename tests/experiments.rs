@@ -4,8 +4,11 @@
 
 mod common;
 
-use common::{Case, F64, ULPS, assert_all_close, assert_close};
-use modality_gap::experiments::{Shift, ZeroShotPoint, hit_rates, predict, shift, zero_shot_sweep};
+use common::{Case, F64, SWEEP, ULPS, assert_all_close, assert_close};
+use modality_gap::experiments::{
+    Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, hit_rates, predict, shift, shift_sweep,
+    zero_shot_sweep,
+};
 use modality_gap::{Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap};
 use proptest::prelude::*;
 
@@ -38,6 +41,125 @@ fn shifting_both_sets_or_the_images_matches_the_oracle() {
             assert_all_close(&rows_of(&b), &json_rows(&case, &[&what, "txt"]), F64, &what);
         }
     }
+}
+
+/// The Fig. 3 sweeps of the medium and cones cases: distances, signed distances and the
+/// batched validation loss (the notebook's image → text-only loss and the intended symmetric
+/// one) at every logit scale the oracle lists, and the image-only sweep.
+#[test]
+fn the_embedding_shift_sweeps_match_the_oracle() {
+    for (name, scales) in [
+        ("medium_n257_d64", &[100, 50, 1][..]),
+        ("cones_gap_n300_d32", &[100, 50, 30, 20, 10, 1][..]),
+    ] {
+        let case = Case::load(name);
+        let (img, txt) = (
+            case.unit::<f64, Image>("img"),
+            case.unit::<f64, Text>("txt"),
+        );
+        let run = |deltas: &[f64], scale: f64, mode, loss| -> Vec<ShiftPoint> {
+            shift_sweep(&img, &txt, deltas, 1.0 / scale, mode, loss)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        for &scale in scales {
+            for (suffix, loss) in [
+                ("i2t_bug", ValidationLoss::BatchedImageToText { size: 50 }),
+                ("symmetric", ValidationLoss::Batched { size: 50 }),
+            ] {
+                let key = format!("shift_sweep_both_scale{scale}_{suffix}");
+                let deltas = case.numbers(&[&key, "delta"]);
+                let points = run(&deltas, f64::from(scale), Shift::Both, loss);
+                let field = |f: fn(&ShiftPoint) -> f64| points.iter().map(f).collect::<Vec<_>>();
+                let what = format!("{name} {key}");
+                assert_all_close(
+                    &field(|p| p.distance),
+                    &case.numbers(&[&key, "distance"]),
+                    SWEEP,
+                    &what,
+                );
+                assert_all_close(
+                    &field(|p| p.signed_distance),
+                    &case.numbers(&[&key, "signed_distance"]),
+                    SWEEP,
+                    &what,
+                );
+                assert_all_close(
+                    &field(|p| p.loss),
+                    &case.numbers(&[&key, "val_loss"]),
+                    SWEEP,
+                    &what,
+                );
+            }
+        }
+        let key = "shift_sweep_image_only";
+        let deltas = case.numbers(&[key, "delta"]);
+        let points = run(&deltas, 100.0, Shift::ImageOnly, ValidationLoss::Full);
+        let distances: Vec<f64> = points.iter().map(|p| p.distance).collect();
+        let signed: Vec<f64> = points.iter().map(|p| p.signed_distance).collect();
+        assert_all_close(&distances, &case.numbers(&[key, "distance"]), SWEEP, key);
+        assert_all_close(
+            &signed,
+            &case.numbers(&[key, "signed_distance"]),
+            SWEEP,
+            key,
+        );
+    }
+}
+
+/// The paper's form x′ = x − λΔ, y′ = y + λΔ is the code's δ = 2λ‖Δ‖.
+#[test]
+fn the_paper_lambda_form_is_delta_two_lambda_gap() {
+    let case = Case::load("medium_n257_d64");
+    let (img, txt) = (
+        case.unit::<f64, Image>("img"),
+        case.unit::<f64, Text>("txt"),
+    );
+    let g = gap(&img, &txt).unwrap();
+    let delta = 2.0 * 0.3 * g.distance();
+    let (a, b) = shift(&img, &txt, &g.direction().unwrap(), delta, Shift::Both).unwrap();
+    let after = gap(&a, &b).unwrap().distance();
+    assert_close(
+        after,
+        case.number(&["paper_lambda_0.3_gap_distance"]),
+        F64,
+        "λ = 0.3",
+    );
+}
+
+#[test]
+fn the_validation_loss_protocols_and_their_errors() {
+    use modality_gap::contrastive_loss;
+    use modality_gap::experiments::validation_loss;
+    let case = Case::load("medium_n257_d64");
+    let (img, txt) = (
+        case.unit::<f64, Image>("img"),
+        case.unit::<f64, Text>("txt"),
+    );
+    let full = validation_loss(&img, &txt, 0.01, ValidationLoss::Full).unwrap();
+    assert_eq!(full, contrastive_loss(&img, &txt, 0.01).unwrap().symmetric);
+    // One batch as large as the set is the full loss, up to summation order.
+    let one = validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 257 }).unwrap();
+    assert_close(one, full, F64, "one batch");
+    assert!(matches!(
+        validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 0 }),
+        Err(Error::InvalidParameter { name: "size", .. })
+    ));
+    assert!(matches!(
+        validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 258 }),
+        Err(Error::TooFewSamples {
+            required: 258,
+            found: 257
+        })
+    ));
+    assert!(matches!(
+        validation_loss(&img, &txt, 0.0, ValidationLoss::default()),
+        Err(Error::InvalidParameter {
+            name: "temperature",
+            ..
+        })
+    ));
 }
 
 /// The zero-shot case: 200 images of 10 classes, d = 16.

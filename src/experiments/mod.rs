@@ -1,8 +1,13 @@
-//! The paper's protocols, built from the metrics: moving embeddings along the gap, and
-//! zero-shot classification as the gap moves (Liang et al. 2022, Sec. 4.2–4.3, Table 1).
+//! The paper's protocols, built from the metrics: moving embeddings along the gap and the loss
+//! landscape it draws (Fig. 3b–d), and zero-shot classification as the gap moves (Table 1)
+//! (Liang et al. 2022, Sec. 4.2–4.3).
 
 mod shift;
+mod sweep;
+mod validation;
 mod zero_shot;
 
 pub use shift::{Shift, shift};
+pub use sweep::{ShiftPoint, shift_sweep};
+pub use validation::{ValidationLoss, validation_loss};
 pub use zero_shot::{ZeroShotPoint, hit_rates, predict, zero_shot_sweep};

@@ -93,20 +93,37 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     temperature: f64,
 ) -> Result<ContrastiveLoss> {
     paired(a, b)?;
-    let scale = 1.0 / positive("temperature", temperature)?;
-    if !scale.is_finite() {
-        return Err(Error::InvalidParameter {
-            name: "temperature",
-            value: temperature,
-            requirement: "a positive number whose inverse is finite",
-        });
-    }
-    let (rows, cols) = (Rows::of(a), Rows::of(b));
-    let isa = Isa::detect();
-    let targets = paired_dots(isa, rows, cols);
+    let scale = logit_scale(temperature)?;
     // |aᵢ·bⱼ| ≤ ‖aᵢ‖‖bⱼ‖: 1 for unit rows, more for rows accepted by `try_from_unit` with a
     // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
     let dot_bound = max_row_norm(a) * max_row_norm(b);
+    loss_of_rows(Rows::of(a), Rows::of(b), scale, dot_bound)
+}
+
+/// s = 1/τ, for a τ that is finite, positive and has a finite inverse.
+pub(crate) fn logit_scale(temperature: f64) -> Result<f64> {
+    let scale = 1.0 / positive("temperature", temperature)?;
+    if scale.is_finite() {
+        Ok(scale)
+    } else {
+        Err(Error::InvalidParameter {
+            name: "temperature",
+            value: temperature,
+            requirement: "a positive number whose inverse is finite",
+        })
+    }
+}
+
+/// The contrastive loss of paired rows (whole sets, or one batch of them) at logit scale s,
+/// with `dot_bound` ≥ every |aᵢ·bⱼ|.
+pub(crate) fn loss_of_rows<T: Scalar>(
+    rows: Rows<'_, T>,
+    cols: Rows<'_, T>,
+    scale: f64,
+    dot_bound: f64,
+) -> Result<ContrastiveLoss> {
+    let isa = Isa::detect();
+    let targets = paired_dots(isa, rows, cols);
     let (row_lse, col_lse) = cross_entropies(isa, rows, cols, scale, dot_bound);
     // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
     // kernel's own diagonal dot product times s.
@@ -116,7 +133,7 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
             .zip(&targets)
             .map(|(l, t)| l.value() - scale * t.to_f64())
             .sum();
-        total / a.len() as f64
+        total / rows.len() as f64
     };
     let (image_to_text, text_to_image) = (mean_ce(row_lse), mean_ce(col_lse));
     Ok(ContrastiveLoss {

@@ -1,0 +1,123 @@
+use crate::{
+    Error, Modality, Result, Scalar, UnitEmbeddings, contrastive_loss,
+    kernel::Rows,
+    metrics::{logit_scale, loss_of_rows, paired},
+    reduce::max_row_norm,
+};
+
+/// The loss recorded at each point of the embedding-shift sweep (Fig. 3b–d). See
+/// [`validation_loss`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::experiments::ValidationLoss;
+///
+/// assert_eq!(ValidationLoss::default(), ValidationLoss::Batched { size: 50 });
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 3b–d; `plot_optimization_exp.ipynb`
+/// cell 4 (`calculate_val_loss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValidationLoss {
+    /// The symmetric contrastive loss over all n pairs at once.
+    Full,
+    /// The notebook's protocol: consecutive batches of `size` pairs (the remainder dropped),
+    /// the symmetric loss of each, averaged. The default, with batches of 50.
+    Batched {
+        /// Pairs per batch.
+        size: usize,
+    },
+    /// The same batches, but only the image → text cross-entropy: what the notebook really
+    /// plots (its "symmetric" loss counts the image → text half twice).
+    BatchedImageToText {
+        /// Pairs per batch.
+        size: usize,
+    },
+}
+
+impl Default for ValidationLoss {
+    fn default() -> Self {
+        Self::Batched { size: 50 }
+    }
+}
+
+/// The validation loss of paired unit embeddings at temperature τ, by one of the protocols of
+/// [`ValidationLoss`].
+///
+/// ```text
+/// Full:                L(a, b)                                   (contrastive_loss, symmetric)
+/// Batched { B }:       (1/K) Σₖ L(a[kB..(k+1)B], b[kB..(k+1)B]),  K = ⌊n/B⌋
+/// BatchedImageToText:  the same with the image → text half of L
+/// ```
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`], [`Error::LengthMismatch`], [`Error::InvalidParameter`] for a
+/// bad τ or a batch size of 0, [`Error::TooFewSamples`] for fewer pairs than one batch.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
+/// use modality_gap::experiments::{ValidationLoss, validation_loss};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.2], [0.2, 1.0], [1.0, 0.0]])?)?;
+/// let full = validation_loss(&a, &b, 0.1, ValidationLoss::Full)?;
+/// assert_eq!(full, contrastive_loss(&a, &b, 0.1)?.symmetric);
+/// // One batch of 2: the third pair is dropped.
+/// let batched = validation_loss(&a, &b, 0.1, ValidationLoss::Batched { size: 2 })?;
+/// assert!(batched < full);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 3b–d; `plot_optimization_exp.ipynb`
+/// cell 4.
+pub fn validation_loss<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    temperature: f64,
+    protocol: ValidationLoss,
+) -> Result<f64> {
+    let (size, image_to_text_only) = match protocol {
+        ValidationLoss::Full => return Ok(contrastive_loss(a, b, temperature)?.symmetric),
+        ValidationLoss::Batched { size } => (size, false),
+        ValidationLoss::BatchedImageToText { size } => (size, true),
+    };
+    paired(a, b)?;
+    let scale = logit_scale(temperature)?;
+    if size == 0 {
+        return Err(Error::InvalidParameter {
+            name: "size",
+            value: 0.0,
+            requirement: "at least 1",
+        });
+    }
+    let batches = a.len() / size;
+    if batches == 0 {
+        return Err(Error::TooFewSamples {
+            required: size,
+            found: a.len(),
+        });
+    }
+    let d = a.dim();
+    let dot_bound = max_row_norm(a) * max_row_norm(b);
+    let batch = |k: usize| -> Result<f64> {
+        let range = k * size * d..(k + 1) * size * d;
+        let rows = Rows::new(&a.as_slice()[range.clone()], d);
+        let cols = Rows::new(&b.as_slice()[range], d);
+        let loss = loss_of_rows(rows, cols, scale, dot_bound)?;
+        Ok(if image_to_text_only {
+            loss.image_to_text
+        } else {
+            loss.symmetric
+        })
+    };
+    let total = (0..batches).map(batch).sum::<Result<f64>>()?;
+    Ok(total / batches as f64)
+}
