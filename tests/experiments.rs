@@ -380,3 +380,89 @@ proptest! {
         );
     }
 }
+
+/// The layer-wise cone of the oracle's MLP (weights given) for every activation, with the
+/// diagonal (Fig. 2b) and without (Fig. 2a's convention).
+#[test]
+fn the_random_mlp_cone_matches_the_oracle() {
+    use modality_gap::Diagonal;
+    use modality_gap::experiments::{Activation, RandomMlp};
+    let case = Case::load("mlp_cone_n64_d32_L4");
+    let (n, d, x) = case.matrix("x0");
+    let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, x).unwrap();
+    let (_, _, w) = case.matrix("W1");
+    let (_, _, b) = case.matrix("b1");
+    let layers: Vec<(Vec<f64>, Vec<f64>)> = w
+        .chunks_exact(d * d)
+        .zip(b.chunks_exact(d))
+        .map(|(w, b)| (w.to_vec(), b.to_vec()))
+        .collect();
+    for (activation, name) in [
+        (Activation::Relu, "relu"),
+        (Activation::LeakyRelu, "leaky_relu"),
+        (Activation::Sigmoid, "sigmoid"),
+        (Activation::Tanh, "tanh"),
+        (Activation::Identity, "linear"),
+    ] {
+        let mlp = RandomMlp::from_layers(layers.clone(), activation).unwrap();
+        for (diagonal, key) in [
+            (Diagonal::Included, "incl_diag_eps1e-16"),
+            (Diagonal::Excluded, "excl_diag"),
+        ] {
+            let got = mlp.layerwise_cone(&x, diagonal).unwrap();
+            assert_all_close(
+                &got,
+                &case.numbers(&[name, key]),
+                F64,
+                &format!("{name} {key}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn the_relu_recursion_matches_the_oracle() {
+    use modality_gap::experiments::relu_cone_theory;
+    let case = Case::load("mlp_cone_n64_d32_L4");
+    let plain = relu_cone_theory(0.0, 25, 0.0);
+    assert_all_close(
+        &plain,
+        &case.numbers(&["relu_recursion_no_bias_rho0_0_L25"]),
+        F64,
+        "no bias",
+    );
+    let biased = relu_cone_theory(0.0, 25, 1.0 / 512.0);
+    assert_all_close(
+        &biased,
+        &case.numbers(&["relu_recursion_bias_var_1over512_L25"]),
+        F64,
+        "bias",
+    );
+}
+
+/// Value stability of the seeded random MLP: the weights come from `StdRng` seeded with the
+/// given seed; these values were pinned when the experiment was written (2026-11-27) and
+/// change only with the algorithm of `rand`'s `StdRng` or `rand_distr`'s `Normal`.
+#[test]
+fn the_seeded_random_mlp_is_value_stable() {
+    use modality_gap::Diagonal;
+    use modality_gap::experiments::{Activation, RandomMlp};
+    let (n, d) = (16, 8);
+    let x: Vec<f64> = (0..n * d)
+        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 7.0)
+        .collect();
+    let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, x).unwrap();
+    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022);
+    assert_eq!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2022));
+    assert_ne!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2023));
+    let cone = mlp.layerwise_cone(&x, Diagonal::Excluded).unwrap();
+    assert_all_close(&cone, &PINNED_RELU_CONE, F64, "seeded cone");
+}
+
+/// The input's cone (independent of the seed), then the cone after each of the three layers.
+const PINNED_RELU_CONE: [f64; 4] = [
+    -0.06110101273826095,
+    0.28096322548263736,
+    0.7353151239441549,
+    0.7061792086094074,
+];

@@ -94,7 +94,7 @@ impl Case {
         }
     }
 
-    /// An input matrix as (n, d, row-major f64 values).
+    /// An input matrix as (n, d, row-major f64 values); a 3-D array as (n, d₁·d₂, …).
     pub fn matrix(&self, name: &str) -> (usize, usize, Vec<f64>) {
         let input = &self.json["inputs"][name];
         let shape: Vec<usize> = input["shape"]
@@ -108,9 +108,10 @@ impl Case {
             .chunks_exact(8)
             .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
             .collect();
+        // A 3-D array (stacked layer weights) flattens to (first dimension, the rest).
         let (n, d) = match shape[..] {
             [n] => (n, 1),
-            [n, d] => (n, d),
+            [n, ref rest @ ..] => (n, rest.iter().product()),
             _ => panic!("unexpected shape {shape:?}"),
         };
         assert_eq!(values.len(), n * d);

@@ -1,0 +1,275 @@
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Normal};
+
+use crate::{
+    Diagonal, Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, mean_pairwise_cosine,
+};
+
+/// The activation of every layer of a [`RandomMlp`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::experiments::Activation;
+///
+/// assert_eq!(Activation::LeakyRelu.apply(-2.0), -0.02);
+/// assert_eq!(Activation::Relu.apply(-2.0), 0.0);
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2b (`bias_linear_relu.ipynb` cells 2–3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// max(h, 0).
+    Relu,
+    /// h for h ≥ 0, 0.01·h below (PyTorch's default slope).
+    LeakyRelu,
+    /// 1 / (1 + e^(−h)).
+    Sigmoid,
+    /// tanh h.
+    Tanh,
+    /// h: linear layers only.
+    Identity,
+}
+
+impl Activation {
+    /// The activation of one pre-activation value.
+    pub fn apply(self, h: f64) -> f64 {
+        match self {
+            Self::Relu => h.max(0.0),
+            Self::LeakyRelu => {
+                if h >= 0.0 {
+                    h
+                } else {
+                    0.01 * h
+                }
+            }
+            Self::Sigmoid => 1.0 / (1.0 + (-h).exp()),
+            Self::Tanh => h.tanh(),
+            Self::Identity => h,
+        }
+    }
+}
+
+/// A multilayer perceptron of d → d layers x ↦ act(W x + b), for the cone effect at
+/// initialisation (Fig. 2b). Build it from a seed ([`RandomMlp::random`]) or from given
+/// weights ([`RandomMlp::from_layers`]), then measure [`RandomMlp::layerwise_cone`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::experiments::{Activation, RandomMlp};
+///
+/// let mlp = RandomMlp::random(8, 3, Activation::Relu, 42);
+/// assert_eq!((mlp.dim(), mlp.depth()), (8, 3));
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2b.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomMlp {
+    /// (W, b) per layer; W is d × d.
+    layers: Vec<(DMatrix<f64>, Vec<f64>)>,
+    activation: Activation,
+}
+
+impl RandomMlp {
+    /// `depth` layers of dimension `d` with every weight and bias drawn from N(0, 1/d), from
+    /// a seeded `StdRng` (the paper: "both weight and bias randomly initialized from
+    /// N(0, 1/512)"): value-stable for a given seed and version of `rand`.
+    ///
+    /// # Panics
+    ///
+    /// If `d` is 0 (API misuse: there is no layer of dimension 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::experiments::{Activation, RandomMlp};
+    ///
+    /// assert_eq!(RandomMlp::random(4, 2, Activation::Tanh, 7), RandomMlp::random(4, 2, Activation::Tanh, 7));
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2b caption.
+    pub fn random(d: usize, depth: usize, activation: Activation, seed: u64) -> Self {
+        assert!(d > 0, "a layer needs a dimension");
+        let normal = Normal::new(0.0, 1.0 / (d as f64).sqrt()).expect("a finite deviation");
+        let mut rng = StdRng::seed_from_u64(seed);
+        let layers = (0..depth)
+            .map(|_| {
+                let w = DMatrix::from_fn(d, d, |_, _| normal.sample(&mut rng));
+                let b = (0..d).map(|_| normal.sample(&mut rng)).collect();
+                (w, b)
+            })
+            .collect();
+        Self { layers, activation }
+    }
+
+    /// Layers from given weights: each a d × d matrix W, row-major (numpy's `W[l]`, PyTorch's
+    /// `weight`), and a bias of d values.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BufferLength`] unless every W holds d² values and [`Error::DimensionMismatch`]
+    /// unless every bias holds d (d from the first bias), [`Error::NonFinite`] for a
+    /// non-finite weight or bias (row = layer, column = index within it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::experiments::{Activation, RandomMlp};
+    ///
+    /// let identity = (vec![1.0, 0.0, 0.0, 1.0], vec![0.0, 0.0]);
+    /// let mlp = RandomMlp::from_layers(vec![identity], Activation::Identity)?;
+    /// assert_eq!(mlp.depth(), 1);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn from_layers(layers: Vec<(Vec<f64>, Vec<f64>)>, activation: Activation) -> Result<Self> {
+        let d = layers.first().map_or(0, |(_, b)| b.len());
+        let layers = layers
+            .into_iter()
+            .enumerate()
+            .map(|(l, (w, b))| {
+                if w.len() != d * d {
+                    return Err(Error::BufferLength {
+                        expected: d * d,
+                        found: w.len(),
+                    });
+                }
+                if b.len() != d {
+                    return Err(Error::DimensionMismatch {
+                        expected: d,
+                        found: b.len(),
+                    });
+                }
+                if let Some(column) = w.iter().chain(&b).position(|v| !v.is_finite()) {
+                    return Err(Error::NonFinite { row: l, column });
+                }
+                Ok((DMatrix::from_row_slice(d, d, &w), b))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { layers, activation })
+    }
+
+    /// The dimension d of every layer (0 without layers).
+    pub fn dim(&self) -> usize {
+        self.layers.first().map_or(0, |(_, b)| b.len())
+    }
+
+    /// The number of layers.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// The cone effect layer by layer: the mean pairwise cosine of the inputs and of the
+    /// outputs of each layer, L + 1 values.
+    ///
+    /// ```text
+    /// x⁽⁰⁾ = x,   x⁽ˡ⁾ = act(x⁽ˡ⁻¹⁾ Wₗᵀ + bₗ),   value l = mean_pairwise_cosine(x⁽ˡ⁾, diagonal)
+    /// ```
+    ///
+    /// Computed in f64. Fig. 2b includes the diagonal ([`Diagonal::Included`], which tends to
+    /// 1/n rather than 0 for isotropic data); Fig. 2a's convention excludes it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
+    /// a layer maps a sample to 0 (all its ReLUs off), the errors of
+    /// [`mean_pairwise_cosine`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Diagonal, Embeddings, Image, experiments::{Activation, RandomMlp}};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [-1.0, 0.0]])?;
+    /// // Swap the coordinates and add (1, 1): (1, 0) ↦ (1, 2) and (−1, 0) ↦ (1, 0).
+    /// let layer = (vec![0.0, 1.0, 1.0, 0.0], vec![1.0, 1.0]);
+    /// let mlp = RandomMlp::from_layers(vec![layer], Activation::Identity)?;
+    /// let cone = mlp.layerwise_cone(&x, Diagonal::Excluded)?;
+    /// assert_eq!(cone[0], -1.0); // opposite inputs
+    /// assert!((cone[1] - 1.0 / 5f64.sqrt()).abs() < 1e-15); // cos between (1, 2) and (1, 0)
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2b.
+    pub fn layerwise_cone<T: Scalar, M: Modality>(
+        &self,
+        x: &Embeddings<T, M>,
+        diagonal: Diagonal,
+    ) -> Result<Vec<f64>> {
+        if !self.layers.is_empty() && x.dim() != self.dim() {
+            return Err(Error::DimensionMismatch {
+                expected: self.dim(),
+                found: x.dim(),
+            });
+        }
+        let (n, d) = (x.len(), x.dim());
+        let mut h = DMatrix::from_row_iterator(n, d, x.as_slice().iter().map(|v| v.to_f64()));
+        let mut values = vec![cone_of(&h, diagonal)?];
+        for (w, b) in &self.layers {
+            h = &h * w.transpose();
+            for (j, mut column) in h.column_iter_mut().enumerate() {
+                column.apply(|v| *v = self.activation.apply(*v + b[j]));
+            }
+            values.push(cone_of(&h, diagonal)?);
+        }
+        Ok(values)
+    }
+}
+
+/// The mean pairwise cosine of the rows of an n × d matrix.
+fn cone_of(h: &DMatrix<f64>, diagonal: Diagonal) -> Result<f64> {
+    let rows = Embeddings::<f64, crate::Image>::from_sample_rows(h)?;
+    mean_pairwise_cosine(&UnitEmbeddings::normalize(rows)?, diagonal)
+}
+
+/// The infinite-width prediction of the cone after Linear + ReLU layers: the pairwise cosine
+/// ρ of two inputs evolves by the arc-cosine kernel of degree 1.
+///
+/// ```text
+/// var = σ_w²·q + σ_b²,   cov = σ_w²·c + σ_b²,   cos θ = cov / var
+/// q′ = var / 2,          c′ = var/(2π) · (sin θ + (π − θ) cos θ),   ρ′ = c′ / q′
+/// ```
+///
+/// with W ~ N(0, σ_w²/d) and b ~ N(0, σ_b²), σ_w² = 1, starting from q = 1, c = ρ₀. Returns
+/// L + 1 values (index 0 is ρ₀). With ρ₀ = 0 and no bias: 1/π = 0.3183, 0.4937, 0.6048, …;
+/// the notebook measures 0.3195, 0.4943, 0.6069 at d = 512, n = 1024 (with the diagonal,
+/// which adds (1 − ρ)/n).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::experiments::relu_cone_theory;
+///
+/// let rho = relu_cone_theory(0.0, 2, 0.0);
+/// assert!((rho[1] - std::f64::consts::FRAC_1_PI).abs() < 1e-15);
+/// assert!(rho[2] > rho[1]); // the cone narrows with depth
+/// ```
+///
+/// # References
+///
+/// Cho & Saul, "Kernel Methods for Deep Learning", NIPS 2009 (the arc-cosine kernel); Liang
+/// et al., "Mind the Gap", NeurIPS 2022, Fig. 2b and Theorem 1.
+pub fn relu_cone_theory(rho0: f64, layers: usize, bias_variance: f64) -> Vec<f64> {
+    let (mut q, mut c) = (1.0, rho0);
+    let mut out = vec![rho0];
+    for _ in 0..layers {
+        let (var, cov) = (q + bias_variance, c + bias_variance);
+        let cos = (cov / var).clamp(-1.0, 1.0);
+        let theta = cos.acos();
+        q = var / 2.0;
+        c = var / (2.0 * std::f64::consts::PI)
+            * (theta.sin() + (std::f64::consts::PI - theta) * cos);
+        out.push(c / q);
+    }
+    out
+}
