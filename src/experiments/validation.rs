@@ -1,7 +1,7 @@
 use crate::{
     Error, Modality, Result, Scalar, UnitEmbeddings, contrastive_loss,
     kernel::Rows,
-    metrics::{logit_scale, loss_of_rows, paired},
+    metrics::{at_least_one, logit_scale, loss_of_rows, paired},
     reduce::max_row_norm,
 };
 
@@ -91,13 +91,7 @@ pub fn validation_loss<T: Scalar, A: Modality, B: Modality>(
     };
     paired(a, b)?;
     let scale = logit_scale(temperature)?;
-    if size == 0 {
-        return Err(Error::InvalidParameter {
-            name: "size",
-            value: 0.0,
-            requirement: "at least 1",
-        });
-    }
+    at_least_one("size", size)?;
     let batches = a.len() / size;
     if batches == 0 {
         return Err(Error::TooFewSamples {

@@ -1,5 +1,5 @@
 use super::{Shift, shift};
-use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, gap, top_k};
+use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, gap, metrics::at_least_one, top_k};
 
 /// The zero-shot prediction of every image: the class prompt with the largest cosine
 /// similarity.
@@ -75,12 +75,8 @@ pub fn hit_rates<T: Scalar, A: Modality, B: Modality>(
     ks: &[usize],
 ) -> Result<Vec<f64>> {
     check_labels(images.len(), prompts.len(), labels)?;
-    if ks.contains(&0) {
-        return Err(Error::InvalidParameter {
-            name: "k",
-            value: 0.0,
-            requirement: "at least 1",
-        });
+    for &k in ks {
+        at_least_one("k", k)?;
     }
     let widest = ks.iter().copied().max().unwrap_or(1);
     let best = top_k(images, prompts, widest)?;
