@@ -9,7 +9,9 @@ use modality_gap::experiments::{
     Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, hit_rates, predict, shift, shift_sweep,
     zero_shot_sweep,
 };
-use modality_gap::{Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap};
+use modality_gap::{
+    Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap, mean_pairwise_cosine,
+};
 use proptest::prelude::*;
 
 fn rows_of<M: Modality>(x: &UnitEmbeddings<f64, M>) -> Vec<f64> {
@@ -385,7 +387,6 @@ proptest! {
 /// diagonal (Fig. 2b) and without (Fig. 2a's convention).
 #[test]
 fn the_random_mlp_cone_matches_the_oracle() {
-    use modality_gap::Diagonal;
     use modality_gap::experiments::{Activation, RandomMlp};
     let case = Case::load("mlp_cone_n64_d32_L4");
     let (n, d, x) = case.matrix("x0");
@@ -445,7 +446,6 @@ fn the_relu_recursion_matches_the_oracle() {
 /// change only with the algorithm of `rand`'s `StdRng` or `rand_distr`'s `Normal`.
 #[test]
 fn the_seeded_random_mlp_is_value_stable() {
-    use modality_gap::Diagonal;
     use modality_gap::experiments::{Activation, RandomMlp};
     let (n, d) = (16, 8);
     let x: Vec<f64> = (0..n * d)
@@ -466,3 +466,33 @@ const PINNED_RELU_CONE: [f64; 4] = [
     0.7353151239441549,
     0.7061792086094074,
 ];
+
+/// Sec. 3: two encoders that differ only in their seed map the same inputs into two cones, a
+/// gap at initialisation; one seed twice gives no gap. The distance is pinned like the cone
+/// above (same inputs, seeds 2022 and 2023).
+#[test]
+fn two_seeded_encoders_show_a_gap_at_initialisation() {
+    use modality_gap::experiments::{Activation, RandomMlp};
+    let (n, d) = (16, 8);
+    let x: Vec<f64> = (0..n * d)
+        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 7.0)
+        .collect();
+    let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, x).unwrap();
+    let encode = |seed| {
+        RandomMlp::random(d, 3, Activation::Relu, seed)
+            .encode(&x)
+            .unwrap()
+    };
+    let (images, texts) = (encode(2022), encode(2023).with_modality::<Text>());
+    let distance = gap(&images, &texts).unwrap().distance();
+    assert_close(distance, PINNED_INIT_GAP, F64, "gap between two seeds");
+    let same = gap(&images, &encode(2022).with_modality::<Text>()).unwrap();
+    assert_eq!(same.distance(), 0.0);
+    // Each encoder's output is the last layer of its cone.
+    let cone = mean_pairwise_cosine(&images, Diagonal::Excluded).unwrap();
+    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022);
+    let layers = mlp.layerwise_cone(&x, Diagonal::Excluded).unwrap();
+    assert_close(cone, layers[3], F64, "cone of the encoding");
+}
+
+const PINNED_INIT_GAP: f64 = 0.5737710636039581;

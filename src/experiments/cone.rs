@@ -206,24 +206,84 @@ impl RandomMlp {
         x: &Embeddings<T, M>,
         diagonal: Diagonal,
     ) -> Result<Vec<f64>> {
+        self.check_dim(x)?;
+        let mut h = input_matrix(x);
+        let mut values = vec![cone_of(&h, diagonal)?];
+        for layer in &self.layers {
+            h = self.apply(layer, h);
+            values.push(cone_of(&h, diagonal)?);
+        }
+        Ok(values)
+    }
+
+    /// The network as an encoder: its output for each input, normalised onto the sphere as
+    /// CLIP normalises its features.
+    ///
+    /// ```text
+    /// x⁽ᴸ⁾ = act(… act(x W₁ᵀ + b₁) …),   encode(x)ᵢ = x⁽ᴸ⁾ᵢ / ‖x⁽ᴸ⁾ᵢ‖
+    /// ```
+    ///
+    /// Two encoders seeded differently map the same inputs into two different narrow cones:
+    /// a modality gap exists before any training (Sec. 3, Fig. 2c).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
+    /// the network maps a sample to 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, gap, experiments::{Activation, RandomMlp}};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_row_major_vec(64, 32, (0..2048).map(|k| (k as f64 * 0.7).sin()).collect())?;
+    /// let image_encoder = RandomMlp::random(32, 3, Activation::Relu, 1);
+    /// let text_encoder = RandomMlp::random(32, 3, Activation::Relu, 2);
+    /// let images = image_encoder.encode(&x)?;
+    /// let texts = text_encoder.encode(&x)?.with_modality::<Text>();
+    /// assert!(gap(&images, &texts)?.distance() > 0.5); // same inputs, two cones
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2c.
+    pub fn encode<T: Scalar, M: Modality>(
+        &self,
+        x: &Embeddings<T, M>,
+    ) -> Result<UnitEmbeddings<f64, M>> {
+        self.check_dim(x)?;
+        let h = self
+            .layers
+            .iter()
+            .fold(input_matrix(x), |h, layer| self.apply(layer, h));
+        UnitEmbeddings::normalize(Embeddings::from_sample_rows(&h)?)
+    }
+
+    /// One layer: act(h Wᵀ + b).
+    fn apply(&self, (w, b): &(DMatrix<f64>, Vec<f64>), h: DMatrix<f64>) -> DMatrix<f64> {
+        let mut h = h * w.transpose();
+        for (j, mut column) in h.column_iter_mut().enumerate() {
+            column.apply(|v| *v = self.activation.apply(*v + b[j]));
+        }
+        h
+    }
+
+    /// [`Error::DimensionMismatch`] unless x has the dimension of the layers.
+    fn check_dim<T: Scalar, M: Modality>(&self, x: &Embeddings<T, M>) -> Result<()> {
         if !self.layers.is_empty() && x.dim() != self.dim() {
             return Err(Error::DimensionMismatch {
                 expected: self.dim(),
                 found: x.dim(),
             });
         }
-        let (n, d) = (x.len(), x.dim());
-        let mut h = DMatrix::from_row_iterator(n, d, x.as_slice().iter().map(|v| v.to_f64()));
-        let mut values = vec![cone_of(&h, diagonal)?];
-        for (w, b) in &self.layers {
-            h = &h * w.transpose();
-            for (j, mut column) in h.column_iter_mut().enumerate() {
-                column.apply(|v| *v = self.activation.apply(*v + b[j]));
-            }
-            values.push(cone_of(&h, diagonal)?);
-        }
-        Ok(values)
+        Ok(())
     }
+}
+
+/// The samples as the rows of an n × d matrix of f64.
+fn input_matrix<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> DMatrix<f64> {
+    DMatrix::from_row_iterator(x.len(), x.dim(), x.as_slice().iter().map(|v| v.to_f64()))
 }
 
 /// The mean pairwise cosine of the rows of an n × d matrix.

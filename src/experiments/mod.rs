@@ -4,12 +4,17 @@
 
 mod cone;
 mod shift;
+mod sphere;
 mod sweep;
 mod validation;
 mod zero_shot;
 
 pub use cone::{Activation, RandomMlp, relu_cone_theory};
 pub use shift::{Shift, shift};
+pub use sphere::{
+    LandscapePoint, NinePairLabels, Pairing, nine_pair_landscape, nine_pairs, sphere_landscape,
+    sphere_pairs,
+};
 pub use sweep::{ShiftPoint, shift_sweep};
 pub use validation::{ValidationLoss, validation_loss};
 pub use zero_shot::{ZeroShotPoint, hit_rates, predict, zero_shot_sweep};

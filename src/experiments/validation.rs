@@ -105,7 +105,7 @@ pub fn validation_loss<T: Scalar, A: Modality, B: Modality>(
         let range = k * size * d..(k + 1) * size * d;
         let rows = Rows::new(&a.as_slice()[range.clone()], d);
         let cols = Rows::new(&b.as_slice()[range], d);
-        let loss = loss_of_rows(rows, cols, scale, dot_bound)?;
+        let loss = loss_of_rows(rows, cols, scale, dot_bound, None)?;
         Ok(if image_to_text_only {
             loss.image_to_text
         } else {

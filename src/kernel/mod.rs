@@ -78,6 +78,15 @@ impl<'a, T: Scalar> Rows<'a, T> {
         }
     }
 
+    /// Rows `indices[0]`, `indices[1]`, … as the kernel sees them, one after another.
+    pub(crate) fn gather(&self, indices: &[usize]) -> Vec<T> {
+        let mut out = vec![T::ZERO; indices.len() * self.dim];
+        for (&i, row) in indices.iter().zip(out.chunks_exact_mut(self.dim)) {
+            self.copy_row(i, row);
+        }
+        out
+    }
+
     /// The number of rows.
     pub(crate) fn len(&self) -> usize {
         self.data.len() / self.dim

@@ -97,7 +97,7 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     // |aᵢ·bⱼ| ≤ ‖aᵢ‖‖bⱼ‖: 1 for unit rows, more for rows accepted by `try_from_unit` with a
     // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
     let dot_bound = max_row_norm(a) * max_row_norm(b);
-    loss_of_rows(Rows::of(a), Rows::of(b), scale, dot_bound)
+    loss_of_rows(Rows::of(a), Rows::of(b), scale, dot_bound, None)
 }
 
 /// s = 1/τ, for a τ that is finite, positive and has a finite inverse.
@@ -114,20 +114,35 @@ pub(crate) fn logit_scale(temperature: f64) -> Result<f64> {
     }
 }
 
-/// The contrastive loss of paired rows (whole sets, or one batch of them) at logit scale s,
-/// with `dot_bound` ≥ every |aᵢ·bⱼ|.
+/// The contrastive loss of rows against columns (whole sets, or one batch of them) at logit
+/// scale s, with `dot_bound` ≥ every |aᵢ·bⱼ|. Row i's target is column i, unless `targets`
+/// gives one index tᵢ per row: then row i's target is column tᵢ and column j's is row tⱼ, the
+/// same label vector in both directions as the peers' `calc_loss`.
 pub(crate) fn loss_of_rows<T: Scalar>(
     rows: Rows<'_, T>,
     cols: Rows<'_, T>,
     scale: f64,
     dot_bound: f64,
+    targets: Option<&[usize]>,
 ) -> Result<ContrastiveLoss> {
     let isa = Isa::detect();
-    let targets = paired_dots(isa, rows, cols);
+    let (row_targets, col_targets) = match targets {
+        None => {
+            let diagonal = paired_dots(isa, rows, cols);
+            (diagonal.clone(), diagonal)
+        }
+        Some(t) => {
+            let (picked_cols, picked_rows) = (cols.gather(t), rows.gather(t));
+            (
+                paired_dots(isa, rows, Rows::new(&picked_cols, cols.dim())),
+                paired_dots(isa, Rows::new(&picked_rows, rows.dim()), cols),
+            )
+        }
+    };
     let (row_lse, col_lse) = cross_entropies(isa, rows, cols, scale, dot_bound);
     // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
-    // kernel's own diagonal dot product times s.
-    let mean_ce = |lse: Vec<OnlineLogSumExp>| {
+    // kernel's own dot product times s.
+    let mean_ce = |lse: Vec<OnlineLogSumExp>, targets: Vec<T>| {
         let total: f64 = lse
             .into_iter()
             .zip(&targets)
@@ -135,7 +150,8 @@ pub(crate) fn loss_of_rows<T: Scalar>(
             .sum();
         total / rows.len() as f64
     };
-    let (image_to_text, text_to_image) = (mean_ce(row_lse), mean_ce(col_lse));
+    let (image_to_text, text_to_image) =
+        (mean_ce(row_lse, row_targets), mean_ce(col_lse, col_targets));
     Ok(ContrastiveLoss {
         symmetric: finite(
             "the contrastive loss",
