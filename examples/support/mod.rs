@@ -55,7 +55,7 @@ impl Args {
     }
 }
 
-/// The real CLASP audio–text features published with the paper (500 pairs, d = 512).
+/// The real CLASP audio–text features published with the paper (99 pairs, d = 768).
 static CLASP: &[u8] = include_bytes!("../../data/features_clasp.npy");
 
 /// A named pair of unit embedding sets, the non-text modality first.
@@ -69,7 +69,10 @@ pub struct Pair {
 /// embedded CLASP features.
 pub fn load_pair(path: Option<&Path>) -> modality_gap::Result<Pair> {
     let (name, (images, texts)) = match path {
-        Some(path) => (path.display().to_string(), npy::read_pair(path)?),
+        Some(path) => {
+            let stem = path.file_stem().unwrap_or(path.as_os_str());
+            (stem.to_string_lossy().into_owned(), npy::read_pair(path)?)
+        }
         None => ("CLASP (embedded)".to_owned(), npy::pair_from_reader(CLASP)?),
     };
     Ok(Pair {
