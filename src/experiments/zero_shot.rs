@@ -185,7 +185,7 @@ pub fn zero_shot_sweep<'a, T: Scalar, A: Modality, B: Modality>(
 }
 
 /// One label per image, each the index of a prompt.
-fn check_labels(images: usize, prompts: usize, labels: &[usize]) -> Result<()> {
+pub(super) fn check_labels(images: usize, prompts: usize, labels: &[usize]) -> Result<()> {
     if labels.len() != images {
         return Err(Error::LengthMismatch {
             expected: images,
