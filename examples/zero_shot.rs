@@ -83,7 +83,12 @@ fn generated() -> Task {
     let (classes, per_class, d) = (10, 50, 64);
     let mut rng = StdRng::seed_from_u64(2022);
     let mut gaussian = |scale: f64| -> Vec<f64> {
-        (0..d).map(|_| scale * StandardNormal.sample(&mut rng)).collect::<Vec<f64>>()
+        (0..d)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                scale * z
+            })
+            .collect()
     };
     let unit_scale = 1.0 / (d as f64).sqrt();
     let centres: Vec<Vec<f64>> = (0..classes).map(|_| gaussian(unit_scale)).collect();
@@ -94,7 +99,7 @@ fn generated() -> Task {
     let mut labels = Vec::new();
     for (label, centre) in centres.iter().enumerate() {
         for _ in 0..per_class {
-            images.push(add(&[centre, &image_cone, &gaussian(1.2 * unit_scale)]));
+            images.push(add(&[centre, &image_cone, &gaussian(2.5 * unit_scale)]));
             labels.push(label);
         }
     }
