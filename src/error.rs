@@ -124,6 +124,11 @@ pub enum Error {
     #[error("the gap vector is zero, so it has no direction")]
     ZeroGap,
 
+    /// Every sample equals the centre of a projection (all zero, or all equal when centred),
+    /// so no direction carries variance and the explained-variance ratio is 0/0.
+    #[error("every sample equals the centre, so there is no variance to project")]
+    ZeroVariance,
+
     /// Reading a file failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

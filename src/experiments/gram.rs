@@ -1,0 +1,149 @@
+//! The two O(n·d²) passes of Procrustes and the projections, in f64 through nalgebra's gemm on
+//! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ, and a d × d (or k × d)
+//! matrix applied to every row. Neither forms an n × n (or n × d f64) matrix.
+
+use nalgebra::{DMatrix, DMatrixView};
+use rayon::prelude::*;
+
+use crate::Scalar;
+
+/// Rows per gemm call: the inner dimension of Σ (block)ᵀ(block), long enough for gemm to run
+/// near its peak, short enough that a block of f64 rows (BLOCK · d · 8 bytes) stays in cache.
+const BLOCK: usize = 256;
+
+/// Rows of one task of the cross-product pass; larger ranges are split in two at a multiple of
+/// `BLOCK`, so the summation tree depends on n alone (not on the number of threads).
+const LEAF: usize = 4 * BLOCK;
+
+/// Σᵢ (aᵢ − c)(bᵢ − c)ᵀ over the rows of two row-major sets of `d` columns and equal length, in
+/// f64 (d × d). Deterministic: a fixed binary tree of row ranges, each leaf one d × d partial.
+pub(super) fn cross_products<T: Scalar>(
+    a: &[T],
+    b: &[T],
+    d: usize,
+    centre: &[f64],
+) -> DMatrix<f64> {
+    debug_assert_eq!(a.len(), b.len());
+    debug_assert_eq!(centre.len(), d);
+    split(a, b, d, centre, 0, a.len() / d)
+}
+
+/// The cross products of rows `start..end`, by bisection.
+fn split<T: Scalar>(
+    a: &[T],
+    b: &[T],
+    d: usize,
+    centre: &[f64],
+    start: usize,
+    end: usize,
+) -> DMatrix<f64> {
+    if end - start <= LEAF {
+        return leaf(a, b, d, centre, start, end);
+    }
+    let middle = start + (end - start).div_ceil(2 * BLOCK) * BLOCK;
+    let (mut left, right) = rayon::join(
+        || split(a, b, d, centre, start, middle),
+        || split(a, b, d, centre, middle, end),
+    );
+    left += right;
+    left
+}
+
+/// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
+fn leaf<T: Scalar>(
+    a: &[T],
+    b: &[T],
+    d: usize,
+    centre: &[f64],
+    start: usize,
+    end: usize,
+) -> DMatrix<f64> {
+    let mut sum = DMatrix::zeros(d, d);
+    let (mut xa, mut xb) = (vec![0.0; BLOCK * d], vec![0.0; BLOCK * d]);
+    let same = std::ptr::eq(a, b);
+    for first in (start..end).step_by(BLOCK) {
+        let rows = BLOCK.min(end - first);
+        let range = first * d..(first + rows) * d;
+        centred(&a[range.clone()], centre, &mut xa);
+        let xb = if same {
+            &xa
+        } else {
+            centred(&b[range], centre, &mut xb);
+            &xb
+        };
+        // Row-major rows are the columns of a d × rows matrix, and the rows of a rows × d one.
+        let columns = DMatrixView::from_slice(&xa[..rows * d], d, rows);
+        let transposed = DMatrixView::from_slice_with_strides(&xb[..rows * d], rows, d, d, 1);
+        sum.gemm(1.0, &columns, &transposed, 1.0);
+    }
+    sum
+}
+
+/// M (xᵢ − c) for every row xᵢ of a row-major set of `M.ncols()` columns, rounded to `U`,
+/// row-major (n × M.nrows()). Rows are independent, so blocks run in parallel.
+pub(super) fn apply_to_rows<T: Scalar, U: Scalar>(
+    x: &[T],
+    centre: &[f64],
+    m: &DMatrix<f64>,
+) -> Vec<U> {
+    let (k, d) = m.shape();
+    let n = x.len() / d;
+    let mut out = vec![U::from_f64(0.0); n * k];
+    out.par_chunks_mut(BLOCK * k)
+        .zip(x.par_chunks(BLOCK * d))
+        .for_each(|(out, x)| {
+            let rows = x.len() / d;
+            let mut block = vec![0.0; rows * d];
+            centred(x, centre, &mut block);
+            let mut product = DMatrix::zeros(k, rows);
+            product.gemm(1.0, m, &DMatrixView::from_slice(&block, d, rows), 0.0);
+            // A k × rows column-major matrix is `rows` row-major rows of k values.
+            for (o, p) in out.iter_mut().zip(product.as_slice()) {
+                *o = U::from_f64(*p);
+            }
+        });
+    out
+}
+
+/// xᵢₖ − cₖ in f64 for the row-major rows `x`, into the front of `out`.
+fn centred<T: Scalar>(x: &[T], centre: &[f64], out: &mut [f64]) {
+    for (row, out) in x
+        .chunks_exact(centre.len())
+        .zip(out.chunks_exact_mut(centre.len()))
+    {
+        for ((o, v), c) in out.iter_mut().zip(row).zip(centre) {
+            *o = v.to_f64() - c;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows long enough to take the split, the leaf loop and a ragged last block.
+    #[test]
+    fn cross_products_and_rows_agree_with_the_plain_sums() {
+        let (n, d) = (2 * LEAF + BLOCK / 3, 5);
+        let a: Vec<f64> = (0..n * d).map(|k| ((k * 7) % 11) as f64 - 5.0).collect();
+        let b: Vec<f64> = (0..n * d).map(|k| ((k * 5) % 13) as f64 - 6.0).collect();
+        let centre = [0.5, -1.0, 0.0, 2.0, 0.25];
+        let g = cross_products(&a, &b, d, &centre);
+        for j in 0..d {
+            for k in 0..d {
+                let plain: f64 = (0..n)
+                    .map(|i| (a[i * d + j] - centre[j]) * (b[i * d + k] - centre[k]))
+                    .sum();
+                assert_eq!(g[(j, k)], plain, "({j}, {k})"); // small integers and quarters: exact
+            }
+        }
+        let m = DMatrix::from_fn(3, d, |r, c| (r as f64) - (c as f64) * 0.5);
+        let out: Vec<f64> = apply_to_rows(&a, &centre, &m);
+        for i in [0, n / 2, n - 1] {
+            for r in 0..3 {
+                let plain: f64 = (0..d).map(|c| m[(r, c)] * (a[i * d + c] - centre[c])).sum();
+                assert_eq!(out[i * 3 + r], plain);
+            }
+        }
+    }
+}

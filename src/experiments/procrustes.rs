@@ -1,0 +1,149 @@
+use nalgebra::{DMatrix, SVD};
+
+use super::gram::{apply_to_rows, cross_products};
+use crate::{Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, metrics::paired};
+
+/// The orthogonal map that best aligns paired texts with their images (the paper's gap
+/// amendment), found by [`procrustes`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, experiments::procrustes};
+///
+/// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0], [-1.0, 0.0]])?)?;
+/// let fit = procrustes(&img, &txt)?; // the texts are the images turned by 90°
+/// assert!((fit.rotate(&txt)?.row(0)[0] - 1.0).abs() < 1e-15);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Table 1 (simulation: the gap amended at
+/// initialisation); `Table_1_*/training/utils.py` lines 222–227.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Procrustes {
+    /// W, d × d orthogonal.
+    rotation: DMatrix<f64>,
+}
+
+impl Procrustes {
+    /// The d × d orthogonal matrix W; a text bⱼ maps to W bⱼ (row form: B Wᵀ).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, experiments::procrustes};
+    ///
+    /// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let w = procrustes(&img, &txt)?.rotation().clone();
+    /// assert!((w - nalgebra::DMatrix::<f64>::identity(2, 2)).amax() < 1e-15);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn rotation(&self) -> &DMatrix<f64> {
+        &self.rotation
+    }
+
+    /// Rotates a set of texts by W and renormalises every row.
+    ///
+    /// ```text
+    /// b′ⱼ = W bⱼ / ‖W bⱼ‖
+    /// ```
+    ///
+    /// W is orthogonal, so ‖W bⱼ‖ = 1 up to rounding; the renormalisation only removes that
+    /// rounding (the oracle's `gap_distance` renormalises too). The set need not be the one W
+    /// was fitted on. Products accumulate in f64 (one gemm per block of rows, in parallel),
+    /// are rounded to `T` and renormalised, as [`shift`](super::shift) does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`] if the texts' dimension is not W's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, experiments::procrustes, gap};
+    ///
+    /// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.2], [1.0, -0.2]])?)?;
+    /// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.2, 1.0], [-0.2, 1.0]])?)?;
+    /// let aligned = procrustes(&img, &txt)?.rotate(&txt)?;
+    /// assert!(gap(&img, &aligned)?.distance() < 1e-12); // a reflection pairs them exactly
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Table 1; `Table_1_*/training/utils.py`
+    /// line 227 (`text_features @ w.T`).
+    pub fn rotate<T: Scalar, B: Modality>(
+        &self,
+        texts: &UnitEmbeddings<T, B>,
+    ) -> Result<UnitEmbeddings<T, B>> {
+        let d = self.rotation.nrows();
+        if texts.dim() != d {
+            return Err(Error::DimensionMismatch {
+                expected: d,
+                found: texts.dim(),
+            });
+        }
+        let rotated = apply_to_rows(texts.as_slice(), &vec![0.0; d], &self.rotation);
+        UnitEmbeddings::normalize(Embeddings::from_row_major_vec(texts.len(), d, rotated)?)
+    }
+}
+
+/// The orthogonal Procrustes solution: the rotation (or reflection) of the texts that brings
+/// them closest to their paired images.
+///
+/// ```text
+/// W = argmin_{W ∈ O(d)} ‖A − B Wᵀ‖_F = U Vᵀ,   where  M = Aᵀ B = Σᵢ aᵢ bᵢᵀ = U Σ Vᵀ
+/// ```
+///
+/// Rows aᵢ (images) and bᵢ (texts) are paired by index. M is accumulated in f64 in O(n·d²)
+/// (gemm on blocks of rows, rayon over a fixed split of the rows, so the result does not
+/// depend on the number of threads) and its SVD costs O(d³); nothing n × n is formed.
+///
+/// W is unique when M has full rank d, which needs n ≥ d and generic data. Otherwise (n < d,
+/// or degenerate data) every orthogonal W that agrees with U Vᵀ on the range of M is a
+/// minimiser, and this returns the one the SVD's completion of the null spaces gives: still
+/// orthogonal, still a minimiser, but arbitrary outside the span of the data. The oracle
+/// writes the gap after alignment only when n ≥ d for this reason.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`], [`Error::LengthMismatch`] unless the sets are paired row by
+/// row. (Empty sets cannot reach here: [`Embeddings`] has n ≥ 1.)
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, experiments::procrustes};
+///
+/// let img = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.6, 0.8]])?)?;
+/// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0], [-0.8, 0.6]])?)?;
+/// let w = procrustes(&img, &txt)?;
+/// // The texts are the images turned by +90°, so W turns them back by −90°.
+/// assert!((w.rotation()[(0, 1)] - 1.0).abs() < 1e-15 && (w.rotation()[(1, 0)] + 1.0).abs() < 1e-15);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Table 1 (the gap amended at initialisation:
+/// W = argmin ‖X − Y W‖); `Table_1_*/training/utils.py` lines 222–227
+/// (`train_clip_toy_fix_init`); oracle `procrustes_rotation`.
+pub fn procrustes<T: Scalar, A: Modality, B: Modality>(
+    images: &UnitEmbeddings<T, A>,
+    texts: &UnitEmbeddings<T, B>,
+) -> Result<Procrustes> {
+    paired(images, texts)?;
+    let d = images.dim();
+    let m = cross_products(images.as_slice(), texts.as_slice(), d, &vec![0.0; d]);
+    let svd = SVD::new(m, true, true);
+    let (u, v_t) = (
+        svd.u.expect("U was asked for"),
+        svd.v_t.expect("Vᵀ was asked for"),
+    );
+    Ok(Procrustes { rotation: u * v_t })
+}

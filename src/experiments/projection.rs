@@ -1,0 +1,334 @@
+use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
+
+use super::gram::{apply_to_rows, cross_products};
+use crate::{
+    Embeddings, Error, Modality, Result, Scalar,
+    metrics::{at_least_one, same_dim},
+    reduce::mean_row,
+};
+
+/// Whether [`project`] subtracts the mean of the rows before finding the components.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::experiments::Centring;
+///
+/// assert_ne!(Centring::None, Centring::Mean);
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 (`Table_1_*/training/utils.py` lines
+/// 384–389, uncentred) and Fig. 2c / Sec. 4.2 (`visualizePCA.ipynb`,
+/// `plot_optimization_exp.ipynb` cell 3: sklearn's centred PCA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Centring {
+    /// No centring: the Fig. 1 view, `U[:, :k]·S[:k]` of the SVD of X itself (the peers' `svd`,
+    /// whose mean subtraction is commented out). Components pass through the origin, so the
+    /// first one points at the data's centre of mass.
+    None,
+    /// Subtract the mean row of [images; texts] first: sklearn's `PCA`.
+    Mean,
+}
+
+/// The rows of [images; texts] projected onto their top k principal directions, with the
+/// spectrum. Built by [`project`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+///
+/// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1, 0.0], [1.0, -0.1, 0.0]])?;
+/// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0, 0.1], [-1.0, 0.0, -0.1]])?;
+/// let p = project(&img, &txt, 2, Centring::Mean)?;
+/// assert_eq!(p.coordinates().shape(), (4, 2));
+/// assert_eq!((p.images().nrows(), p.texts().nrows()), (2, 2));
+/// assert!(p.explained_variance_ratio()[0] > 0.98); // the gap dominates
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 and Fig. 2c; oracle `svd_2d_uncentered`
+/// and `pca`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// (n_a + n_b) × k, images first.
+    coordinates: DMatrix<f64>,
+    /// n_a.
+    images: usize,
+    /// k × d, orthonormal rows.
+    components: DMatrix<f64>,
+    /// The mean row (Centring::Mean) or zeros (Centring::None).
+    centre: Vec<f64>,
+    singular_values: Vec<f64>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+}
+
+impl Projection {
+    /// The coordinates of every row, (n_a + n_b) × k: row i is (xᵢ − μ)·vⱼ for j = 1..k,
+    /// images first, then texts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0]])?;
+    /// let p = project(&img, &txt, 1, Centring::None)?;
+    /// assert_eq!(p.coordinates().as_slice(), &[2.0, -2.0]); // v₁ = e₁, signed to be positive
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn coordinates(&self) -> &DMatrix<f64> {
+        &self.coordinates
+    }
+
+    /// The images' coordinates, the first n_a rows of [`coordinates`](Self::coordinates).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0], [-2.0, 0.0]])?;
+    /// let p = project(&img, &txt, 1, Centring::None)?;
+    /// assert_eq!(p.images().iter().copied().collect::<Vec<_>>(), [2.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn images(&self) -> DMatrixView<'_, f64> {
+        self.coordinates.rows(0, self.images)
+    }
+
+    /// The texts' coordinates, the last n_b rows of [`coordinates`](Self::coordinates).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0], [-2.0, 0.0]])?;
+    /// let p = project(&img, &txt, 1, Centring::None)?;
+    /// assert_eq!(p.texts().iter().copied().collect::<Vec<_>>(), [-2.0, -2.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn texts(&self) -> DMatrixView<'_, f64> {
+        let n = self.coordinates.nrows();
+        self.coordinates.rows(self.images, n - self.images)
+    }
+
+    /// The k principal directions as the rows of a k × d matrix (orthonormal), in decreasing
+    /// order of singular value; each row's entry of largest magnitude is positive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[0.0, -3.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0]])?;
+    /// let p = project(&img, &txt, 2, Centring::None)?;
+    /// assert_eq!(p.components().row(0).iter().copied().collect::<Vec<_>>(), [0.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn components(&self) -> &DMatrix<f64> {
+        &self.components
+    }
+
+    /// The point the components pass through: the mean row of [images; texts] for
+    /// [`Centring::Mean`], the origin for [`Centring::None`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 2.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[3.0, 0.0]])?;
+    /// assert_eq!(project(&img, &txt, 1, Centring::Mean)?.centre(), &[2.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn centre(&self) -> &[f64] {
+        &self.centre
+    }
+
+    /// The top k singular values S₁ ≥ … ≥ S_k ≥ 0 of the (centred) n × d matrix X.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[3.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[0.0, 4.0]])?;
+    /// assert_eq!(project(&img, &txt, 2, Centring::None)?.singular_values(), &[4.0, 3.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn singular_values(&self) -> &[f64] {
+        &self.singular_values
+    }
+
+    /// The variance along each component, S_j² / (n − 1) with n = n_a + n_b (sklearn's
+    /// `explained_variance_`; for [`Centring::None`] the same formula about the origin).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0]])?;
+    /// assert_eq!(project(&img, &txt, 1, Centring::Mean)?.explained_variance(), &[2.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn explained_variance(&self) -> &[f64] {
+        &self.explained_variance
+    }
+
+    /// The share of the total variance along each component, S_j² / Σ_{all d} S², in [0, 1]
+    /// and non-increasing (sklearn's `explained_variance_ratio_`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    ///
+    /// let img = Embeddings::<f64, Image>::from_rows(&[[3.0, 0.0]])?;
+    /// let txt = Embeddings::<f64, Text>::from_rows(&[[0.0, 4.0]])?;
+    /// let ratio = project(&img, &txt, 1, Centring::None)?.explained_variance_ratio()[0];
+    /// assert!((ratio - 16.0 / 25.0).abs() < 1e-15);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn explained_variance_ratio(&self) -> &[f64] {
+        &self.explained_variance_ratio
+    }
+}
+
+/// Projects [images; texts] onto its top k principal directions: the 2-D views of Fig. 1
+/// (uncentred) and sklearn's PCA (centred).
+///
+/// ```text
+/// X = [images; texts] − 1 μᵀ          (μ = mean row for Centring::Mean, 0 for Centring::None)
+/// XᵀX = V Λ Vᵀ,  λ₁ ≥ … ≥ λ_d,  S_j = √λ_j      (X = U S Vᵀ)
+/// coordinates = X V_k = U_k S_k,   components = V_kᵀ
+/// explained variance = S_j² / (n − 1),   ratio = S_j² / Σ_{all d} S² = λ_j / tr(XᵀX)
+/// ```
+///
+/// The d × d scatter matrix XᵀX is accumulated in f64 about the mean computed first (gemm on
+/// blocks of rows, rayon over a fixed split, O(n·d²)); its symmetric eigendecomposition costs
+/// O(d³) and the coordinates O(n·d·k). Nothing n × n is formed, so n = 10⁶ at d = 512 is fine.
+///
+/// Accuracy: working with XᵀX squares the condition number. Eigenvalues are accurate to about
+/// ε·λ₁ absolutely, so S_j is accurate to about ε·S₁²/S_j² relatively, and a direction to
+/// about ε·S₁²/(S_j² − S_{j+1}²): the top components of embedding data are as good as an
+/// SVD's, components far down a decaying spectrum are not (use an SVD of X for those).
+///
+/// Sign convention: each component's entry of largest magnitude is positive (sklearn ≥ 1.5,
+/// as the oracle's `pca`; the first such entry on ties). The peers' uncentred `svd` leaves the
+/// signs to LAPACK, so compare its coordinates up to the sign of each column.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`]; [`Error::InvalidParameter`] for k = 0 or k > d;
+/// [`Error::ZeroVariance`] if every row equals the centre (all rows zero, or, centred, all
+/// rows equal), where no direction and no ratio is defined. (Centring needs n ≥ 2 rows, which
+/// [images; texts] always has.)
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+///
+/// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1, 0.0], [1.0, -0.1, 0.0]])?;
+/// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0, 0.1], [-1.0, 0.0, -0.1]])?;
+/// let pca = project(&img, &txt, 2, Centring::Mean)?;
+/// // The first component separates the modalities: images on one side, texts on the other.
+/// assert!(pca.images().column(0).iter().all(|&c| c > 0.9));
+/// assert!(pca.texts().column(0).iter().all(|&c| c < -0.9));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 (`Figure_1_Modality_Gap/repr_*.ipynb`
+/// `svd` and `Table_1_*/training/utils.py` lines 384–389) and Fig. 2c
+/// (`visualizePCA.ipynb`; `plot_optimization_exp.ipynb` cell 3); oracle `svd_2d_uncentered`
+/// and `pca`.
+pub fn project<T: Scalar, A: Modality, B: Modality>(
+    images: &Embeddings<T, A>,
+    texts: &Embeddings<T, B>,
+    k: usize,
+    centring: Centring,
+) -> Result<Projection> {
+    same_dim(images, texts)?;
+    let d = images.dim();
+    at_least_one("k", k)?;
+    if k > d {
+        return Err(Error::InvalidParameter {
+            name: "k",
+            value: k as f64,
+            requirement: "at most the dimension d",
+        });
+    }
+    let n = images.len() + texts.len();
+    let centre = match centring {
+        Centring::None => vec![0.0; d],
+        Centring::Mean => {
+            let (na, nb) = (images.len() as f64, texts.len() as f64);
+            mean_row(images)
+                .into_iter()
+                .zip(mean_row(texts))
+                .map(|(a, b)| (na * a + nb * b) / n as f64)
+                .collect()
+        }
+    };
+    let scatter = cross_products(images.as_slice(), images.as_slice(), d, &centre)
+        + cross_products(texts.as_slice(), texts.as_slice(), d, &centre);
+    let total = scatter.trace();
+    if total <= 0.0 {
+        return Err(Error::ZeroVariance);
+    }
+    let (eigenvalues, components) = top_components(scatter, k);
+    let rows: Vec<f64> = apply_to_rows(images.as_slice(), &centre, &components)
+        .into_iter()
+        .chain(apply_to_rows(texts.as_slice(), &centre, &components))
+        .collect();
+    Ok(Projection {
+        coordinates: DMatrix::from_row_slice(n, k, &rows),
+        images: images.len(),
+        components,
+        centre,
+        singular_values: eigenvalues.iter().map(|l| l.sqrt()).collect(),
+        explained_variance: eigenvalues.iter().map(|l| l / (n - 1) as f64).collect(),
+        explained_variance_ratio: eigenvalues.iter().map(|l| l / total).collect(),
+    })
+}
+
+/// The k largest eigenvalues of a symmetric d × d matrix (clamped at 0, decreasing) and their
+/// eigenvectors as the rows of a k × d matrix, each with its largest-magnitude entry positive.
+fn top_components(scatter: DMatrix<f64>, k: usize) -> (Vec<f64>, DMatrix<f64>) {
+    // Symmetric up to the order of gemm's sums; make it exactly so.
+    let symmetric = (&scatter + scatter.transpose()) * 0.5;
+    let eigen = SymmetricEigen::new(symmetric);
+    let mut order: Vec<usize> = (0..eigen.eigenvalues.len()).collect();
+    order.sort_by(|&i, &j| eigen.eigenvalues[j].total_cmp(&eigen.eigenvalues[i]));
+    let d = eigen.eigenvectors.nrows();
+    let mut components = DMatrix::zeros(k, d);
+    for (r, &j) in order.iter().take(k).enumerate() {
+        let v = eigen.eigenvectors.column(j);
+        let largest = v.iamax(); // the first entry of largest magnitude, as numpy's argmax
+        let sign = if v[largest] < 0.0 { -1.0 } else { 1.0 };
+        components.row_mut(r).tr_copy_from(&(v * sign));
+    }
+    let eigenvalues = order
+        .iter()
+        .take(k)
+        .map(|&j| eigen.eigenvalues[j].max(0.0))
+        .collect();
+    (eigenvalues, components)
+}
