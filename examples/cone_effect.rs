@@ -35,17 +35,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seeds: u64 = args.get("seeds", 5);
     let x = inputs(&args)?;
     let (n, d) = (x.len(), x.dim());
-    println!("inputs: {n} samples of dimension {d}; {depth} layers of Linear({d}, {d}) + activation");
+    println!(
+        "inputs: {n} samples of dimension {d}; {depth} layers of Linear({d}, {d}) + activation"
+    );
 
-    let mut panel = Panel::new("cone effect at initialisation", "layer", "mean cosine (diagonal included)");
+    let mut panel = Panel::new(
+        "cone effect at initialisation",
+        "layer",
+        "mean cosine (diagonal included)",
+    );
     let mut curves = Vec::new();
     for (activation, name) in ACTIVATIONS {
-        let cone = RandomMlp::random(d, depth, activation, 0).layerwise_cone(&x, Diagonal::Included)?;
+        let cone =
+            RandomMlp::random(d, depth, activation, 0).layerwise_cone(&x, Diagonal::Included)?;
         panel = panel.with(Series::new(name, enumerate(&cone), Mark::Line));
         curves.push((name, cone));
     }
     // Infinite width, from the inputs' own cosine, with the diagonal's (1 − ρ)/n added.
-    let rho0 = mean_pairwise_cosine(&modality_gap::UnitEmbeddings::normalize(x.clone())?, Diagonal::Excluded)?;
+    let rho0 = mean_pairwise_cosine(
+        &modality_gap::UnitEmbeddings::normalize(x.clone())?,
+        Diagonal::Excluded,
+    )?;
     let theory: Vec<f64> = relu_cone_theory(rho0, depth, 1.0 / d as f64)
         .into_iter()
         .map(|rho| rho + (1.0 - rho) / n as f64)
@@ -79,14 +89,23 @@ fn inputs(args: &Args) -> modality_gap::Result<Embeddings<f64, Image>> {
     }
     let (n, d): (usize, usize) = (args.get("n", 1024), args.get("dim", 512));
     let mut rng = StdRng::seed_from_u64(2022);
-    let values = (0..n * d).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let values = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     Embeddings::from_row_major_vec(n, d, values)
 }
 
 /// The ReLU curve over several seeds: mean ± t·s/√n, the paper's summary over runs.
-fn relu_over_seeds(x: &Embeddings<f64, Image>, depth: usize, seeds: u64) -> modality_gap::Result<()> {
+fn relu_over_seeds(
+    x: &Embeddings<f64, Image>,
+    depth: usize,
+    seeds: u64,
+) -> modality_gap::Result<()> {
     let runs = (0..seeds)
-        .map(|seed| RandomMlp::random(x.dim(), depth, Activation::Relu, seed).layerwise_cone(x, Diagonal::Included))
+        .map(|seed| {
+            RandomMlp::random(x.dim(), depth, Activation::Relu, seed)
+                .layerwise_cone(x, Diagonal::Included)
+        })
         .collect::<modality_gap::Result<Vec<_>>>()?;
     println!("\nReLU over {seeds} seeds, mean ± 95 % confidence interval (Student t):");
     for layer in 1..=depth {
@@ -112,5 +131,9 @@ fn two_encoders(x: &Embeddings<f64, Image>, depth: usize) -> modality_gap::Resul
 }
 
 fn enumerate(values: &[f64]) -> Vec<(f64, f64)> {
-    values.iter().enumerate().map(|(l, &v)| (l as f64, v)).collect()
+    values
+        .iter()
+        .enumerate()
+        .map(|(l, &v)| (l as f64, v))
+        .collect()
 }

@@ -29,12 +29,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         ValidationLoss::default()
     };
-    println!("{}: {} pairs of dimension {}; loss protocol {protocol:?}", pair.name, pair.images.len(), pair.images.dim());
+    println!(
+        "{}: {} pairs of dimension {}; loss protocol {protocol:?}",
+        pair.name,
+        pair.images.len(),
+        pair.images.dim()
+    );
     // The peers' grid, np.arange(-5, 5, 0.25).
     let deltas: Vec<f64> = (-20..20).map(|k| f64::from(k) * 0.25).collect();
     let mut sweeps: Vec<Vec<ShiftPoint>> = Vec::new();
     for scale in SCALES {
-        let sweep = shift_sweep(&pair.images, &pair.texts, &deltas, 1.0 / scale, Shift::Both, protocol)?;
+        let sweep = shift_sweep(
+            &pair.images,
+            &pair.texts,
+            &deltas,
+            1.0 / scale,
+            Shift::Both,
+            protocol,
+        )?;
         sweeps.push(sweep.collect::<modality_gap::Result<_>>()?);
     }
 
@@ -52,14 +64,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut panels = Vec::new();
     for (scale, sweep) in SCALES.iter().zip(&sweeps) {
-        let at_zero = sweep.iter().find(|p| p.delta == 0.0).expect("δ = 0 is swept");
-        let best = sweep.iter().min_by(|p, q| p.loss.total_cmp(&q.loss)).expect("points");
+        let at_zero = sweep
+            .iter()
+            .find(|p| p.delta == 0.0)
+            .expect("δ = 0 is swept");
+        let best = sweep
+            .iter()
+            .min_by(|p, q| p.loss.total_cmp(&q.loss))
+            .expect("points");
         println!(
             "s = {scale:>3}: the learned gap {:.3} has loss {:.4}; the minimum {:.4} is at gap {:.3} (δ = {})",
             at_zero.signed_distance, at_zero.loss, best.loss, best.signed_distance, best.delta
         );
         let points = sweep.iter().map(|p| (p.signed_distance, p.loss)).collect();
-        let panel = Panel::new(format!("τ = 1/{scale}"), "signed gap distance", "validation loss");
+        let panel = Panel::new(
+            format!("τ = 1/{scale}"),
+            "signed gap distance",
+            "validation loss",
+        );
         let learned = vec![(at_zero.signed_distance, at_zero.loss)];
         panels.push(
             panel

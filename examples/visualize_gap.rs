@@ -20,7 +20,11 @@ use support::{Args, Mark, Panel, Series};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let centring = if args.get("pca", false) { Centring::Mean } else { Centring::None };
+    let centring = if args.get("pca", false) {
+        Centring::Mean
+    } else {
+        Centring::None
+    };
     let paths: Vec<Option<&std::path::Path>> = match &args.paths[..] {
         [] => vec![None],
         paths => paths.iter().map(|p| Some(p.as_path())).collect(),
@@ -37,9 +41,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (image_points, text_points) = (points(view.images()), points(view.texts()));
         let centre = |p: &[(f64, f64)]| {
             let n = p.len() as f64;
-            (p.iter().map(|q| q.0).sum::<f64>() / n, p.iter().map(|q| q.1).sum::<f64>() / n)
+            (
+                p.iter().map(|q| q.0).sum::<f64>() / n,
+                p.iter().map(|q| q.1).sum::<f64>() / n,
+            )
         };
-        println!("\n{}: {} pairs of dimension {}", pair.name, images.len(), images.dim());
+        println!(
+            "\n{}: {} pairs of dimension {}",
+            pair.name,
+            images.len(),
+            images.dim()
+        );
         println!(
             "  gap distance {:.4}; cones (mean cosine) {:.4} and {:.4}",
             gap(images, texts)?.distance(),
@@ -47,10 +59,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             mean_pairwise_cosine(texts, Diagonal::Excluded)?
         );
         let ratio = view.explained_variance_ratio();
-        println!("  {centring:?}-centred projection: the two axes explain {:.3} and {:.3}", ratio[0], ratio[1]);
+        let view_name = match centring {
+            Centring::None => "uncentred SVD",
+            Centring::Mean => "centred PCA",
+        };
+        println!(
+            "  {view_name}: the two axes explain {:.3} and {:.3} of Σ S²",
+            ratio[0], ratio[1]
+        );
         let (ci, ct) = (centre(&image_points), centre(&text_points));
-        println!("  2-D centres: first modality ({:.3}, {:.3}), text ({:.3}, {:.3})", ci.0, ci.1, ct.0, ct.1);
-        println!("  gap after rotating the texts onto the images (Procrustes): {:.4}", gap(images, &rotated)?.distance());
+        println!(
+            "  2-D centres: first modality ({:.3}, {:.3}), text ({:.3}, {:.3})",
+            ci.0, ci.1, ct.0, ct.1
+        );
+        println!(
+            "  gap after rotating the texts onto the images (Procrustes): {:.4}",
+            gap(images, &rotated)?.distance()
+        );
         panels.push(
             Panel::new(&pair.name, "component 1", "component 2")
                 .with(Series::new("first modality", image_points, Mark::Points))

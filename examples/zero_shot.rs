@@ -41,21 +41,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => return Err("usage: zero_shot [IMAGES.npy PROMPTS.npy LABELS.txt]".into()),
     };
     let (n, classes) = (task.images.len(), task.prompts.len());
-    println!("{n} images, {classes} class prompts, dimension {}", task.images.dim());
+    println!(
+        "{n} images, {classes} class prompts, dimension {}",
+        task.images.dim()
+    );
 
     // The peers' grid, np.arange(-5, 5, 0.25), with the task's own gap direction.
     let deltas: Vec<f64> = (-20..20).map(|k| f64::from(k) * 0.25).collect();
     let sweep: Vec<ZeroShotPoint> =
-        zero_shot_sweep(&task.images, &task.prompts, &task.labels, &deltas, None)?.collect::<modality_gap::Result<_>>()?;
-    println!("{:>6} {:>8} {:>7} {:>7} {:>7}", "δ", "gap", "Hit@1", "Hit@5", "Hit@10");
+        zero_shot_sweep(&task.images, &task.prompts, &task.labels, &deltas, None)?
+            .collect::<modality_gap::Result<_>>()?;
+    println!(
+        "{:>6} {:>8} {:>7} {:>7} {:>7}",
+        "δ", "gap", "Hit@1", "Hit@5", "Hit@10"
+    );
     for p in &sweep {
         println!(
             "{:>6.2} {:>8.4} {:>7.3} {:>7.3} {:>7.3}",
             p.delta, p.gap_distance, p.hit_at_1, p.hit_at_5, p.hit_at_10
         );
     }
-    let original = sweep.iter().find(|p| p.delta == 0.0).expect("δ = 0 is swept");
-    let best = sweep.iter().max_by(|p, q| p.hit_at_1.total_cmp(&q.hit_at_1)).expect("points");
+    let original = sweep
+        .iter()
+        .find(|p| p.delta == 0.0)
+        .expect("δ = 0 is swept");
+    let best = sweep
+        .iter()
+        .max_by(|p, q| p.hit_at_1.total_cmp(&q.hit_at_1))
+        .expect("points");
     println!(
         "Table 1: top-1 {:.3} at the learned gap, {:.3} after shifting by δ = {} ({:+.3})",
         original.hit_at_1,
@@ -64,15 +77,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         best.hit_at_1 - original.hit_at_1
     );
     if classes >= 2 {
-        println!("binary ROC-AUC, classes 0 against 1: {:.4}", binary_auc(&task)?);
+        println!(
+            "binary ROC-AUC, classes 0 against 1: {:.4}",
+            binary_auc(&task)?
+        );
     }
 
     let curve = |f: fn(&ZeroShotPoint) -> f64| sweep.iter().map(|p| (p.delta, f(p))).collect();
-    let accuracy = Panel::new("zero-shot accuracy", "shift δ (δ > 0 closes the gap)", "accuracy")
-        .with(Series::new("Hit@1", curve(|p| p.hit_at_1), Mark::Line))
-        .with(Series::new("Hit@5", curve(|p| p.hit_at_5), Mark::Line));
-    let distance = Panel::new("gap after the shift", "shift δ", "gap distance")
-        .with(Series::new("‖Δ‖", curve(|p| p.gap_distance), Mark::Line));
+    let accuracy = Panel::new(
+        "zero-shot accuracy",
+        "shift δ (δ > 0 closes the gap)",
+        "accuracy",
+    )
+    .with(Series::new("Hit@1", curve(|p| p.hit_at_1), Mark::Line))
+    .with(Series::new("Hit@5", curve(|p| p.hit_at_5), Mark::Line));
+    let distance = Panel::new("gap after the shift", "shift δ", "gap distance").with(Series::new(
+        "‖Δ‖",
+        curve(|p| p.gap_distance),
+        Mark::Line,
+    ));
     support::draw(&args.svg("zero_shot"), &[accuracy, distance])
 }
 
@@ -93,7 +116,9 @@ fn generated() -> Task {
     let unit_scale = 1.0 / (d as f64).sqrt();
     let centres: Vec<Vec<f64>> = (0..classes).map(|_| gaussian(unit_scale)).collect();
     let (image_cone, text_cone) = (gaussian(unit_scale), gaussian(unit_scale));
-    let add = |parts: &[&[f64]]| -> Vec<f64> { (0..d).map(|k| parts.iter().map(|p| p[k]).sum()).collect() };
+    let add = |parts: &[&[f64]]| -> Vec<f64> {
+        (0..d).map(|k| parts.iter().map(|p| p[k]).sum()).collect()
+    };
     let prompts: Vec<Vec<f64>> = centres.iter().map(|c| add(&[c, &text_cone])).collect();
     let mut images = Vec::new();
     let mut labels = Vec::new();
@@ -103,7 +128,9 @@ fn generated() -> Task {
             labels.push(label);
         }
     }
-    let unit = |rows: &[Vec<f64>]| UnitEmbeddings::normalize(Embeddings::from_rows(rows).expect("finite rows"));
+    let unit = |rows: &[Vec<f64>]| {
+        UnitEmbeddings::normalize(Embeddings::from_rows(rows).expect("finite rows"))
+    };
     Task {
         images: unit(&images).expect("non-zero rows"),
         prompts: unit(&prompts).expect("non-zero rows").with_modality(),
@@ -113,13 +140,22 @@ fn generated() -> Task {
 
 /// The ROC-AUC of the images of classes 0 and 1 against the prompts of those two classes.
 fn binary_auc(task: &Task) -> modality_gap::Result<f64> {
-    let kept: Vec<usize> = (0..task.labels.len()).filter(|&i| task.labels[i] < 2).collect();
+    let kept: Vec<usize> = (0..task.labels.len())
+        .filter(|&i| task.labels[i] < 2)
+        .collect();
     let labels: Vec<usize> = kept.iter().map(|&i| task.labels[i]).collect();
-    zero_shot_roc_auc(&subset(&task.images, &kept)?, &subset(&task.prompts, &[0, 1])?, &labels)
+    zero_shot_roc_auc(
+        &subset(&task.images, &kept)?,
+        &subset(&task.prompts, &[0, 1])?,
+        &labels,
+    )
 }
 
 /// The rows `keep` of a set of unit embeddings.
-fn subset<M: Modality>(x: &UnitEmbeddings<f64, M>, keep: &[usize]) -> modality_gap::Result<UnitEmbeddings<f64, M>> {
+fn subset<M: Modality>(
+    x: &UnitEmbeddings<f64, M>,
+    keep: &[usize],
+) -> modality_gap::Result<UnitEmbeddings<f64, M>> {
     let rows: Vec<&[f64]> = keep.iter().map(|&i| x.row(i)).collect();
     UnitEmbeddings::try_from_unit(Embeddings::from_rows(&rows)?, 1e-12)
 }
