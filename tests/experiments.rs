@@ -447,16 +447,22 @@ fn the_relu_recursion_matches_the_oracle() {
 #[test]
 fn the_seeded_random_mlp_is_value_stable() {
     use modality_gap::experiments::{Activation, RandomMlp};
-    let (n, d) = (16, 8);
-    let x: Vec<f64> = (0..n * d)
-        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 7.0)
-        .collect();
-    let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, x).unwrap();
+    let x = pinned_inputs();
+    let d = x.dim();
     let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022);
     assert_eq!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2022));
     assert_ne!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2023));
     let cone = mlp.layerwise_cone(&x, Diagonal::Excluded).unwrap();
     assert_all_close(&cone, &PINNED_RELU_CONE, F64, "seeded cone");
+}
+
+/// 16 deterministic inputs of dimension 8 for the pinned random-MLP tests.
+fn pinned_inputs() -> Embeddings<f64, Image> {
+    let (n, d) = (16, 8);
+    let x: Vec<f64> = (0..n * d)
+        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 7.0)
+        .collect();
+    Embeddings::from_row_major_vec(n, d, x).unwrap()
 }
 
 /// The input's cone (independent of the seed), then the cone after each of the three layers.
@@ -467,17 +473,14 @@ const PINNED_RELU_CONE: [f64; 4] = [
     0.7061792086094074,
 ];
 
-/// Sec. 3: two encoders that differ only in their seed map the same inputs into two cones, a
+/// Sec. 2.3: two encoders that differ only in their seed map the same inputs into two cones, a
 /// gap at initialisation; one seed twice gives no gap. The distance is pinned like the cone
 /// above (same inputs, seeds 2022 and 2023).
 #[test]
 fn two_seeded_encoders_show_a_gap_at_initialisation() {
     use modality_gap::experiments::{Activation, RandomMlp};
-    let (n, d) = (16, 8);
-    let x: Vec<f64> = (0..n * d)
-        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 7.0)
-        .collect();
-    let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, x).unwrap();
+    let x = pinned_inputs();
+    let d = x.dim();
     let encode = |seed| {
         RandomMlp::random(d, 3, Activation::Relu, seed)
             .encode(&x)

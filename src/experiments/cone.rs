@@ -69,7 +69,7 @@ impl Activation {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2b.
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2b.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RandomMlp {
     /// (W, b) per layer; W is d × d.
@@ -200,7 +200,7 @@ impl RandomMlp {
     ///
     /// # References
     ///
-    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2b.
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2b.
     pub fn layerwise_cone<T: Scalar, M: Modality>(
         &self,
         x: &Embeddings<T, M>,
@@ -224,7 +224,7 @@ impl RandomMlp {
     /// ```
     ///
     /// Two encoders seeded differently map the same inputs into two different narrow cones:
-    /// a modality gap exists before any training (Sec. 3, Fig. 2c).
+    /// a modality gap exists before any training (Sec. 2.3, Fig. 2c).
     ///
     /// # Errors
     ///
@@ -247,7 +247,7 @@ impl RandomMlp {
     ///
     /// # References
     ///
-    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2c.
+    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2c.
     pub fn encode<T: Scalar, M: Modality>(
         &self,
         x: &Embeddings<T, M>,

@@ -4,7 +4,7 @@
 //! the sphere (Fig. 3e–g), the Procrustes alignment that amends the gap, the 2-D views of
 //! Fig. 1 and PCA, and the summaries the paper reports: mean ± 95% CI over seeds, per-group
 //! prediction rates (Table 2) and the zero-shot ROC-AUC of a binary task (Liang et al. 2022,
-//! Sec. 3–4).
+//! Sec. 2–5).
 
 mod auc;
 mod cone;

@@ -20,8 +20,8 @@ use crate::{
 /// # References
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 (`Table_1_*/training/utils.py` lines
-/// 384–389, uncentred) and Fig. 2c / Sec. 4.2 (`visualizePCA.ipynb`,
-/// `plot_optimization_exp.ipynb` cell 3: sklearn's centred PCA).
+/// 384–389, uncentred); sklearn's centred PCA in Supp. Fig. 7 (`visualizePCA.ipynb`) and in
+/// `plot_optimization_exp.ipynb` cell 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Centring {
     /// No centring: the Fig. 1 view, `U[:, :k]·S[:k]` of the SVD of X itself (the peers' `svd`,

@@ -13,7 +13,7 @@ use crate::{Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, metrics
 /// # References
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2 (both) and the FairFace experiment of
-/// Sec. 4.3 (image only).
+/// Sec. 5.2 (image only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shift {
     /// Images by −δ/2·g and texts by +δ/2·g (Fig. 3, Table 1).

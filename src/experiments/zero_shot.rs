@@ -157,7 +157,7 @@ pub struct ZeroShotPoint {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.3 and Table 1;
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 5.1 and Table 1;
 /// `Table_1_*/training/train_clip.py` lines 77–105, `shift_features.ipynb` cell 0.
 pub fn zero_shot_sweep<'a, T: Scalar, A: Modality, B: Modality>(
     images: &'a UnitEmbeddings<T, A>,

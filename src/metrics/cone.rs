@@ -19,7 +19,7 @@ use crate::{Modality, Result, Scalar, UnitEmbeddings, reduce::row_sum_and_square
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2 (the cone effect).
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2 (the cone effect).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Diagonal {
     /// Only i ≠ j: the mean over the n(n−1) ordered pairs, which equals the mean over the
@@ -66,7 +66,7 @@ pub enum Diagonal {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2 (the cone effect).
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2 (the cone effect).
 pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     x: &UnitEmbeddings<T, M>,
     diagonal: Diagonal,

@@ -41,7 +41,7 @@ const MAX_BINS: usize = 1 << 24;
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 3 and Fig. 2a (the distribution of
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 2 and Fig. 2a (the distribution of
 /// cosine similarities inside one modality).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CosineHistogram {

@@ -134,7 +134,7 @@ impl TopK {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.3 and Table 1 (zero-shot accuracy);
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 5.1 and Table 1 (zero-shot accuracy);
 /// their `evaluate_classification` in `Table_1_*/training/train_clip.py`.
 pub fn top_k<T: Scalar, A: Modality, B: Modality>(
     queries: &UnitEmbeddings<T, A>,
