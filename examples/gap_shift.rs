@@ -35,8 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pair.images.len(),
         pair.images.dim()
     );
-    // The peers' grid, np.arange(-5, 5, 0.25).
-    let deltas: Vec<f64> = (-20..20).map(|k| f64::from(k) * 0.25).collect();
+    let deltas = support::peer_deltas();
     let mut sweeps: Vec<Vec<ShiftPoint>> = Vec::new();
     for scale in SCALES {
         let sweep = shift_sweep(

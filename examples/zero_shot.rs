@@ -46,8 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         task.images.dim()
     );
 
-    // The peers' grid, np.arange(-5, 5, 0.25), with the task's own gap direction.
-    let deltas: Vec<f64> = (-20..20).map(|k| f64::from(k) * 0.25).collect();
+    let deltas = support::peer_deltas();
+    // `None`: shift along the task's own gap (images against class prompts).
     let sweep: Vec<ZeroShotPoint> =
         zero_shot_sweep(&task.images, &task.prompts, &task.labels, &deltas, None)?
             .collect::<modality_gap::Result<_>>()?;

@@ -6,7 +6,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Case, F64, T_INTEGRATED, T_QUANTILE, ULPS, assert_close, assert_relative};
+use common::{
+    Case, F32, F64, PAPER_4_DECIMALS, T_CLOSED_FORM, T_INTEGRATED, T_QUANTILE, ULPS, assert_close,
+    assert_relative,
+};
 use modality_gap::experiments::{
     confidence_interval, group_rates, roc_auc, t_cdf, t_quantile, zero_shot_roc_auc,
 };
@@ -54,7 +57,11 @@ fn confidence_intervals_match_the_oracle_and_the_paper() {
         assert_close(ci.mean, expected[0], F64, name);
         assert_close(ci.half_width, expected[1], F64, name);
         assert_eq!(ci.n, 3);
-        assert!((ci.mean - paper.0).abs() <= 5e-5 && (ci.half_width - paper.1).abs() <= 5e-5);
+        assert!((ci.mean - paper.0).abs() <= PAPER_4_DECIMALS, "{name} mean");
+        assert!(
+            (ci.half_width - paper.1).abs() <= PAPER_4_DECIMALS,
+            "{name} half-width"
+        );
         assert_close(ci.lower(), expected[0] - expected[1], F64, name);
         assert_close(ci.upper(), expected[0] + expected[1], F64, name);
         // half-width = t · s/√n with s of ddof = 1
@@ -70,10 +77,64 @@ fn confidence_interval_closed_form() {
     let ci = confidence_interval(&[1.0, 3.0], 0.9).unwrap();
     assert_eq!(ci.mean, 2.0);
     assert_close(ci.std, 2f64.sqrt(), ULPS, "std");
-    assert_close(ci.half_width, 6.313751514675043, 1e-14, "half-width");
-    // Constant values: s = 0 exactly.
-    let flat = confidence_interval(&[0.1; 5], 0.95).unwrap();
-    assert_eq!((flat.std, flat.half_width), (0.0, 0.0));
+    assert_relative(ci.half_width, 6.313751514675043, T_QUANTILE, "half-width");
+    // Constant values: x̄ = x₀ and s = 0 exactly (0.1 + 0.1 + 0.1 = 0.30000000000000004, so a
+    // plain sum over n would not give them).
+    for n in [3, 5, 7] {
+        let flat = confidence_interval(&vec![0.1; n], 0.95).unwrap();
+        assert_eq!(
+            (flat.mean, flat.std, flat.half_width),
+            (0.1, 0.0, 0.0),
+            "n {n}"
+        );
+    }
+}
+
+/// Values of extreme magnitude: what fits in f64 is returned, what does not is
+/// `Error::Overflow`, never an infinite interval.
+#[test]
+fn confidence_interval_at_extreme_magnitudes() {
+    // s = 1e300 and the half-width t_{0.975, 2}·s/√3 fit, though the squares 1e600 do not.
+    let wide = confidence_interval(&[1e300, -1e300, 0.0], 0.95).unwrap();
+    assert_eq!(wide.mean, 0.0);
+    assert_relative(wide.std, 1e300, ULPS, "std");
+    let t = t_quantile(0.975, 2).unwrap();
+    assert_relative(wide.half_width, t * 1e300 / 3f64.sqrt(), ULPS, "half-width");
+    // A sum beyond f64::MAX, a mean and standard deviation within it.
+    let high = confidence_interval(&[f64::MAX; 4], 0.95).unwrap();
+    assert_eq!((high.mean, high.std), (f64::MAX, 0.0));
+    let near = confidence_interval(&[1e308, 1.5e308, 1.7e308], 0.5).unwrap();
+    assert_relative(near.mean, 1.4e308, ULPS, "mean");
+    // The half-width t_{0.975, 1}·s/√2 = 12.7·0.35e308 is beyond f64::MAX.
+    assert!(matches!(
+        confidence_interval(&[1e308, 1.7e308], 0.95),
+        Err(Error::Overflow { .. })
+    ));
+    // s itself: deviations (2, 2, −4)·MAX/3 give s = √(4/3)·MAX.
+    assert!(matches!(
+        confidence_interval(&[f64::MAX, f64::MAX, -f64::MAX], 0.95),
+        Err(Error::Overflow { .. })
+    ));
+    // Tiny values keep their spread: (1e-200)² would underflow to 0.
+    let tiny = confidence_interval(&[1e-200, 3e-200], 0.95).unwrap();
+    assert_relative(tiny.mean, 2e-200, ULPS, "tiny mean");
+    assert_relative(tiny.std, 2f64.sqrt() * 1e-200, ULPS, "tiny std");
+    let subnormal = confidence_interval(&[5e-324, 1e-323, 0.0], 0.95).unwrap();
+    assert_eq!(subnormal.mean, 5e-324);
+    assert_relative(subnormal.std, 5e-324, ULPS, "subnormal std");
+}
+
+/// A level within an ulp of 1 keeps its meaning: q = (1 − level)/2 = ε/4 on the lower tail,
+/// where (1 + level)/2 would round to 1. With two values 1 and 2, s/√2 = ½ and
+/// t_{1−q, 1} = cot(πq) ≈ 1/(πq).
+#[test]
+fn confidence_interval_at_a_level_next_to_one() {
+    let level = 1.0 - f64::EPSILON / 2.0;
+    assert!(level < 1.0 && 0.5 + 0.5 * level == 1.0);
+    let ci = confidence_interval(&[1.0, 2.0], level).unwrap();
+    let q = f64::EPSILON / 4.0;
+    let expected = 0.5 / (std::f64::consts::PI * q);
+    assert_relative(ci.half_width, expected, T_QUANTILE, "half-width");
 }
 
 /// ν = 1 (Cauchy): t_p = tan(π(p − ½)); ν = 2: t_p = (2p − 1)/√(2p(1 − p)). The solver is
@@ -98,14 +159,14 @@ fn t_quantile_matches_the_closed_forms_at_one_and_two_dof() {
         assert_close(
             t_quantile(p, 1).unwrap(),
             cauchy,
-            1e-12,
+            T_CLOSED_FORM,
             &format!("dof 1, p {p}"),
         );
         let two = (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt();
         assert_close(
             t_quantile(p, 2).unwrap(),
             two,
-            1e-12,
+            T_CLOSED_FORM,
             &format!("dof 2, p {p}"),
         );
         for dof in [1, 2] {
@@ -116,18 +177,30 @@ fn t_quantile_matches_the_closed_forms_at_one_and_two_dof() {
     // Near the pole: −cot(πp) = −1/(πp) + πp/3 + O(p³).
     for p in [1e-12, 1e-100, 1e-300] {
         let expected = -1.0 / (PI * p) + PI * p / 3.0;
-        assert_relative(t_quantile(p, 1).unwrap(), expected, 1e-15, "dof 1 tail");
+        assert_relative(
+            t_quantile(p, 1).unwrap(),
+            expected,
+            T_QUANTILE,
+            "dof 1 tail",
+        );
     }
+    // Beyond: 1/(πp) exceeds f64::MAX for p below about 1.8e-309.
+    for p in [1e-309, 5e-324] {
+        assert!(matches!(t_quantile(p, 1), Err(Error::Overflow { .. })));
+    }
+    assert!(t_quantile(1.9e-309, 1).unwrap().is_finite());
+    assert!(t_quantile(5e-324, 2).unwrap().is_finite());
+    assert!(t_quantile(5e-324, 3).unwrap().is_finite());
     // The CDF's closed forms: ½ + atan(t)/π and ½ + t/(2√(2 + t²)).
     for t in [-30.0, -2.5, -0.1, 0.7, 4.0] {
         assert_close(
             t_cdf(t, 1).unwrap(),
             0.5 + f64::atan(t) / PI,
-            1e-14,
+            T_QUANTILE,
             "cdf dof 1",
         );
         let two = 0.5 + t / (2.0 * (2.0 + t * t).sqrt());
-        assert_close(t_cdf(t, 2).unwrap(), two, 1e-14, "cdf dof 2");
+        assert_close(t_cdf(t, 2).unwrap(), two, T_QUANTILE, "cdf dof 2");
     }
 }
 
@@ -159,19 +232,6 @@ fn t_quantile_matches_high_precision_values() {
         let got = t_quantile(p, dof).unwrap();
         assert_relative(got, expected, T_QUANTILE, &format!("dof {dof}, p {p}"));
     }
-    // The brief's textbook values, given for p = 0.975 to 17 digits.
-    assert_relative(
-        t_quantile(0.975, 30).unwrap(),
-        2.0422724563012373,
-        1e-15,
-        "30",
-    );
-    assert_relative(
-        t_quantile(0.975, 1000).unwrap(),
-        1.9623390808264078,
-        1e-15,
-        "1000",
-    );
 }
 
 /// Beyond any table: as ν → ∞ the quantile tends to the normal's, with
@@ -297,7 +357,7 @@ fn group_rates_match_the_oracle_denigration_toy() {
     let non_human: Vec<usize> = non_human.iter().map(|c| index(c)).collect();
     let races: Vec<&str> = truth.iter().map(|t| t.split('_').next().unwrap()).collect();
 
-    let rates = group_rates(&races, &predictions, &[&crime, &non_human]).unwrap();
+    let rates = group_rates(&races, &predictions, &[crime, non_human]).unwrap();
     let expected = case.expected(&["denigration_rates_toy", "rates"]);
     let groups: Vec<&str> = rates.iter().map(|r| r.group).collect();
     assert_eq!(groups, ["Black", "East Asian", "Latino", "White"]);
@@ -330,8 +390,7 @@ fn group_rates_match_the_oracle_denigration_toy() {
     // Accuracy: group by the true class, one singleton category per class.
     let true_classes: Vec<usize> = truth.iter().map(|t| index(t)).collect();
     let singletons: Vec<[usize; 1]> = (0..classes.len()).map(|c| [c]).collect();
-    let categories: Vec<&[usize]> = singletons.iter().map(|s| &s[..]).collect();
-    let per_class = group_rates(&true_classes, &predictions, &categories).unwrap();
+    let per_class = group_rates(&true_classes, &predictions, &singletons).unwrap();
     let correct: f64 = per_class
         .iter()
         .map(|r| r.size as f64 * r.rates[r.group])
@@ -344,11 +403,11 @@ fn group_rates_match_the_oracle_denigration_toy() {
 fn group_rates_reject_bad_input() {
     let empty: [&[usize]; 0] = [];
     assert!(matches!(
-        group_rates::<u8>(&[], &[], &empty),
+        group_rates::<u8, _>(&[], &[], &empty),
         Err(Error::Empty)
     ));
     assert!(matches!(
-        group_rates(&[1, 2], &[0], &[&[0]]),
+        group_rates(&[1, 2], &[0], &[[0]]),
         Err(Error::LengthMismatch {
             expected: 2,
             found: 1
@@ -365,7 +424,6 @@ proptest! {
         categories in prop::collection::vec(prop::collection::vec(0usize..8, 0..4), 0..4),
     ) {
         let (groups, predictions): (Vec<u8>, Vec<usize>) = samples.into_iter().unzip();
-        let categories: Vec<&[usize]> = categories.iter().map(Vec::as_slice).collect();
         let rates = group_rates(&groups, &predictions, &categories).unwrap();
         let mut members: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
         for (g, p) in groups.iter().zip(&predictions) {
@@ -394,15 +452,29 @@ proptest! {
 #[test]
 fn zero_shot_roc_auc_matches_the_oracle() {
     let case = Case::load("zeroshot_n200_c10_d16");
-    let img =
-        UnitEmbeddings::try_from_unit(case.embeddings::<f64, Image>("bin_img"), 1e-12).unwrap();
+    let img = UnitEmbeddings::try_from_unit(case.embeddings::<f64, Image>("bin_img"), F64).unwrap();
     let prompts =
-        UnitEmbeddings::try_from_unit(case.embeddings::<f64, Text>("bin_class_txt"), 1e-12)
-            .unwrap();
+        UnitEmbeddings::try_from_unit(case.embeddings::<f64, Text>("bin_class_txt"), F64).unwrap();
     let labels = case.labels("bin_labels");
     let auc = zero_shot_roc_auc(&img, &prompts, &labels).unwrap();
     assert_eq!(auc, case.number(&["binary_roc_auc_scale100"]));
     assert_eq!(auc, case.number(&["binary_roc_auc_scale1"]));
+}
+
+/// f32 input ranks exactly as the same values widened to f64: the margin is formed in f64
+/// either way, so both give the same AUC bit for bit.
+#[test]
+fn zero_shot_roc_auc_is_the_same_for_f32_and_its_f64_widening() {
+    let case = Case::load("zeroshot_n200_c10_d16");
+    let img = case.unit::<f32, Image>("bin_img");
+    let prompts = case.unit::<f32, Text>("bin_class_txt");
+    let img64 = UnitEmbeddings::try_from_unit(img.cast::<f64>().unwrap(), F32).unwrap();
+    let prompts64 = UnitEmbeddings::try_from_unit(prompts.cast::<f64>().unwrap(), F32).unwrap();
+    let labels = case.labels("bin_labels");
+    assert_eq!(
+        zero_shot_roc_auc(&img, &prompts, &labels).unwrap(),
+        zero_shot_roc_auc(&img64, &prompts64, &labels).unwrap()
+    );
 }
 
 #[test]
@@ -447,9 +519,9 @@ fn roc_auc_rejects_bad_input() {
     let three = unit(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]);
     assert!(matches!(
         zero_shot_roc_auc(&img, &three, &[0, 1]),
-        Err(Error::InvalidParameter {
-            name: "prompts",
-            ..
+        Err(Error::LengthMismatch {
+            expected: 2,
+            found: 3
         })
     ));
     assert!(matches!(
@@ -492,15 +564,15 @@ proptest! {
     #[test]
     fn roc_auc_counts_pairs((scores, positive) in scored_labels()) {
         let (mut twice_u, mut pairs) = (0u64, 0u64);
-        for (i, &si) in scores.iter().enumerate().filter(|&(i, _)| positive[i]) {
-            for (_, &sj) in scores.iter().enumerate().filter(|&(j, _)| !positive[j]) {
+        let class = |wanted: bool| scores.iter().zip(&positive).filter(move |&(_, &p)| p == wanted);
+        for (&si, _) in class(true) {
+            for (&sj, _) in class(false) {
                 twice_u += match si.partial_cmp(&sj).unwrap() {
                     std::cmp::Ordering::Greater => 2,
                     std::cmp::Ordering::Equal => 1,
                     std::cmp::Ordering::Less => 0,
                 };
                 pairs += 1;
-                let _ = i;
             }
         }
         prop_assert_eq!(roc_auc(&scores, &positive).unwrap(), twice_u as f64 / (2 * pairs) as f64);

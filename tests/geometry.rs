@@ -240,6 +240,37 @@ fn projection_parameters_are_checked() {
     let p = project(&also, &same, 2, Centring::None).unwrap();
     assert_close(p.explained_variance_ratio()[0], 1.0, ULPS, "one direction");
     assert_eq!(p.explained_variance_ratio()[1], 0.0);
+    // Equal rows whose computed mean is inexact (found by review): still no variance, not a
+    // component made of rounding noise.
+    for scale in [1e-5, 0.1, 123.456] {
+        let row = [scale, 2.0 * scale, -scale];
+        let img = Embeddings::<f64, Image>::from_rows(&[row; 7]).unwrap();
+        let txt = Embeddings::<f64, Text>::from_rows(&[row; 3]).unwrap();
+        assert!(
+            matches!(
+                project(&img, &txt, 1, Centring::Mean),
+                Err(Error::ZeroVariance)
+            ),
+            "scale {scale}"
+        );
+    }
+    // Three rows in two dimensions have rank 3 at most: k = 3 > min(n, d) is refused even in
+    // three dimensions.
+    let three = Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0, 0.0]]).unwrap();
+    let two = Embeddings::<f64, Image>::from_rows(&[[0.0, 1.0, 0.0]]).unwrap();
+    assert!(matches!(
+        project(&two, &three, 3, Centring::None),
+        Err(Error::InvalidParameter { name: "k", value, .. }) if value == 3.0
+    ));
+    // Rows near f64::MAX square beyond its range: an error, not NaN coordinates.
+    let huge = Embeddings::<f64, Image>::from_rows(&[[1e200, 0.0], [0.0, 1e200]]).unwrap();
+    let huge_text = Embeddings::<f64, Text>::from_rows(&[[1e200, 1e200]]).unwrap();
+    for centring in [Centring::None, Centring::Mean] {
+        assert!(matches!(
+            project(&huge, &huge_text, 1, centring),
+            Err(Error::Overflow { .. })
+        ));
+    }
 }
 
 /// The cross products run in a fixed tree of row ranges: the result is the same bits for

@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{Case, F64, ULPS, assert_all_close, assert_close, embeddings_from_json};
+use common::{
+    Case, F32_POINTS, F64, PAPER_3_DECIMALS, ULPS, assert_all_close, assert_close,
+    embeddings_from_json,
+};
 use modality_gap::{
     Error, Image, Text, UnitEmbeddings,
     experiments::{
@@ -66,7 +69,10 @@ fn the_paper_reads_the_mismatched_losses_at_no_gap() {
     ];
     for (scale, value) in printed {
         let at_zero = sphere_landscape(&[0.0], 1.0 / scale, Pairing::Mismatched).unwrap();
-        assert!((at_zero[0].loss - value).abs() < 5e-4, "scale {scale}");
+        assert!(
+            (at_zero[0].loss - value).abs() < PAPER_3_DECIMALS,
+            "scale {scale}"
+        );
     }
 }
 
@@ -124,7 +130,7 @@ fn the_nine_pairs_close_their_gap_at_height_zero() {
     assert_close(
         points[2].signed_distance,
         1.0,
-        1e-7,
+        F32_POINTS,
         "2z, f32-rounded points",
     );
     assert_eq!(points[0].signed_distance, -points[2].signed_distance);

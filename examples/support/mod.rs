@@ -87,6 +87,11 @@ fn usage(message: &str) -> ! {
     std::process::exit(2)
 }
 
+/// The peers' shifts δ, `np.arange(-5, 5, 0.25)`: −5, −4.75, …, 4.75.
+pub fn peer_deltas() -> Vec<f64> {
+    (-20..20).map(|k| f64::from(k) * 0.25).collect()
+}
+
 /// How a series is drawn.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Mark {

@@ -1,5 +1,5 @@
 use super::zero_shot::check_labels;
-use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, pairwise_cosine};
+use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, metrics::same_dim};
 
 /// The area under the ROC curve of `scores` for the labels `positive`, as the Mann–Whitney
 /// statistic: the probability that a random positive scores above a random negative, ties
@@ -10,8 +10,10 @@ use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, pairwise_cosine};
 /// ```
 ///
 /// This is sklearn's `roc_auc_score` (the trapezoidal area, i.e. average ranks for ties). One
-/// sort, O(n log n); the pair counts are exact integers, so the result is one division
-/// rounded. Higher scores mean "more positive"; only their order matters.
+/// sort, O(n log n); the pair counts are exact integers (u128), so the result is one division
+/// rounded as long as 2·n₊·n₋ stays below 2⁵³ (n up to about 1.3·10⁸), where both counts
+/// convert to f64 exactly; beyond, each conversion adds one more rounding (≤ 3 in all).
+/// Higher scores mean "more positive"; only their order matters.
 ///
 /// # Errors
 ///
@@ -75,8 +77,14 @@ pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Result<f64> {
 /// ranked by how much more similar they are to prompt 1 than to prompt 0.
 ///
 /// ```text
-/// mᵢ = aᵢ·p₁ − aᵢ·p₀,   AUC = roc_auc(m, labelᵢ = 1)
+/// mᵢ = aᵢ·(p₁ − p₀),   AUC = roc_auc(m, labelᵢ = 1)
 /// ```
+///
+/// Everything is converted to f64 first: p₁ − p₀ is formed once (exact for f32 input unless
+/// two coordinates differ in magnitude by more than 2²⁹) and each margin is one f64 dot
+/// product, so margins carry only f64 rounding, about d·ε·‖p₁ − p₀‖ at most, for f32 and f64
+/// input alike, rather than the difference of two separately rounded cosines (f32 cosines
+/// for f32 input).
 ///
 /// The peers rank by the second softmax probability, 1/(1 + e^{−s·mᵢ}), a strictly increasing
 /// function of the margin mᵢ for any logit scale s > 0, so the AUC is the margin's and there is
@@ -86,8 +94,9 @@ pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] unless there are exactly two prompts and every label is 0 or 1,
-/// [`Error::LengthMismatch`] unless there is one label per image, [`Error::DimensionMismatch`],
+/// [`Error::LengthMismatch`] with `expected: 2` unless there are exactly two prompts (`found`
+/// their number), [`Error::LengthMismatch`] unless there is one label per image,
+/// [`Error::InvalidParameter`] unless every label is 0 or 1, [`Error::DimensionMismatch`],
 /// and those of [`roc_auc`] (both labels must occur).
 ///
 /// # Examples
@@ -113,16 +122,23 @@ pub fn zero_shot_roc_auc<T: Scalar, A: Modality, B: Modality>(
     labels: &[usize],
 ) -> Result<f64> {
     if prompts.len() != 2 {
-        return Err(Error::InvalidParameter {
-            name: "prompts",
-            value: prompts.len() as f64,
-            requirement: "exactly two class prompts",
+        return Err(Error::LengthMismatch {
+            expected: 2,
+            found: prompts.len(),
         });
     }
     check_labels(images.len(), 2, labels)?;
-    let mut similarities = vec![0.0; 2 * images.len()];
-    pairwise_cosine(images, prompts, &mut similarities)?;
-    let margins: Vec<f64> = similarities.chunks_exact(2).map(|s| s[1] - s[0]).collect();
+    same_dim(images, prompts)?;
+    let direction: Vec<f64> = prompts
+        .row(1)
+        .iter()
+        .zip(prompts.row(0))
+        .map(|(&p1, &p0)| p1.to_f64() - p0.to_f64())
+        .collect();
+    let margins: Vec<f64> = images
+        .rows()
+        .map(|a| a.iter().zip(&direction).map(|(&x, w)| x.to_f64() * w).sum())
+        .collect();
     let positive: Vec<bool> = labels.iter().map(|&label| label == 1).collect();
     roc_auc(&margins, &positive)
 }

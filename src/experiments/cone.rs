@@ -180,8 +180,8 @@ impl RandomMlp {
     /// # Errors
     ///
     /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
-    /// a layer maps a sample to 0 (all its ReLUs off), the errors of
-    /// [`mean_pairwise_cosine`].
+    /// a layer maps a sample to 0 (all its ReLUs off), [`Error::NonFinite`] if its activations
+    /// overflow, the errors of [`mean_pairwise_cosine`].
     ///
     /// # Examples
     ///
@@ -229,7 +229,7 @@ impl RandomMlp {
     /// # Errors
     ///
     /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
-    /// the network maps a sample to 0.
+    /// the network maps a sample to 0, [`Error::NonFinite`] if its activations overflow.
     ///
     /// # Examples
     ///

@@ -35,7 +35,8 @@ pub struct GroupRates<G> {
 /// rates_g[c] = #{ i : groupᵢ = g,  predictionᵢ ∈ categories[c] } / #{ i : groupᵢ = g }
 /// ```
 ///
-/// Groups come out in sorted order (`Ord`), each once; a group with no sample does not appear.
+/// A category is any `AsRef<[usize]>`: slices, arrays or vectors of class indices. Groups come
+/// out in sorted order (`Ord`), each once; a group with no sample does not appear.
 /// A class may belong to several categories or to none. Reducing the peers' labels (the race
 /// of `'<race>_<gender>'` by `split('_')[0]`, class names to indices) is the caller's.
 ///
@@ -52,9 +53,12 @@ pub struct GroupRates<G> {
 /// // Classes 0–1 are people, 2 is "thief", 3 is "animal".
 /// let groups = ["b", "a", "b", "a"];
 /// let predictions = [2, 0, 3, 2];
-/// let rates = group_rates(&groups, &predictions, &[&[2], &[3]])?;
+/// let rates = group_rates(&groups, &predictions, &[[2], [3]])?;
 /// assert_eq!((rates[0].group, rates[0].size, rates[0].rates.clone()), ("a", 2, vec![0.5, 0.0]));
 /// assert_eq!((rates[1].group, rates[1].size, rates[1].rates.clone()), ("b", 2, vec![0.5, 0.5]));
+/// // Categories of different sizes: vectors (or slices).
+/// let crime_or_animal = group_rates(&groups, &predictions, &[vec![2, 3], vec![0]])?;
+/// assert_eq!(crime_or_animal[1].rates, vec![1.0, 0.0]);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -62,10 +66,10 @@ pub struct GroupRates<G> {
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Table 2; `shift_CLIP_FairFace_Bias.ipynb`
 /// cell 22; the oracle's `denigration_rates`.
-pub fn group_rates<G: Ord + Clone>(
+pub fn group_rates<G: Ord + Clone, C: AsRef<[usize]>>(
     groups: &[G],
     predictions: &[usize],
-    categories: &[&[usize]],
+    categories: &[C],
 ) -> Result<Vec<GroupRates<G>>> {
     if groups.len() != predictions.len() {
         return Err(Error::LengthMismatch {
@@ -84,7 +88,7 @@ pub fn group_rates<G: Ord + Clone>(
             .or_insert_with(|| (0, vec![0; categories.len()]));
         *size += 1;
         for (hit, category) in hits.iter_mut().zip(categories) {
-            *hit += usize::from(category.contains(prediction));
+            *hit += usize::from(category.as_ref().contains(prediction));
         }
     }
     Ok(tally

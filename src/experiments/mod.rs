@@ -14,6 +14,7 @@ mod procrustes;
 mod projection;
 mod shift;
 mod sphere;
+mod student_t;
 mod summary;
 mod sweep;
 mod validation;
@@ -29,7 +30,8 @@ pub use sphere::{
     LandscapePoint, NinePairLabels, Pairing, nine_pair_landscape, nine_pairs, sphere_landscape,
     sphere_pairs,
 };
-pub use summary::{ConfidenceInterval, confidence_interval, t_cdf, t_quantile};
+pub use student_t::{t_cdf, t_quantile};
+pub use summary::{ConfidenceInterval, confidence_interval};
 pub use sweep::{ShiftPoint, shift_sweep};
 pub use validation::{ValidationLoss, validation_loss};
 pub use zero_shot::{ZeroShotPoint, hit_rates, predict, zero_shot_sweep};

@@ -3,7 +3,7 @@ use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 use super::gram::{apply_to_rows, cross_products};
 use crate::{
     Embeddings, Error, Modality, Result, Scalar,
-    metrics::{at_least_one, same_dim},
+    metrics::{at_least_one, finite, same_dim},
     reduce::mean_row,
 };
 
@@ -234,10 +234,12 @@ impl Projection {
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`]; [`Error::InvalidParameter`] for k = 0 or k > d;
+/// [`Error::DimensionMismatch`]; [`Error::InvalidParameter`] for k = 0 or k > min(n, d)
+/// (beyond the rank of the rows, components would be arbitrary; sklearn refuses them too);
 /// [`Error::ZeroVariance`] if every row equals the centre (all rows zero, or, centred, all
-/// rows equal), where no direction and no ratio is defined. (Centring needs n ≥ 2 rows, which
-/// [images; texts] always has.)
+/// rows equal; decided exactly on the rows), where no direction and no ratio is defined;
+/// [`Error::Overflow`] if the scatter matrix overflows f64 (entries beyond about 1e154).
+/// (Centring needs n ≥ 2 rows, which [images; texts] always has.)
 ///
 /// # Examples
 ///
@@ -268,14 +270,17 @@ pub fn project<T: Scalar, A: Modality, B: Modality>(
     same_dim(images, texts)?;
     let d = images.dim();
     at_least_one("k", k)?;
-    if k > d {
+    let n = images.len() + texts.len();
+    if k > d.min(n) {
         return Err(Error::InvalidParameter {
             name: "k",
             value: k as f64,
-            requirement: "at most the dimension d",
+            requirement: "at most min(n, d), the largest rank of the rows",
         });
     }
-    let n = images.len() + texts.len();
+    if every_row_is_the_centre(images, texts, centring) {
+        return Err(Error::ZeroVariance);
+    }
     let centre = match centring {
         Centring::None => vec![0.0; d],
         Centring::Mean => {
@@ -289,10 +294,8 @@ pub fn project<T: Scalar, A: Modality, B: Modality>(
     };
     let scatter = cross_products(images.as_slice(), images.as_slice(), d, &centre)
         + cross_products(texts.as_slice(), texts.as_slice(), d, &centre);
-    let total = scatter.trace();
-    if total <= 0.0 {
-        return Err(Error::ZeroVariance);
-    }
+    // Off the diagonal |sⱼₖ| ≤ √(sⱼⱼ sₖₖ) ≤ tr: a finite trace bounds every entry.
+    let total = finite("the scatter matrix of the rows", scatter.trace())?;
     let (eigenvalues, components) = top_components(scatter, k);
     let rows: Vec<f64> = apply_to_rows(images.as_slice(), &centre, &components)
         .into_iter()
@@ -307,6 +310,21 @@ pub fn project<T: Scalar, A: Modality, B: Modality>(
         explained_variance: eigenvalues.iter().map(|l| l / (n - 1) as f64).collect(),
         explained_variance_ratio: eigenvalues.iter().map(|l| l / total).collect(),
     })
+}
+
+/// Whether no direction carries variance, decided on the rows themselves (a computed mean
+/// or trace would leave rounding noise): every row zero, or, centred, every row equal.
+fn every_row_is_the_centre<T: Scalar, A: Modality, B: Modality>(
+    images: &Embeddings<T, A>,
+    texts: &Embeddings<T, B>,
+    centring: Centring,
+) -> bool {
+    let first = images.row(0);
+    let is_centre = |row: &[T]| match centring {
+        Centring::None => row.iter().all(|v| v.to_f64() == 0.0),
+        Centring::Mean => row == first,
+    };
+    images.rows().chain(texts.rows()).all(is_centre)
 }
 
 /// The k largest eigenvalues of a symmetric d × d matrix (clamped at 0, decreasing) and their

@@ -44,18 +44,39 @@ pub const SWEEP: f64 = 1e-10;
 /// 1.1e-7 relative (tiny case, raw α = 2 alignment). 1e-6 ≈ 16u.
 pub const F32: f64 = 1e-6;
 
-/// Student's t quantile (and CDF) against 20-digit mpmath values, relative. The quantile
+/// Student's t quantile (and CDF) against 40-digit mpmath values and closed forms, relative
+/// (abs-or-rel for probabilities). The quantile
 /// solves ln P(tail) = ln 2q by Newton's method on ln u; at the root the residual is the
 /// rounding of the incomplete beta function's log-prefactor and continued fraction (a few
 /// ulps of terms up to ~10 for these cases) plus that of ln B(½, ν/2), and the slope
 /// d ln P / d ln u is ≥ 0.8 at every root, so u errs by a few 1e-15 relative. The largest
-/// error measured over a grid of ν from 3 to 10⁹ and q from 1e-20 to 0.4 is 4.7e-15.
-/// 1e-13 leaves a factor 20.
+/// error measured over a grid of ν from 3 to 10⁹ and q from 1e-20 to 0.4 is 4.7e-15; that
+/// of the CDF is 7.5e-15 (ν = 10⁶, t = −3.7). 1e-13 leaves a factor 13, and the same bound
+/// absorbs the few ulps of libm's tan, atan and sqrt in the closed forms for ν = 1 and 2.
 pub const T_QUANTILE: f64 = 1e-13;
 
 /// The oracle's t quantile for dof ≠ 2 (Simpson integration of the density with 20000
 /// intervals, then bisection): the oracle README's rel 1e-8.
 pub const T_INTEGRATED: f64 = 1e-8;
+
+/// The crate's t quantile for ν = 1 and 2 against the closed forms tan(π(p − ½)) and
+/// (2p − 1)/√(2p(1 − p)) evaluated as written, abs-or-rel. The written tan is the weak side:
+/// its condition number |x|/|sin x cos x| at x = π(p − ½) is ≈ 1/(2 min(p, 1 − p)), 500 at
+/// p = 0.001, so the rounding of π(p − ½) costs it up to ~500 ε ≈ 1e-13 relative. 1e-12
+/// leaves a factor 10.
+pub const T_CLOSED_FORM: f64 = 1e-12;
+
+/// Against a number the paper prints with four decimals: half a unit of the last place.
+pub const PAPER_4_DECIMALS: f64 = 5e-5;
+
+/// Against a number the paper prints (or a figure reads) with three decimals: half a unit of
+/// the last place.
+pub const PAPER_3_DECIMALS: f64 = 5e-4;
+
+/// Geometry of points rounded to f32, as the notebooks' `torch.tensor(...).float()` does:
+/// each coordinate moves by up to u = 2⁻²⁴ ≈ 6e-8 relative, and a centroid distance of order 1
+/// by about as much. 1e-7 ≈ 1.7u.
+pub const F32_POINTS: f64 = 1e-7;
 
 /// `|actual − expected| ≤ tol · max(1, |expected|)`.
 #[track_caller]
