@@ -4,13 +4,13 @@
 //!
 //! ```text
 //! cargo run --release --example zero_shot                  # a generated task (seeded)
-//! cargo run --release --example zero_shot -- IMAGES.npy PROMPTS.npy LABELS.txt [--svg PATH]
+//! cargo run --release --example zero_shot -- IMAGES.npy PROMPTS.npy LABELS.npy [--svg PATH]
 //! ```
 //!
-//! IMAGES.npy is (n, d), PROMPTS.npy (C, d), LABELS.txt holds n class indices separated by
-//! white space. Prints Hit@1/5/10 and the gap for every δ, the Table 1 summary, and (for two
-//! or more classes) the binary ROC-AUC of classes 0 against 1 at δ = 0; draws accuracy
-//! against δ to `target/figures/zero_shot.svg`.
+//! IMAGES.npy is (n, d), PROMPTS.npy (C, d), LABELS.npy (n,) class indices (numpy's int64 or
+//! any other integer dtype). Prints Hit@1/5/10 and the gap for every δ, the Table 1 summary,
+//! and (for two or more classes) the binary ROC-AUC of classes 0 against 1 at δ = 0; draws
+//! accuracy against δ to `target/figures/zero_shot.svg`.
 
 mod support;
 
@@ -33,12 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [images, prompts, labels] => Task {
             images: UnitEmbeddings::normalize(npy::read(images)?)?,
             prompts: UnitEmbeddings::normalize(npy::read(prompts)?)?,
-            labels: std::fs::read_to_string(labels)?
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()?,
+            labels: npy::read_labels(labels)?,
         },
-        _ => return Err("usage: zero_shot [IMAGES.npy PROMPTS.npy LABELS.txt]".into()),
+        _ => return Err("usage: zero_shot [IMAGES.npy PROMPTS.npy LABELS.npy]".into()),
     };
     let (n, classes) = (task.images.len(), task.prompts.len());
     println!(

@@ -183,11 +183,14 @@ pub enum NpyError {
         reason: &'static str,
     },
 
-    /// A dtype other than little-endian `f4` or `f8`.
-    #[error("dtype {descr:?} is not supported (only '<f4' and '<f8')")]
+    /// A dtype the array cannot have: other than little-endian `f4` or `f8` for embeddings,
+    /// other than a little-endian integer for labels.
+    #[error("dtype {descr:?} is not supported here (only {supported})")]
     UnsupportedDtype {
         /// The header's `descr` field.
         descr: String,
+        /// The dtypes accepted for this array, in words.
+        supported: &'static str,
     },
 
     /// The array is stored in Fortran (column-major) order.
@@ -217,6 +220,15 @@ pub enum NpyError {
         expected: u64,
         /// Bytes present.
         found: u64,
+    },
+
+    /// A class label that is negative or does not fit in `usize`.
+    #[error("label {index} is {value}, not a class index")]
+    NegativeLabel {
+        /// Its position in the array.
+        index: usize,
+        /// Its value.
+        value: i128,
     },
 
     /// Bytes follow the array data.

@@ -3,7 +3,9 @@
 //! Accepted: format versions 1.0, 2.0 and 3.0; dtype `'<f4'` or `'<f8'` (little-endian
 //! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`from_reader`]) or the
 //! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
-//! at index 0 and text at index 1 ([`read_pair`], [`pair_from_reader`]). Values are converted to
+//! at index 0 and text at index 1 ([`read_pair`], [`pair_from_reader`]); and class labels, a
+//! 1-D array of integers (`'<i8'`, numpy's default, or any other little-endian integer dtype),
+//! through [`read_labels`] and [`labels_from_reader`]. Values are converted to
 //! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
 //! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`](crate::Error::NonFinite)).
 //!
@@ -94,7 +96,7 @@ pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddings<T, M>> {
-    let (n, d, values) = read_array(reader, Layout::Matrix)?;
+    let (n, d, values) = read_floats(reader, Layout::Matrix)?;
     Embeddings::from_row_major_vec(n, d, values)
 }
 
@@ -117,12 +119,82 @@ pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddi
 pub fn pair_from_reader<T: Scalar, A: Modality, B: Modality, R: Read>(
     reader: R,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
-    let (n, d, mut first) = read_array(reader, Layout::Pair)?;
+    let (n, d, mut first) = read_floats(reader, Layout::Pair)?;
     let second = first.split_off(n * d);
     Ok((
         Embeddings::from_row_major_vec(n, d, first)?,
         Embeddings::from_row_major_vec(n, d, second)?,
     ))
+}
+
+/// Reads class labels: a 1-D array `(n,)` of non-negative integers, such as numpy's default
+/// `int64` (`'<i8'`); `'<i4'`, `'<i2'`, `'|i1'` and the unsigned `'<u8'`, `'<u4'`, `'<u2'`,
+/// `'|u1'` are read too.
+///
+/// # Errors
+///
+/// [`Error::Io`](crate::Error::Io) if the file cannot be opened or read,
+/// [`Error::Npy`](crate::Error::Npy) for a malformed file, a float or big-endian dtype, or a
+/// label that is negative or beyond `usize` ([`NpyError::NegativeLabel`]).
+///
+/// # Examples
+///
+/// ```no_run
+/// use modality_gap::npy;
+///
+/// let labels = npy::read_labels("labels.npy")?; // np.save("labels.npy", np.array([3, 0, 7]))
+/// println!("{} labels, the first is class {}", labels.len(), labels[0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
+    labels_from_reader(BufReader::new(File::open(path)?))
+}
+
+/// [`read_labels`] from any reader holding the bytes of a `.npy` file.
+///
+/// # Errors
+///
+/// As [`read_labels`], without the file system.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::npy;
+///
+/// // np.save(f, np.array([2, 0, 1])): int64, shape (3,).
+/// let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }";
+/// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+/// file.extend((header.len() as u16).to_le_bytes());
+/// file.extend(header.as_bytes());
+/// for label in [2i64, 0, 1] {
+///     file.extend(label.to_le_bytes());
+/// }
+/// assert_eq!(npy::labels_from_reader(&file[..])?, [2, 0, 1]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn labels_from_reader<R: Read>(reader: R) -> Result<Vec<usize>> {
+    let (_, _, dtype, bytes) = read_array(reader, Layout::Labels)?;
+    let Dtype::Integer {
+        bytes: width,
+        signed,
+    } = dtype
+    else {
+        unreachable!("Layout::Labels accepts integer dtypes only")
+    };
+    bytes
+        .chunks_exact(width)
+        .enumerate()
+        .map(|(index, b)| {
+            let mut raw = [0u8; 8];
+            raw[..width].copy_from_slice(b);
+            let negative = signed && b[width - 1] & 0x80 != 0;
+            if negative {
+                raw[width..].fill(0xff); // sign extension
+            }
+            let value = i128::from(u64::from_le_bytes(raw)) - if negative { 1 << 64 } else { 0 };
+            usize::try_from(value).map_err(|_| NpyError::NegativeLabel { index, value }.into())
+        })
+        .collect()
 }
 
 /// The array shapes this module reads.
@@ -132,6 +204,8 @@ enum Layout {
     Matrix,
     /// `[2, n, d]`.
     Pair,
+    /// `(n,)` of integers.
+    Labels,
 }
 
 impl Layout {
@@ -139,6 +213,7 @@ impl Layout {
     fn samples(self, shape: &[u64]) -> Result<(usize, usize), NpyError> {
         let (n, d) = match (self, shape) {
             (Layout::Matrix, &[n, d]) | (Layout::Pair, &[2, n, d]) => (n, d),
+            (Layout::Labels, &[n]) => (n, 1),
             _ => return Err(self.unexpected(shape)),
         };
         match (usize::try_from(n), usize::try_from(d)) {
@@ -153,8 +228,42 @@ impl Layout {
             expected: match self {
                 Layout::Matrix => "(n, d) with n, d ≥ 1",
                 Layout::Pair => "[2, n, d] with n, d ≥ 1",
+                Layout::Labels => "(n,) with n ≥ 1",
             },
         }
+    }
+
+    /// The element type named by `descr`, if this layout reads it.
+    fn dtype(self, descr: &[u8]) -> Result<Dtype, NpyError> {
+        let integer = |bytes, signed| Dtype::Integer { bytes, signed };
+        let (dtype, supported) = match self {
+            Layout::Matrix | Layout::Pair => (
+                match descr {
+                    b"<f4" => Some(Dtype::F32),
+                    b"<f8" => Some(Dtype::F64),
+                    _ => None,
+                },
+                "'<f4' and '<f8'",
+            ),
+            Layout::Labels => (
+                match descr {
+                    b"<i8" => Some(integer(8, true)),
+                    b"<i4" => Some(integer(4, true)),
+                    b"<i2" => Some(integer(2, true)),
+                    b"|i1" | b"<i1" => Some(integer(1, true)),
+                    b"<u8" => Some(integer(8, false)),
+                    b"<u4" => Some(integer(4, false)),
+                    b"<u2" => Some(integer(2, false)),
+                    b"|u1" | b"<u1" => Some(integer(1, false)),
+                    _ => None,
+                },
+                "little-endian integers: '<i8', '<i4', '<i2', '|i1', '<u8', '<u4', '<u2', '|u1'",
+            ),
+        };
+        dtype.ok_or_else(|| NpyError::UnsupportedDtype {
+            descr: String::from_utf8_lossy(descr).into_owned(),
+            supported,
+        })
     }
 }
 
@@ -163,6 +272,11 @@ impl Layout {
 enum Dtype {
     F32,
     F64,
+    /// A little-endian integer of `bytes` bytes.
+    Integer {
+        bytes: usize,
+        signed: bool,
+    },
 }
 
 impl Dtype {
@@ -170,12 +284,31 @@ impl Dtype {
         match self {
             Dtype::F32 => 4,
             Dtype::F64 => 8,
+            Dtype::Integer { bytes, .. } => bytes,
         }
     }
 }
 
-/// Reads one array of the given layout: (n, d) and all its values in C order.
-fn read_array<T: Scalar, R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
+/// Reads one floating-point array of the given layout: (n, d) and all its values in C order.
+fn read_floats<T: Scalar, R: Read>(reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
+    let (n, d, dtype, bytes) = read_array(reader, layout)?;
+    let values = match dtype {
+        Dtype::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).into()))
+            .collect(),
+        Dtype::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8-byte chunk"))))
+            .collect(),
+        Dtype::Integer { .. } => unreachable!("float layouts accept float dtypes only"),
+    };
+    Ok((n, d, values))
+}
+
+/// Reads one array of the given layout: (n, d), its element type, and its data bytes, checked
+/// against the header's shape.
+fn read_array<R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, Dtype, Vec<u8>)> {
     let mut prefix = [0u8; 8];
     read_exactly(&mut reader, &mut prefix, 0)?;
     if &prefix[..6] != MAGIC {
@@ -200,7 +333,8 @@ fn read_array<T: Scalar, R: Read>(mut reader: R, layout: Layout) -> Result<(usiz
     let mut header = vec![0u8; header_len];
     let data_offset = 8 + length_bytes;
     read_exactly(&mut reader, &mut header, data_offset as u64)?;
-    let (dtype, shape) = parse_header(&header)?;
+    let (descr, shape) = parse_header(&header)?;
+    let dtype = layout.dtype(&descr)?;
     let (n, d) = layout.samples(&shape)?;
     let data_offset = (data_offset + header_len) as u64;
 
@@ -224,17 +358,7 @@ fn read_array<T: Scalar, R: Read>(mut reader: R, layout: Layout) -> Result<(usiz
     if extra > 0 {
         return Err(NpyError::TrailingBytes { extra }.into());
     }
-    let values = match dtype {
-        Dtype::F32 => bytes
-            .chunks_exact(4)
-            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).into()))
-            .collect(),
-        Dtype::F64 => bytes
-            .chunks_exact(8)
-            .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8-byte chunk"))))
-            .collect(),
-    };
-    Ok((n, d, values))
+    Ok((n, d, dtype, bytes))
 }
 
 /// Fills `buf`, or reports how far the file got (`offset` is where `buf` starts).
@@ -259,7 +383,7 @@ fn read_exactly<R: Read>(reader: &mut R, buf: &mut [u8], offset: u64) -> Result<
 
 /// Parses the header, a Python dict literal such as
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 99, 768), }`.
-fn parse_header(header: &[u8]) -> Result<(Dtype, Vec<u64>), NpyError> {
+fn parse_header(header: &[u8]) -> Result<(Vec<u8>, Vec<u64>), NpyError> {
     let mut p = Parser { s: header, pos: 0 };
     p.expect(b'{', "expected '{'")?;
     let (mut descr, mut fortran_order, mut shape) = (None, None, None);
@@ -284,20 +408,11 @@ fn parse_header(header: &[u8]) -> Result<(Dtype, Vec<u64>), NpyError> {
     if p.pos != header.len() {
         return Err(bad("text after the closing '}'"));
     }
-    let descr = descr.ok_or(bad("missing 'descr'"))?;
-    let dtype = match descr {
-        b"<f4" => Dtype::F32,
-        b"<f8" => Dtype::F64,
-        _ => {
-            return Err(NpyError::UnsupportedDtype {
-                descr: String::from_utf8_lossy(descr).into_owned(),
-            });
-        }
-    };
+    let descr = descr.ok_or(bad("missing 'descr'"))?.to_vec();
     if fortran_order.ok_or(bad("missing 'fortran_order'"))? {
         return Err(NpyError::FortranOrder);
     }
-    Ok((dtype, shape.ok_or(bad("missing 'shape'"))?))
+    Ok((descr, shape.ok_or(bad("missing 'shape'"))?))
 }
 
 fn bad(reason: &'static str) -> NpyError {

@@ -5,7 +5,9 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use modality_gap::npy::{from_reader, pair_from_reader, read, read_pair};
+use modality_gap::npy::{
+    from_reader, labels_from_reader, pair_from_reader, read, read_labels, read_pair,
+};
 use modality_gap::{Embeddings, Error, Image, NpyError, Text};
 use proptest::prelude::*;
 
@@ -460,8 +462,122 @@ fn unsupported_dtypes() {
         assert_eq!(
             npy_err(read2(&bytes)),
             NpyError::UnsupportedDtype {
-                descr: descr.to_owned()
+                descr: descr.to_owned(),
+                supported: "'<f4' and '<f8'",
             }
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels
+// ---------------------------------------------------------------------------------------------
+
+/// The zero-shot case's labels (int64, as numpy saves them by default) read back exactly.
+#[test]
+fn oracle_labels_read_as_saved() {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/oracle/zeroshot_n200_c10_d16");
+    let raw = std::fs::read(dir.join("labels.i64")).unwrap();
+    let expected: Vec<usize> = raw
+        .chunks_exact(8)
+        .map(|b| usize::try_from(i64::from_le_bytes(b.try_into().unwrap())).unwrap())
+        .collect();
+    let bytes = file("<i8", &format!("({},)", expected.len()), &raw);
+    assert_eq!(labels_from_reader(&bytes[..]).unwrap(), expected);
+    let path = TempFile::new("labels", &bytes);
+    assert_eq!(read_labels(&path.0).unwrap(), expected);
+}
+
+#[test]
+fn every_integer_width_reads_labels() {
+    let labels = [0u8, 1, 127, 2];
+    for (descr, width, signed) in [
+        ("<i8", 8, true),
+        ("<i4", 4, true),
+        ("<i2", 2, true),
+        ("|i1", 1, true),
+        ("<u8", 8, false),
+        ("<u4", 4, false),
+        ("<u2", 2, false),
+        ("|u1", 1, false),
+    ] {
+        let payload: Vec<u8> = labels
+            .iter()
+            .flat_map(|&v| {
+                let mut b = vec![0u8; width];
+                b[0] = v;
+                b
+            })
+            .collect();
+        let bytes = file(descr, "(4,)", &payload);
+        assert_eq!(
+            labels_from_reader(&bytes[..]).unwrap(),
+            [0, 1, 127, 2],
+            "{descr} signed {signed}"
+        );
+    }
+    // The largest unsigned 64-bit value fits a 64-bit usize.
+    let bytes = file("<u8", "(1,)", &u64::MAX.to_le_bytes());
+    assert_eq!(
+        labels_from_reader(&bytes[..]).unwrap(),
+        [usize::try_from(u64::MAX).unwrap()]
+    );
+}
+
+#[test]
+fn negative_labels_and_wrong_arrays_are_rejected() {
+    let negative: Vec<u8> = [3i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let bytes = file("<i8", "(2,)", &negative);
+    assert_eq!(
+        npy_err(labels_from_reader(&bytes[..])),
+        NpyError::NegativeLabel {
+            index: 1,
+            value: -1
+        }
+    );
+    let bytes = file("|i1", "(1,)", &[0x80]);
+    assert_eq!(
+        npy_err(labels_from_reader(&bytes[..])),
+        NpyError::NegativeLabel {
+            index: 0,
+            value: -128
+        }
+    );
+    let bytes = file("<i2", "(1,)", &i16::MIN.to_le_bytes());
+    assert_eq!(
+        npy_err(labels_from_reader(&bytes[..])),
+        NpyError::NegativeLabel {
+            index: 0,
+            value: -32768
+        }
+    );
+    // Float labels, big-endian integers: not labels. Floats as embeddings only.
+    for descr in ["<f8", ">i8", "<i16"] {
+        let bytes = file(descr, "(1,)", &[0; 8]);
+        assert!(matches!(
+            npy_err(labels_from_reader(&bytes[..])),
+            NpyError::UnsupportedDtype { descr: d, .. } if d == descr
+        ));
+    }
+    // Labels as embeddings: an integer dtype is not a float one.
+    let bytes = file("<i8", "(1, 1)", &[0; 8]);
+    assert!(matches!(
+        npy_err(read2(&bytes)),
+        NpyError::UnsupportedDtype { .. }
+    ));
+    // Not one axis, or an empty one.
+    for shape in ["(2, 1)", "(0,)", "()"] {
+        let bytes = file("<i8", shape, &[0; 16]);
+        assert!(
+            matches!(
+                npy_err(labels_from_reader(&bytes[..])),
+                NpyError::UnexpectedShape {
+                    expected: "(n,) with n ≥ 1",
+                    ..
+                }
+            ),
+            "{shape}"
         );
     }
 }
