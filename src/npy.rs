@@ -191,7 +191,11 @@ pub fn labels_from_reader<R: Read>(reader: R) -> Result<Vec<usize>> {
             if negative {
                 raw[width..].fill(0xff); // sign extension
             }
-            let value = i128::from(u64::from_le_bytes(raw)) - if negative { 1 << 64 } else { 0 };
+            let value = if negative {
+                i128::from(i64::from_le_bytes(raw))
+            } else {
+                i128::from(u64::from_le_bytes(raw))
+            };
             usize::try_from(value).map_err(|_| NpyError::NegativeLabel { index, value }.into())
         })
         .collect()

@@ -30,10 +30,7 @@ fn json_rows(case: &Case, path: &[&str]) -> Vec<f64> {
 #[test]
 fn shifting_both_sets_or_the_images_matches_the_oracle() {
     let case = Case::load("tiny_n7_d3");
-    let (img, txt) = (
-        case.unit::<f64, Image>("img"),
-        case.unit::<f64, Text>("txt"),
-    );
+    let (img, txt) = case.unit_pair();
     let g = gap(&img, &txt).unwrap().direction().unwrap();
     for (delta, key) in [(-1.0, "-1.0"), (0.5, "0.5")] {
         for (mode, name) in [(Shift::Both, "both"), (Shift::ImageOnly, "image_only")] {
@@ -55,10 +52,7 @@ fn the_embedding_shift_sweeps_match_the_oracle() {
         ("cones_gap_n300_d32", &[100, 50, 30, 20, 10, 1][..]),
     ] {
         let case = Case::load(name);
-        let (img, txt) = (
-            case.unit::<f64, Image>("img"),
-            case.unit::<f64, Text>("txt"),
-        );
+        let (img, txt) = case.unit_pair();
         let run = |deltas: &[f64], scale: f64, mode, loss| -> Vec<ShiftPoint> {
             shift_sweep(&img, &txt, deltas, 1.0 / scale, mode, loss)
                 .unwrap()
@@ -114,10 +108,7 @@ fn the_embedding_shift_sweeps_match_the_oracle() {
 #[test]
 fn the_paper_lambda_form_is_delta_two_lambda_gap() {
     let case = Case::load("medium_n257_d64");
-    let (img, txt) = (
-        case.unit::<f64, Image>("img"),
-        case.unit::<f64, Text>("txt"),
-    );
+    let (img, txt) = case.unit_pair();
     let g = gap(&img, &txt).unwrap();
     let delta = 2.0 * 0.3 * g.distance();
     let (a, b) = shift(&img, &txt, &g.direction().unwrap(), delta, Shift::Both).unwrap();
@@ -135,10 +126,7 @@ fn the_validation_loss_protocols_and_their_errors() {
     use modality_gap::contrastive_loss;
     use modality_gap::experiments::validation_loss;
     let case = Case::load("medium_n257_d64");
-    let (img, txt) = (
-        case.unit::<f64, Image>("img"),
-        case.unit::<f64, Text>("txt"),
-    );
+    let (img, txt) = case.unit_pair();
     let full = validation_loss(&img, &txt, 0.01, ValidationLoss::Full).unwrap();
     assert_eq!(full, contrastive_loss(&img, &txt, 0.01).unwrap().symmetric);
     // One batch as large as the set is the full loss, up to summation order.

@@ -28,14 +28,10 @@ use serde_json::Value;
 // Procrustes
 // ---------------------------------------------------------------------------------------------
 
-fn unit_pair(case: &Case) -> (UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>) {
-    (case.unit("img"), case.unit("txt"))
-}
-
 #[test]
 fn procrustes_matches_the_oracle_rotation_of_the_tiny_case() {
     let case = Case::load("tiny_n7_d3");
-    let (img, txt) = unit_pair(&case);
+    let (img, txt) = case.unit_pair();
     let w = procrustes(&img, &txt).unwrap();
     let expected: Vec<f64> = case
         .expected(&["procrustes_W"])
@@ -52,7 +48,7 @@ fn procrustes_matches_the_oracle_rotation_of_the_tiny_case() {
 fn the_gap_after_procrustes_matches_the_oracle() {
     for name in ["tiny_n7_d3", "medium_n257_d64", "cones_gap_n300_d32"] {
         let case = Case::load(name);
-        let (img, txt) = unit_pair(&case);
+        let (img, txt) = case.unit_pair();
         let aligned = procrustes(&img, &txt).unwrap().rotate(&txt).unwrap();
         assert_close(
             gap(&img, &aligned).unwrap().distance(),
@@ -142,7 +138,7 @@ fn row_major(m: &DMatrix<f64>) -> Vec<f64> {
 /// The oracle's input: the row-normalised images and texts, as plain embeddings.
 fn concatenated_input(name: &str) -> (Embeddings<f64, Image>, Embeddings<f64, Text>) {
     let case = Case::load(name);
-    let (img, txt) = unit_pair(&case);
+    let (img, txt) = case.unit_pair();
     (img.into_inner(), txt.into_inner())
 }
 

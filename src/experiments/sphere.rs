@@ -4,9 +4,7 @@
 
 use crate::{
     Embeddings, Error, Image, Result, Text, UnitEmbeddings, gap,
-    kernel::Rows,
-    metrics::{logit_scale, loss_of_rows},
-    reduce::max_row_norm,
+    metrics::{logit_scale, loss_of_sets},
 };
 
 /// Whether the simulation's text points sit above their own image points. See
@@ -319,8 +317,7 @@ fn landscape_point(
     scale: f64,
     targets: Option<&[usize]>,
 ) -> Result<LandscapePoint> {
-    let dot_bound = max_row_norm(images) * max_row_norm(texts);
-    let loss = loss_of_rows(Rows::of(images), Rows::of(texts), scale, dot_bound, targets)?;
+    let loss = loss_of_sets(images, texts, scale, targets)?;
     let sign = if position == 0.0 {
         0.0
     } else {

@@ -93,11 +93,21 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     temperature: f64,
 ) -> Result<ContrastiveLoss> {
     paired(a, b)?;
-    let scale = logit_scale(temperature)?;
+    loss_of_sets(a, b, logit_scale(temperature)?, None)
+}
+
+/// The contrastive loss of two whole paired sets at logit scale s, with the targets of
+/// [`loss_of_rows`].
+pub(crate) fn loss_of_sets<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    scale: f64,
+    targets: Option<&[usize]>,
+) -> Result<ContrastiveLoss> {
     // |aᵢ·bⱼ| ≤ ‖aᵢ‖‖bⱼ‖: 1 for unit rows, more for rows accepted by `try_from_unit` with a
     // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
     let dot_bound = max_row_norm(a) * max_row_norm(b);
-    loss_of_rows(Rows::of(a), Rows::of(b), scale, dot_bound, None)
+    loss_of_rows(Rows::of(a), Rows::of(b), scale, dot_bound, targets)
 }
 
 /// s = 1/τ, for a τ that is finite, positive and has a finite inverse.

@@ -21,7 +21,7 @@ pub use top_k::{TopK, top_k};
 pub use uniform::uniform_loss;
 
 pub(crate) use align::align_loss_raw;
-pub(crate) use contrastive::{logit_scale, loss_of_rows};
+pub(crate) use contrastive::{logit_scale, loss_of_rows, loss_of_sets};
 pub(crate) use uniform::uniform_loss_raw;
 
 use crate::{Embeddings, Error, Modality, Result, Scalar};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use modality_gap::{Embeddings, Modality, Scalar, UnitEmbeddings};
+use modality_gap::{Embeddings, Image, Modality, Scalar, Text, UnitEmbeddings};
 use serde_json::Value;
 
 /// f64 against the numpy oracle: |actual − expected| ≤ 1e-12 · max(1, |expected|), i.e. abs
@@ -172,6 +172,11 @@ impl Case {
     /// An input matrix, rounded to `T`, then normalised in `T`.
     pub fn unit<T: Scalar, M: Modality>(&self, name: &str) -> UnitEmbeddings<T, M> {
         UnitEmbeddings::normalize(self.embeddings(name)).unwrap()
+    }
+
+    /// The case's `img` and `txt` inputs as unit f64 embeddings.
+    pub fn unit_pair(&self) -> (UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>) {
+        (self.unit("img"), self.unit("txt"))
     }
 
     /// The value at `expected.<path>`.
