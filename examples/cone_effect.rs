@@ -15,7 +15,8 @@
 
 mod support;
 
-use modality_gap::experiments::{Activation, RandomMlp, confidence_interval, relu_cone_theory};
+use modality_gap::experiments::{Activation, RandomMlp, relu_cone_theory};
+use modality_gap::stats::confidence_interval;
 use modality_gap::{Diagonal, Embeddings, Image, Text, gap, mean_pairwise_cosine};
 use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut curves = Vec::new();
     for (activation, name) in ACTIVATIONS {
         let cone =
-            RandomMlp::random(d, depth, activation, 0).layerwise_cone(&x, Diagonal::Included)?;
+            RandomMlp::random(d, depth, activation, 0)?.layerwise_cone(&x, Diagonal::Included)?;
         panel = panel.with(Series::new(name, enumerate(&cone), Mark::Line));
         curves.push((name, cone));
     }
@@ -56,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &modality_gap::UnitEmbeddings::normalize(x.clone())?,
         Diagonal::Excluded,
     )?;
-    let theory: Vec<f64> = relu_cone_theory(rho0, depth, 1.0 / d as f64)
+    let theory: Vec<f64> = relu_cone_theory(rho0, depth, 1.0 / d as f64)?
         .into_iter()
         .map(|rho| rho + (1.0 - rho) / n as f64)
         .collect();
@@ -103,7 +104,7 @@ fn relu_over_seeds(
 ) -> modality_gap::Result<()> {
     let runs = (0..seeds)
         .map(|seed| {
-            RandomMlp::random(x.dim(), depth, Activation::Relu, seed)
+            RandomMlp::random(x.dim(), depth, Activation::Relu, seed)?
                 .layerwise_cone(x, Diagonal::Included)
         })
         .collect::<modality_gap::Result<Vec<_>>>()?;
@@ -118,7 +119,7 @@ fn relu_over_seeds(
 
 /// Two encoders, seeds 1 and 2, on the same inputs: a gap between their outputs.
 fn two_encoders(x: &Embeddings<f64, Image>, depth: usize) -> modality_gap::Result<()> {
-    let encode = |seed| RandomMlp::random(x.dim(), depth, Activation::Relu, seed).encode(x);
+    let encode = |seed| RandomMlp::random(x.dim(), depth, Activation::Relu, seed)?.encode(x);
     let first = encode(1)?;
     let second = encode(2)?.with_modality::<Text>();
     println!(

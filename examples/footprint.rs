@@ -50,7 +50,7 @@ fn main() {
     let value = match metric {
         "uniform" => uniform_loss(&a, 2.0).unwrap(),
         "contrastive" => contrastive_loss(&a, &b, 0.01).unwrap().symmetric,
-        "recall" => retrieval_recall(&a, &b, 1).unwrap().image_to_text,
+        "recall" => retrieval_recall(&a, &b, 1).unwrap().a_to_b,
         "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap(),
         "gap" => gap(&a, &b).unwrap().distance(),
         "align" => align_loss(&a, &b, 2.0).unwrap(),

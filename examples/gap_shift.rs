@@ -4,7 +4,7 @@
 //! at zero gap.
 //!
 //! ```text
-//! cargo run --release --example gap_shift                   # the embedded CLASP audio–text pair
+//! cargo run --release --example gap_shift                   # the embedded CLIP image–text pairs
 //! cargo run --release --example gap_shift -- ../shared/data/modality-gap-features/features_clip.npy
 //! options: --notebook true (the notebook's image→text-only batched loss), --svg PATH
 //! ```
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
     for (k, delta) in deltas.iter().enumerate() {
-        print!("{delta:>6.2} {:>9.4}", sweeps[0][k].signed_distance);
+        print!("{delta:>6.2} {:>9.4}", sweeps[0][k].signed_gap_distance);
         for sweep in &sweeps {
             print!(" {:>10.4}", sweep[k].loss);
         }
@@ -73,15 +73,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .expect("points");
         println!(
             "s = {scale:>3}: the learned gap {:.3} has loss {:.4}; the minimum {:.4} is at gap {:.3} (δ = {})",
-            at_zero.signed_distance, at_zero.loss, best.loss, best.signed_distance, best.delta
+            at_zero.signed_gap_distance,
+            at_zero.loss,
+            best.loss,
+            best.signed_gap_distance,
+            best.delta
         );
-        let points = sweep.iter().map(|p| (p.signed_distance, p.loss)).collect();
+        let points = sweep
+            .iter()
+            .map(|p| (p.signed_gap_distance, p.loss))
+            .collect();
         let panel = Panel::new(
             format!("τ = 1/{scale}"),
             "signed gap distance",
             "validation loss",
         );
-        let learned = vec![(at_zero.signed_distance, at_zero.loss)];
+        let learned = vec![(at_zero.signed_gap_distance, at_zero.loss)];
         panels.push(
             panel
                 .with(Series::new(&pair.name, points, Mark::Line))

@@ -1,10 +1,14 @@
 //! This machine's limits, which `docs/benchmarks.md` states throughput against:
 //! - the peak f32 fused multiply-add throughput, on the instruction set the pairwise kernel
-//!   uses (AVX-512, AVX2 or portable), from the micro-kernel's own register tile with its
-//!   loads taken out;
+//!   uses (AVX-512, AVX2 or portable), from register-only fused multiply-adds in the
+//!   micro-kernel's accumulator tile (its arithmetic with the loads taken out);
 //! - the memory read bandwidth, summing a 2 GiB buffer (the O(n·d) metrics' limit).
 //!
-//! `cargo run --release --example peak [-- repeats]` prints each run and the medians.
+//! `cargo run --release --example peak [-- repeats]` prints each run and the medians. The
+//! measurements live in `support/probe.rs`, which the benchmarks can share.
+
+#[path = "support/probe.rs"]
+mod probe;
 
 fn main() {
     let repeats: usize = std::env::args()
@@ -14,8 +18,8 @@ fn main() {
     let threads = rayon::current_num_threads();
     let (mut one, mut all, mut bandwidth) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..repeats {
-        let (isa, single, every) = modality_gap::bench::fma_peak_f32(0.5);
-        let read = modality_gap::bench::read_bandwidth(2 << 30);
+        let (isa, single, every) = probe::fma_peak_f32(0.5);
+        let read = probe::read_bandwidth(2 << 30);
         println!(
             "{isa}: {:.1} GFLOP/s on 1 thread, {:.1} on {threads}; reads {:.1} GB/s",
             single / 1e9,

@@ -2,7 +2,7 @@
 //! contrastive loss and retrieval.
 //!
 //! ```text
-//! cargo run --release --example report                      # the embedded CLASP audio–text pair
+//! cargo run --release --example report                      # the embedded CLIP image–text pair
 //! cargo run --release --example report -- features.npy      # any [2, n, d] file
 //! cargo run --release --example report -- img.npy txt.npy   # two (n, d) files
 //! ```
@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use modality_gap::{
-    Audio, Diagonal, Embeddings, Modality, Result, Text, UnitEmbeddings, align_loss,
+    Diagonal, Embeddings, Image, Modality, Result, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
 };
 
@@ -20,14 +20,14 @@ impl Modality for First {
     const NAME: &'static str = "first";
 }
 
-static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
 
 fn main() -> ExitCode {
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match &paths[..] {
-        [] => npy::pair_from_reader::<f64, Audio, Text, _>(CLASP).and_then(|(a, t)| {
+        [] => npy::read_pair_from::<f64, Image, Text, _>(CLIP).and_then(|(a, t)| {
             report(
-                "data/features_clasp.npy (embedded; CLASP, Liang et al. 2022)",
+                "data/features_clip.npy (embedded; CLIP ViT-B/16 on 500 MSCOCO pairs, Liang et al. 2022)",
                 a,
                 t,
             )
@@ -111,24 +111,16 @@ fn report<A: Modality>(
     );
     line(
         format!("  {first}→{second}"),
-        loss.image_to_text,
+        loss.a_to_b,
         "cross-entropy over rows".into(),
     );
     line(
         format!("  {second}→{first}"),
-        loss.text_to_image,
+        loss.b_to_a,
         "cross-entropy over columns".into(),
     );
     let top1 = retrieval_recall(&a, &t, 1)?;
-    line(
-        format!("top-1 {first}→{second}"),
-        top1.image_to_text,
-        "R@1".into(),
-    );
-    line(
-        format!("top-1 {second}→{first}"),
-        top1.text_to_image,
-        "R@1".into(),
-    );
+    line(format!("top-1 {first}→{second}"), top1.a_to_b, "R@1".into());
+    line(format!("top-1 {second}→{first}"), top1.b_to_a, "R@1".into());
     Ok(())
 }

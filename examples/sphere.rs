@@ -39,7 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let mut curves = Vec::new();
         for (scale, printed) in SCALES {
-            let curve = sphere_landscape(&angles, 1.0 / scale, pairing)?;
+            let curve: Vec<_> =
+                sphere_landscape(&angles, 1.0 / scale, pairing)?.collect::<Result<_, _>>()?;
             let at_zero = curve
                 .iter()
                 .find(|p| p.position == 0.0)
@@ -54,9 +55,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             println!(
                 ", minimum {:.4} at Δθ = {:+} (gap {:.3})",
-                best.loss, best.position, best.signed_distance
+                best.loss, best.position, best.signed_gap_distance
             );
-            let points = curve.iter().map(|p| (p.signed_distance, p.loss)).collect();
+            let points = curve
+                .iter()
+                .map(|p| (p.signed_gap_distance, p.loss))
+                .collect();
             panel = panel.with(Series::new(format!("s = {scale}"), points, Mark::Line));
             curves.push(curve);
         }
@@ -74,7 +78,7 @@ fn print_table(angles: &[f64], curves: &[Vec<LandscapePoint>]) {
     }
     println!();
     for (k, angle) in angles.iter().enumerate().step_by(10) {
-        print!("{angle:>6} {:>8.4}", curves[0][k].signed_distance);
+        print!("{angle:>6} {:>8.4}", curves[0][k].signed_gap_distance);
         for curve in curves {
             print!(" {:>9.4}", curve[k].loss);
         }

@@ -3,7 +3,7 @@
 //! CLASP panels.
 //!
 //! ```text
-//! cargo run --release --example visualize_gap                      # the embedded CLASP pair
+//! cargo run --release --example visualize_gap                      # the embedded CLIP pairs
 //! cargo run --release --example visualize_gap -- ../shared/data/modality-gap-features/features_*.npy
 //! options: --pca true (a centred PCA instead of the figure's uncentred SVD), --svg PATH
 //! ```

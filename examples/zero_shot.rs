@@ -154,5 +154,5 @@ fn subset<M: Modality>(
     keep: &[usize],
 ) -> modality_gap::Result<UnitEmbeddings<f64, M>> {
     let rows: Vec<&[f64]> = keep.iter().map(|&i| x.row(i)).collect();
-    UnitEmbeddings::try_from_unit(Embeddings::from_rows(&rows)?, 1e-12)
+    UnitEmbeddings::verify_unit(Embeddings::from_rows(&rows)?, 1e-12)
 }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use nalgebra::{DMatrix, DMatrixView, Dim, Matrix, RawStorage};
 
-use crate::{Error, Modality, Result, Scalar};
+use crate::{Modality, Result, Scalar, check};
 
 /// n embeddings of dimension d from modality `M`, stored sample by sample.
 ///
@@ -40,8 +40,8 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] if n = 0, [`Error::ZeroDimension`] if d = 0, [`Error::BufferLength`]
-    /// if `data.len() != n·d`, [`Error::NonFinite`] naming the first NaN or infinity.
+    /// [`Error::Empty`](crate::Error::Empty) if n = 0, [`Error::ZeroDimension`](crate::Error::ZeroDimension) if d = 0, [`Error::BufferLength`](crate::Error::BufferLength)
+    /// if `data.len() != n·d`, [`Error::NonFinite`](crate::Error::NonFinite) naming the first NaN or infinity.
     ///
     /// # Examples
     ///
@@ -53,13 +53,8 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn from_row_major_vec(n: usize, d: usize, data: Vec<T>) -> Result<Self> {
-        check_shape(n, d, data.len())?;
-        if let Some(k) = data.iter().position(|v| !v.to_f64().is_finite()) {
-            return Err(Error::NonFinite {
-                row: k / d,
-                column: k % d,
-            });
-        }
+        check::shape(n, d, data.len())?;
+        check::finite_values(&data, d)?;
         Ok(Self {
             data,
             n,
@@ -85,7 +80,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn from_row_major_slice(n: usize, d: usize, data: &[T]) -> Result<Self> {
-        check_shape(n, d, data.len())?;
+        check::shape(n, d, data.len())?;
         Self::from_row_major_vec(n, d, data.to_vec())
     }
 
@@ -93,9 +88,9 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for no rows, [`Error::ZeroDimension`] for empty rows,
-    /// [`Error::DimensionMismatch`] for a row whose length differs from the first one's,
-    /// [`Error::NonFinite`].
+    /// [`Error::Empty`](crate::Error::Empty) for no rows, [`Error::ZeroDimension`](crate::Error::ZeroDimension) for empty rows,
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for a row whose length differs from the first one's,
+    /// [`Error::NonFinite`](crate::Error::NonFinite).
     ///
     /// # Examples
     ///
@@ -107,16 +102,12 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self> {
-        let d = rows.first().ok_or(Error::Empty)?.as_ref().len();
+        check::not_empty(rows.len())?;
+        let d = rows[0].as_ref().len();
         let mut data = Vec::with_capacity(rows.len().saturating_mul(d));
         for row in rows {
             let row = row.as_ref();
-            if row.len() != d {
-                return Err(Error::DimensionMismatch {
-                    expected: d,
-                    found: row.len(),
-                });
-            }
+            check::same_dim(d, row.len())?;
             data.extend_from_slice(row);
         }
         Self::from_row_major_vec(rows.len(), d, data)
@@ -237,7 +228,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     ///
     /// # Errors
     ///
-    /// [`Error::NonFinite`] if a value is beyond the target type's range (`f64` → `f32` only).
+    /// [`Error::NonFinite`](crate::Error::NonFinite) if a value is beyond the target type's range (`f64` → `f32` only).
     ///
     /// # Examples
     ///
@@ -283,6 +274,22 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// ```
     pub fn dim(&self) -> usize {
         self.d
+    }
+
+    /// The shape (n, d): n samples of dimension d, as numpy's `x.shape` and nalgebra's
+    /// `shape()` of the n × d matrix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// assert_eq!(x.shape(), (2, 3));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn shape(&self) -> (usize, usize) {
+        (self.n, self.d)
     }
 
     /// The modality's name, [`Modality::NAME`].
@@ -366,23 +373,6 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }
-}
-
-/// The shape checks shared by every constructor, done before any copy.
-fn check_shape(n: usize, d: usize, len: usize) -> Result<()> {
-    if n == 0 {
-        return Err(Error::Empty);
-    }
-    if d == 0 {
-        return Err(Error::ZeroDimension);
-    }
-    if n.checked_mul(d) != Some(len) {
-        return Err(Error::BufferLength {
-            expected: n.saturating_mul(d),
-            found: len,
-        });
-    }
-    Ok(())
 }
 
 impl<T: Scalar, M: Modality> Clone for Embeddings<T, M> {

@@ -38,15 +38,6 @@ pub enum Error {
         found: usize,
     },
 
-    /// An output buffer whose length is not `n · m`.
-    #[error("the output buffer holds {found} values, but n · m = {expected}")]
-    OutputLength {
-        /// `n · m`, the number of pairs.
-        expected: usize,
-        /// The buffer's length.
-        found: usize,
-    },
-
     /// Two sets (or two rows) whose sample dimensions differ.
     #[error("dimension mismatch: expected {expected}, found {found}")]
     DimensionMismatch {
@@ -138,17 +129,17 @@ pub enum Error {
     Npy(#[from] NpyError),
 }
 
-/// Why a `.npy` file was rejected (see [`crate::npy`]), carried by [`Error::Npy`].
+/// Why a `.npy` file was rejected (see [`crate::npy`]), carried by [`Error::Npy`](crate::Error::Npy).
 ///
 /// # Examples
 ///
 /// ```
 /// use modality_gap::{Error, NpyError, Text, npy};
 ///
-/// let result = npy::from_reader::<f32, Text, _>(&b"not an npy file"[..]);
+/// let result = npy::read_from::<f32, Text, _>(&b"not an npy file"[..]);
 /// assert!(matches!(result, Err(Error::Npy(NpyError::BadMagic))));
 /// // Fewer than the 8 bytes of magic and version: truncated before the magic is checked.
-/// let result = npy::from_reader::<f32, Text, _>(&b"not npy"[..]);
+/// let result = npy::read_from::<f32, Text, _>(&b"not npy"[..]);
 /// assert!(matches!(result, Err(Error::Npy(NpyError::Truncated { expected: 8, found: 7 }))));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,45 +5,50 @@
 //! Wang & Isola (ICML 2020), with one set of documented conventions.
 //!
 //! ```
-//! use modality_gap::{Audio, Diagonal, Text, UnitEmbeddings, npy};
+//! use modality_gap::{Image, Text, UnitEmbeddings, npy};
 //!
-//! // Real CLASP audio–text features, [2, n, d] float32 (or: npy::read_pair("features.npy")).
-//! static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
-//! let (audio, text) = npy::pair_from_reader::<f32, Audio, Text, _>(CLASP)?;
-//! let (audio, text) = (UnitEmbeddings::normalize(audio)?, UnitEmbeddings::normalize(text)?);
+//! // The 500 MSCOCO image–text pairs of CLIP ViT-B/16 published with the paper, [2, n, d]
+//! // float32 (or: npy::read_pair("features.npy")).
+//! static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
+//! let (images, texts) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
+//! let (images, texts) = (UnitEmbeddings::normalize(images)?, UnitEmbeddings::normalize(texts)?);
 //!
-//! let gap = modality_gap::gap(&audio, &text)?; // centroid(audio) − centroid(text)
-//! let cone = modality_gap::mean_pairwise_cosine(&audio, Diagonal::Excluded)?;
-//! let loss = modality_gap::contrastive_loss(&audio, &text, 0.01)?; // CLIP: τ = 0.01
-//! assert!((gap.distance() - 1.04466).abs() < 1e-5);
-//! assert!((cone - 0.60718).abs() < 1e-5);
-//! assert!((loss.symmetric - 9.76858).abs() < 1e-4);
+//! let gap = modality_gap::gap(&images, &texts)?; // centroid(images) − centroid(texts)
+//! let recall = modality_gap::retrieval_recall(&images, &texts, 1)?;
+//! let loss = modality_gap::contrastive_loss(&images, &texts, 0.01)?; // τ = 0.01 (logit scale 100)
+//! assert!((gap.distance() - 0.85135).abs() < 1e-5);
+//! assert_eq!((recall.a_to_b, recall.b_to_a), (0.552, 0.506)); // R@1 both ways
+//! assert!((loss.symmetric - 1.80089).abs() < 1e-5);
 //! # Ok::<(), modality_gap::Error>(())
 //! ```
 //!
-//! ## The crate in four layers
+//! ## The crate in layers
+//!
+//! Each layer uses only the layers above it in this list, and every layer may use the shared
+//! argument checks (a private module, the one place where the crate's typed errors are made).
 //!
 //! 1. **Types.** [`Scalar`] (`f32` or `f64`), [`Modality`] markers ([`Image`], [`Text`],
-//!    [`Audio`], [`Video`], or your own in one line), [`Embeddings`] (n samples of dimension
-//!    d, finite, one contiguous row per sample), [`UnitEmbeddings`] (every row unit-norm,
-//!    checked once), and one [`Error`].
+//!    [`Audio`], [`Video`], or your own in one line), and one [`Error`].
 //! 2. **The pairwise kernel** (internal): every metric over pairs runs on one cache-tiled,
 //!    rayon-parallel kernel with register-blocked SIMD micro-kernels chosen at run time
 //!    (AVX-512, AVX2 + FMA, or portable code), which hands each block of dot products to a
 //!    fused epilogue while it is hot and never holds an n × m matrix. One set with itself
-//!    visits the pairs i < j only.
-//! 3. **Metrics**, each a short documented formula: [`gap`], [`mean_pairwise_cosine`],
-//!    [`align_loss`], [`uniform_loss`], [`contrastive_loss`], [`retrieval_recall`], the
-//!    similarity distribution [`CosineHistogram`], [`top_k`] neighbours, and the explicit
-//!    [`pairwise_cosine`] matrix for who really wants it; the unnormalised alignment and
-//!    uniformity of the peers' code in [`raw`].
-//! 4. **Experiments**: the paper's protocols built from the metrics, in [`experiments`]: 2-D
-//!    views (Fig. 1), the cone of random networks (Fig. 2b), the embedding shift along the gap
-//!    (Fig. 3b–d), the mismatched-data simulations (Fig. 3e–g), zero-shot accuracy as the gap
-//!    moves (Table 1), the Procrustes gap amendment, and the summaries the paper reports (mean
-//!    ± CI over seeds, per-group rates, ROC-AUC). The examples draw each figure.
-//!
-//! Input comes from numpy `.npy` files through [`npy`].
+//!    visits the pairs i < j only. Metrics reach it through one function per kind of pass,
+//!    on row-major slices; it knows nothing of the types below.
+//! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
+//!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input.
+//! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
+//!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
+//!    the whole set, with label targets, or over batches), [`retrieval_recall`], zero-shot
+//!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`],
+//!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
+//!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`].
+//! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
+//!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
+//!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
+//!    shift along the gap (Fig. 3b–d), the mismatched-data simulations (Fig. 3e–g), zero-shot
+//!    accuracy as the gap moves (Table 1) and the Procrustes gap amendment. The examples draw
+//!    each figure.
 //!
 //! ## Conventions
 //!
@@ -51,8 +56,9 @@
 //!   nalgebra `d × n` matrix. Constructors name the layout they read
 //!   ([`Embeddings::from_row_major_slice`], [`Embeddings::from_sample_rows`],
 //!   [`Embeddings::from_sample_columns`]).
-//! - **Sign and order.** Two-set metrics take the image (or other non-text) set first and text
-//!   second; the gap is image centroid minus text centroid.
+//! - **Sign and order.** Two-set functions take `a` and `b`, by convention the image (or other
+//!   non-text) set first and text second; the gap is centroid(a) − centroid(b), and two-way
+//!   results name their halves `a_to_b` and `b_to_a`.
 //! - **Sphere.** Metrics defined on the hypersphere take [`UnitEmbeddings`]; centroids are
 //!   *not* renormalised.
 //! - **Pairs.** The cone excludes the diagonal i = j by default ([`Diagonal`]); uniformity uses
@@ -70,20 +76,22 @@
 //!   caller's rayon pool, so `pool.install(|| …)` chooses the threads; small pairwise
 //!   passes (below 4·10⁶ multiply-adds) run on the calling thread.
 //!
-//! `docs/metrics.md` in the repository lists every formula beside the peers' code and where
-//! they differ.
+//! `docs/metrics.md` in the repository lists every formula beside the reference code
+//! (Weixin-Liang/Modality-Gap, SsnL/align_uniform) and where they differ.
 //!
 //! ## References
 //!
 //! - W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality
-//!   Gap in Multi-modal Contrastive Representation Learning.* NeurIPS 2022.
+//!   Gap in Multi-modal Contrastive Representation Learning.* NeurIPS 2022. Code:
+//!   Weixin-Liang/Modality-Gap.
 //! - T. Wang, P. Isola. *Understanding Contrastive Representation Learning through Alignment
-//!   and Uniformity on the Hypersphere.* ICML 2020.
+//!   and Uniformity on the Hypersphere.* ICML 2020. Code: SsnL/align_uniform.
 
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 
+mod check;
 mod embeddings;
 mod error;
 pub mod experiments;
@@ -92,16 +100,18 @@ mod metrics;
 mod modality;
 mod norm;
 pub mod npy;
-pub mod raw;
 mod reduce;
 mod scalar;
+pub mod stats;
 mod unit;
 
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
-    ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, TopK, align_loss, contrastive_loss,
-    gap, mean_pairwise_cosine, pairwise_cosine, retrieval_recall, top_k, uniform_loss,
+    ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, TopK, align_loss,
+    batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
+    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_recall, top_k,
+    uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;
@@ -112,53 +122,11 @@ pub use unit::UnitEmbeddings;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-/// Not part of the API: the measurements the benchmarks state their results against.
-#[doc(hidden)]
-pub mod bench {
-    use crate::kernel::{Isa, peak_flops};
-
-    /// (the kernel's instruction set, f32 flops per second of 1 thread, of every thread of the
-    /// current rayon pool), each over about `seconds`, from the micro-kernel's own
-    /// register-only fused multiply-add loop.
-    pub fn fma_peak_f32(seconds: f64) -> (String, f64, f64) {
-        let isa = Isa::detect();
-        let x = 1.0 - f32::EPSILON; // acc·x + x stays near 1/ε, finite forever
-        let probe = 1 << 16;
-        let (rate, flops_per_iteration) = peak_flops(isa, 1, probe, x);
-        let iterations = (seconds * rate / flops_per_iteration).max(1.0) as usize;
-        let threads = rayon::current_num_threads();
-        let (one, _) = peak_flops(isa, 1, iterations, x);
-        let (all, _) = peak_flops(isa, threads, iterations, x);
-        (format!("{isa:?}"), one, all)
-    }
-
-    /// Bytes per second that the current rayon pool reads from memory, summing a buffer of
-    /// `bytes` (far beyond the caches) in chunks of 1 MiB: what an O(n·d) metric can reach.
-    pub fn read_bandwidth(bytes: usize) -> f64 {
-        use rayon::prelude::*;
-        let data = vec![1.0f32; bytes / 4];
-        let sum = |chunk: &[f32]| {
-            let mut lanes = [0.0f32; 16];
-            for block in chunk.chunks_exact(16) {
-                for (l, v) in lanes.iter_mut().zip(block) {
-                    *l += v;
-                }
-            }
-            lanes.iter().sum::<f32>()
-        };
-        let start = std::time::Instant::now();
-        let total: f32 = data.par_chunks(1 << 18).map(sum).sum();
-        let seconds = start.elapsed().as_secs_f64();
-        assert!(total > 0.0);
-        (data.len() * 4) as f64 / seconds
-    }
-}
-
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings,
-        Video, align_loss, contrastive_loss, gap, mean_pairwise_cosine, pairwise_cosine,
-        retrieval_recall, top_k, uniform_loss,
+        Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Text,
+        UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid, contrastive_loss,
+        gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_recall, top_k, uniform_loss,
     };
 }

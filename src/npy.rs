@@ -1,11 +1,11 @@
 //! Reading numpy `.npy` files into [`Embeddings`].
 //!
 //! Accepted: format versions 1.0, 2.0 and 3.0; dtype `'<f4'` or `'<f8'` (little-endian
-//! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`from_reader`]) or the
+//! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`read_from`]) or the
 //! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
-//! at index 0 and text at index 1 ([`read_pair`], [`pair_from_reader`]); and class labels, a
+//! at index 0 and text at index 1 ([`read_pair`], [`read_pair_from`]); and class labels, a
 //! 1-D array of integers (`'<i8'`, numpy's default, or any other little-endian integer dtype),
-//! through [`read_labels`] and [`labels_from_reader`]. Values are converted to
+//! through [`read_labels`] and [`read_labels_from`]. Values are converted to
 //! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
 //! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`](crate::Error::NonFinite)).
 //!
@@ -48,7 +48,7 @@ const MAX_HEADER_BYTES: usize = 65_536;
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn read<T: Scalar, M: Modality>(path: impl AsRef<Path>) -> Result<Embeddings<T, M>> {
-    from_reader(BufReader::new(File::open(path)?))
+    read_from(BufReader::new(File::open(path)?))
 }
 
 /// Reads a stacked pair `[2, n, d]`: index 0 is the first modality (image, audio, video),
@@ -70,7 +70,7 @@ pub fn read<T: Scalar, M: Modality>(path: impl AsRef<Path>) -> Result<Embeddings
 pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
     path: impl AsRef<Path>,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
-    pair_from_reader(BufReader::new(File::open(path)?))
+    read_pair_from(BufReader::new(File::open(path)?))
 }
 
 /// [`read`] from any byte source, e.g. an embedded `&[u8]`.
@@ -91,11 +91,11 @@ pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
 /// for v in [0.6f64, 0.8] {
 ///     file.extend_from_slice(&v.to_le_bytes());
 /// }
-/// let t = npy::from_reader::<f64, Text, _>(&file[..])?;
+/// let t = npy::read_from::<f64, Text, _>(&file[..])?;
 /// assert_eq!(t.row(0), &[0.6, 0.8]);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
-pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddings<T, M>> {
+pub fn read_from<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddings<T, M>> {
     let (n, d, values) = read_floats(reader, Layout::Matrix)?;
     Embeddings::from_row_major_vec(n, d, values)
 }
@@ -112,11 +112,11 @@ pub fn from_reader<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embeddi
 /// use modality_gap::{Image, Text, npy};
 ///
 /// static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
-/// let (audio, text) = npy::pair_from_reader::<f32, Image, Text, _>(CLASP)?;
+/// let (audio, text) = npy::read_pair_from::<f32, Image, Text, _>(CLASP)?;
 /// assert_eq!((audio.len(), audio.dim(), text.len()), (99, 768, 99));
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
-pub fn pair_from_reader<T: Scalar, A: Modality, B: Modality, R: Read>(
+pub fn read_pair_from<T: Scalar, A: Modality, B: Modality, R: Read>(
     reader: R,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
     let (n, d, mut first) = read_floats(reader, Layout::Pair)?;
@@ -147,7 +147,7 @@ pub fn pair_from_reader<T: Scalar, A: Modality, B: Modality, R: Read>(
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
-    labels_from_reader(BufReader::new(File::open(path)?))
+    read_labels_from(BufReader::new(File::open(path)?))
 }
 
 /// [`read_labels`] from any reader holding the bytes of a `.npy` file.
@@ -169,10 +169,10 @@ pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
 /// for label in [2i64, 0, 1] {
 ///     file.extend(label.to_le_bytes());
 /// }
-/// assert_eq!(npy::labels_from_reader(&file[..])?, [2, 0, 1]);
+/// assert_eq!(npy::read_labels_from(&file[..])?, [2, 0, 1]);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
-pub fn labels_from_reader<R: Read>(reader: R) -> Result<Vec<usize>> {
+pub fn read_labels_from<R: Read>(reader: R) -> Result<Vec<usize>> {
     let (_, _, dtype, bytes) = read_array(reader, Layout::Labels)?;
     let Dtype::Integer {
         bytes: width,

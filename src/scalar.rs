@@ -1,18 +1,39 @@
 //! The element types embeddings may hold.
 
-use crate::kernel::Element;
+pub(crate) use sealed::Pair;
 
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    /// Two slices of one element type, as the pairwise kernel receives them: the crate's
+    /// generic code meets the kernel's two compiled element types here.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Pair<'a> {
+        F32(&'a [f32], &'a [f32]),
+        F64(&'a [f64], &'a [f64]),
+    }
+
+    pub trait Sealed: Sized {
+        /// The two slices as their concrete type.
+        fn pair<'a>(a: &'a [Self], b: &'a [Self]) -> Pair<'a>;
+    }
+
+    impl Sealed for f32 {
+        fn pair<'a>(a: &'a [f32], b: &'a [f32]) -> Pair<'a> {
+            Pair::F32(a, b)
+        }
+    }
+
+    impl Sealed for f64 {
+        fn pair<'a>(a: &'a [f64], b: &'a [f64]) -> Pair<'a> {
+            Pair::F64(a, b)
+        }
+    }
 }
 
 /// An element type of [`Embeddings`](crate::Embeddings): `f32` or `f64`, and nothing else.
 ///
 /// The trait is sealed, so the crate can rely on IEEE-754 binary32/binary64 semantics.
 /// Whatever the input type, every reduction in this crate accumulates in `f64` and every
-/// metric returns `f64` (the convention of numkong and of the oracle in `../shared/oracle`).
+/// metric returns `f64` (the convention of numkong, and of numpy code that casts to float64 first).
 /// `f32` input therefore costs half the memory traffic without losing accumulation accuracy;
 /// only the rounding of the stored values themselves remains.
 ///
@@ -26,7 +47,7 @@ mod sealed {
 /// assert_eq!(<f64 as Scalar>::NAME, "f64");
 /// ```
 pub trait Scalar:
-    nalgebra::Scalar + Copy + PartialOrd + Send + Sync + sealed::Sealed + Element + 'static
+    nalgebra::Scalar + Copy + PartialOrd + Send + Sync + sealed::Sealed + 'static
 {
     /// The Rust name of the type, `"f32"` or `"f64"`.
     const NAME: &'static str;
@@ -64,4 +85,9 @@ impl Scalar for f64 {
     fn from_f64(value: f64) -> Self {
         value
     }
+}
+
+/// `a` and `b` as the kernel's concrete element type.
+pub(crate) fn pair<'a, T: Scalar>(a: &'a [T], b: &'a [T]) -> Pair<'a> {
+    <T as sealed::Sealed>::pair(a, b)
 }

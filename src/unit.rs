@@ -5,14 +5,14 @@ use std::ops::Deref;
 
 use rayon::prelude::*;
 
-use crate::{Embeddings, Error, Modality, Result, Scalar, norm::Norm};
+use crate::{Embeddings, Modality, Result, Scalar, check, norm::Norm};
 
 /// Embeddings with the invariant ‖xᵢ‖₂ = 1 for every sample, checked once at construction.
 ///
 /// Metrics defined on the hypersphere (gap, cone, alignment, uniformity, contrastive loss,
 /// retrieval) take this type, so "did you normalise first?" is answered by the compiler. The
-/// unnormalised variants of alignment and uniformity that the peers' code computes live in
-/// [`crate::raw`].
+/// unnormalised variants of alignment and uniformity that align_uniform's code computes live
+/// in [`crate::raw`].
 ///
 /// The norm is computed in f64; for `f32` storage the rounded rows have norms within a few
 /// units in the last place of 1. `UnitEmbeddings` dereferences to [`Embeddings`], so `len`,
@@ -36,16 +36,17 @@ pub struct UnitEmbeddings<T: Scalar, M: Modality> {
 impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     /// Divides every row by its L2 norm: uᵢ = xᵢ / ‖xᵢ‖₂ (in f64, then rounded to `T`).
     ///
-    /// The peers' `x / x.norm(dim=-1, keepdim=True)` and the notebooks' `my_norm` (eps = 0)
-    /// compute the same thing; where they return `NaN` for a zero row, this returns an error.
-    /// The norm is safe from overflow and underflow: rows whose squared norm is not a normal
-    /// f64 (entries beyond about 1e154 or below 1e-154) are divided by their largest entry
-    /// first.
+    /// `x / x.norm(dim=-1, keepdim=True)` in align_uniform (SsnL/align_uniform) and `my_norm`
+    /// (eps = 0) in Weixin-Liang/Modality-Gap compute the same thing; where they return `NaN`
+    /// for a zero row, this returns an error. The norm is safe from overflow and underflow:
+    /// rows whose squared norm is not a normal f64 (entries beyond about 1e154 or below
+    /// 1e-154) are divided by their largest entry first. Nothing is kept of the norms; to have
+    /// them too, use [`normalize_and_get`](Self::normalize_and_get).
     ///
     /// # Errors
     ///
-    /// [`Error::ZeroNorm`] naming the first all-zero row. (Non-finite values cannot occur:
-    /// [`Embeddings`] rejects them at construction with [`Error::NonFinite`].)
+    /// [`Error::ZeroNorm`](crate::Error::ZeroNorm) naming the first all-zero row. (Non-finite values cannot occur:
+    /// [`Embeddings`] rejects them at construction with [`Error::NonFinite`](crate::Error::NonFinite).)
     ///
     /// # Examples
     ///
@@ -57,10 +58,33 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn normalize(embeddings: Embeddings<T, M>) -> Result<Self> {
+        Self::normalize_and_get(embeddings).map(|(unit, _)| unit)
+    }
+
+    /// [`normalize`](Self::normalize), also returning the norm ‖xᵢ‖₂ of every input row (in
+    /// f64), as nalgebra's `Unit::new_and_get` returns the norm it divided by: whether the
+    /// input was already normalised, at no extra cost.
+    ///
+    /// # Errors
+    ///
+    /// As [`normalize`](Self::normalize).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Text, UnitEmbeddings};
+    ///
+    /// let x = Embeddings::<f64, Text>::from_rows(&[[3.0, 4.0], [0.0, 0.5]])?;
+    /// let (unit, norms) = UnitEmbeddings::normalize_and_get(x)?;
+    /// assert_eq!(norms, [5.0, 0.5]);
+    /// assert_eq!(unit.row(1), &[0.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn normalize_and_get(embeddings: Embeddings<T, M>) -> Result<(Self, Vec<f64>)> {
         let d = embeddings.dim();
         let norms = row_norms(&embeddings);
-        if let Some(row) = norms.iter().position(|r| r.is_zero()) {
-            return Err(Error::ZeroNorm { row });
+        for (row, norm) in norms.iter().enumerate() {
+            check::nonzero_norm(row, norm.is_zero())?;
         }
         let n = embeddings.len();
         let mut data = embeddings.into_vec();
@@ -72,13 +96,15 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
                 }
             });
         // Dividing finite values by a positive norm leaves them finite and of the same shape.
-        Ok(Self {
+        let unit = Self {
             inner: Embeddings::from_row_major_vec(n, d, data)?,
-        })
+        };
+        Ok((unit, norms.into_iter().map(Norm::value).collect()))
     }
 
-    /// Accepts rows that are already unit-norm: |‖xᵢ‖₂ − 1| ≤ `tolerance` for every i. The
-    /// data is kept as it is, not renormalised.
+    /// Verifies that rows are already unit-norm, |‖xᵢ‖₂ − 1| ≤ `tolerance` for every i, and
+    /// keeps them as they are: nothing is renormalised (unlike nalgebra's `Unit::try_new`,
+    /// which normalises; that is [`normalize`](Self::normalize) here).
     ///
     /// Use a tolerance that matches how the data was normalised: about 1e-6 for `f32` rows
     /// normalised in `f32`, and about 1e-3 for the published CLIP features, which were
@@ -86,8 +112,8 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] if `tolerance` is negative or not finite;
-    /// [`Error::NotUnitNorm`] naming the first row outside the tolerance.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `tolerance` is negative or not finite;
+    /// [`Error::NotUnitNorm`](crate::Error::NotUnitNorm) naming the first row outside the tolerance.
     ///
     /// # Examples
     ///
@@ -95,34 +121,20 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     /// use modality_gap::{Embeddings, Error, Image, UnitEmbeddings};
     ///
     /// let x = Embeddings::<f64, Image>::from_rows(&[[0.6, 0.8], [1.0, 0.0]])?;
-    /// let unit = UnitEmbeddings::try_from_unit(x.clone(), 1e-12)?;
+    /// let unit = UnitEmbeddings::verify_unit(x.clone(), 1e-12)?;
     /// assert_eq!(unit.row(0), &[0.6, 0.8]);
     ///
     /// let y = Embeddings::<f64, Image>::from_rows(&[[0.6, 0.8], [2.0, 0.0]])?;
     /// assert!(matches!(
-    ///     UnitEmbeddings::try_from_unit(y, 1e-12),
+    ///     UnitEmbeddings::verify_unit(y, 1e-12),
     ///     Err(Error::NotUnitNorm { row: 1, .. })
     /// ));
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    pub fn try_from_unit(embeddings: Embeddings<T, M>, tolerance: f64) -> Result<Self> {
-        if !(tolerance.is_finite() && tolerance >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "tolerance",
-                value: tolerance,
-                requirement: "finite and ≥ 0",
-            });
-        }
-        let norms = row_norms(&embeddings);
-        if let Some(row) = norms
-            .iter()
-            .position(|r| (r.value() - 1.0).abs() > tolerance)
-        {
-            return Err(Error::NotUnitNorm {
-                row,
-                norm: norms[row].value(),
-                tolerance,
-            });
+    pub fn verify_unit(embeddings: Embeddings<T, M>, tolerance: f64) -> Result<Self> {
+        let tolerance = check::non_negative("tolerance", tolerance)?;
+        for (row, norm) in row_norms(&embeddings).into_iter().enumerate() {
+            check::unit_norm(row, norm.value(), tolerance)?;
         }
         Ok(Self { inner: embeddings })
     }

@@ -18,8 +18,8 @@ fn all_metrics(
     out.push(align_loss(a, b, 3.0).unwrap());
     out.push(uniform_loss(small_a, 2.0).unwrap());
     let loss = contrastive_loss(small_a, small_b, 0.05).unwrap();
-    out.extend([loss.image_to_text, loss.text_to_image]);
-    out.push(retrieval_recall(small_a, small_b, 5).unwrap().text_to_image);
+    out.extend([loss.a_to_b, loss.b_to_a]);
+    out.push(retrieval_recall(small_a, small_b, 5).unwrap().b_to_a);
     let h = CosineHistogram::within(small_a, 100).unwrap();
     out.extend([h.mean(), h.std().unwrap(), h.quantile(0.3).unwrap()]);
     out.extend(top_k(small_a, small_b, 3).unwrap().similarities(1199));

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 
 use common::{
     Case, F32, F64, PAPER_4_DECIMALS, T_CLOSED_FORM, T_INTEGRATED, T_QUANTILE, ULPS, assert_close,
-    assert_relative,
+    assert_relative, unit_from_rows,
 };
-use modality_gap::experiments::{
-    confidence_interval, group_rates, roc_auc, t_cdf, t_quantile, zero_shot_roc_auc,
-};
+use modality_gap::experiments::zero_shot_roc_auc;
+use modality_gap::stats::{confidence_interval, group_rates, roc_auc, t_cdf, t_quantile};
 use modality_gap::{Embeddings, Error, Image, Text, UnitEmbeddings};
 use proptest::prelude::*;
 
@@ -452,9 +451,9 @@ proptest! {
 #[test]
 fn zero_shot_roc_auc_matches_the_oracle() {
     let case = Case::load("zeroshot_n200_c10_d16");
-    let img = UnitEmbeddings::try_from_unit(case.embeddings::<f64, Image>("bin_img"), F64).unwrap();
+    let img = UnitEmbeddings::verify_unit(case.embeddings::<f64, Image>("bin_img"), F64).unwrap();
     let prompts =
-        UnitEmbeddings::try_from_unit(case.embeddings::<f64, Text>("bin_class_txt"), F64).unwrap();
+        UnitEmbeddings::verify_unit(case.embeddings::<f64, Text>("bin_class_txt"), F64).unwrap();
     let labels = case.labels("bin_labels");
     let auc = zero_shot_roc_auc(&img, &prompts, &labels).unwrap();
     assert_eq!(auc, case.number(&["binary_roc_auc_scale100"]));
@@ -468,8 +467,8 @@ fn zero_shot_roc_auc_is_the_same_for_f32_and_its_f64_widening() {
     let case = Case::load("zeroshot_n200_c10_d16");
     let img = case.unit::<f32, Image>("bin_img");
     let prompts = case.unit::<f32, Text>("bin_class_txt");
-    let img64 = UnitEmbeddings::try_from_unit(img.cast::<f64>().unwrap(), F32).unwrap();
-    let prompts64 = UnitEmbeddings::try_from_unit(prompts.cast::<f64>().unwrap(), F32).unwrap();
+    let img64 = UnitEmbeddings::verify_unit(img.cast::<f64>().unwrap(), F32).unwrap();
+    let prompts64 = UnitEmbeddings::verify_unit(prompts.cast::<f64>().unwrap(), F32).unwrap();
     let labels = case.labels("bin_labels");
     assert_eq!(
         zero_shot_roc_auc(&img, &prompts, &labels).unwrap(),
@@ -480,43 +479,37 @@ fn zero_shot_roc_auc_is_the_same_for_f32_and_its_f64_widening() {
 #[test]
 fn roc_auc_closed_forms() {
     let labels = [false, false, true, true];
-    assert_eq!(roc_auc(&[0.1, 0.2, 0.3, 0.4], &labels).unwrap(), 1.0);
-    assert_eq!(roc_auc(&[0.4, 0.3, 0.2, 0.1], &labels).unwrap(), 0.0);
-    assert_eq!(roc_auc(&[0.5; 4], &labels).unwrap(), 0.5);
+    assert_eq!(roc_auc(&labels, &[0.1, 0.2, 0.3, 0.4]).unwrap(), 1.0);
+    assert_eq!(roc_auc(&labels, &[0.4, 0.3, 0.2, 0.1]).unwrap(), 0.0);
+    assert_eq!(roc_auc(&labels, &[0.5; 4]).unwrap(), 0.5);
     // sklearn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.75 (its
     // documentation's example).
-    assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &labels).unwrap(), 0.75);
+    assert_eq!(roc_auc(&labels, &[0.1, 0.4, 0.35, 0.8]).unwrap(), 0.75);
 }
 
 #[test]
 fn roc_auc_rejects_bad_input() {
     assert!(matches!(roc_auc(&[], &[]), Err(Error::Empty)));
     assert!(matches!(
-        roc_auc(&[0.1, 0.2], &[true]),
+        roc_auc(&[true], &[0.1, 0.2]),
         Err(Error::LengthMismatch {
-            expected: 2,
-            found: 1
+            expected: 1,
+            found: 2
         })
     ));
     assert!(matches!(
-        roc_auc(&[0.1, f64::INFINITY], &[true, false]),
+        roc_auc(&[true, false], &[0.1, f64::INFINITY]),
         Err(Error::NonFinite { row: 1, column: 0 })
     ));
     for labels in [[true, true], [false, false]] {
         assert!(matches!(
-            roc_auc(&[0.1, 0.2], &labels),
-            Err(Error::InvalidParameter {
-                name: "positive",
-                ..
-            })
+            roc_auc(&labels, &[0.1, 0.2]),
+            Err(Error::InvalidParameter { name: "labels", .. })
         ));
     }
-    let unit = |rows: &[[f64; 2]]| {
-        UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(rows).unwrap()).unwrap()
-    };
-    let img = unit(&[[1.0, 0.0], [0.0, 1.0]]).with_modality::<Image>();
-    let two = unit(&[[1.0, 0.0], [0.0, 1.0]]);
-    let three = unit(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]);
+    let img = unit_from_rows::<Text>(&[[1.0, 0.0], [0.0, 1.0]]).with_modality::<Image>();
+    let two = unit_from_rows::<Text>(&[[1.0, 0.0], [0.0, 1.0]]);
+    let three = unit_from_rows::<Text>(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]);
     assert!(matches!(
         zero_shot_roc_auc(&img, &three, &[0, 1]),
         Err(Error::LengthMismatch {
@@ -534,10 +527,7 @@ fn roc_auc_rejects_bad_input() {
     ));
     assert!(matches!(
         zero_shot_roc_auc(&img, &two, &[1, 1]),
-        Err(Error::InvalidParameter {
-            name: "positive",
-            ..
-        })
+        Err(Error::InvalidParameter { name: "labels", .. })
     ));
     let wide = UnitEmbeddings::normalize(
         Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).unwrap(),
@@ -575,17 +565,17 @@ proptest! {
                 pairs += 1;
             }
         }
-        prop_assert_eq!(roc_auc(&scores, &positive).unwrap(), twice_u as f64 / (2 * pairs) as f64);
+        prop_assert_eq!(roc_auc(&positive, &scores).unwrap(), twice_u as f64 / (2 * pairs) as f64);
     }
 
     /// Only the order of the scores matters: a strictly increasing map (here s³ + s, exact on
     /// these integers) leaves the AUC unchanged, and reversing the order gives 1 − AUC.
     #[test]
     fn roc_auc_depends_only_on_the_order((scores, positive) in scored_labels()) {
-        let auc = roc_auc(&scores, &positive).unwrap();
+        let auc = roc_auc(&positive, &scores).unwrap();
         let mapped: Vec<f64> = scores.iter().map(|s| s * s * s + s).collect();
-        prop_assert_eq!(roc_auc(&mapped, &positive).unwrap(), auc);
+        prop_assert_eq!(roc_auc(&positive, &mapped).unwrap(), auc);
         let reversed: Vec<f64> = scores.iter().map(|s| -s).collect();
-        assert_close(roc_auc(&reversed, &positive).unwrap(), 1.0 - auc, ULPS, "reversed");
+        assert_close(roc_auc(&positive, &reversed).unwrap(), 1.0 - auc, ULPS, "reversed");
     }
 }

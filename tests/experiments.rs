@@ -4,28 +4,15 @@
 
 mod common;
 
-use common::{Case, F64, SWEEP, ULPS, assert_all_close, assert_close};
+use common::{Case, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of};
 use modality_gap::experiments::{
-    Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, hit_rates, predict, shift, shift_sweep,
-    zero_shot_sweep,
+    Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, shift, shift_sweep, zero_shot_sweep,
 };
 use modality_gap::{
-    Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap, mean_pairwise_cosine,
+    Diagonal, Embeddings, Error, Image, Text, UnitEmbeddings, gap, hit_rates, mean_pairwise_cosine,
+    predict,
 };
 use proptest::prelude::*;
-
-fn rows_of<M: Modality>(x: &UnitEmbeddings<f64, M>) -> Vec<f64> {
-    x.as_slice().to_vec()
-}
-
-fn json_rows(case: &Case, path: &[&str]) -> Vec<f64> {
-    case.expected(path)
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row.as_array().unwrap().iter().map(common::number))
-        .collect()
-}
 
 #[test]
 fn shifting_both_sets_or_the_images_matches_the_oracle() {
@@ -36,8 +23,18 @@ fn shifting_both_sets_or_the_images_matches_the_oracle() {
         for (mode, name) in [(Shift::Both, "both"), (Shift::ImageOnly, "image_only")] {
             let what = format!("shift_{name}_delta{key}");
             let (a, b) = shift(&img, &txt, &g, delta, mode).unwrap();
-            assert_all_close(&rows_of(&a), &json_rows(&case, &[&what, "img"]), F64, &what);
-            assert_all_close(&rows_of(&b), &json_rows(&case, &[&what, "txt"]), F64, &what);
+            assert_all_close(
+                &rows_of(&a),
+                &json_matrix(case.expected(&[&what, "img"])),
+                F64,
+                &what,
+            );
+            assert_all_close(
+                &rows_of(&b),
+                &json_matrix(case.expected(&[&what, "txt"])),
+                F64,
+                &what,
+            );
         }
     }
 }
@@ -70,13 +67,13 @@ fn the_embedding_shift_sweeps_match_the_oracle() {
                 let field = |f: fn(&ShiftPoint) -> f64| points.iter().map(f).collect::<Vec<_>>();
                 let what = format!("{name} {key}");
                 assert_all_close(
-                    &field(|p| p.distance),
+                    &field(|p| p.gap_distance),
                     &case.numbers(&[&key, "distance"]),
                     SWEEP,
                     &what,
                 );
                 assert_all_close(
-                    &field(|p| p.signed_distance),
+                    &field(|p| p.signed_gap_distance),
                     &case.numbers(&[&key, "signed_distance"]),
                     SWEEP,
                     &what,
@@ -92,8 +89,8 @@ fn the_embedding_shift_sweeps_match_the_oracle() {
         let key = "shift_sweep_image_only";
         let deltas = case.numbers(&[key, "delta"]);
         let points = run(&deltas, 100.0, Shift::ImageOnly, ValidationLoss::Full);
-        let distances: Vec<f64> = points.iter().map(|p| p.distance).collect();
-        let signed: Vec<f64> = points.iter().map(|p| p.signed_distance).collect();
+        let distances: Vec<f64> = points.iter().map(|p| p.gap_distance).collect();
+        let signed: Vec<f64> = points.iter().map(|p| p.signed_gap_distance).collect();
         assert_all_close(&distances, &case.numbers(&[key, "distance"]), SWEEP, key);
         assert_all_close(
             &signed,
@@ -134,7 +131,10 @@ fn the_validation_loss_protocols_and_their_errors() {
     assert_close(one, full, F64, "one batch");
     assert!(matches!(
         validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 0 }),
-        Err(Error::InvalidParameter { name: "size", .. })
+        Err(Error::InvalidParameter {
+            name: "batch_size",
+            ..
+        })
     ));
     assert!(matches!(
         validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 258 }),
@@ -361,7 +361,7 @@ proptest! {
             order.swap(i, (state % (i as u64 + 1)) as usize);
         }
         let rows: Vec<&[f64]> = order.iter().map(|&c| prompts.row(c)).collect();
-        let reordered = UnitEmbeddings::try_from_unit(Embeddings::<f64, Text>::from_rows(&rows).unwrap(), 1e-12).unwrap();
+        let reordered = UnitEmbeddings::verify_unit(Embeddings::<f64, Text>::from_rows(&rows).unwrap(), 1e-12).unwrap();
         let position: Vec<usize> = (0..10).map(|c| order.iter().position(|&o| o == c).unwrap()).collect();
         let relabelled: Vec<usize> = labels.iter().map(|&l| position[l]).collect();
         prop_assert_eq!(
@@ -413,20 +413,40 @@ fn the_random_mlp_cone_matches_the_oracle() {
 fn the_relu_recursion_matches_the_oracle() {
     use modality_gap::experiments::relu_cone_theory;
     let case = Case::load("mlp_cone_n64_d32_L4");
-    let plain = relu_cone_theory(0.0, 25, 0.0);
+    let plain = relu_cone_theory(0.0, 25, 0.0).unwrap();
     assert_all_close(
         &plain,
         &case.numbers(&["relu_recursion_no_bias_rho0_0_L25"]),
         F64,
         "no bias",
     );
-    let biased = relu_cone_theory(0.0, 25, 1.0 / 512.0);
+    let biased = relu_cone_theory(0.0, 25, 1.0 / 512.0).unwrap();
     assert_all_close(
         &biased,
         &case.numbers(&["relu_recursion_bias_var_1over512_L25"]),
         F64,
         "bias",
     );
+    // Out-of-domain parameters are errors, not NaN or ±∞.
+    for (rho0, bias_variance, name) in [
+        (1.5, 0.0, "rho0"),
+        (f64::NAN, 0.0, "rho0"),
+        (0.0, -1.0, "bias_variance"),
+        (0.0, f64::NAN, "bias_variance"),
+        (0.0, f64::INFINITY, "bias_variance"),
+    ] {
+        assert!(
+            matches!(
+                relu_cone_theory(rho0, 3, bias_variance),
+                Err(Error::InvalidParameter { name: n, .. }) if n == name
+            ),
+            "ρ₀ = {rho0}, σ_b² = {bias_variance}"
+        );
+    }
+    assert!(matches!(
+        relu_cone_theory(0.0, 3, f64::MAX),
+        Err(Error::Overflow { .. })
+    ));
 }
 
 /// Value stability of the seeded random MLP: the weights come from `StdRng` seeded with the
@@ -437,9 +457,15 @@ fn the_seeded_random_mlp_is_value_stable() {
     use modality_gap::experiments::{Activation, RandomMlp};
     let x = pinned_inputs();
     let d = x.dim();
-    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022);
-    assert_eq!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2022));
-    assert_ne!(mlp, RandomMlp::random(d, 3, Activation::Relu, 2023));
+    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022).unwrap();
+    assert_eq!(
+        mlp,
+        RandomMlp::random(d, 3, Activation::Relu, 2022).unwrap()
+    );
+    assert_ne!(
+        mlp,
+        RandomMlp::random(d, 3, Activation::Relu, 2023).unwrap()
+    );
     let cone = mlp.layerwise_cone(&x, Diagonal::Excluded).unwrap();
     assert_all_close(&cone, &PINNED_RELU_CONE, F64, "seeded cone");
 }
@@ -471,6 +497,7 @@ fn two_seeded_encoders_show_a_gap_at_initialisation() {
     let d = x.dim();
     let encode = |seed| {
         RandomMlp::random(d, 3, Activation::Relu, seed)
+            .unwrap()
             .encode(&x)
             .unwrap()
     };
@@ -481,7 +508,7 @@ fn two_seeded_encoders_show_a_gap_at_initialisation() {
     assert_eq!(same.distance(), 0.0);
     // Each encoder's output is the last layer of its cone.
     let cone = mean_pairwise_cosine(&images, Diagonal::Excluded).unwrap();
-    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022);
+    let mlp = RandomMlp::random(d, 3, Activation::Relu, 2022).unwrap();
     let layers = mlp.layerwise_cone(&x, Diagonal::Excluded).unwrap();
     assert_close(cone, layers[3], F64, "cone of the encoding");
 }

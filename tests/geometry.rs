@@ -15,14 +15,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{Case, F64, GRAM, ULPS, assert_all_close, assert_close, number};
+use common::{
+    Case, F64, GRAM, ULPS, assert_all_close, assert_close, data_json, json_matrix, numbers,
+    orthogonal, rows, unit,
+};
 use modality_gap::experiments::{Centring, Projection, procrustes, project};
-use modality_gap::{Embeddings, Error, Image, Modality, Text, UnitEmbeddings, gap};
+use modality_gap::{Embeddings, Error, Image, Text, UnitEmbeddings, gap};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
-use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Procrustes
@@ -33,13 +33,7 @@ fn procrustes_matches_the_oracle_rotation_of_the_tiny_case() {
     let case = Case::load("tiny_n7_d3");
     let (img, txt) = case.unit_pair();
     let w = procrustes(&img, &txt).unwrap();
-    let expected: Vec<f64> = case
-        .expected(&["procrustes_W"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row.as_array().unwrap().iter().map(number))
-        .collect();
+    let expected = json_matrix(case.expected(&["procrustes_W"]));
     let actual: Vec<f64> = w.rotation().transpose().as_slice().to_vec(); // row-major
     assert_all_close(&actual, &expected, F64, "procrustes_W");
 }
@@ -102,7 +96,7 @@ fn procrustes_reports_unpaired_sets() {
 fn procrustes_with_fewer_samples_than_dimensions_is_still_orthogonal() {
     let (n, d) = (3, 8);
     let a: Vec<f64> = (0..n * d).map(|k| ((k * 37 % 17) as f64) - 8.0).collect();
-    let img = unit::<Image>(n, d, &a);
+    let img = unit::<f64, Image>(n, d, &a);
     let q = orthogonal(d, &a);
     let txt = rotated(&img, &q);
     let w = procrustes(&img, &txt).unwrap();
@@ -114,21 +108,6 @@ fn procrustes_with_fewer_samples_than_dimensions_is_still_orthogonal() {
 // ---------------------------------------------------------------------------------------------
 // Projections
 // ---------------------------------------------------------------------------------------------
-
-fn projection_expected() -> Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/projection_expected.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(number).collect()
-}
-
-/// A JSON matrix (list of rows) as row-major values.
-fn matrix(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().flat_map(numbers).collect()
-}
 
 /// A nalgebra matrix as row-major values.
 fn row_major(m: &DMatrix<f64>) -> Vec<f64> {
@@ -144,14 +123,14 @@ fn concatenated_input(name: &str) -> (Embeddings<f64, Image>, Embeddings<f64, Te
 
 #[test]
 fn the_uncentred_projection_matches_the_oracle_up_to_column_signs() {
-    let all = projection_expected();
+    let all = data_json("projection_expected.json");
     for name in ["tiny_n7_d3", "cones_gap_n300_d32"] {
         let expected = &all[name]["svd_2d_uncentered"];
         let (img, txt) = concatenated_input(name);
         let p = project(&img, &txt, 2, Centring::None).unwrap();
         let singular = numbers(&expected["singular_values"]);
         assert_all_close(p.singular_values(), &singular[..2], F64, name);
-        let oracle = matrix(&expected["projection"]);
+        let oracle = json_matrix(&expected["projection"]);
         for j in 0..2 {
             let column: Vec<f64> = p.coordinates().column(j).iter().copied().collect();
             let theirs: Vec<f64> = oracle.iter().skip(j).step_by(2).copied().collect();
@@ -171,7 +150,7 @@ fn the_uncentred_projection_matches_the_oracle_up_to_column_signs() {
 
 #[test]
 fn the_centred_projection_matches_the_oracle_pca_with_its_signs() {
-    let all = projection_expected();
+    let all = data_json("projection_expected.json");
     for name in ["tiny_n7_d3", "cones_gap_n300_d32"] {
         let expected = &all[name]["pca"];
         let (img, txt) = concatenated_input(name);
@@ -179,13 +158,13 @@ fn the_centred_projection_matches_the_oracle_pca_with_its_signs() {
         let what = |field: &str| format!("{name} {field}");
         assert_all_close(
             &row_major(p.components()),
-            &matrix(&expected["components"]),
+            &json_matrix(&expected["components"]),
             F64,
             &what("components"),
         );
         assert_all_close(
             &row_major(p.coordinates()),
-            &matrix(&expected["projection"]),
+            &json_matrix(&expected["projection"]),
             F64,
             &what("projection"),
         );
@@ -276,7 +255,7 @@ fn procrustes_and_projections_do_not_depend_on_the_thread_count() {
     let (n, d) = (5000, 24);
     let a: Vec<f64> = (0..n * d).map(|k| ((k as f64) * 0.618).sin()).collect();
     let b: Vec<f64> = (0..n * d).map(|k| ((k as f64) * 0.391).cos()).collect();
-    let (img, txt) = (unit::<Image>(n, d, &a), unit::<Text>(n, d, &b));
+    let (img, txt) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -295,19 +274,6 @@ fn procrustes_and_projections_do_not_depend_on_the_thread_count() {
 // ---------------------------------------------------------------------------------------------
 // Laws
 // ---------------------------------------------------------------------------------------------
-
-fn unit<M: Modality>(n: usize, d: usize, v: &[f64]) -> UnitEmbeddings<f64, M> {
-    UnitEmbeddings::normalize(Embeddings::from_row_major_slice(n, d, v).unwrap()).unwrap()
-}
-
-/// A random orthogonal d × d matrix: the Q factor of a matrix with entries from `seed`.
-fn orthogonal(d: usize, seed: &[f64]) -> DMatrix<f64> {
-    DMatrix::from_fn(d, d, |i, j| {
-        seed[(i * d + j) % seed.len()] + if i == j { 2.0 } else { 0.0 }
-    })
-    .qr()
-    .q()
-}
 
 /// Q aᵢ for every row (B = A Qᵀ).
 fn rotated(x: &UnitEmbeddings<f64, Image>, q: &DMatrix<f64>) -> UnitEmbeddings<f64, Text> {
@@ -331,14 +297,6 @@ fn squared_distance(a: &UnitEmbeddings<f64, Image>, b: &UnitEmbeddings<f64, Text
         .sum()
 }
 
-/// n × d row-major values in [−1, 1] with no row of norm below 1e-3.
-fn rows(n: usize, d: usize) -> impl Strategy<Value = Vec<f64>> {
-    proptest::collection::vec(-1.0f64..1.0, n * d).prop_filter("no near-zero row", move |v| {
-        v.chunks(d)
-            .all(|r| r.iter().map(|x| x * x).sum::<f64>() > 1e-6)
-    })
-}
-
 /// Two paired sets with n ≥ 2d, so that Aᵀ B has full rank (almost surely) and W is unique.
 fn paired() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<f64>)> {
     (1usize..8, 0usize..10).prop_flat_map(|(d, extra)| {
@@ -351,7 +309,7 @@ proptest! {
     /// W is orthogonal, and no worse than the identity (one of the candidates).
     #[test]
     fn procrustes_is_orthogonal_and_beats_the_identity((n, d, a, b) in paired()) {
-        let (img, txt) = (unit::<Image>(n, d, &a), unit::<Text>(n, d, &b));
+        let (img, txt) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
         let w = procrustes(&img, &txt).unwrap();
         assert_orthogonal(w.rotation());
         let aligned = w.rotate(&txt).unwrap();
@@ -362,7 +320,7 @@ proptest! {
     /// Texts that are the images turned by Q (B = A Qᵀ) give W = Qᵀ, and W undoes Q.
     #[test]
     fn procrustes_recovers_a_known_rotation((n, d, a, seed) in paired()) {
-        let img = unit::<Image>(n, d, &a);
+        let img = unit::<f64, Image>(n, d, &a);
         let q = orthogonal(d, &seed);
         let txt = rotated(&img, &q);
         let w = procrustes(&img, &txt).unwrap();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use modality_gap::npy::{
-    from_reader, labels_from_reader, pair_from_reader, read, read_labels, read_pair,
+    read, read_from, read_labels, read_labels_from, read_pair, read_pair_from,
 };
 use modality_gap::{Embeddings, Error, Image, NpyError, Text};
 use proptest::prelude::*;
@@ -73,13 +73,13 @@ fn npy_err<T: Debug>(result: Result<T, Error>) -> NpyError {
 }
 
 fn read2(bytes: &[u8]) -> Result<Embeddings<f64, Text>, Error> {
-    from_reader::<f64, Text, _>(bytes)
+    read_from::<f64, Text, _>(bytes)
 }
 
 type Pair = (Embeddings<f64, Image>, Embeddings<f64, Text>);
 
 fn read_pair2(bytes: &[u8]) -> Result<Pair, Error> {
-    pair_from_reader::<f64, Image, Text, _>(bytes)
+    read_pair_from::<f64, Image, Text, _>(bytes)
 }
 
 fn bad_header(reason: &'static str) -> NpyError {
@@ -150,12 +150,12 @@ fn f32_file_reads_as_f32_and_f64() {
     let values = [1.5f32, -2.25, 0.1, 3.0e-30, 7.0, -0.0];
     let bytes = file("<f4", "(3, 2)", &f32_bytes(&values));
 
-    let x = from_reader::<f32, Image, _>(&bytes[..]).unwrap();
+    let x = read_from::<f32, Image, _>(&bytes[..]).unwrap();
     assert_eq!((x.len(), x.dim()), (3, 2));
     assert_eq!(x.as_slice(), &values);
     assert_eq!(x.row(1), &[0.1, 3.0e-30]);
 
-    let y = from_reader::<f64, Image, _>(&bytes[..]).unwrap();
+    let y = read_from::<f64, Image, _>(&bytes[..]).unwrap();
     let widened: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
     assert_eq!(y.as_slice(), &widened[..]);
 }
@@ -172,11 +172,11 @@ fn f64_file_reads_as_f64_and_rounds_to_f32() {
     ];
     let bytes = file("<f8", "(2, 3)", &f64_bytes(&values));
 
-    let x = from_reader::<f64, Text, _>(&bytes[..]).unwrap();
+    let x = read_from::<f64, Text, _>(&bytes[..]).unwrap();
     assert_eq!((x.len(), x.dim()), (2, 3));
     assert_eq!(x.as_slice(), &values);
 
-    let y = from_reader::<f32, Text, _>(&bytes[..]).unwrap();
+    let y = read_from::<f32, Text, _>(&bytes[..]).unwrap();
     let rounded: Vec<f32> = values.iter().map(|&v| v as f32).collect();
     assert_eq!(y.as_slice(), &rounded[..]);
     assert_eq!(y.row(0), &[0.1f32, (1.0f64 / 3.0) as f32, -2.5]);
@@ -188,7 +188,7 @@ fn pair_file_splits_rows_between_modalities() {
     let values: Vec<f32> = (0..2 * n * d).map(|k| k as f32 + 0.5).collect();
     let bytes = file("<f4", "(2, 3, 4)", &f32_bytes(&values));
 
-    let (a, b) = pair_from_reader::<f32, Image, Text, _>(&bytes[..]).unwrap();
+    let (a, b) = read_pair_from::<f32, Image, Text, _>(&bytes[..]).unwrap();
     assert_eq!((a.len(), a.dim(), b.len(), b.dim()), (n, d, n, d));
     for i in 0..n {
         assert_eq!(
@@ -207,7 +207,7 @@ fn pair_file_splits_rows_between_modalities() {
 fn pair_file_f64_reads_as_f32() {
     let values = [0.1f64, 0.2, 0.3, 0.4];
     let bytes = file("<f8", "(2, 1, 2)", &f64_bytes(&values));
-    let (a, b) = pair_from_reader::<f32, Image, Text, _>(&bytes[..]).unwrap();
+    let (a, b) = read_pair_from::<f32, Image, Text, _>(&bytes[..]).unwrap();
     assert_eq!(a.row(0), &[0.1f64 as f32, 0.2f64 as f32]);
     assert_eq!(b.row(0), &[0.3f64 as f32, 0.4f64 as f32]);
 }
@@ -232,7 +232,7 @@ fn double_quotes_and_odd_whitespace_are_accepted() {
         "{'descr':'<f4','fortran_order':False,'shape':(3,2),}",
     ];
     for h in headers {
-        let x = from_reader::<f32, Image, _>(&npy(1, 0, h, &f32_bytes(&values))[..])
+        let x = read_from::<f32, Image, _>(&npy(1, 0, h, &f32_bytes(&values))[..])
             .unwrap_or_else(|e| panic!("header {h:?}: {e}"));
         assert_eq!((x.len(), x.dim()), (3, 2));
         assert_eq!(x.as_slice(), &values);
@@ -257,7 +257,7 @@ fn one_byte_reads_and_interrupts_are_handled() {
         bytes: &bytes,
         interrupt: false,
     };
-    let (a, b) = pair_from_reader::<f32, Image, Text, _>(reader).unwrap();
+    let (a, b) = read_pair_from::<f32, Image, Text, _>(reader).unwrap();
     assert_eq!(a.as_slice(), &[0.25, 0.5]);
     assert_eq!(b.as_slice(), &[0.75, 1.0]);
 }
@@ -484,7 +484,7 @@ fn oracle_labels_read_as_saved() {
         .map(|b| usize::try_from(i64::from_le_bytes(b.try_into().unwrap())).unwrap())
         .collect();
     let bytes = file("<i8", &format!("({},)", expected.len()), &raw);
-    assert_eq!(labels_from_reader(&bytes[..]).unwrap(), expected);
+    assert_eq!(read_labels_from(&bytes[..]).unwrap(), expected);
     let path = TempFile::new("labels", &bytes);
     assert_eq!(read_labels(&path.0).unwrap(), expected);
 }
@@ -512,7 +512,7 @@ fn every_integer_width_reads_labels() {
             .collect();
         let bytes = file(descr, "(4,)", &payload);
         assert_eq!(
-            labels_from_reader(&bytes[..]).unwrap(),
+            read_labels_from(&bytes[..]).unwrap(),
             [0, 1, 127, 2],
             "{descr} signed {signed}"
         );
@@ -520,7 +520,7 @@ fn every_integer_width_reads_labels() {
     // The largest unsigned 64-bit value fits a 64-bit usize.
     let bytes = file("<u8", "(1,)", &u64::MAX.to_le_bytes());
     assert_eq!(
-        labels_from_reader(&bytes[..]).unwrap(),
+        read_labels_from(&bytes[..]).unwrap(),
         [usize::try_from(u64::MAX).unwrap()]
     );
 }
@@ -530,7 +530,7 @@ fn negative_labels_and_wrong_arrays_are_rejected() {
     let negative: Vec<u8> = [3i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
     let bytes = file("<i8", "(2,)", &negative);
     assert_eq!(
-        npy_err(labels_from_reader(&bytes[..])),
+        npy_err(read_labels_from(&bytes[..])),
         NpyError::NegativeLabel {
             index: 1,
             value: -1
@@ -538,7 +538,7 @@ fn negative_labels_and_wrong_arrays_are_rejected() {
     );
     let bytes = file("|i1", "(1,)", &[0x80]);
     assert_eq!(
-        npy_err(labels_from_reader(&bytes[..])),
+        npy_err(read_labels_from(&bytes[..])),
         NpyError::NegativeLabel {
             index: 0,
             value: -128
@@ -546,7 +546,7 @@ fn negative_labels_and_wrong_arrays_are_rejected() {
     );
     let bytes = file("<i2", "(1,)", &i16::MIN.to_le_bytes());
     assert_eq!(
-        npy_err(labels_from_reader(&bytes[..])),
+        npy_err(read_labels_from(&bytes[..])),
         NpyError::NegativeLabel {
             index: 0,
             value: -32768
@@ -556,7 +556,7 @@ fn negative_labels_and_wrong_arrays_are_rejected() {
     for descr in ["<f8", ">i8", "<i16"] {
         let bytes = file(descr, "(1,)", &[0; 8]);
         assert!(matches!(
-            npy_err(labels_from_reader(&bytes[..])),
+            npy_err(read_labels_from(&bytes[..])),
             NpyError::UnsupportedDtype { descr: d, .. } if d == descr
         ));
     }
@@ -571,7 +571,7 @@ fn negative_labels_and_wrong_arrays_are_rejected() {
         let bytes = file("<i8", shape, &[0; 16]);
         assert!(
             matches!(
-                npy_err(labels_from_reader(&bytes[..])),
+                npy_err(read_labels_from(&bytes[..])),
                 NpyError::UnexpectedShape {
                     expected: "(n,) with n ≥ 1",
                     ..
@@ -820,11 +820,11 @@ fn nan_and_infinity_are_located() {
     values[7] = f32::NAN; // row 2, column 1 of a (4, 3) array
     let bytes = file("<f4", "(4, 3)", &f32_bytes(&values));
     assert!(matches!(
-        from_reader::<f32, Image, _>(&bytes[..]),
+        read_from::<f32, Image, _>(&bytes[..]),
         Err(Error::NonFinite { row: 2, column: 1 })
     ));
     assert!(matches!(
-        from_reader::<f64, Image, _>(&bytes[..]),
+        read_from::<f64, Image, _>(&bytes[..]),
         Err(Error::NonFinite { row: 2, column: 1 })
     ));
 
@@ -851,7 +851,7 @@ fn f64_beyond_f32_range_is_non_finite_as_f32() {
     let bytes = file("<f8", "(1, 2)", &f64_bytes(&[1.0, 1.0e300]));
     assert!(read2(&bytes).is_ok());
     assert!(matches!(
-        from_reader::<f32, Text, _>(&bytes[..]),
+        read_from::<f32, Text, _>(&bytes[..]),
         Err(Error::NonFinite { row: 0, column: 1 })
     ));
 }
@@ -859,14 +859,14 @@ fn f64_beyond_f32_range_is_non_finite_as_f32() {
 #[test]
 fn reader_error_is_io() {
     assert!(matches!(
-        from_reader::<f32, Image, _>(Broken),
+        read_from::<f32, Image, _>(Broken),
         Err(Error::Io(e)) if e.to_string() == "disk on fire"
     ));
     // An error after a valid header, while reading the data.
     let header = file("<f4", "(2, 1, 1)", &[]);
     let reader = (&header[..]).chain(Broken);
     assert!(matches!(
-        pair_from_reader::<f32, Image, Text, _>(reader),
+        read_pair_from::<f32, Image, Text, _>(reader),
         Err(Error::Io(_))
     ));
 }
@@ -939,7 +939,7 @@ fn real_clasp_features() {
     assert_ne!(a.row(0)[0], b.row(0)[0]);
 
     // From memory, and widened to f64, the values agree.
-    let (a64, b64) = pair_from_reader::<f64, Image, Text, _>(&raw[..]).unwrap();
+    let (a64, b64) = read_pair_from::<f64, Image, Text, _>(&raw[..]).unwrap();
     assert_eq!(a64.row(0)[0], f64::from(a.row(0)[0]));
     assert_eq!(b64.row(n - 1)[d - 1], f64::from(b.row(n - 1)[d - 1]));
 }
@@ -958,10 +958,10 @@ fn valid_files() -> Vec<Vec<u8>> {
 
 /// Both readers, as f32 and f64; the result is ignored, only a panic would fail.
 fn feed(bytes: &[u8]) {
-    let _ = from_reader::<f32, Image, _>(bytes);
-    let _ = from_reader::<f64, Text, _>(bytes);
-    let _ = pair_from_reader::<f32, Image, Text, _>(bytes);
-    let _ = pair_from_reader::<f64, Image, Text, _>(bytes);
+    let _ = read_from::<f32, Image, _>(bytes);
+    let _ = read_from::<f64, Text, _>(bytes);
+    let _ = read_pair_from::<f32, Image, Text, _>(bytes);
+    let _ = read_pair_from::<f64, Image, Text, _>(bytes);
 }
 
 proptest! {
@@ -1011,7 +1011,7 @@ proptest! {
         }),
     ) {
         let bytes = file("<f4", &format!("({n}, {d})"), &f32_bytes(&values));
-        let x = from_reader::<f32, Image, _>(&bytes[..]).unwrap();
+        let x = read_from::<f32, Image, _>(&bytes[..]).unwrap();
         prop_assert_eq!((x.len(), x.dim()), (n, d));
         let bits: Vec<u32> = x.as_slice().iter().map(|v| v.to_bits()).collect();
         let want: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Case, F32, F64, assert_all_close, assert_close, embeddings_from_json};
+use common::{Case, F32, F64, assert_all_close, assert_close, embeddings_from_json, json_matrix};
 use modality_gap::{
     CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings,
     align_loss, contrastive_loss, gap, mean_pairwise_cosine, pairwise_cosine, raw,
@@ -115,8 +115,8 @@ fn check_core_metrics<T: Scalar>(name: &str, tol: f64, raw_tol: f64) {
             tol,
             &what("clip symmetric"),
         );
-        assert_close(loss.image_to_text, expected("i2t"), tol, &what("clip i2t"));
-        assert_close(loss.text_to_image, expected("t2i"), tol, &what("clip t2i"));
+        assert_close(loss.a_to_b, expected("i2t"), tol, &what("clip i2t"));
+        assert_close(loss.b_to_a, expected("t2i"), tol, &what("clip t2i"));
     }
 
     // Retrieval is a count of hits: compare counts exactly (numpy's mean of booleans may
@@ -129,19 +129,19 @@ fn check_core_metrics<T: Scalar>(name: &str, tol: f64, raw_tol: f64) {
         let r = retrieval_recall(&img, &txt, k.parse().unwrap()).unwrap();
         let expected = |key: String| hits(case.number(&["retrieval", k, &key]));
         assert_eq!(
-            hits(r.image_to_text),
+            hits(r.a_to_b),
             expected(format!("Text R@{k}")),
             "{}",
             what("R@k i2t")
         );
         assert_eq!(
-            hits(r.text_to_image),
+            hits(r.b_to_a),
             expected(format!("Image R@{k}")),
             "{}",
             what("R@k t2i")
         );
     }
-    let top1 = retrieval_recall(&img, &txt, 1).unwrap().image_to_text;
+    let top1 = retrieval_recall(&img, &txt, 1).unwrap().a_to_b;
     assert_eq!(
         hits(top1),
         hits(case.number(&["i2t_top1"])),
@@ -190,7 +190,7 @@ fn check_cone<T: Scalar, M: Modality>(
     // ddof-1 variances are S/(N − 1) and 2S/(2N − 1), with S = Σ (v − mean)² over the N.
     let stat = |key: &str| case.number(&["cone_stats", side, key]);
     let h = CosineHistogram::within(x, 1000).unwrap();
-    let pairs = h.count() as f64;
+    let pairs = h.pair_count() as f64;
     assert_eq!(2.0 * pairs, stat("count"), "{what}: pair count");
     assert_close(h.mean(), stat("mean"), tol, what);
     assert_close(h.min(), stat("min"), tol, what);
@@ -216,20 +216,15 @@ fn core_metrics_match_the_oracle_with_f32_input() {
 #[test]
 fn the_cosine_matrix_matches_the_oracle() {
     let case = Case::load("tiny_n7_d3");
-    let expected: Vec<f64> = case
-        .expected(&["cosine_matrix_img"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row.as_array().unwrap().iter().map(common::number))
-        .collect();
+    let expected = json_matrix(case.expected(&["cosine_matrix_img"]));
+    // `expected` is row-major; nalgebra stores the n × n matrix column-major.
     let img = case.unit::<f64, Image>("img");
-    let mut matrix = vec![0.0; 49];
-    pairwise_cosine(&img, &img, &mut matrix).unwrap();
-    assert_all_close(&matrix, &expected, F64, "cosine matrix f64");
+    let matrix = pairwise_cosine(&img, &img).unwrap().transpose();
+    assert_eq!(matrix.shape(), (7, 7));
+    assert_all_close(matrix.as_slice(), &expected, F64, "cosine matrix f64");
     let img = case.unit::<f32, Image>("img");
-    pairwise_cosine(&img, &img, &mut matrix).unwrap();
-    assert_all_close(&matrix, &expected, F32, "cosine matrix f32");
+    let matrix = pairwise_cosine(&img, &img).unwrap().transpose();
+    assert_all_close(matrix.as_slice(), &expected, F32, "cosine matrix f32");
 }
 
 /// The cones case has unit rows already: accepting them as they are gives the oracle's
@@ -237,8 +232,8 @@ fn the_cosine_matrix_matches_the_oracle() {
 #[test]
 fn unit_rows_accepted_as_they_are_match_the_raw_oracle_values() {
     let case = Case::load("cones_gap_n300_d32");
-    let img = UnitEmbeddings::try_from_unit(case.embeddings::<f64, Image>("img"), 1e-12).unwrap();
-    let txt = UnitEmbeddings::try_from_unit(case.embeddings::<f64, Text>("txt"), 1e-12).unwrap();
+    let img = UnitEmbeddings::verify_unit(case.embeddings::<f64, Image>("img"), 1e-12).unwrap();
+    let txt = UnitEmbeddings::verify_unit(case.embeddings::<f64, Text>("txt"), 1e-12).unwrap();
     let expected_gap = case.number(&["gap_distance_raw_no_normalization"]);
     assert_close(
         gap(&img, &txt).unwrap().distance(),

@@ -4,44 +4,25 @@ mod common;
 
 use common::{
     F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,
+    orthogonal, shaped_rows, unit,
 };
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
+    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss,
+    batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
     mean_pairwise_cosine, uniform_loss,
 };
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
-/// n × d row-major values in [−1, 1] with no row of norm below 1e-3.
-fn rows(
-    n: std::ops::Range<usize>,
-    d: std::ops::Range<usize>,
-) -> impl Strategy<Value = (usize, usize, Vec<f64>)> {
-    (n, d).prop_flat_map(|(n, d)| {
-        proptest::collection::vec(-1.0f64..1.0, n * d)
-            .prop_filter("no near-zero row", move |v| {
-                v.chunks(d)
-                    .all(|r| r.iter().map(|x| x * x).sum::<f64>() > 1e-6)
-            })
-            .prop_map(move |v| (n, d, v))
-    })
-}
-
 /// Two sets with the same n and d.
 fn paired_rows() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<f64>)> {
     (2usize..24, 1usize..12).prop_flat_map(|(n, d)| {
-        (rows(n..n + 1, d..d + 1), rows(n..n + 1, d..d + 1))
+        (
+            shaped_rows(n..n + 1, d..d + 1),
+            shaped_rows(n..n + 1, d..d + 1),
+        )
             .prop_map(|((n, d, a), (_, _, b))| (n, d, a, b))
     })
-}
-
-fn unit<T: modality_gap::Scalar, M: Modality>(
-    n: usize,
-    d: usize,
-    v: &[f64],
-) -> UnitEmbeddings<T, M> {
-    let values = v.iter().map(|&x| T::from_f64(x)).collect();
-    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
 }
 
 /// The rows of a row-major buffer in the order `perm`.
@@ -49,15 +30,6 @@ fn permuted(d: usize, v: &[f64], perm: &[usize]) -> Vec<f64> {
     perm.iter()
         .flat_map(|&i| v[i * d..(i + 1) * d].to_vec())
         .collect()
-}
-
-/// A random orthogonal d × d matrix: the Q factor of a matrix with entries from `seed`.
-fn orthogonal(d: usize, seed: &[f64]) -> DMatrix<f64> {
-    DMatrix::from_fn(d, d, |i, j| {
-        seed[(i * d + j) % seed.len()] + if i == j { 2.0 } else { 0.0 }
-    })
-    .qr()
-    .q()
 }
 
 /// Each row x ↦ Q x.
@@ -89,7 +61,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn gap_of_a_set_with_itself_is_zero((n, d, v) in rows(1..30, 1..16)) {
+    fn gap_of_a_set_with_itself_is_zero((n, d, v) in shaped_rows(1..30, 1..16)) {
         let x = unit::<f64, Image>(n, d, &v);
         let g = gap(&x, &x).unwrap();
         prop_assert!(g.vector().iter().all(|&c| c == 0.0));
@@ -101,7 +73,7 @@ proptest! {
     }
 
     #[test]
-    fn normalising_is_independent_of_magnitude((n, d, v) in rows(1..8, 1..16), exponent in -300i32..300) {
+    fn normalising_is_independent_of_magnitude((n, d, v) in shaped_rows(1..8, 1..16), exponent in -300i32..300) {
         let scaled: Vec<f64> = v.iter().map(|x| x * 10f64.powi(exponent)).collect();
         let (x, y) = (unit::<f64, Image>(n, d, &v), unit::<f64, Image>(n, d, &scaled));
         for (a, b) in x.rows().zip(y.rows()) {
@@ -115,7 +87,7 @@ proptest! {
 
     #[test]
     fn uniformity_of_a_tight_cluster_equals_its_definition(
-        (n, d, noise) in rows(2..30, 2..16),
+        (n, d, noise) in shaped_rows(2..30, 2..16),
         spread in -7i32..-1,
         t in 0.5f64..4.0,
     ) {
@@ -168,7 +140,7 @@ proptest! {
     }
 
     #[test]
-    fn cone_is_in_range_and_equals_the_quadratic_definition((n, d, v) in rows(2..40, 1..16)) {
+    fn cone_is_in_range_and_equals_the_quadratic_definition((n, d, v) in shaped_rows(2..40, 1..16)) {
         let x = unit::<f64, Image>(n, d, &v);
         for diagonal in [Diagonal::Excluded, Diagonal::Included] {
             let fast = mean_pairwise_cosine(&x, diagonal).unwrap();
@@ -192,20 +164,20 @@ proptest! {
     }
 
     #[test]
-    fn uniformity_lies_between_minus_4t_and_0((n, d, v) in rows(2..40, 1..16), t in 0.01f64..10.0) {
+    fn uniformity_lies_between_minus_4t_and_0((n, d, v) in shaped_rows(2..40, 1..16), t in 0.01f64..10.0) {
         let x = unit::<f64, Image>(n, d, &v);
         let u = uniform_loss(&x, t).unwrap();
         prop_assert!(u <= 0.0 && u >= -4.0 * t * (1.0 + ULPS), "{u} for t = {t}");
     }
 
     #[test]
-    fn uniformity_of_identical_rows_is_zero((_, d, v) in rows(1..2, 1..16), n in 2usize..20, t in 0.01f64..10.0) {
+    fn uniformity_of_identical_rows_is_zero((_, d, v) in shaped_rows(1..2, 1..16), n in 2usize..20, t in 0.01f64..10.0) {
         let x = unit::<f64, Image>(n, d, &v.repeat(n));
         prop_assert_eq!(uniform_loss(&x, t).unwrap(), 0.0);
     }
 
     #[test]
-    /// Rows that `try_from_unit` accepts off the sphere (norms up to 3) and logit scales up to
+    /// Rows that `verify_unit` accepts off the sphere (norms up to 3) and logit scales up to
     /// 2000: the loss still equals its definition (no term lost to a shift chosen for unit
     /// rows).
     #[test]
@@ -215,7 +187,7 @@ proptest! {
     ) {
         let accept = |v: &[f64]| {
             let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, v.to_vec()).unwrap();
-            UnitEmbeddings::try_from_unit(x, 3.0).unwrap()
+            UnitEmbeddings::verify_unit(x, 3.0).unwrap()
         };
         let (x, y) = (accept(&a), accept(&b).with_modality::<Text>());
         let loss = contrastive_loss(&x, &y, 1.0 / scale).unwrap();
@@ -228,8 +200,79 @@ proptest! {
         };
         let rows: f64 = (0..n).map(|i| lse((0..n).map(|j| logit(i, j)).collect()) - logit(i, i)).sum();
         let cols: f64 = (0..n).map(|j| lse((0..n).map(|i| logit(i, j)).collect()) - logit(j, j)).sum();
-        assert_close(loss.image_to_text, rows / n as f64, LARGE_LOGITS, "rows");
-        assert_close(loss.text_to_image, cols / n as f64, LARGE_LOGITS, "columns");
+        assert_close(loss.a_to_b, rows / n as f64, LARGE_LOGITS, "rows");
+        assert_close(loss.b_to_a, cols / n as f64, LARGE_LOGITS, "columns");
+    }
+
+    #[test]
+    fn the_loss_with_identity_targets_is_the_loss((n, d, a, b) in paired_rows(), tau in 0.01f64..2.0) {
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
+        let identity: Vec<usize> = (0..n).collect();
+        prop_assert_eq!(
+            contrastive_loss_with_targets(&x, &y, tau, &identity).unwrap(),
+            contrastive_loss(&x, &y, tau).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_loss_with_targets_equals_its_definition(
+        (n, d, a, b) in paired_rows(),
+        tau in 0.05f64..2.0,
+        seed in any::<u64>(),
+    ) {
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
+        let targets: Vec<usize> = (0..n).map(|i| (seed as usize).wrapping_mul(i + 7) % n).collect();
+        let got = contrastive_loss_with_targets(&x, &y, tau, &targets).unwrap();
+        let z = |i: usize, j: usize| x.row(i).iter().zip(y.row(j)).map(|(p, q)| p * q).sum::<f64>() / tau;
+        let lse = |v: Vec<f64>| {
+            let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            m + v.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
+        };
+        let rows = (0..n).map(|i| lse((0..n).map(|j| z(i, j)).collect()) - z(i, targets[i])).sum::<f64>() / n as f64;
+        let cols = (0..n).map(|j| lse((0..n).map(|i| z(i, j)).collect()) - z(targets[j], j)).sum::<f64>() / n as f64;
+        assert_close(got.a_to_b, rows, LARGE_LOGITS, "rows");
+        assert_close(got.b_to_a, cols, LARGE_LOGITS, "columns");
+    }
+
+    #[test]
+    fn the_batched_loss_is_the_mean_of_the_batches_losses(
+        (n, d, a, b) in paired_rows(),
+        size in 1usize..8,
+        tau in 0.05f64..2.0,
+    ) {
+        prop_assume!(size <= n);
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
+        let batched = batched_contrastive_loss(&x, &y, tau, size).unwrap();
+        let batches = n / size;
+        let mut mean = 0.0;
+        for k in 0..batches {
+            let slice = |v: &[f64]| v[k * size * d..(k + 1) * size * d].to_vec();
+            let xs = unit::<f64, Image>(size, d, &slice(x.as_slice()));
+            let ys = unit::<f64, Text>(size, d, &slice(y.as_slice()));
+            mean += contrastive_loss(&xs, &ys, tau).unwrap().symmetric / batches as f64;
+        }
+        assert_close(batched.symmetric, mean, F64, "batched mean");
+        prop_assert_eq!(batched_contrastive_loss(&x, &y, tau, n).unwrap(), contrastive_loss(&x, &y, tau).unwrap());
+    }
+
+    #[test]
+    fn the_gap_is_the_difference_of_the_centroids((n, d, a, b) in paired_rows()) {
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
+        let difference: Vec<f64> = centroid(&x).iter().zip(centroid(&y)).map(|(p, q)| p - q).collect();
+        let g = gap(&x, &y).unwrap();
+        prop_assert_eq!(g.vector(), &difference[..]);
+        let plain: Vec<f64> = (0..d).map(|k| x.rows().map(|r| r[k]).sum::<f64>() / n as f64).collect();
+        assert_all_close(&centroid(&x), &plain, F64, "centroid");
+    }
+
+    #[test]
+    fn normalising_returns_the_norms_it_divided_by((n, d, v) in shaped_rows(1..12, 1..16)) {
+        let x = Embeddings::<f64, Image>::from_row_major_vec(n, d, v.clone()).unwrap();
+        let (unit_rows, norms) = UnitEmbeddings::normalize_and_get(x.clone()).unwrap();
+        prop_assert_eq!(&unit_rows, &UnitEmbeddings::normalize(x).unwrap());
+        for (row, &norm) in v.chunks(d).zip(&norms) {
+            assert_relative(norm, row.iter().map(|c| c * c).sum::<f64>().sqrt(), ULPS, "norm");
+        }
     }
 
     #[test]
@@ -293,8 +336,8 @@ fn check_same_metrics<T: modality_gap::Scalar, U: modality_gap::Scalar>(
         contrastive_loss(a2, b2, 0.1).unwrap(),
     );
     assert_all_close(
-        &[l.symmetric, l.image_to_text, l.text_to_image],
-        &[l2.symmetric, l2.image_to_text, l2.text_to_image],
+        &[l.symmetric, l.a_to_b, l.b_to_a],
+        &[l2.symmetric, l2.a_to_b, l2.b_to_a],
         tol,
         "contrastive",
     );

@@ -4,16 +4,12 @@
 
 mod common;
 
-use common::{F64, assert_close};
+use common::{F64, assert_close, unit};
 use modality_gap::{
-    CosineHistogram, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, pairwise_cosine,
+    CosineHistogram, Error, Image, Modality, Text, UnitEmbeddings, pairwise_cosine,
     retrieval_recall, top_k,
 };
 use proptest::prelude::*;
-
-fn unit<M: Modality>(n: usize, d: usize, v: &[f64]) -> UnitEmbeddings<f64, M> {
-    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, v.to_vec()).unwrap()).unwrap()
-}
 
 /// Two sets of unit rows, n × d and m × d, with no near-zero row.
 fn two_sets() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, Vec<f64>)> {
@@ -29,13 +25,14 @@ fn two_sets() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, Vec<f64>)
     })
 }
 
+/// The cosine matrix row-major, as numpy's `a @ b.T` (nalgebra's is column-major).
 fn matrix<A: Modality, B: Modality>(
     a: &UnitEmbeddings<f64, A>,
     b: &UnitEmbeddings<f64, B>,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; a.len() * b.len()];
-    pairwise_cosine(a, b, &mut out).unwrap();
-    out
+    let s = pairwise_cosine(a, b).unwrap();
+    assert_eq!(s.shape(), (a.len(), b.len()));
+    s.transpose().as_slice().to_vec()
 }
 
 /// numpy's default (linear) quantile of sorted values.
@@ -52,7 +49,7 @@ proptest! {
     /// The matrix is aᵢ·bⱼ to the rounding of a d-term f64 sum of products of unit rows.
     #[test]
     fn the_matrix_holds_every_dot_product((n, m, d, a, b) in two_sets()) {
-        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(m, d, &b));
         let s = matrix(&x, &y);
         for i in 0..n {
             for j in 0..m {
@@ -66,7 +63,7 @@ proptest! {
     /// and retrieval R@K agrees with it (ranks and top-k are two epilogues of one kernel).
     #[test]
     fn top_k_sorts_each_row_and_agrees_with_retrieval((n, m, d, a, b) in two_sets(), k in 1usize..8) {
-        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(m, d, &b));
         let s = matrix(&x, &y);
         let best = top_k(&x, &y, k).unwrap();
         prop_assert_eq!(best.len(), n);
@@ -80,7 +77,7 @@ proptest! {
         }
         if n == m {
             let hits = (0..n).filter(|&i| best.indices(i).contains(&i)).count();
-            let recall = retrieval_recall(&x, &y, k).unwrap().image_to_text;
+            let recall = retrieval_recall(&x, &y, k).unwrap().a_to_b;
             prop_assert_eq!(recall, hits as f64 / n as f64);
         }
     }
@@ -89,7 +86,7 @@ proptest! {
     #[test]
     fn the_histogram_counts_every_pair_once((n, _, d, a, _) in two_sets(), bins in 1usize..300) {
         prop_assume!(n >= 2);
-        let x = unit::<Image>(n, d, &a);
+        let x = unit::<f64, Image>(n, d, &a);
         let s = matrix(&x, &x);
         let mut values: Vec<f64> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| s[i * n + j]).collect();
         let h = CosineHistogram::within(&x, bins).unwrap();
@@ -99,7 +96,7 @@ proptest! {
             expected[b] += 1;
         }
         prop_assert_eq!(h.counts(), &expected[..]);
-        prop_assert_eq!(h.count() as usize, values.len());
+        prop_assert_eq!(h.pair_count() as usize, values.len());
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         assert_close(h.mean(), mean, F64, "mean");
         if values.len() > 1 {
@@ -125,10 +122,10 @@ proptest! {
     /// Between two sets, every one of the n·m pairs is counted, with mean mean(a)·mean(b).
     #[test]
     fn the_histogram_between_two_sets_counts_all_pairs((n, m, d, a, b) in two_sets()) {
-        let (x, y) = (unit::<Image>(n, d, &a), unit::<Text>(m, d, &b));
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(m, d, &b));
         let s = matrix(&x, &y);
         let h = CosineHistogram::between(&x, &y, 64).unwrap();
-        prop_assert_eq!(h.count() as usize, n * m);
+        prop_assert_eq!(h.pair_count() as usize, n * m);
         assert_close(h.mean(), s.iter().sum::<f64>() / s.len() as f64, F64, "mean");
         prop_assert_eq!(h.min(), s.iter().copied().fold(f64::INFINITY, f64::min));
         prop_assert_eq!(h.max(), s.iter().copied().fold(f64::NEG_INFINITY, f64::max));
@@ -137,19 +134,11 @@ proptest! {
 
 #[test]
 fn bad_arguments_are_errors() {
-    let a = unit::<Image>(2, 2, &[1.0, 0.0, 0.0, 1.0]);
-    let b = unit::<Text>(1, 3, &[1.0, 0.0, 0.0]);
-    let one = unit::<Image>(1, 2, &[1.0, 1.0]);
-    let mut out = vec![0.0; 3];
+    let a = unit::<f64, Image>(2, 2, &[1.0, 0.0, 0.0, 1.0]);
+    let b = unit::<f64, Text>(1, 3, &[1.0, 0.0, 0.0]);
+    let one = unit::<f64, Image>(1, 2, &[1.0, 1.0]);
     assert!(matches!(
-        pairwise_cosine(&a, &a, &mut out),
-        Err(Error::OutputLength {
-            expected: 4,
-            found: 3
-        })
-    ));
-    assert!(matches!(
-        pairwise_cosine(&a, &b, &mut out),
+        pairwise_cosine(&a, &b),
         Err(Error::DimensionMismatch {
             expected: 2,
             found: 3
@@ -195,8 +184,8 @@ fn bad_arguments_are_errors() {
 
 #[test]
 fn top_k_wider_than_the_keys_returns_every_key() {
-    let a = unit::<Image>(1, 2, &[1.0, 0.0]);
-    let keys = unit::<Text>(3, 2, &[0.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
+    let a = unit::<f64, Image>(1, 2, &[1.0, 0.0]);
+    let keys = unit::<f64, Text>(3, 2, &[0.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
     let best = top_k(&a, &keys, 10).unwrap();
     // Keys 1 and 2 tie at similarity 1: the larger index ranks first.
     assert_eq!(best.indices(0), &[2, 1, 0]);

@@ -5,19 +5,15 @@ mod common;
 
 use common::{
     Case, F32_POINTS, F64, PAPER_3_DECIMALS, ULPS, assert_all_close, assert_close,
-    embeddings_from_json,
+    embeddings_from_json, rows_of,
 };
 use modality_gap::{
-    Error, Image, Text, UnitEmbeddings,
+    Error, Image, Text,
     experiments::{
         LandscapePoint, NinePairLabels, Pairing, nine_pair_landscape, nine_pairs, sphere_landscape,
         sphere_pairs,
     },
 };
-
-fn rows<M: modality_gap::Modality>(x: &UnitEmbeddings<f64, M>) -> Vec<f64> {
-    x.as_slice().to_vec()
-}
 
 fn column(points: &[LandscapePoint], f: fn(&LandscapePoint) -> f64) -> Vec<f64> {
     points.iter().map(f).collect()
@@ -31,8 +27,13 @@ fn the_six_sphere_pairs_match_the_oracle() {
     let expected_images = embeddings_from_json::<f64, Image>(case.expected(&[key, "I"]));
     let expected_texts = embeddings_from_json::<f64, Text>(case.expected(&[key, "T"]));
     // cos and sin of the platform's libm against Python's: within an ulp.
-    assert_all_close(&rows(&images), expected_images.as_slice(), ULPS, "images");
-    assert_all_close(&rows(&texts), expected_texts.as_slice(), ULPS, "texts");
+    assert_all_close(
+        &rows_of(&images),
+        expected_images.as_slice(),
+        ULPS,
+        "images",
+    );
+    assert_all_close(&rows_of(&texts), expected_texts.as_slice(), ULPS, "texts");
 }
 
 #[test]
@@ -45,11 +46,14 @@ fn the_sphere_landscapes_match_the_oracle() {
         ] {
             let key = format!("sphere_{name}_scale{scale}");
             let angles = case.numbers(&[&key, "query_u"]);
-            let points = sphere_landscape(&angles, 1.0 / f64::from(scale), pairing).unwrap();
+            let points = sphere_landscape(&angles, 1.0 / f64::from(scale), pairing)
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
             assert_eq!(column(&points, |p| p.position), angles);
             let what = |field| format!("{key} {field}");
             let expected_distance = case.numbers(&[&key, "distance"]);
-            let distance = column(&points, |p| p.signed_distance);
+            let distance = column(&points, |p| p.signed_gap_distance);
             assert_all_close(&distance, &expected_distance, F64, &what("distance"));
             let loss = column(&points, |p| p.loss);
             assert_all_close(&loss, &case.numbers(&[&key, "loss"]), F64, &what("loss"));
@@ -68,7 +72,10 @@ fn the_paper_reads_the_mismatched_losses_at_no_gap() {
         (100.0, 2.014),
     ];
     for (scale, value) in printed {
-        let at_zero = sphere_landscape(&[0.0], 1.0 / scale, Pairing::Mismatched).unwrap();
+        let at_zero = sphere_landscape(&[0.0], 1.0 / scale, Pairing::Mismatched)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
         assert!(
             (at_zero[0].loss - value).abs() < PAPER_3_DECIMALS,
             "scale {scale}"
@@ -84,8 +91,14 @@ fn a_mismatch_moves_the_optimum_away_from_no_gap() {
         best.unwrap().position
     };
     for scale in [35.0, 50.0, 100.0] {
-        let matched = sphere_landscape(&angles, 1.0 / scale, Pairing::Matched).unwrap();
-        let mismatched = sphere_landscape(&angles, 1.0 / scale, Pairing::Mismatched).unwrap();
+        let matched = sphere_landscape(&angles, 1.0 / scale, Pairing::Matched)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let mismatched = sphere_landscape(&angles, 1.0 / scale, Pairing::Mismatched)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
         assert_eq!(argmin(matched), 0.0, "scale {scale}");
         assert!(argmin(mismatched).abs() >= 50.0, "scale {scale}");
     }
@@ -99,8 +112,8 @@ fn the_nine_pairs_match_the_oracle() {
         embeddings_from_json::<f64, Image>(case.expected(&["init_points_z0.98", "img"]));
     let expected_texts =
         embeddings_from_json::<f64, Text>(case.expected(&["init_points_z0.98", "txt"]));
-    assert_eq!(rows(&images), expected_images.as_slice());
-    assert_eq!(rows(&texts), expected_texts.as_slice());
+    assert_eq!(rows_of(&images), expected_images.as_slice());
+    assert_eq!(rows_of(&texts), expected_texts.as_slice());
 }
 
 #[test]
@@ -115,7 +128,10 @@ fn the_nine_pair_landscapes_match_the_oracle() {
         for (labels, name) in modes {
             let key = format!("init_points_{name}_scale{scale}");
             let zs = case.numbers(&[&key, "z"]);
-            let points = nine_pair_landscape(&zs, 1.0 / f64::from(scale), labels).unwrap();
+            let points = nine_pair_landscape(&zs, 1.0 / f64::from(scale), labels)
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
             assert_eq!(column(&points, |p| p.position), zs);
             let loss = column(&points, |p| p.loss);
             assert_all_close(&loss, &case.numbers(&[&key, "loss"]), F64, &key);
@@ -125,15 +141,21 @@ fn the_nine_pair_landscapes_match_the_oracle() {
 
 #[test]
 fn the_nine_pairs_close_their_gap_at_height_zero() {
-    let points = nine_pair_landscape(&[-0.5, 0.0, 0.5], 1.0, NinePairLabels::Paired).unwrap();
-    assert_eq!(points[1].signed_distance, 0.0);
+    let points = nine_pair_landscape(&[-0.5, 0.0, 0.5], 1.0, NinePairLabels::Paired)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(points[1].signed_gap_distance, 0.0);
     assert_close(
-        points[2].signed_distance,
+        points[2].signed_gap_distance,
         1.0,
         F32_POINTS,
         "2z, f32-rounded points",
     );
-    assert_eq!(points[0].signed_distance, -points[2].signed_distance);
+    assert_eq!(
+        points[0].signed_gap_distance,
+        -points[2].signed_gap_distance
+    );
 }
 
 #[test]

@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::ULPS;
+use common::{ULPS, unit_from_rows};
 use modality_gap::{
     Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, align_loss,
-    contrastive_loss, gap, mean_pairwise_cosine, npy, raw, retrieval_recall, uniform_loss,
+    batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets, gap,
+    mean_pairwise_cosine, npy, raw, retrieval_recall, uniform_loss,
 };
 use nalgebra::{DMatrix, dmatrix};
 
@@ -15,10 +16,6 @@ const ROWS: [[f64; 3]; 2] = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
 
 fn sample_set() -> Embeddings<f64, Image> {
     Embeddings::from_rows(&ROWS).unwrap()
-}
-
-fn unit<M: Modality>(rows: &[[f64; 2]]) -> UnitEmbeddings<f64, M> {
-    UnitEmbeddings::normalize(Embeddings::from_rows(rows).unwrap()).unwrap()
 }
 
 #[test]
@@ -116,7 +113,7 @@ fn normalize_gives_unit_rows_in_both_precisions() {
 #[test]
 fn unit_rows_are_kept_as_they_are() {
     let x = Embeddings::<f32, Image>::from_rows(&[[0.6, 0.8]]).unwrap();
-    let u = UnitEmbeddings::try_from_unit(x.clone(), 1e-6).unwrap();
+    let u = UnitEmbeddings::verify_unit(x.clone(), 1e-6).unwrap();
     assert_eq!(u.as_embeddings(), &x);
     assert_eq!(u.into_inner(), x);
 }
@@ -190,7 +187,7 @@ fn dimension_mismatches_are_errors() {
         ),
         "{err}"
     );
-    let a = unit::<Image>(&[[1.0, 0.0]]);
+    let a = unit_from_rows::<Image>(&[[1.0, 0.0]]);
     let b =
         UnitEmbeddings::<f64, Text>::normalize(Embeddings::from_rows(&[[1.0, 0.0, 0.0]]).unwrap())
             .unwrap();
@@ -217,8 +214,8 @@ fn dimension_mismatches_are_errors() {
 
 #[test]
 fn unpaired_sets_are_errors_for_paired_metrics() {
-    let a = unit::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
-    let b = unit::<Text>(&[[1.0, 0.0]]);
+    let a = unit_from_rows::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
+    let b = unit_from_rows::<Text>(&[[1.0, 0.0]]);
     let expected = |r: Result<f64, Error>| {
         matches!(
             r,
@@ -233,8 +230,12 @@ fn unpaired_sets_are_errors_for_paired_metrics() {
     assert!(expected(
         contrastive_loss(&a, &b, 0.01).map(|l| l.symmetric)
     ));
+    assert!(expected(retrieval_recall(&a, &b, 1).map(|r| r.a_to_b)));
     assert!(expected(
-        retrieval_recall(&a, &b, 1).map(|r| r.image_to_text)
+        contrastive_loss_with_targets(&a, &b, 0.01, &[0, 1]).map(|l| l.symmetric)
+    ));
+    assert!(expected(
+        batched_contrastive_loss(&a, &b, 0.01, 1).map(|l| l.symmetric)
     ));
     // The gap does not pair rows: sets of different sizes are fine.
     assert!((gap(&a, &b).unwrap().distance() - 0.5f64.sqrt()).abs() <= ULPS);
@@ -242,7 +243,7 @@ fn unpaired_sets_are_errors_for_paired_metrics() {
 
 #[test]
 fn pair_metrics_need_two_samples() {
-    let one = unit::<Image>(&[[1.0, 0.0]]);
+    let one = unit_from_rows::<Image>(&[[1.0, 0.0]]);
     let too_few = |r: Result<f64, Error>| {
         matches!(
             r,
@@ -284,9 +285,9 @@ fn non_finite_values_are_errors_naming_the_cell() {
 }
 
 #[test]
-fn rows_off_the_sphere_are_rejected_by_try_from_unit() {
+fn rows_off_the_sphere_are_rejected_by_verify_unit() {
     let x = Embeddings::<f64, Image>::from_rows(&[[0.6, 0.8], [0.6, 0.8001]]).unwrap();
-    let err = UnitEmbeddings::try_from_unit(x.clone(), 1e-6).unwrap_err();
+    let err = UnitEmbeddings::verify_unit(x.clone(), 1e-6).unwrap_err();
     match err {
         Error::NotUnitNorm {
             row,
@@ -298,13 +299,13 @@ fn rows_off_the_sphere_are_rejected_by_try_from_unit() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(UnitEmbeddings::try_from_unit(x, 1e-3).is_ok());
+    assert!(UnitEmbeddings::verify_unit(x, 1e-3).is_ok());
 }
 
 #[test]
 fn out_of_domain_parameters_are_errors_naming_the_parameter() {
-    let a = unit::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
-    let b = unit::<Text>(&[[1.0, 0.0], [0.0, 1.0]]);
+    let a = unit_from_rows::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
+    let b = unit_from_rows::<Text>(&[[1.0, 0.0], [0.0, 1.0]]);
     let name = |r: Result<f64, Error>| match r {
         Err(Error::InvalidParameter { name, .. }) => name,
         other => panic!("{other:?}"),
@@ -318,14 +319,30 @@ fn out_of_domain_parameters_are_errors_naming_the_parameter() {
             "temperature"
         );
     }
-    assert_eq!(
-        name(retrieval_recall(&a, &b, 0).map(|r| r.image_to_text)),
-        "k"
-    );
+    assert_eq!(name(retrieval_recall(&a, &b, 0).map(|r| r.a_to_b)), "k");
+    let batched = |size| batched_contrastive_loss(&a, &b, 0.01, size).map(|l| l.symmetric);
+    assert_eq!(name(batched(0)), "batch_size");
+    assert!(matches!(
+        batched(3),
+        Err(Error::TooFewSamples {
+            required: 3,
+            found: 2
+        })
+    ));
+    let targeted =
+        |t: &[usize]| contrastive_loss_with_targets(&a, &b, 0.01, t).map(|l| l.symmetric);
+    assert_eq!(name(targeted(&[0, 2])), "labels");
+    assert!(matches!(
+        targeted(&[0]),
+        Err(Error::LengthMismatch {
+            expected: 2,
+            found: 1
+        })
+    ));
     for bad in [-1e-9, f64::NAN] {
         let x = a.clone().into_inner();
         assert_eq!(
-            name(UnitEmbeddings::try_from_unit(x, bad).map(|_| 0.0)),
+            name(UnitEmbeddings::verify_unit(x, bad).map(|_| 0.0)),
             "tolerance"
         );
     }
@@ -333,8 +350,8 @@ fn out_of_domain_parameters_are_errors_naming_the_parameter() {
 
 #[test]
 fn a_zero_gap_has_no_direction() {
-    let a = unit::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
-    let b = unit::<Text>(&[[0.0, 1.0], [1.0, 0.0]]);
+    let a = unit_from_rows::<Image>(&[[1.0, 0.0], [0.0, 1.0]]);
+    let b = unit_from_rows::<Text>(&[[0.0, 1.0], [1.0, 0.0]]);
     assert!(matches!(
         gap(&a, &b).unwrap().direction(),
         Err(Error::ZeroGap)
@@ -352,7 +369,7 @@ fn unreadable_files_are_io_errors() {
 
 #[test]
 fn malformed_files_are_npy_errors() {
-    let err = npy::from_reader::<f32, Image, _>(&b"not a numpy file"[..]).unwrap_err();
+    let err = npy::read_from::<f32, Image, _>(&b"not a numpy file"[..]).unwrap_err();
     assert!(
         matches!(err, Error::Npy(modality_gap::NpyError::BadMagic)),
         "{err}"
@@ -386,7 +403,7 @@ fn extreme_magnitudes_normalise_or_overflow_with_an_error() {
 }
 
 fn unit_pair_of_orthogonal_rows() -> UnitEmbeddings<f64, Image> {
-    unit(&[[1.0, 0.0], [0.0, 1.0]])
+    unit_from_rows(&[[1.0, 0.0], [0.0, 1.0]])
 }
 
 #[test]
@@ -408,9 +425,9 @@ fn a_temperature_whose_inverse_overflows_is_invalid() {
 #[test]
 fn retrieval_among_identical_rows_breaks_ties_by_index_as_the_peers_do() {
     // All similarities tie: only the last row's pair ranks first, as with a stable argsort.
-    let a = unit::<Image>(&[[1.0, 1.0]; 4]);
-    let b = unit::<Text>(&[[2.0, 2.0]; 4]);
+    let a = unit_from_rows::<Image>(&[[1.0, 1.0]; 4]);
+    let b = unit_from_rows::<Text>(&[[2.0, 2.0]; 4]);
     let r1 = retrieval_recall(&a, &b, 1).unwrap();
-    assert_eq!((r1.image_to_text, r1.text_to_image), (0.25, 0.25));
-    assert_eq!(retrieval_recall(&a, &b, 3).unwrap().image_to_text, 0.75);
+    assert_eq!((r1.a_to_b, r1.b_to_a), (0.25, 0.25));
+    assert_eq!(retrieval_recall(&a, &b, 3).unwrap().a_to_b, 0.75);
 }

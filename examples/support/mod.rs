@@ -55,8 +55,8 @@ impl Args {
     }
 }
 
-/// The real CLASP audio–text features published with the paper (99 pairs, d = 768).
-static CLASP: &[u8] = include_bytes!("../../data/features_clasp.npy");
+/// The real CLIP image–text features published with the paper (500 MSCOCO pairs, d = 512).
+static CLIP: &[u8] = include_bytes!("../../data/features_clip.npy");
 
 /// A named pair of unit embedding sets, the non-text modality first.
 pub struct Pair {
@@ -66,14 +66,14 @@ pub struct Pair {
 }
 
 /// The pair in the file at `path` (`[2, n, d]`, the non-text modality first), or the
-/// embedded CLASP features.
+/// embedded CLIP features.
 pub fn load_pair(path: Option<&Path>) -> modality_gap::Result<Pair> {
     let (name, (images, texts)) = match path {
         Some(path) => {
             let stem = path.file_stem().unwrap_or(path.as_os_str());
             (stem.to_string_lossy().into_owned(), npy::read_pair(path)?)
         }
-        None => ("CLASP (embedded)".to_owned(), npy::pair_from_reader(CLASP)?),
+        None => ("CLIP (embedded)".to_owned(), npy::read_pair_from(CLIP)?),
     };
     Ok(Pair {
         name,

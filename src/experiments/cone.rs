@@ -4,7 +4,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 
 use crate::{
-    Diagonal, Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, mean_pairwise_cosine,
+    Diagonal, Embeddings, Modality, Result, Scalar, UnitEmbeddings, check, mean_pairwise_cosine,
 };
 
 /// The activation of every layer of a [`RandomMlp`].
@@ -63,8 +63,9 @@ impl Activation {
 /// ```
 /// use modality_gap::experiments::{Activation, RandomMlp};
 ///
-/// let mlp = RandomMlp::random(8, 3, Activation::Relu, 42);
+/// let mlp = RandomMlp::random(8, 3, Activation::Relu, 42)?;
 /// assert_eq!((mlp.dim(), mlp.depth()), (8, 3));
+/// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
 /// # References
@@ -82,23 +83,25 @@ impl RandomMlp {
     /// a seeded `StdRng` (the paper: "both weight and bias randomly initialized from
     /// N(0, 1/512)"): value-stable for a given seed and version of `rand`.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `d` is 0 (API misuse: there is no layer of dimension 0).
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for d = 0 (there is no
+    /// layer of dimension 0).
     ///
     /// # Examples
     ///
     /// ```
     /// use modality_gap::experiments::{Activation, RandomMlp};
     ///
-    /// assert_eq!(RandomMlp::random(4, 2, Activation::Tanh, 7), RandomMlp::random(4, 2, Activation::Tanh, 7));
+    /// assert_eq!(RandomMlp::random(4, 2, Activation::Tanh, 7)?, RandomMlp::random(4, 2, Activation::Tanh, 7)?);
+    /// # Ok::<(), modality_gap::Error>(())
     /// ```
     ///
     /// # References
     ///
     /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2b caption.
-    pub fn random(d: usize, depth: usize, activation: Activation, seed: u64) -> Self {
-        assert!(d > 0, "a layer needs a dimension");
+    pub fn random(d: usize, depth: usize, activation: Activation, seed: u64) -> Result<Self> {
+        let d = check::at_least_one("d", d)?;
         let normal = Normal::new(0.0, 1.0 / (d as f64).sqrt()).expect("a finite deviation");
         let mut rng = StdRng::seed_from_u64(seed);
         let layers = (0..depth)
@@ -108,7 +111,7 @@ impl RandomMlp {
                 (w, b)
             })
             .collect();
-        Self { layers, activation }
+        Ok(Self { layers, activation })
     }
 
     /// Layers from given weights: each a d × d matrix W, row-major (numpy's `W[l]`, PyTorch's
@@ -116,8 +119,8 @@ impl RandomMlp {
     ///
     /// # Errors
     ///
-    /// [`Error::BufferLength`] unless every W holds d² values and [`Error::DimensionMismatch`]
-    /// unless every bias holds d (d from the first bias), [`Error::NonFinite`] for a
+    /// [`Error::BufferLength`](crate::Error::BufferLength) unless every W holds d² values and [`Error::DimensionMismatch`](crate::Error::DimensionMismatch)
+    /// unless every bias holds d (d from the first bias), [`Error::NonFinite`](crate::Error::NonFinite) for a
     /// non-finite weight or bias (row = layer, column = index within it).
     ///
     /// # Examples
@@ -136,21 +139,9 @@ impl RandomMlp {
             .into_iter()
             .enumerate()
             .map(|(l, (w, b))| {
-                if w.len() != d * d {
-                    return Err(Error::BufferLength {
-                        expected: d * d,
-                        found: w.len(),
-                    });
-                }
-                if b.len() != d {
-                    return Err(Error::DimensionMismatch {
-                        expected: d,
-                        found: b.len(),
-                    });
-                }
-                if let Some(column) = w.iter().chain(&b).position(|v| !v.is_finite()) {
-                    return Err(Error::NonFinite { row: l, column });
-                }
+                check::buffer_len(d * d, w.len())?;
+                check::same_dim(d, b.len())?;
+                check::finite_row(l, w.iter().chain(&b).copied())?;
                 Ok((DMatrix::from_row_slice(d, d, &w), b))
             })
             .collect::<Result<_>>()?;
@@ -179,8 +170,8 @@ impl RandomMlp {
     ///
     /// # Errors
     ///
-    /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
-    /// a layer maps a sample to 0 (all its ReLUs off), [`Error::NonFinite`] if its activations
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) unless x has the MLP's dimension, [`Error::ZeroNorm`](crate::Error::ZeroNorm) if
+    /// a layer maps a sample to 0 (all its ReLUs off), [`Error::NonFinite`](crate::Error::NonFinite) if its activations
     /// overflow, the errors of [`mean_pairwise_cosine`].
     ///
     /// # Examples
@@ -228,8 +219,8 @@ impl RandomMlp {
     ///
     /// # Errors
     ///
-    /// [`Error::DimensionMismatch`] unless x has the MLP's dimension, [`Error::ZeroNorm`] if
-    /// the network maps a sample to 0, [`Error::NonFinite`] if its activations overflow.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) unless x has the MLP's dimension, [`Error::ZeroNorm`](crate::Error::ZeroNorm) if
+    /// the network maps a sample to 0, [`Error::NonFinite`](crate::Error::NonFinite) if its activations overflow.
     ///
     /// # Examples
     ///
@@ -237,8 +228,8 @@ impl RandomMlp {
     /// use modality_gap::{Embeddings, Image, Text, gap, experiments::{Activation, RandomMlp}};
     ///
     /// let x = Embeddings::<f64, Image>::from_row_major_vec(64, 32, (0..2048).map(|k| (k as f64 * 0.7).sin()).collect())?;
-    /// let image_encoder = RandomMlp::random(32, 3, Activation::Relu, 1);
-    /// let text_encoder = RandomMlp::random(32, 3, Activation::Relu, 2);
+    /// let image_encoder = RandomMlp::random(32, 3, Activation::Relu, 1)?;
+    /// let text_encoder = RandomMlp::random(32, 3, Activation::Relu, 2)?;
     /// let images = image_encoder.encode(&x)?;
     /// let texts = text_encoder.encode(&x)?.with_modality::<Text>();
     /// assert!(gap(&images, &texts)?.distance() > 0.5); // same inputs, two cones
@@ -269,15 +260,13 @@ impl RandomMlp {
         h
     }
 
-    /// [`Error::DimensionMismatch`] unless x has the dimension of the layers.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) unless x has the dimension of the layers.
     fn check_dim<T: Scalar, M: Modality>(&self, x: &Embeddings<T, M>) -> Result<()> {
-        if !self.layers.is_empty() && x.dim() != self.dim() {
-            return Err(Error::DimensionMismatch {
-                expected: self.dim(),
-                found: x.dim(),
-            });
+        if self.layers.is_empty() {
+            Ok(())
+        } else {
+            check::same_dim(self.dim(), x.dim())
         }
-        Ok(())
     }
 }
 
@@ -305,22 +294,32 @@ fn cone_of(h: &DMatrix<f64>, diagonal: Diagonal) -> Result<f64> {
 /// the notebook measures 0.3195, 0.4943, 0.6069 at d = 512, n = 1024 (with the diagonal,
 /// which adds (1 − ρ)/n).
 ///
+/// # Errors
+///
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless ρ₀ ∈ [−1, 1] and
+/// σ_b² is finite and ≥ 0; [`Error::Overflow`](crate::Error::Overflow) if the variance
+/// overflows f64 over the layers (σ_b² beyond about 1e307).
+///
 /// # Examples
 ///
 /// ```
 /// use modality_gap::experiments::relu_cone_theory;
 ///
-/// let rho = relu_cone_theory(0.0, 2, 0.0);
+/// let rho = relu_cone_theory(0.0, 2, 0.0)?;
 /// assert!((rho[1] - std::f64::consts::FRAC_1_PI).abs() < 1e-15);
 /// assert!(rho[2] > rho[1]); // the cone narrows with depth
+/// assert!(relu_cone_theory(1.5, 2, 0.0).is_err()); // not a cosine
+/// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
 /// # References
 ///
 /// Cho & Saul, "Kernel Methods for Deep Learning", NIPS 2009 (the arc-cosine kernel); Liang
 /// et al., "Mind the Gap", NeurIPS 2022, Fig. 2b and Theorem 1.
-pub fn relu_cone_theory(rho0: f64, layers: usize, bias_variance: f64) -> Vec<f64> {
-    let (mut q, mut c) = (1.0, rho0);
+pub fn relu_cone_theory(rho0: f64, layers: usize, bias_variance: f64) -> Result<Vec<f64>> {
+    check::cosine("rho0", rho0)?;
+    check::non_negative("bias_variance", bias_variance)?;
+    let (mut q, mut c) = (1.0_f64, rho0);
     let mut out = vec![rho0];
     for _ in 0..layers {
         let (var, cov) = (q + bias_variance, c + bias_variance);
@@ -329,7 +328,7 @@ pub fn relu_cone_theory(rho0: f64, layers: usize, bias_variance: f64) -> Vec<f64
         q = var / 2.0;
         c = var / (2.0 * std::f64::consts::PI)
             * (theta.sin() + (std::f64::consts::PI - theta) * cos);
-        out.push(c / q);
+        out.push(check::no_overflow("the layer variance", c / q)?);
     }
-    out
+    Ok(out)
 }

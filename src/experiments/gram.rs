@@ -25,58 +25,54 @@ pub(super) fn cross_products<T: Scalar>(
 ) -> DMatrix<f64> {
     debug_assert_eq!(a.len(), b.len());
     debug_assert_eq!(centre.len(), d);
-    split(a, b, d, centre, 0, a.len() / d)
+    Sides { a, b, d, centre }.split(0, a.len() / d)
 }
 
-/// The cross products of rows `start..end`, by bisection.
-fn split<T: Scalar>(
-    a: &[T],
-    b: &[T],
+/// The two sets of a cross-product pass and their common centre.
+#[derive(Clone, Copy)]
+struct Sides<'a, T> {
+    a: &'a [T],
+    b: &'a [T],
     d: usize,
-    centre: &[f64],
-    start: usize,
-    end: usize,
-) -> DMatrix<f64> {
-    if end - start <= LEAF {
-        return leaf(a, b, d, centre, start, end);
-    }
-    let middle = start + (end - start).div_ceil(2 * BLOCK) * BLOCK;
-    let (mut left, right) = rayon::join(
-        || split(a, b, d, centre, start, middle),
-        || split(a, b, d, centre, middle, end),
-    );
-    left += right;
-    left
+    centre: &'a [f64],
 }
 
-/// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
-fn leaf<T: Scalar>(
-    a: &[T],
-    b: &[T],
-    d: usize,
-    centre: &[f64],
-    start: usize,
-    end: usize,
-) -> DMatrix<f64> {
-    let mut sum = DMatrix::zeros(d, d);
-    let (mut xa, mut xb) = (vec![0.0; BLOCK * d], vec![0.0; BLOCK * d]);
-    let same = std::ptr::eq(a, b);
-    for first in (start..end).step_by(BLOCK) {
-        let rows = BLOCK.min(end - first);
-        let range = first * d..(first + rows) * d;
-        centred(&a[range.clone()], centre, &mut xa);
-        let xb = if same {
-            &xa
-        } else {
-            centred(&b[range], centre, &mut xb);
-            &xb
-        };
-        // Row-major rows are the columns of a d × rows matrix, and the rows of a rows × d one.
-        let columns = DMatrixView::from_slice(&xa[..rows * d], d, rows);
-        let transposed = DMatrixView::from_slice_with_strides(&xb[..rows * d], rows, d, d, 1);
-        sum.gemm(1.0, &columns, &transposed, 1.0);
+impl<T: Scalar> Sides<'_, T> {
+    /// The cross products of rows `start..end`, by bisection.
+    fn split(self, start: usize, end: usize) -> DMatrix<f64> {
+        if end - start <= LEAF {
+            return self.leaf(start, end);
+        }
+        let middle = start + (end - start).div_ceil(2 * BLOCK) * BLOCK;
+        let (mut left, right) =
+            rayon::join(|| self.split(start, middle), || self.split(middle, end));
+        left += right;
+        left
     }
-    sum
+
+    /// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
+    fn leaf(self, start: usize, end: usize) -> DMatrix<f64> {
+        let Self { a, b, d, centre } = self;
+        let mut sum = DMatrix::zeros(d, d);
+        let (mut xa, mut xb) = (vec![0.0; BLOCK * d], vec![0.0; BLOCK * d]);
+        let same = std::ptr::eq(a, b);
+        for first in (start..end).step_by(BLOCK) {
+            let rows = BLOCK.min(end - first);
+            let range = first * d..(first + rows) * d;
+            centred(&a[range.clone()], centre, &mut xa);
+            let xb = if same {
+                &xa
+            } else {
+                centred(&b[range], centre, &mut xb);
+                &xb
+            };
+            // Row-major rows are the columns of a d × rows matrix, and the rows of a rows × d one.
+            let columns = DMatrixView::from_slice(&xa[..rows * d], d, rows);
+            let transposed = DMatrixView::from_slice_with_strides(&xb[..rows * d], rows, d, d, 1);
+            sum.gemm(1.0, &columns, &transposed, 1.0);
+        }
+        sum
+    }
 }
 
 /// M (xᵢ − c) for every row xᵢ of a row-major set of `M.ncols()` columns, rounded to `U`,

@@ -1,7 +1,8 @@
 use nalgebra::{DMatrix, SVD};
 
 use super::gram::{apply_to_rows, cross_products};
-use crate::{Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, metrics::paired};
+use crate::check;
+use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings};
 
 /// The orthogonal map that best aligns paired texts with their images (the paper's gap
 /// amendment), found by [`procrustes`].
@@ -53,13 +54,13 @@ impl Procrustes {
     /// ```
     ///
     /// W is orthogonal, so ‖W bⱼ‖ = 1 up to rounding; the renormalisation only removes that
-    /// rounding (the oracle's `gap_distance` renormalises too). The set need not be the one W
+    /// rounding (the reference's gap computation renormalises too). The set need not be the one W
     /// was fitted on. Products accumulate in f64 (one gemm per block of rows, in parallel),
     /// are rounded to `T` and renormalised, as [`shift`](super::shift) does.
     ///
     /// # Errors
     ///
-    /// [`Error::DimensionMismatch`] if the texts' dimension is not W's.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) if the texts' dimension is not W's.
     ///
     /// # Examples
     ///
@@ -82,12 +83,7 @@ impl Procrustes {
         texts: &UnitEmbeddings<T, B>,
     ) -> Result<UnitEmbeddings<T, B>> {
         let d = self.rotation.nrows();
-        if texts.dim() != d {
-            return Err(Error::DimensionMismatch {
-                expected: d,
-                found: texts.dim(),
-            });
-        }
+        check::same_dim(d, texts.dim())?;
         let rotated = apply_to_rows(texts.as_slice(), &vec![0.0; d], &self.rotation);
         UnitEmbeddings::normalize(Embeddings::from_row_major_vec(texts.len(), d, rotated)?)
     }
@@ -111,12 +107,11 @@ impl Procrustes {
 /// or degenerate data; here: a Frobenius condition number above 1e8) every orthogonal W that
 /// agrees with U Vᵀ on the range of M is a minimiser, and this returns U Vᵀ from the SVD,
 /// whose completion of the null spaces is arbitrary outside the span of the data: still
-/// orthogonal, still a minimiser. The oracle writes the gap after alignment only when n ≥ d
-/// for this reason.
+/// orthogonal, still a minimiser. A gap after alignment therefore means most when n ≥ d.
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`], [`Error::LengthMismatch`] unless the sets are paired row by
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch), [`Error::LengthMismatch`](crate::Error::LengthMismatch) unless the sets are paired row by
 /// row. (Empty sets cannot reach here: [`Embeddings`] has n ≥ 1.)
 ///
 /// # Examples
@@ -136,12 +131,12 @@ impl Procrustes {
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Table 1 (the gap amended at initialisation:
 /// W = argmin ‖X − Y W‖); `Table_1_*/training/utils.py` lines 222–227
-/// (`train_clip_toy_fix_init`); oracle `procrustes_rotation`.
+/// (`train_clip_toy_fix_init`) in Weixin-Liang/Modality-Gap.
 pub fn procrustes<T: Scalar, A: Modality, B: Modality>(
     images: &UnitEmbeddings<T, A>,
     texts: &UnitEmbeddings<T, B>,
 ) -> Result<Procrustes> {
-    paired(images, texts)?;
+    check::paired(images.shape(), texts.shape())?;
     let d = images.dim();
     let m = cross_products(images.as_slice(), texts.as_slice(), d, &vec![0.0; d]);
     let rotation = newton_polar(&m).unwrap_or_else(|| svd_polar(m));

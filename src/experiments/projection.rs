@@ -1,11 +1,7 @@
 use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 
 use super::gram::{apply_to_rows, cross_products};
-use crate::{
-    Embeddings, Error, Modality, Result, Scalar,
-    metrics::{at_least_one, finite, same_dim},
-    reduce::mean_row,
-};
+use crate::{Embeddings, Modality, Result, Scalar, centroid, check};
 
 /// Whether [`project`] subtracts the mean of the rows before finding the components.
 ///
@@ -24,7 +20,7 @@ use crate::{
 /// `plot_optimization_exp.ipynb` cell 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Centring {
-    /// No centring: the Fig. 1 view, `U[:, :k]·S[:k]` of the SVD of X itself (the peers' `svd`,
+    /// No centring: the Fig. 1 view, `U[:, :k]·S[:k]` of the SVD of X itself (the reference's `svd`,
     /// whose mean subtraction is commented out). Components pass through the origin, so the
     /// first one points at the data's centre of mass.
     None,
@@ -51,8 +47,8 @@ pub enum Centring {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 and Fig. 2c; oracle `svd_2d_uncentered`
-/// and `pca`.
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 and Fig. 2c; the `svd` of
+/// Weixin-Liang/Modality-Gap and sklearn's `PCA`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
     /// (n_a + n_b) × k, images first.
@@ -228,17 +224,17 @@ impl Projection {
 /// about ε·S₁²/(S_j² − S_{j+1}²): the top components of embedding data are as good as an
 /// SVD's, components far down a decaying spectrum are not (use an SVD of X for those).
 ///
-/// Sign convention: each component's entry of largest magnitude is positive (sklearn ≥ 1.5,
-/// as the oracle's `pca`; the first such entry on ties). The peers' uncentred `svd` leaves the
+/// Sign convention: each component's entry of largest magnitude is positive (sklearn ≥ 1.5;
+/// the first such entry on ties). The reference's uncentred `svd` leaves the
 /// signs to LAPACK, so compare its coordinates up to the sign of each column.
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`]; [`Error::InvalidParameter`] for k = 0 or k > min(n, d)
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch); [`Error::InvalidParameter`](crate::Error::InvalidParameter) for k = 0 or k > min(n, d)
 /// (beyond the rank of the rows, components would be arbitrary; sklearn refuses them too);
-/// [`Error::ZeroVariance`] if every row equals the centre (all rows zero, or, centred, all
+/// [`Error::ZeroVariance`](crate::Error::ZeroVariance) if every row equals the centre (all rows zero, or, centred, all
 /// rows equal; decided exactly on the rows), where no direction and no ratio is defined;
-/// [`Error::Overflow`] if the scatter matrix overflows f64 (entries beyond about 1e154).
+/// [`Error::Overflow`](crate::Error::Overflow) if the scatter matrix overflows f64 (entries beyond about 1e154).
 /// (Centring needs n ≥ 2 rows, which [images; texts] always has.)
 ///
 /// # Examples
@@ -259,35 +255,32 @@ impl Projection {
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 (`Figure_1_Modality_Gap/repr_*.ipynb`
 /// `svd` and `Table_1_*/training/utils.py` lines 384–389) and Fig. 2c
-/// (`visualizePCA.ipynb`; `plot_optimization_exp.ipynb` cell 3); oracle `svd_2d_uncentered`
-/// and `pca`.
+/// (`visualizePCA.ipynb`; `plot_optimization_exp.ipynb` cell 3), in Weixin-Liang/Modality-Gap.
 pub fn project<T: Scalar, A: Modality, B: Modality>(
     images: &Embeddings<T, A>,
     texts: &Embeddings<T, B>,
     k: usize,
     centring: Centring,
 ) -> Result<Projection> {
-    same_dim(images, texts)?;
+    check::comparable(images.shape(), texts.shape())?;
     let d = images.dim();
-    at_least_one("k", k)?;
+    check::at_least_one("k", k)?;
     let n = images.len() + texts.len();
-    if k > d.min(n) {
-        return Err(Error::InvalidParameter {
-            name: "k",
-            value: k as f64,
-            requirement: "at most min(n, d), the largest rank of the rows",
-        });
-    }
-    if every_row_is_the_centre(images, texts, centring) {
-        return Err(Error::ZeroVariance);
-    }
+    check::count_within(
+        "k",
+        k,
+        1,
+        d.min(n),
+        "at most min(n, d), the largest rank of the rows",
+    )?;
+    check::some_variance(every_row_is_the_centre(images, texts, centring))?;
     let centre = match centring {
         Centring::None => vec![0.0; d],
         Centring::Mean => {
             let (na, nb) = (images.len() as f64, texts.len() as f64);
-            mean_row(images)
+            centroid(images)
                 .into_iter()
-                .zip(mean_row(texts))
+                .zip(centroid(texts))
                 .map(|(a, b)| (na * a + nb * b) / n as f64)
                 .collect()
         }
@@ -295,7 +288,7 @@ pub fn project<T: Scalar, A: Modality, B: Modality>(
     let scatter = cross_products(images.as_slice(), images.as_slice(), d, &centre)
         + cross_products(texts.as_slice(), texts.as_slice(), d, &centre);
     // Off the diagonal |sⱼₖ| ≤ √(sⱼⱼ sₖₖ) ≤ tr: a finite trace bounds every entry.
-    let total = finite("the scatter matrix of the rows", scatter.trace())?;
+    let total = check::no_overflow("the scatter matrix of the rows", scatter.trace())?;
     let (eigenvalues, components) = top_components(scatter, k);
     let rows: Vec<f64> = apply_to_rows(images.as_slice(), &centre, &components)
         .into_iter()

@@ -1,4 +1,5 @@
-use crate::{Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, metrics::same_dim};
+use crate::check;
+use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings};
 
 /// Which embeddings the embedding-shift experiment moves. See [`shift`].
 ///
@@ -31,14 +32,14 @@ pub enum Shift {
 ///
 /// With g the unit gap direction ([`Gap::direction`](crate::Gap::direction)), δ > 0 closes the
 /// gap and δ < 0 widens it. The paper writes the same shift as x′ = x − λΔ, y′ = y + λΔ with
-/// the gap vector Δ itself (not unit): that is δ = 2λ‖Δ‖. The peers' sweeps use
+/// the gap vector Δ itself (not unit): that is δ = 2λ‖Δ‖. The reference's sweeps use
 /// δ ∈ {−5, −4.75, …, 4.75}. The shift and the norms are computed in f64 and the result
 /// rounded to `T`.
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`] if the sets or the direction differ in dimension,
-/// [`Error::InvalidParameter`] for a non-finite δ or direction, [`Error::ZeroNorm`] if a
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) if the sets or the direction differ in dimension,
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite δ or direction, [`Error::ZeroNorm`](crate::Error::ZeroNorm) if a
 /// shifted row is exactly zero.
 ///
 /// # Examples
@@ -65,27 +66,10 @@ pub fn shift<T: Scalar, A: Modality, B: Modality>(
     delta: f64,
     mode: Shift,
 ) -> Result<(UnitEmbeddings<T, A>, UnitEmbeddings<T, B>)> {
-    same_dim(a, b)?;
-    if direction.len() != a.dim() {
-        return Err(Error::DimensionMismatch {
-            expected: a.dim(),
-            found: direction.len(),
-        });
-    }
-    if let Some(&bad) = direction.iter().find(|v| !v.is_finite()) {
-        return Err(Error::InvalidParameter {
-            name: "direction",
-            value: bad,
-            requirement: "finite in every coordinate",
-        });
-    }
-    if !delta.is_finite() {
-        return Err(Error::InvalidParameter {
-            name: "delta",
-            value: delta,
-            requirement: "finite",
-        });
-    }
+    check::comparable(a.shape(), b.shape())?;
+    check::same_dim(a.dim(), direction.len())?;
+    check::finite_vector("direction", direction)?;
+    check::finite("delta", delta)?;
     Ok(match mode {
         Shift::Both => (
             moved(a, direction, -0.5 * delta)?,
@@ -110,4 +94,21 @@ fn moved<T: Scalar, M: Modality>(
         })
         .collect();
     UnitEmbeddings::normalize(Embeddings::from_row_major_vec(x.len(), x.dim(), values)?)
+}
+
+/// Shifts `a` and `b` by each δ of `deltas` along `direction` and measures the moved pair with
+/// `measure(δ, a′, b′)`: the one loop behind both sweeps. Lazy: each δ is shifted and measured
+/// when the iterator reaches it.
+pub(super) fn along_gap<'a, T: Scalar, A: Modality, B: Modality, P>(
+    a: &'a UnitEmbeddings<T, A>,
+    b: &'a UnitEmbeddings<T, B>,
+    direction: Vec<f64>,
+    deltas: &'a [f64],
+    mode: Shift,
+    measure: impl Fn(f64, &UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>) -> Result<P> + 'a,
+) -> impl Iterator<Item = Result<P>> + 'a {
+    deltas.iter().map(move |&delta| {
+        let (a1, b1) = shift(a, b, &direction, delta, mode)?;
+        measure(delta, &a1, &b1)
+    })
 }

@@ -2,9 +2,10 @@
 //! contrastive loss, as the two modalities move apart, has its minimum at a gap when some pairs
 //! are mismatched and at no gap when all pairs match.
 
+use crate::check;
 use crate::{
-    Embeddings, Error, Image, Result, Text, UnitEmbeddings, gap,
-    metrics::{logit_scale, loss_of_sets},
+    Embeddings, Image, Result, Text, UnitEmbeddings, contrastive_loss,
+    contrastive_loss_with_targets, gap,
 };
 
 /// Whether the simulation's text points sit above their own image points. See
@@ -43,8 +44,8 @@ pub enum Pairing {
 ///
 /// # References
 ///
-/// `mismatched_simulation.ipynb` cell 2 and `Table_1_*/simulation/simulation.ipynb` cell 2;
-/// oracle README, peer quirk 2.
+/// `mismatched_simulation.ipynb` cell 2 and `Table_1_*/simulation/simulation.ipynb` cell 2 in
+/// Weixin-Liang/Modality-Gap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NinePairLabels {
     /// Image i's target is text i.
@@ -76,8 +77,8 @@ impl NinePairLabels {
 /// ```
 /// use modality_gap::experiments::LandscapePoint;
 ///
-/// let p = LandscapePoint { position: -30.0, signed_distance: -0.7, loss: 1.2 };
-/// assert_eq!(p.signed_distance.signum(), p.position.signum());
+/// let p = LandscapePoint { position: -30.0, signed_gap_distance: -0.7, loss: 1.2 };
+/// assert_eq!(p.signed_gap_distance.signum(), p.position.signum());
 /// ```
 ///
 /// # References
@@ -89,7 +90,7 @@ pub struct LandscapePoint {
     /// ([`nine_pair_landscape`]); positive puts the texts below the images.
     pub position: f64,
     /// ‖Δ‖ · sign(position), Δ = centroid(images) − centroid(texts): the figure's x axis.
-    pub signed_distance: f64,
+    pub signed_gap_distance: f64,
     /// The symmetric contrastive loss of the pairs.
     pub loss: f64,
 }
@@ -107,7 +108,7 @@ pub struct LandscapePoint {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] unless Δθ is finite.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless Δθ is finite.
 ///
 /// # Examples
 ///
@@ -127,13 +128,7 @@ pub fn sphere_pairs(
     delta_theta: f64,
     pairing: Pairing,
 ) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>)> {
-    if !delta_theta.is_finite() {
-        return Err(Error::InvalidParameter {
-            name: "delta_theta",
-            value: delta_theta,
-            requirement: "finite",
-        });
-    }
+    check::finite("delta_theta", delta_theta)?;
     // Degrees to radians as the notebook rounds it, x·π/180.
     let radians = |degrees: f64| degrees * std::f64::consts::PI / 180.0;
     let point = |k: f64, v: f64| {
@@ -164,7 +159,7 @@ pub fn sphere_pairs(
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] for a non-finite Δθ or a temperature that
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite Δθ or a temperature that
 /// [`contrastive_loss`](crate::contrastive_loss) rejects.
 ///
 /// # Examples
@@ -173,7 +168,7 @@ pub fn sphere_pairs(
 /// use modality_gap::experiments::{Pairing, sphere_landscape};
 ///
 /// let angles: Vec<f64> = (-90..=90).map(f64::from).collect();
-/// let landscape = sphere_landscape(&angles, 0.01, Pairing::Mismatched)?;
+/// let landscape = sphere_landscape(&angles, 0.01, Pairing::Mismatched)?.collect::<Result<Vec<_>, _>>()?;
 /// let best = landscape.iter().min_by(|p, q| p.loss.total_cmp(&q.loss)).unwrap();
 /// assert!(best.position.abs() > 45.0); // the optimum keeps a gap
 /// assert!((landscape[90].loss - 2.0142435325150863).abs() < 1e-12); // Δθ = 0
@@ -188,15 +183,10 @@ pub fn sphere_landscape(
     delta_thetas: &[f64],
     temperature: f64,
     pairing: Pairing,
-) -> Result<Vec<LandscapePoint>> {
-    let scale = logit_scale(temperature)?;
-    delta_thetas
-        .iter()
-        .map(|&delta_theta| {
-            let (images, texts) = sphere_pairs(delta_theta, pairing)?;
-            landscape_point(delta_theta, &images, &texts, scale, None)
-        })
-        .collect()
+) -> Result<impl Iterator<Item = Result<LandscapePoint>> + '_> {
+    landscape(delta_thetas, temperature, None, move |delta_theta| {
+        sphere_pairs(delta_theta, pairing)
+    })
 }
 
 /// The nine image–text pairs of the notebooks' `init_points`: images at height z, texts at −z.
@@ -213,7 +203,7 @@ pub fn sphere_landscape(
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] unless −1 ≤ z ≤ 1.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless −1 ≤ z ≤ 1.
 ///
 /// # Examples
 ///
@@ -231,13 +221,7 @@ pub fn sphere_landscape(
 /// `mismatched_simulation.ipynb` cell 1 and `Table_1_*/simulation/simulation.ipynb` cell 1
 /// (`init_points`), the simulation behind Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.3.
 pub fn nine_pairs(z: f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>)> {
-    if !(-1.0..=1.0).contains(&z) {
-        return Err(Error::InvalidParameter {
-            name: "z",
-            value: z,
-            requirement: "within [−1, 1]",
-        });
-    }
+    check::cosine("z", z)?;
     let a = (1.0 - z * z).sqrt();
     let b = ((1.0 - z * z) / 2.0).sqrt();
     let theta = 0.03 * std::f64::consts::PI + 1.5 * std::f64::consts::PI;
@@ -272,7 +256,7 @@ pub fn nine_pairs(z: f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] for a z outside [−1, 1] or a temperature that
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a z outside [−1, 1] or a temperature that
 /// [`contrastive_loss`](crate::contrastive_loss) rejects.
 ///
 /// # Examples
@@ -280,9 +264,9 @@ pub fn nine_pairs(z: f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<
 /// ```
 /// use modality_gap::experiments::{NinePairLabels, nine_pair_landscape};
 ///
-/// let paired = nine_pair_landscape(&[0.0], 0.01, NinePairLabels::Paired)?;
-/// let swapped = nine_pair_landscape(&[0.0], 0.01, NinePairLabels::IntendedSwap)?;
-/// assert!(swapped[0].loss > paired[0].loss); // a mismatch costs loss where the pairs meet
+/// let at_zero = |labels| nine_pair_landscape(&[0.0], 0.01, labels)?.next().unwrap();
+/// let (paired, swapped) = (at_zero(NinePairLabels::Paired)?, at_zero(NinePairLabels::IntendedSwap)?);
+/// assert!(swapped.loss > paired.loss); // a mismatch costs loss where the pairs meet
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -294,38 +278,40 @@ pub fn nine_pair_landscape(
     zs: &[f64],
     temperature: f64,
     labels: NinePairLabels,
-) -> Result<Vec<LandscapePoint>> {
-    let scale = logit_scale(temperature)?;
-    zs.iter()
-        .map(|&z| {
-            let (images, texts) = nine_pairs(z)?;
-            landscape_point(z, &images, &texts, scale, Some(&labels.targets()))
-        })
-        .collect()
+) -> Result<impl Iterator<Item = Result<LandscapePoint>> + '_> {
+    landscape(zs, temperature, Some(labels.targets()), nine_pairs)
 }
 
 /// Points on the sphere as unit embeddings (they are unit up to rounding, or f32 rounding).
 fn unit<M: crate::Modality>(points: &[[f64; 3]]) -> Result<UnitEmbeddings<f64, M>> {
-    UnitEmbeddings::try_from_unit(Embeddings::from_rows(points)?, 1e-6)
+    UnitEmbeddings::verify_unit(Embeddings::from_rows(points)?, 1e-6)
 }
 
-/// The signed gap distance and the loss of one configuration.
-fn landscape_point(
-    position: f64,
-    images: &UnitEmbeddings<f64, Image>,
-    texts: &UnitEmbeddings<f64, Text>,
-    scale: f64,
-    targets: Option<&[usize]>,
-) -> Result<LandscapePoint> {
-    let loss = loss_of_sets(images, texts, scale, targets)?;
-    let sign = if position == 0.0 {
-        0.0
-    } else {
-        position.signum()
-    };
-    Ok(LandscapePoint {
-        position,
-        signed_distance: gap(images, texts)?.distance() * sign,
-        loss: loss.symmetric,
-    })
+/// The landscape over `positions`: at each, the pairs `pairs(position)` and their
+/// contrastive loss (with `targets`, or the diagonal): the one loop behind both landscapes.
+/// Lazy, as the sweeps; τ is checked up front.
+fn landscape<'a>(
+    positions: &'a [f64],
+    temperature: f64,
+    targets: Option<[usize; 9]>,
+    pairs: impl Fn(f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>)> + 'a,
+) -> Result<impl Iterator<Item = Result<LandscapePoint>> + 'a> {
+    check::logit_scale(temperature)?;
+    Ok(positions.iter().map(move |&position| {
+        let (images, texts) = pairs(position)?;
+        let loss = match &targets {
+            None => contrastive_loss(&images, &texts, temperature)?,
+            Some(t) => contrastive_loss_with_targets(&images, &texts, temperature, t)?,
+        };
+        let sign = if position == 0.0 {
+            0.0
+        } else {
+            position.signum()
+        };
+        Ok(LandscapePoint {
+            position,
+            signed_gap_distance: gap(&images, &texts)?.distance() * sign,
+            loss: loss.symmetric,
+        })
+    }))
 }

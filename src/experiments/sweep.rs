@@ -1,4 +1,4 @@
-use super::{Shift, ValidationLoss, shift, validation_loss};
+use super::{Shift, ValidationLoss, along_gap, validation_loss};
 use crate::{Modality, Result, Scalar, UnitEmbeddings, gap};
 
 /// One δ of [`shift_sweep`].
@@ -8,8 +8,8 @@ use crate::{Modality, Result, Scalar, UnitEmbeddings, gap};
 /// ```
 /// use modality_gap::experiments::ShiftPoint;
 ///
-/// let p = ShiftPoint { delta: 0.0, distance: 0.8, signed_distance: 0.8, loss: 2.3 };
-/// assert_eq!(p.distance, p.signed_distance.abs());
+/// let p = ShiftPoint { delta: 0.0, gap_distance: 0.8, signed_gap_distance: 0.8, loss: 2.3 };
+/// assert_eq!(p.gap_distance, p.signed_gap_distance.abs());
 /// ```
 ///
 /// # References
@@ -20,10 +20,10 @@ pub struct ShiftPoint {
     /// The shift δ.
     pub delta: f64,
     /// ‖Δ′‖, the gap distance after the shift.
-    pub distance: f64,
+    pub gap_distance: f64,
     /// ‖Δ′‖ · sign⟨g₀, Δ′⟩, with g₀ the direction of the unshifted gap: negative once the
     /// shift carries the modalities past each other.
-    pub signed_distance: f64,
+    pub signed_gap_distance: f64,
     /// The validation loss after the shift.
     pub loss: f64,
 }
@@ -44,7 +44,7 @@ pub struct ShiftPoint {
 /// # Errors
 ///
 /// Up front: [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
-/// [`Error::ZeroGap`](crate::Error::ZeroGap). Per point: the errors of [`shift`] and
+/// [`Error::ZeroGap`](crate::Error::ZeroGap). Per point: the errors of [`shift`](super::shift) and
 /// [`validation_loss`].
 ///
 /// # Examples
@@ -57,7 +57,7 @@ pub struct ShiftPoint {
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0, -1.0], [0.0, 1.0, -1.0]])?)?;
 /// let points: Vec<_> = shift_sweep(&a, &b, &[-0.5, 0.0, 0.5], 0.1, Shift::Both, ValidationLoss::Full)?
 ///     .collect::<Result<_, _>>()?;
-/// assert!(points[0].distance > points[1].distance && points[1].distance > points[2].distance);
+/// assert!(points[0].gap_distance > points[1].gap_distance && points[1].gap_distance > points[2].gap_distance);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -74,20 +74,22 @@ pub fn shift_sweep<'a, T: Scalar, A: Modality, B: Modality>(
     loss: ValidationLoss,
 ) -> Result<impl Iterator<Item = Result<ShiftPoint>> + 'a> {
     let direction = gap(a, b)?.direction()?;
-    Ok(deltas.iter().map(move |&delta| {
-        let (a1, b1) = shift(a, b, &direction, delta, mode)?;
-        let moved = gap(&a1, &b1)?;
-        let along: f64 = moved
-            .vector()
-            .iter()
-            .zip(&direction)
-            .map(|(v, g)| v * g)
-            .sum();
-        Ok(ShiftPoint {
-            delta,
-            distance: moved.distance(),
-            signed_distance: moved.distance().copysign(along),
-            loss: validation_loss(&a1, &b1, temperature, loss)?,
-        })
-    }))
+    let g0 = direction.clone();
+    Ok(along_gap(
+        a,
+        b,
+        direction,
+        deltas,
+        mode,
+        move |delta, a1, b1| {
+            let moved = gap(a1, b1)?;
+            let along: f64 = moved.vector().iter().zip(&g0).map(|(v, g)| v * g).sum();
+            Ok(ShiftPoint {
+                delta,
+                gap_distance: moved.distance(),
+                signed_gap_distance: moved.distance().copysign(along),
+                loss: validation_loss(a1, b1, temperature, loss)?,
+            })
+        },
+    ))
 }

@@ -1,9 +1,4 @@
-use crate::{
-    Error, Modality, Result, Scalar, UnitEmbeddings, contrastive_loss,
-    kernel::Rows,
-    metrics::{at_least_one, logit_scale, loss_of_rows, paired},
-    reduce::max_row_norm,
-};
+use crate::{Modality, Result, Scalar, UnitEmbeddings, batched_contrastive_loss, contrastive_loss};
 
 /// The loss recorded at each point of the embedding-shift sweep (Fig. 3b–d). See
 /// [`validation_loss`].
@@ -53,10 +48,13 @@ impl Default for ValidationLoss {
 /// BatchedImageToText:  the same with the image → text half of L
 /// ```
 ///
+/// The batched protocols are [`batched_contrastive_loss`](crate::batched_contrastive_loss),
+/// `Full` is [`contrastive_loss`](crate::contrastive_loss).
+///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`], [`Error::LengthMismatch`], [`Error::InvalidParameter`] for a
-/// bad τ or a batch size of 0, [`Error::TooFewSamples`] for fewer pairs than one batch.
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch), [`Error::LengthMismatch`](crate::Error::LengthMismatch), [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a
+/// bad τ or a batch size of 0, [`Error::TooFewSamples`](crate::Error::TooFewSamples) for fewer pairs than one batch.
 ///
 /// # Examples
 ///
@@ -84,34 +82,13 @@ pub fn validation_loss<T: Scalar, A: Modality, B: Modality>(
     temperature: f64,
     protocol: ValidationLoss,
 ) -> Result<f64> {
-    let (size, image_to_text_only) = match protocol {
-        ValidationLoss::Full => return Ok(contrastive_loss(a, b, temperature)?.symmetric),
-        ValidationLoss::Batched { size } => (size, false),
-        ValidationLoss::BatchedImageToText { size } => (size, true),
-    };
-    paired(a, b)?;
-    let scale = logit_scale(temperature)?;
-    at_least_one("size", size)?;
-    let batches = a.len() / size;
-    if batches == 0 {
-        return Err(Error::TooFewSamples {
-            required: size,
-            found: a.len(),
-        });
-    }
-    let d = a.dim();
-    let dot_bound = max_row_norm(a) * max_row_norm(b);
-    let batch = |k: usize| -> Result<f64> {
-        let range = k * size * d..(k + 1) * size * d;
-        let rows = Rows::new(&a.as_slice()[range.clone()], d);
-        let cols = Rows::new(&b.as_slice()[range], d);
-        let loss = loss_of_rows(rows, cols, scale, dot_bound, None)?;
-        Ok(if image_to_text_only {
-            loss.image_to_text
-        } else {
-            loss.symmetric
-        })
-    };
-    let total = (0..batches).map(batch).sum::<Result<f64>>()?;
-    Ok(total / batches as f64)
+    Ok(match protocol {
+        ValidationLoss::Full => contrastive_loss(a, b, temperature)?.symmetric,
+        ValidationLoss::Batched { size } => {
+            batched_contrastive_loss(a, b, temperature, size)?.symmetric
+        }
+        ValidationLoss::BatchedImageToText { size } => {
+            batched_contrastive_loss(a, b, temperature, size)?.a_to_b
+        }
+    })
 }

@@ -1,6 +1,7 @@
 //! Mergeable, overflow- and underflow-safe log-sum-exp accumulators.
 
-use super::{exp_expm1, lanes};
+use super::exp::exp_expm1;
+use super::lanes;
 
 /// log Σ exp(zₖ) over `count` terms, kept as a shift m ≥ max zₖ and two shifted sums:
 ///
@@ -66,32 +67,32 @@ impl LogSumExp {
         }
     }
 
-    /// The accumulator of both term lists.
-    pub(crate) fn merge(self, other: Self) -> Self {
+    /// Adds the terms of `other`.
+    pub(crate) fn merge(&mut self, other: Self) {
         let (hi, lo) = if self.shift >= other.shift {
-            (self, other)
+            (*self, other)
         } else {
-            (other, self)
+            (other, *self)
         };
-        if lo.count == 0 {
-            return hi;
-        }
-        if lo.shift == hi.shift {
-            return Self {
+        *self = if lo.count == 0 {
+            hi
+        } else if lo.shift == hi.shift {
+            Self {
                 shift: hi.shift,
                 sum: hi.sum + lo.sum,
                 excess: hi.excess + lo.excess,
                 count: hi.count + lo.count,
-            };
-        }
-        // Re-base lo's terms onto hi's shift: exp(z − hi.shift) = exp(z − lo.shift)·(1 + g).
-        let g = (lo.shift - hi.shift).exp_m1();
-        Self {
-            shift: hi.shift,
-            sum: hi.sum + lo.sum * (1.0 + g),
-            excess: hi.excess + (lo.excess + lo.count as f64 * g + lo.excess * g),
-            count: hi.count + lo.count,
-        }
+            }
+        } else {
+            // Re-base lo's terms onto hi's shift: exp(z − hi.shift) = exp(z − lo.shift)·(1 + g).
+            let g = (lo.shift - hi.shift).exp_m1();
+            Self {
+                shift: hi.shift,
+                sum: hi.sum + lo.sum * (1.0 + g),
+                excess: hi.excess + (lo.excess + lo.count as f64 * g + lo.excess * g),
+                count: hi.count + lo.count,
+            }
+        };
     }
 
     /// log((1/count) Σ exp(zₖ)), from whichever shifted sum is accurate.
@@ -160,6 +161,12 @@ mod tests {
         x.log_mean() + (x.count as f64).ln()
     }
 
+    /// The accumulator of both term lists.
+    fn both(mut a: LogSumExp, b: LogSumExp) -> LogSumExp {
+        a.merge(b);
+        a
+    }
+
     fn online(z: &[f64]) -> f64 {
         let mut acc = OnlineLogSumExp::EMPTY;
         for &v in z {
@@ -185,12 +192,12 @@ mod tests {
         let whole = online(&z);
         for split in 0..=z.len() {
             let (left, right) = z.split_at(split);
-            let merged = sum_of(of(left).merge(of(right)));
+            let merged = sum_of(both(of(left), of(right)));
             assert!(
                 (merged - whole).abs() < 1e-14,
                 "split {split}: {merged} vs {whole}"
             );
-            let reversed = sum_of(of(right).merge(of(left)));
+            let reversed = sum_of(both(of(right), of(left)));
             assert!((reversed - whole).abs() < 1e-14, "split {split} reversed");
             let mut parts = OnlineLogSumExp::EMPTY;
             parts.merge(OnlineLogSumExp {
@@ -227,7 +234,7 @@ mod tests {
             "{whole} vs {exact}"
         );
         let (left, right) = z.split_at(337);
-        let merged = of(right).merge(of(left)).log_mean();
+        let merged = both(of(right), of(left)).log_mean();
         assert!(
             (merged - exact).abs() <= 1e-14 * exact.abs(),
             "{merged} vs {exact}"
@@ -249,7 +256,7 @@ mod tests {
         assert_eq!(online(&[]), f64::NEG_INFINITY);
         assert_eq!(of(&[]).count, 0);
         let x = of(&[1.0, 2.0]);
-        assert_eq!(LogSumExp::EMPTY.merge(x).log_mean(), x.log_mean());
-        assert_eq!(x.merge(LogSumExp::EMPTY).log_mean(), x.log_mean());
+        assert_eq!(both(LogSumExp::EMPTY, x).log_mean(), x.log_mean());
+        assert_eq!(both(x, LogSumExp::EMPTY).log_mean(), x.log_mean());
     }
 }

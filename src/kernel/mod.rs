@@ -1,4 +1,8 @@
-//! The pairwise kernel: every metric over pairs of samples runs through here.
+//! The pairwise kernel: every metric over pairs of samples runs through here, and only through
+//! the doors of [`passes`], one function per kind of pass. Each door takes row-major slices
+//! ([`Sets`]), chooses the instruction set and the element type itself, and returns plain
+//! values; everything behind it (instruction sets, packing, tiles, epilogues, log-sum-exp
+//! accumulators, block sizes) is private to this module.
 //!
 //! A pass visits the pairs (i, j) of two sets A (n × d) and B (m × d), or the pairs i < j of
 //! one set, in cache-sized blocks, and never holds an n × m matrix:
@@ -13,7 +17,7 @@
 //!   and a bottom stripe in each task, so that tasks do equal work.
 //! - The **micro-kernel** ([`simd`]) fills an MR × NR register tile of dot products, each a
 //!   sequential fused multiply-add chain in the input precision, on every instruction set, so
-//!   [`paired_dots`] (the same chains outside the kernel) is bitwise the kernel's diagonal.
+//!   [`paired_dots`] (the same chains outside the tiles) is bitwise the kernel's diagonal.
 //! - The **epilogue** ([`epilogue`]) consumes each MR-row block of dot products while it is
 //!   hot in L1, in f64: Gaussian potentials, cross-entropies, ranks, histograms, top-k, or a
 //!   copy into a caller's matrix.
@@ -22,11 +26,12 @@
 //!
 //! Extra memory is O(threads × (stripe + block)) plus what an epilogue keeps per task.
 
-pub(crate) mod epilogue;
+mod epilogue;
 mod exp;
 mod lanes;
-pub(crate) mod logsumexp;
+mod logsumexp;
 mod pack;
+mod passes;
 mod schedule;
 #[allow(unsafe_code)]
 mod simd;
@@ -35,26 +40,25 @@ mod tests;
 
 use std::ops::Range;
 
-pub(crate) use exp::exp_expm1;
-pub(crate) use schedule::{paired_dots, peak_flops, row_tasks, run};
-pub use simd::Element;
-pub(crate) use simd::Isa;
-use simd::{Job, MicroKernel};
-
-use crate::{Embeddings, Modality, Scalar};
+pub(crate) use epilogue::CosineCounts;
+pub(crate) use passes::{
+    Sets, cross_entropies, dot_matrix, gaussian_log_mean, histogram, ranks, top_k, vectorised,
+};
+use schedule::{row_tasks, run};
+use simd::{Element, Isa};
 
 /// One side of a pass: `n` rows of dimension `d` in one row-major buffer, optionally shifted
 /// and scaled (the kernel then sees `T::from_f64((xᵢₖ − shiftₖ) · scale)`).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Rows<'a, T> {
+struct Rows<'a, T> {
     data: &'a [T],
     dim: usize,
     shift: Option<(&'a [f64], f64)>,
 }
 
-impl<'a, T: Scalar> Rows<'a, T> {
+impl<'a, T: Element> Rows<'a, T> {
     /// The rows of a row-major buffer of dimension `dim`.
-    pub(crate) fn new(data: &'a [T], dim: usize) -> Self {
+    fn new(data: &'a [T], dim: usize) -> Self {
         debug_assert!(dim > 0 && data.len().is_multiple_of(dim));
         Self {
             data,
@@ -63,14 +67,9 @@ impl<'a, T: Scalar> Rows<'a, T> {
         }
     }
 
-    /// The rows of a set of embeddings.
-    pub(crate) fn of<M: Modality>(x: &'a Embeddings<T, M>) -> Self {
-        Self::new(x.as_slice(), x.dim())
-    }
-
     /// The same rows, each shifted by `−shift` and multiplied by `scale` in f64, then rounded
     /// to `T` (once: a power-of-two scale is exact).
-    pub(crate) fn shifted(self, shift: &'a [f64], scale: f64) -> Self {
+    fn shifted(self, shift: &'a [f64], scale: f64) -> Self {
         debug_assert_eq!(shift.len(), self.dim);
         Self {
             shift: Some((shift, scale)),
@@ -79,7 +78,7 @@ impl<'a, T: Scalar> Rows<'a, T> {
     }
 
     /// Rows `indices[0]`, `indices[1]`, … as the kernel sees them, one after another.
-    pub(crate) fn gather(&self, indices: &[usize]) -> Vec<T> {
+    fn gather(&self, indices: &[usize]) -> Vec<T> {
         let mut out = vec![T::ZERO; indices.len() * self.dim];
         for (&i, row) in indices.iter().zip(out.chunks_exact_mut(self.dim)) {
             self.copy_row(i, row);
@@ -88,12 +87,12 @@ impl<'a, T: Scalar> Rows<'a, T> {
     }
 
     /// The number of rows.
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.data.len() / self.dim
     }
 
     /// The dimension of the rows.
-    pub(crate) fn dim(&self) -> usize {
+    fn dim(&self) -> usize {
         self.dim
     }
 
@@ -124,14 +123,14 @@ impl<'a, T: Scalar> Rows<'a, T> {
 
 /// Which pairs a pass visits.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Pairs<'a, T> {
+enum Pairs<'a, T> {
     /// Every (i, j) of A × B.
     Between(Rows<'a, T>, Rows<'a, T>),
     /// The pairs i < j of one set.
     Within(Rows<'a, T>),
 }
 
-impl<'a, T: Scalar> Pairs<'a, T> {
+impl<'a, T: Element> Pairs<'a, T> {
     /// (A, B): the sets of the rows and of the columns.
     fn sides(&self) -> (Rows<'a, T>, Rows<'a, T>) {
         match *self {
@@ -151,7 +150,7 @@ impl<'a, T: Scalar> Pairs<'a, T> {
 
 /// A block of dot products handed to an epilogue: rows `rows` of A against columns `cols` of
 /// B. For one set with itself, row i sees only its columns j > i.
-pub(crate) struct Block<'a, T> {
+struct Block<'a, T> {
     rows: Range<usize>,
     cols: Range<usize>,
     dots: &'a [T],
@@ -162,26 +161,26 @@ pub(crate) struct Block<'a, T> {
 impl<T: Copy> Block<'_, T> {
     /// The rows of A in the block.
     #[inline(always)]
-    pub(crate) fn rows(&self) -> Range<usize> {
+    fn rows(&self) -> Range<usize> {
         self.rows.clone()
     }
 
     /// The columns of B in the block (before the j > i restriction).
     #[inline(always)]
-    pub(crate) fn cols(&self) -> Range<usize> {
+    fn cols(&self) -> Range<usize> {
         self.cols.clone()
     }
 
     /// Whether the block pairs one set with itself (row i sees only j > i).
     #[inline(always)]
-    pub(crate) fn is_within(&self) -> bool {
+    fn is_within(&self) -> bool {
         self.within
     }
 
     /// Row i of the block: its first column j₀ and the dot products aᵢ·bⱼ for j = j₀, j₀ + 1,
     /// …, `cols().end − 1` (empty when row i has no pairs here).
     #[inline(always)]
-    pub(crate) fn row(&self, i: usize) -> (usize, &[T]) {
+    fn row(&self, i: usize) -> (usize, &[T]) {
         let first = if self.within {
             (i + 1).clamp(self.cols.start, self.cols.end)
         } else {
@@ -195,7 +194,7 @@ impl<T: Copy> Block<'_, T> {
 /// What a pass does with its dot products. One accumulator per task; `consume` sees the
 /// task's blocks in a fixed order. Implementations mark `consume` `#[inline(always)]`, so that
 /// it is compiled (and vectorised) for the instruction set of the micro-kernel.
-pub(crate) trait Epilogue<T>: Sync {
+trait Epilogue<T>: Sync {
     /// The per-task state.
     type Acc: Send;
     /// Takes in one block; `scratch` is working space, allocated once per task.
@@ -203,7 +202,7 @@ pub(crate) trait Epilogue<T>: Sync {
 }
 
 /// Working space for an epilogue: a few f64 rows as wide as the widest block.
-pub(crate) struct Scratch(Vec<f64>);
+struct Scratch(Vec<f64>);
 
 impl Scratch {
     /// Rows of working space an epilogue may take.
@@ -216,26 +215,8 @@ impl Scratch {
     /// N rows of `len` values each (N ≤ 4, `len` ≤ the widest block), holding whatever an
     /// earlier block left there.
     #[inline(always)]
-    pub(crate) fn rows<const N: usize>(&mut self, len: usize) -> [&mut [f64]; N] {
+    fn rows<const N: usize>(&mut self, len: usize) -> [&mut [f64]; N] {
         let mut rows = self.0.chunks_exact_mut(epilogue::MAX_BLOCK_COLS);
         std::array::from_fn(|_| &mut rows.next().expect("at most 4 scratch rows")[..len])
-    }
-}
-
-/// Runs `f` compiled for the best instruction set of this CPU, as the kernel's own loops are:
-/// for the O(n·d) reductions, whose plain loops then vectorise to the full vector width.
-pub(crate) fn vectorised<R>(f: impl FnOnce() -> R) -> R {
-    Isa::detect().run::<f32, _>(Vectorised(f))
-}
-
-/// The job of [`vectorised`] (the micro-kernel itself is not used).
-struct Vectorised<F>(F);
-
-impl<R, F: FnOnce() -> R> Job<f32> for Vectorised<F> {
-    type Output = R;
-
-    #[inline(always)]
-    fn run<K: MicroKernel<f32>>(self, _: K) -> R {
-        (self.0)()
     }
 }

@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::Rows;
-use crate::Scalar;
+use super::simd::Element;
 
 /// Bytes of a cache line: packed panels start on one, so that no vector load of a panel
 /// straddles two lines (on AVX2 such split loads halve the micro-kernel's speed).
@@ -16,7 +16,7 @@ pub(super) struct Aligned<T> {
     len: usize,
 }
 
-impl<T: Scalar> Aligned<T> {
+impl<T: Element> Aligned<T> {
     pub(super) fn new() -> Self {
         Self {
             storage: Vec::new(),
@@ -49,7 +49,7 @@ impl<T: Scalar> Aligned<T> {
 /// panel is padded with zero rows. A shift of `x` is applied here. `out` starts on a cache
 /// line.
 #[inline(always)]
-pub(super) fn pack_panels<T: Scalar>(
+pub(super) fn pack_panels<T: Element>(
     x: Rows<'_, T>,
     range: Range<usize>,
     width: usize,

@@ -5,9 +5,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::pack::{Aligned, pack_panels};
-use super::simd::{Isa, Job, MicroKernel};
+use super::simd::{Element, Isa, Job, MicroKernel};
 use super::{Block, Epilogue, Pairs, Rows, Scratch};
-use crate::Scalar;
 
 /// Bytes of a packed stripe of A (read from L3, once per column block). Each stripe packs
 /// every column block of B again, so a tall stripe keeps that cost small.
@@ -50,7 +49,7 @@ pub(crate) type TaskRows = Vec<Range<usize>>;
 /// `MIN_TASKS`, so that every core has work; at most `max_tasks` when given (for epilogues
 /// whose accumulators hold a value per column). Depends only on the shapes, never on the
 /// thread count.
-pub(crate) fn row_tasks<T: Scalar>(
+pub(crate) fn row_tasks<T: Element>(
     pairs: &Pairs<'_, T>,
     max_tasks: Option<usize>,
 ) -> Vec<TaskRows> {
@@ -77,7 +76,7 @@ pub(crate) fn row_tasks<T: Scalar>(
 /// Runs a pass: each task (a range of rows of A from [`row_tasks`], with its accumulator)
 /// visits its pairs and hands every block to `epilogue`. Returns the accumulators in task
 /// order. Parallel over tasks unless the pass is small.
-pub(crate) fn run<T: Scalar, E: Epilogue<T>>(
+pub(crate) fn run<T: Element, E: Epilogue<T>>(
     isa: Isa,
     pairs: &Pairs<'_, T>,
     tasks: Vec<(TaskRows, E::Acc)>,
@@ -107,7 +106,7 @@ struct Task<'r, 'p, T, E: Epilogue<T>> {
     epilogue: &'r E,
 }
 
-impl<T: Scalar, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
+impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
     type Output = ();
 
     #[inline(always)]
@@ -162,7 +161,7 @@ impl<T: Scalar, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
 /// diagonal of a pass, bitwise equal to the dot products its blocks hold. Parallel over
 /// chunks of rows; eight rows at a time keep eight independent fused multiply-add chains in
 /// flight.
-pub(crate) fn paired_dots<T: Scalar>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>) -> Vec<T> {
+pub(crate) fn paired_dots<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>) -> Vec<T> {
     debug_assert_eq!(a.len(), b.len());
     const CHUNK: usize = 1024;
     let chunks: Vec<Vec<T>> = (0..a.len().div_ceil(CHUNK))
@@ -182,7 +181,7 @@ struct PairedDots<'a, T> {
     rows: Range<usize>,
 }
 
-impl<T: Scalar> Job<T> for PairedDots<'_, T> {
+impl<T: Element> Job<T> for PairedDots<'_, T> {
     type Output = Vec<T>;
 
     #[inline(always)]
@@ -208,43 +207,5 @@ impl<T: Scalar> Job<T> for PairedDots<'_, T> {
             out.extend_from_slice(&acc[..rows.len()]);
         }
         out
-    }
-}
-
-/// (flops per second, flops per round) of `threads` tasks on rayon's pool (as many as it has
-/// threads, so normally one each at once) running the micro-kernel's register-only loop
-/// ([`MicroKernel::spin`]) for `iterations` rounds: the peak that the kernel's throughput is
-/// measured against.
-pub(crate) fn peak_flops<T: Scalar>(
-    isa: Isa,
-    threads: usize,
-    iterations: usize,
-    x: T,
-) -> (f64, f64) {
-    let start = std::time::Instant::now();
-    let flops: Vec<f64> = (0..threads)
-        .into_par_iter()
-        .map(|_| isa.run(Spin { iterations, x }))
-        .collect();
-    let total: f64 = flops.iter().sum();
-    let per_round = total / (threads * iterations) as f64;
-    (total / start.elapsed().as_secs_f64(), per_round)
-}
-
-/// The job of [`peak_flops`]: the flops done (the spun value is checked to be finite, which
-/// keeps the loop from being optimised away).
-struct Spin<T> {
-    iterations: usize,
-    x: T,
-}
-
-impl<T: Scalar> Job<T> for Spin<T> {
-    type Output = f64;
-
-    #[inline(always)]
-    fn run<K: MicroKernel<T>>(self, kernel: K) -> f64 {
-        let total = kernel.spin(self.iterations, self.x);
-        assert!(total.to_f64().is_finite(), "the spin loop diverged");
-        (2 * K::MR * K::NR * self.iterations) as f64
     }
 }

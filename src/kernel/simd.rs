@@ -69,7 +69,7 @@ impl Isa {
     /// Runs `job` with this instruction set's micro-kernel, with the whole job (driver,
     /// micro-kernel, epilogue: everything `#[inline(always)]`) compiled for that instruction
     /// set.
-    pub(crate) fn run<T: Scalar, J: Job<T>>(self, job: J) -> J::Output {
+    pub(crate) fn run<T: Element, J: Job<T>>(self, job: J) -> J::Output {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kind::Avx512` is only wrapped in an `Isa` (in this module) after
@@ -108,7 +108,7 @@ fn with_avx2<T: Element, J: Job<T>>(job: J, kernel: T::Avx2) -> J::Output {
 }
 
 /// A micro-kernel for element type `T`: a token whose existence proves the CPU can run it.
-pub trait MicroKernel<T>: Copy + Send + Sync {
+pub(crate) trait MicroKernel<T>: Copy + Send + Sync {
     /// Rows of the first panel in a tile (each broadcast across a vector).
     const MR: usize;
     /// Rows of the second panel in a tile (loaded as whole vectors).
@@ -129,16 +129,11 @@ pub trait MicroKernel<T>: Copy + Send + Sync {
     /// If `a` holds fewer than d·MR values, `b` fewer than d·NR, or `out` is too short for the
     /// tile at that stride.
     fn tile(self, d: usize, a: &[T], b: &[T], out: &mut [T], stride: usize);
-
-    /// `iterations` rounds of MR·NR independent fused multiply-adds on registers only, the
-    /// micro-kernel's arithmetic without its loads (2·MR·NR flops a round): the instruction
-    /// set's peak. Returns a sum of the accumulators, so that the work is not optimised away.
-    fn spin(self, iterations: usize, x: T) -> T;
 }
 
-/// The element types the kernel runs on, with a micro-kernel per instruction set. Sealed
-/// through [`Scalar`]; the tokens are only created by [`Isa::run`].
-pub trait Element: Copy + Send + Sync + 'static {
+/// The element types the kernel runs on (`f32` and `f64`, the two [`Scalar`]s), with a
+/// micro-kernel per instruction set; the tokens are only created by [`Isa::run`].
+pub(crate) trait Element: Scalar {
     /// Zero.
     const ZERO: Self;
     /// The AVX-512 micro-kernel's type.
@@ -220,41 +215,6 @@ unsafe fn fma_tile<T, S: Lanes<T>, const MR: usize, const NV: usize>(
     }
 }
 
-/// The register-only loop of [`MicroKernel::spin`]: acc ← acc·x + x in MR × NV accumulators.
-///
-/// # Safety
-/// The CPU supports `S`'s instruction set.
-#[inline(always)]
-unsafe fn fma_spin<
-    T: Copy + std::ops::Add<Output = T>,
-    S: Lanes<T>,
-    const MR: usize,
-    const NV: usize,
->(
-    iterations: usize,
-    x: T,
-) -> T {
-    // SAFETY: the caller guarantees the instruction set; the pointers are to locals.
-    unsafe {
-        let m = S::splat(&x);
-        let mut acc = [[m; NV]; MR];
-        for _ in 0..iterations {
-            for row in acc.iter_mut() {
-                for c in row.iter_mut() {
-                    *c = S::fma(*c, m, m);
-                }
-            }
-        }
-        let mut total = x;
-        let mut lanes = vec![x; S::LANES];
-        for c in acc.iter().flatten() {
-            S::store(lanes.as_mut_ptr(), *c);
-            total = lanes.iter().fold(total, |t, &v| t + v);
-        }
-        total
-    }
-}
-
 /// Checks the slice lengths a tile needs, so that [`fma_tile`]'s pointer reads stay in bounds.
 #[inline(always)]
 fn check_tile<T>(d: usize, mr: usize, nr: usize, a: &[T], b: &[T], out: &[T], stride: usize) {
@@ -301,12 +261,6 @@ macro_rules! micro_kernel {
                     )
                 }
             }
-
-            #[inline(always)]
-            fn spin(self, iterations: usize, x: $elem) -> $elem {
-                // SAFETY: the token proves the instruction set.
-                unsafe { fma_spin::<$elem, $lanes, $mr, $nv>(iterations, x) }
-            }
         }
     };
 }
@@ -314,22 +268,22 @@ macro_rules! micro_kernel {
 /// The AVX-512F token.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
-pub struct Avx512(());
+pub(crate) struct Avx512(());
 
 /// The AVX2 + FMA token.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
-pub struct Avx2(());
+pub(crate) struct Avx2(());
 
 /// The portable token: valid on every CPU.
 #[derive(Debug, Clone, Copy)]
-pub struct Portable(());
+pub(crate) struct Portable(());
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_spin, fma_tile};
+    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
 
     #[derive(Clone, Copy)]
     pub(super) struct Zmm32;

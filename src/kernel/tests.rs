@@ -10,12 +10,15 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::epilogue::{cross_entropies, dot_matrix, gaussian_potential, histogram, ranks, top_k};
-use super::{Isa, Pairs, Rows, paired_dots};
-use crate::Scalar;
+use super::epilogue::cross_entropies;
+use super::passes::{
+    cross_entropies_on, dot_matrix_on, gaussian_log_mean_on, histogram_on, ranks_on, top_k_on,
+};
+use super::schedule::paired_dots;
+use super::{Element, Isa, Rows, Sets};
 
 /// Σₖ aₖ·bₖ as the micro-kernels compute it: one fused multiply-add chain in `T`, from k = 0.
-fn fma_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+fn fma_dot<T: Element>(a: &[T], b: &[T]) -> T {
     a.iter()
         .zip(b)
         .fold(T::ZERO, |acc, (&x, &y)| x.mul_add(y, acc))
@@ -30,7 +33,7 @@ fn fma_dot<T: Scalar>(a: &[T], b: &[T]) -> T {
 const EPILOGUE: f64 = 1e-12;
 
 /// n × d values, uniform in [−1, 1) (or unit rows), from a seed, rounded to `T`.
-fn values<T: Scalar>(n: usize, d: usize, seed: u64, unit: bool) -> Vec<T> {
+fn values<T: Element>(n: usize, d: usize, seed: u64, unit: bool) -> Vec<T> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut v: Vec<f64> = (0..n * d).map(|_| rng.random_range(-1.0..1.0)).collect();
     if unit {
@@ -74,7 +77,7 @@ fn shapes() -> Vec<(usize, usize, usize)> {
 }
 
 /// The matrix of `fma_dot(aᵢ, bⱼ)`.
-fn fma_matrix<T: Scalar>(a: &[T], b: &[T], d: usize) -> Vec<T> {
+fn fma_matrix<T: Element>(a: &[T], b: &[T], d: usize) -> Vec<T> {
     a.chunks_exact(d)
         .flat_map(|x| b.chunks_exact(d).map(move |y| fma_dot(x, y)))
         .collect()
@@ -90,18 +93,19 @@ fn assert_close(actual: f64, expected: f64, what: &str) {
 }
 
 /// Every epilogue of a pass of `a` (n × d) against `b` (m × d) on `isa`, checked.
-fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed: u64) {
+fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed: u64) {
     let what = format!("{isa:?} {} n={n} m={m} d={d}", T::NAME);
     let (a, b) = (
         values::<T>(n, d, seed, true),
         values::<T>(m, d, seed + 1, true),
     );
     let (ra, rb) = (Rows::new(&a, d), Rows::new(&b, d));
+    let sets = Sets::new(&a, &b, d);
     let dots = fma_matrix(&a, &b, d);
 
     // The dot products themselves, bit for bit.
     let mut matrix = vec![f64::NAN; n * m];
-    dot_matrix(isa, ra, rb, &mut matrix);
+    dot_matrix_on(isa, sets, &mut matrix);
     for (k, (&got, &want)) in matrix.iter().zip(&dots).enumerate() {
         assert_eq!(got, want.to_f64(), "{what}: dot ({}, {})", k / m, k % m);
     }
@@ -130,12 +134,22 @@ fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed:
                 &format!("{what}: col {j} at {scale}"),
             );
         }
+        // The door: the two mean cross-entropies against the diagonal.
+        if n == m {
+            let (to_b, to_a) = cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, None);
+            let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
+            let mean = |per: &dyn Fn(usize) -> f64| accurate_sum((0..n).map(per)) / n as f64;
+            let rows = mean(&|i| naive_lse(&(0..m).map(|j| z(i, j)).collect::<Vec<_>>()) - z(i, i));
+            let cols = mean(&|j| naive_lse(&(0..n).map(|i| z(i, j)).collect::<Vec<_>>()) - z(j, j));
+            assert_close(to_b, rows, &format!("{what}: mean CE rows at {scale}"));
+            assert_close(to_a, cols, &format!("{what}: mean CE columns at {scale}"));
+        }
     }
 
     // Ranks and top-k: exact.
     if n == m {
         let targets: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
-        let (row_ranks, col_ranks) = ranks(isa, ra, rb, &targets);
+        let (row_ranks, col_ranks) = ranks_on(isa, sets);
         for i in 0..n {
             let outranks = |s: T, j: usize| s > targets[i] || (s == targets[i] && j > i);
             let expected = (0..m).filter(|&j| outranks(dots[i * m + j], j)).count();
@@ -145,36 +159,38 @@ fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed:
         }
     }
     for k in [1, 5] {
-        let best = top_k(isa, ra, rb, k);
-        for (i, got) in best.iter().enumerate() {
+        let (indices, similarities) = top_k_on(isa, sets, k);
+        let width = k.min(m);
+        for i in 0..n {
+            let got: Vec<(f64, usize)> = similarities[i * width..][..width]
+                .iter()
+                .copied()
+                .zip(indices[i * width..][..width].iter().copied())
+                .collect();
             let mut order: Vec<usize> = (0..m).collect();
             order.sort_by(|&x, &y| {
                 let (sx, sy) = (dots[i * m + x], dots[i * m + y]);
                 sy.partial_cmp(&sx).unwrap().then(y.cmp(&x))
             });
-            let expected: Vec<(T, usize)> = order
+            let expected: Vec<(f64, usize)> = order
                 .into_iter()
                 .take(k)
-                .map(|j| (dots[i * m + j], j))
+                .map(|j| (dots[i * m + j].to_f64(), j))
                 .collect();
-            assert!(*got == expected, "{what}: top-{k} of row {i}");
+            assert!(got == expected, "{what}: top-{k} of row {i}");
         }
     }
 
     // Histograms of A × B and of the pairs i < j of A.
     let between: Vec<f64> = dots.iter().map(|v| v.to_f64()).collect();
-    check_histogram(
-        histogram(isa, Pairs::Between(ra, rb), 37, 0.1),
-        &between,
-        &what,
-    );
+    check_histogram(histogram_on(isa, sets, false, 37, 0.1), &between, &what);
     let within_dots = fma_matrix(&a, &a, d);
     let within: Vec<f64> = (0..n)
         .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
         .map(|(i, j)| within_dots[i * n + j].to_f64())
         .collect();
     check_histogram(
-        histogram(isa, Pairs::Within(ra), 1000, -0.2),
+        histogram_on(isa, Sets::one(&a, d), true, 1000, -0.2),
         &within,
         &what,
     );
@@ -204,7 +220,7 @@ fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed:
         );
     }
     let t = 0.7;
-    let got = gaussian_potential(isa, rows, (t, 4.0), &norms);
+    let got = gaussian_log_mean_on(isa, Sets::one(&x, d), &shift, 0.5, t);
     let gram = fma_matrix(&seen, &seen, d);
     let z: Vec<f64> = (0..n)
         .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
@@ -212,7 +228,7 @@ fn check_every_epilogue<T: Scalar>(isa: Isa, n: usize, m: usize, d: usize, seed:
         .collect();
     if n >= 2 {
         let expected = naive_lse(&z) - (z.len() as f64).ln();
-        assert_close(got.log_mean(), expected, &format!("{what}: gaussian"));
+        assert_close(got, expected, &format!("{what}: gaussian"));
     }
 }
 
@@ -320,14 +336,11 @@ fn passes_are_bitwise_identical_for_any_thread_count() {
             .unwrap();
         pool.install(|| {
             let (rows, cols) = cross_entropies(isa, ra, rb, 50.0, 1.0 + 1e-6);
-            let counts = histogram(isa, Pairs::Within(ra), 64, 0.0);
-            let norms: Vec<f64> = paired_dots(isa, ra, ra)
-                .iter()
-                .map(|v| v.to_f64())
-                .collect();
-            let potential = gaussian_potential(isa, ra, (2.0, 1.0), &norms);
+            let counts = histogram_on(isa, Sets::one(&a, d), true, 64, 0.0);
+            let zero = vec![0.0; d];
+            let potential = gaussian_log_mean_on(isa, Sets::one(&a, d), &zero, 1.0, 2.0);
             let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
-            out.extend([counts.sum, counts.sum_squares, potential.log_mean()]);
+            out.extend([counts.sum, counts.sum_squares, potential]);
             out
         })
     };

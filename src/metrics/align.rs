@@ -1,6 +1,5 @@
-use super::{finite, paired, positive};
 use crate::{
-    Embeddings, Modality, Result, Scalar, UnitEmbeddings, norm::Norm, reduce::sum_over_rows,
+    Embeddings, Modality, Result, Scalar, UnitEmbeddings, check, norm::Norm, reduce::sum_over_rows,
 };
 
 /// The alignment loss of Wang & Isola: the mean distance between paired embeddings, to the
@@ -13,7 +12,7 @@ use crate::{
 /// Lower is better aligned; 0 iff every pair coincides. On unit rows it lies in [0, 2^α], and
 /// for α = 2 it equals 2 − 2·(1/n) Σᵢ xᵢ·yᵢ. The differences are taken coordinate by coordinate
 /// in f64 (no cancellation through the dot product). The paper's default is α = 2. For the
-/// peers' unnormalised call (`align_loss(x, y)` on raw encoder output) use
+/// unnormalised call of align_uniform (`align_loss(x, y)` on raw encoder output) use
 /// [`raw::align_loss`](crate::raw::align_loss).
 ///
 /// # Errors
@@ -54,8 +53,8 @@ pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
     y: &Embeddings<T, B>,
     alpha: f64,
 ) -> Result<f64> {
-    paired(x, y)?;
-    let alpha = positive("alpha", alpha)?;
+    check::paired(x.shape(), y.shape())?;
+    let alpha = check::positive("alpha", alpha)?;
     let total = sum_over_rows(
         x.len(),
         #[inline(always)]
@@ -65,5 +64,5 @@ pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
             distance.value().powf(alpha)
         },
     );
-    finite("the alignment loss", total / x.len() as f64)
+    check::no_overflow("the alignment loss", total / x.len() as f64)
 }

@@ -1,5 +1,4 @@
-use super::at_least;
-use crate::{Modality, Result, Scalar, UnitEmbeddings, reduce::row_sum_and_squared_norms};
+use crate::{Modality, Result, Scalar, UnitEmbeddings, check, reduce::row_sum_and_squared_norms};
 
 /// Whether a mean over the pairs (i, j) of one set counts the diagonal i = j.
 ///
@@ -51,7 +50,7 @@ pub enum Diagonal {
 /// # Errors
 ///
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 with the diagonal excluded
-/// (no pairs; the peers' `mean` of an empty array gives `NaN`).
+/// (no pairs; numpy's `mean` of an empty array gives `NaN`).
 ///
 /// # Examples
 ///
@@ -77,7 +76,7 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     let mean = match diagonal {
         Diagonal::Included => all_pairs / (n * n),
         Diagonal::Excluded => {
-            at_least(x, 2)?;
+            check::at_least(2, x.len())?;
             (all_pairs - squared_norms) / (n * (n - 1.0))
         }
     };

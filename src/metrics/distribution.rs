@@ -1,11 +1,7 @@
-use super::{at_least, mean_pairwise_cosine, same_dim};
+use super::{centroid, mean_pairwise_cosine};
 use crate::{
-    Diagonal, Error, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{
-        Isa, Pairs, Rows,
-        epilogue::{CosineCounts, histogram},
-    },
-    reduce::mean_row,
+    Diagonal, Modality, Result, Scalar, UnitEmbeddings, check,
+    kernel::{self, CosineCounts, Sets},
 };
 
 /// The most bins a histogram may have (its counts are kept per task, 8 bytes a bin).
@@ -33,7 +29,7 @@ const MAX_BINS: usize = 1 << 24;
 /// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])?)?;
 /// let h = CosineHistogram::within(&x, 4)?; // bins of width 0.5
 /// assert_eq!(h.counts(), &[1, 0, 2, 0]);
-/// assert_eq!((h.count(), h.min(), h.max()), (3, -1.0, 0.0));
+/// assert_eq!((h.pair_count(), h.min(), h.max()), (3, -1.0, 0.0));
 /// assert!((h.mean() + 1.0 / 3.0).abs() < 1e-15);
 /// assert_eq!(h.quantile(0.0)?, -1.0);
 /// # Ok::<(), modality_gap::Error>(())
@@ -60,7 +56,7 @@ impl CosineHistogram {
     ///
     /// # Errors
     ///
-    /// [`Error::TooFewSamples`] for n < 2, [`Error::InvalidParameter`] unless
+    /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2, [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless
     /// 1 ≤ `bins` ≤ 2²⁴.
     ///
     /// # Examples
@@ -70,7 +66,7 @@ impl CosineHistogram {
     ///
     /// let x = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&[[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])?)?;
     /// let h = CosineHistogram::within(&x, 20)?;
-    /// assert_eq!(h.count(), 3);
+    /// assert_eq!(h.pair_count(), 3);
     /// assert!((h.mean() - mean_pairwise_cosine(&x, Diagonal::Excluded)?).abs() < 1e-7);
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
@@ -79,23 +75,18 @@ impl CosineHistogram {
     ///
     /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2a.
     pub fn within<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, bins: usize) -> Result<Self> {
-        at_least(x, 2)?;
+        check::at_least(2, x.len())?;
         let bins = bin_count(bins)?;
         let centre = mean_pairwise_cosine(x, Diagonal::Excluded)?;
-        let rows = Rows::of(x);
-        Ok(Self::from(histogram(
-            Isa::detect(),
-            Pairs::Within(rows),
-            bins,
-            centre,
-        )))
+        let sets = Sets::one(x.as_slice(), x.dim());
+        Ok(Self::from(kernel::histogram(sets, true, bins, centre)))
     }
 
     /// The similarities aᵢ·bⱼ of all n·m pairs of two sets (e.g. images against texts).
     ///
     /// # Errors
     ///
-    /// [`Error::DimensionMismatch`], [`Error::InvalidParameter`] unless 1 ≤ `bins` ≤ 2²⁴.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 1 ≤ `bins` ≤ 2²⁴.
     ///
     /// # Examples
     ///
@@ -118,21 +109,16 @@ impl CosineHistogram {
         b: &UnitEmbeddings<T, B>,
         bins: usize,
     ) -> Result<Self> {
-        same_dim(a, b)?;
+        check::comparable(a.shape(), b.shape())?;
         let bins = bin_count(bins)?;
         // The mean of aᵢ·bⱼ over all pairs is mean(a)·mean(b).
-        let centre = mean_row(a)
+        let centre = centroid(a)
             .iter()
-            .zip(mean_row(b))
+            .zip(centroid(b))
             .map(|(x, y)| x * y)
             .sum();
-        let (rows, cols) = (Rows::of(a), Rows::of(b));
-        Ok(Self::from(histogram(
-            Isa::detect(),
-            Pairs::Between(rows, cols),
-            bins,
-            centre,
-        )))
+        let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
+        Ok(Self::from(kernel::histogram(sets, false, bins, centre)))
     }
 
     /// The count of each bin; bin b holds the similarities in [−1 + b·w, −1 + (b+1)·w), and
@@ -141,8 +127,8 @@ impl CosineHistogram {
         &self.counts
     }
 
-    /// The number of pairs.
-    pub fn count(&self) -> u64 {
+    /// The number of pairs counted: the sum of [`counts`](Self::counts).
+    pub fn pair_count(&self) -> u64 {
         self.count
     }
 
@@ -197,7 +183,7 @@ impl CosineHistogram {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] unless 0 ≤ q ≤ 1.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 0 ≤ q ≤ 1.
     ///
     /// # Examples
     ///
@@ -226,7 +212,7 @@ impl CosineHistogram {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] unless 0 ≤ q ≤ 1.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 0 ≤ q ≤ 1.
     ///
     /// # Examples
     ///
@@ -254,15 +240,7 @@ impl CosineHistogram {
 
     /// q·(N − 1), for 0 ≤ q ≤ 1.
     fn position(&self, q: f64) -> Result<f64> {
-        if (0.0..=1.0).contains(&q) {
-            Ok(q * (self.count - 1) as f64)
-        } else {
-            Err(Error::InvalidParameter {
-                name: "q",
-                value: q,
-                requirement: "within [0, 1]",
-            })
-        }
+        Ok(check::fraction("q", q)? * (self.count - 1) as f64)
     }
 
     /// The bin holding the r-th smallest similarity (0-based).
@@ -311,13 +289,5 @@ impl From<CosineCounts> for CosineHistogram {
 
 /// A bin count in 1..=`MAX_BINS`.
 fn bin_count(bins: usize) -> Result<usize> {
-    if (1..=MAX_BINS).contains(&bins) {
-        Ok(bins)
-    } else {
-        Err(Error::InvalidParameter {
-            name: "bins",
-            value: bins as f64,
-            requirement: "between 1 and 2^24",
-        })
-    }
+    check::count_within("bins", bins, 1, MAX_BINS, "between 1 and 2^24")
 }

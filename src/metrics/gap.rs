@@ -1,5 +1,6 @@
-use super::same_dim;
-use crate::{Error, Modality, Result, Scalar, UnitEmbeddings, norm::Norm, reduce::mean_row};
+use crate::{
+    Embeddings, Modality, Result, Scalar, UnitEmbeddings, check, norm::Norm, reduce::mean_row,
+};
 
 /// The modality gap between two sets of unit embeddings: the difference of their centroids.
 ///
@@ -47,17 +48,11 @@ impl Gap {
     /// assert_eq!(gap(&img, &txt)?.vector(), &[0.5, -0.5]); // (0.5, 0.5) − (0, 1)
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    ///
-    /// # References
-    ///
-    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2.
     pub fn vector(&self) -> &[f64] {
         &self.vector
     }
 
-    /// The gap distance ‖Δ‖₂, the Euclidean distance between the two centroids.
-    ///
-    /// The centroids are not renormalised, so ‖Δ‖₂ ∈ [0, 2].
+    /// The gap distance ‖Δ‖₂ ∈ [0, 2], the Euclidean distance between the two centroids.
     ///
     /// # Examples
     ///
@@ -70,19 +65,17 @@ impl Gap {
     /// assert_eq!(gap(&img, &txt)?.distance(), 1.0);
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    ///
-    /// # References
-    ///
-    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2.
     pub fn distance(&self) -> f64 {
         self.norm.value()
     }
 
-    /// The unit direction Δ / ‖Δ‖₂: what the peers call `modality_gap` and shift along.
+    /// The unit direction Δ / ‖Δ‖₂: what Weixin-Liang/Modality-Gap calls `modality_gap` and
+    /// shifts along.
     ///
     /// # Errors
     ///
-    /// [`Error::ZeroGap`] when Δ = 0 exactly (the peers' `my_norm` returns `NaN` there).
+    /// [`Error::ZeroGap`](crate::Error::ZeroGap) when Δ = 0 exactly (the reference's `my_norm`
+    /// returns `NaN` there).
     ///
     /// # Examples
     ///
@@ -94,34 +87,24 @@ impl Gap {
     /// assert!(matches!(gap(&a, &b)?.direction(), Err(Error::ZeroGap)));
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    ///
-    /// # References
-    ///
-    /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2 (shifting the embeddings along the
-    /// gap direction).
     pub fn direction(&self) -> Result<Vec<f64>> {
-        if self.norm.is_zero() {
-            return Err(Error::ZeroGap);
-        }
+        check::nonzero_gap(self.distance())?;
         Ok(self.vector.iter().map(|&v| self.norm.divide(v)).collect())
     }
 }
 
-/// The modality gap Δ = mean(a) − mean(b) of two sets of unit embeddings (Liang et al. 2022,
-/// Sec. 4.2: "the difference between the center of image embeddings and text embeddings").
+/// The modality gap Δ = centroid(a) − centroid(b) of two sets of unit embeddings ([`Gap`]
+/// has the formulas): "the difference between the center of image embeddings and text
+/// embeddings" (Liang et al. 2022, Sec. 4.2).
 ///
-/// ```text
-/// Δ = (1/n_a) Σᵢ aᵢ − (1/n_b) Σⱼ bⱼ,    ‖aᵢ‖ = ‖bⱼ‖ = 1
-/// ```
-///
-/// Convention: the rows are normalised first (the type guarantees it), then averaged; the
-/// centroids are *not* renormalised. The sign is first minus second (image minus text, the
-/// peers' sign). The sets may differ in size (zero-shot: N images against C class prompts),
-/// not in dimension. O(n·d), accumulated in f64.
+/// The rows are normalised first (the type guarantees it), then averaged; the centroids are
+/// *not* renormalised. The sign is first minus second (image minus text, as
+/// Weixin-Liang/Modality-Gap). The sets may differ in size (zero-shot: N images against C
+/// class prompts), not in dimension. O(n·d), accumulated in f64.
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`] if the dimensions differ.
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) if the dimensions differ.
 ///
 /// # Examples
 ///
@@ -144,12 +127,39 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
 ) -> Result<Gap> {
-    same_dim(a, b)?;
-    let vector: Vec<f64> = mean_row(a)
+    check::comparable(a.shape(), b.shape())?;
+    let vector: Vec<f64> = centroid(a)
         .into_iter()
-        .zip(mean_row(b))
+        .zip(centroid(b))
         .map(|(x, y)| x - y)
         .collect();
     let norm = Norm::of(|| vector.iter().copied());
     Ok(Gap { vector, norm })
+}
+
+/// The centroid (1/n) Σᵢ xᵢ of a set, in f64: the centre of a modality, of unit rows or not.
+///
+/// ```text
+/// centroid(x)ₖ = (1/n) Σᵢ xᵢₖ
+/// ```
+///
+/// Accumulated in f64 in fixed chunks of rows (the same bits for any thread count); O(n·d).
+/// [`gap`] is the difference of two centroids; subtracting it from every row is the
+/// mean-centring of C3 (Zhang et al., ICLR 2024).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, centroid};
+///
+/// let x = Embeddings::<f32, Image>::from_rows(&[[1.0, 0.0], [0.0, 3.0]])?;
+/// assert_eq!(centroid(&x), [0.5, 1.5]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.2 (the centres of the two modalities).
+pub fn centroid<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<f64> {
+    mean_row(x)
 }

@@ -1,16 +1,17 @@
-use super::same_dim;
+use nalgebra::DMatrix;
+
 use crate::{
-    Error, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Isa, Rows, epilogue::dot_matrix},
+    Modality, Result, Scalar, UnitEmbeddings, check,
+    kernel::{self, Sets},
 };
 
-/// The full matrix of cosine similarities Sᵢⱼ = aᵢ·bⱼ, written into a buffer you provide.
+/// The full n × m matrix of cosine similarities Sᵢⱼ = aᵢ·bⱼ.
 ///
 /// ```text
-/// out[i·m + j] = aᵢ·bⱼ ∈ [−1, 1] (up to rounding),   i < n (rows of a), j < m (rows of b)
+/// S[(i, j)] = aᵢ·bⱼ ∈ [−1, 1] (up to rounding),   i < n (rows of a), j < m (rows of b)
 /// ```
 ///
-/// Row-major n × m, as numpy's `a @ b.T`. A similarity, not a distance. Every metric of this
+/// numpy's `a @ b.T` as an nalgebra matrix. A similarity, not a distance. Every metric of this
 /// crate avoids this O(n·m) matrix; use it when you really want the matrix (to plot it, or to
 /// feed another library). The dot products come from the pairwise kernel in the input
 /// precision (for `f32`, f32 fused multiply-add chains, as sgemm), widened to f64. For one set
@@ -18,7 +19,7 @@ use crate::{
 ///
 /// # Errors
 ///
-/// [`Error::DimensionMismatch`], [`Error::OutputLength`] unless `out.len() == n · m`.
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch).
 ///
 /// # Examples
 ///
@@ -27,9 +28,9 @@ use crate::{
 ///
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 1.0]])?)?;
-/// let mut s = vec![0.0; 2];
-/// pairwise_cosine(&a, &b, &mut s)?;
-/// assert!((s[0] - 0.5f64.sqrt()).abs() < 1e-15 && (s[1] - 0.5f64.sqrt()).abs() < 1e-15);
+/// let s = pairwise_cosine(&a, &b)?;
+/// assert_eq!(s.shape(), (2, 1));
+/// assert!((s[(0, 0)] - 0.5f64.sqrt()).abs() < 1e-15 && (s[(1, 0)] - 0.5f64.sqrt()).abs() < 1e-15);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -40,17 +41,11 @@ use crate::{
 pub fn pairwise_cosine<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    out: &mut [f64],
-) -> Result<()> {
-    same_dim(a, b)?;
-    let expected = a.len().saturating_mul(b.len());
-    if out.len() != expected {
-        return Err(Error::OutputLength {
-            expected,
-            found: out.len(),
-        });
-    }
-    let (rows, cols) = (Rows::of(a), Rows::of(b));
-    dot_matrix(Isa::detect(), rows, cols, out);
-    Ok(())
+) -> Result<DMatrix<f64>> {
+    check::comparable(a.shape(), b.shape())?;
+    // bⱼ·aᵢ row-major (m rows of n) is S column-major: nalgebra's layout, with no transpose.
+    // (The fused multiply-add chain of bⱼ·aᵢ is that of aᵢ·bⱼ, bit for bit.)
+    let mut columns = vec![0.0; a.len() * b.len()];
+    kernel::dot_matrix(Sets::new(b.as_slice(), a.as_slice(), a.dim()), &mut columns);
+    Ok(DMatrix::from_vec(a.len(), b.len(), columns))
 }

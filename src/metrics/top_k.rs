@@ -1,7 +1,6 @@
-use super::{at_least_one, same_dim};
 use crate::{
-    Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Isa, Rows, epilogue},
+    Modality, Result, Scalar, UnitEmbeddings, check,
+    kernel::{self, Sets},
 };
 
 /// The k most similar keys of every query. Obtain it with [`top_k`].
@@ -110,7 +109,7 @@ impl TopK {
 /// ```
 ///
 /// Ties rank the larger key index first: the order of the last k entries of a stable
-/// ascending `argsort`, as the peers' Hit@K and retrieval code (`np.argmax` would pick the
+/// ascending `argsort`, as the Hit@K and retrieval code of Weixin-Liang/Modality-Gap (`np.argmax` would pick the
 /// smaller index instead; the two differ only on exact ties). K = 1 is the zero-shot
 /// prediction against class prompts. One pass of the pairwise kernel, O(n·k) memory.
 ///
@@ -141,16 +140,10 @@ pub fn top_k<T: Scalar, A: Modality, B: Modality>(
     keys: &UnitEmbeddings<T, B>,
     k: usize,
 ) -> Result<TopK> {
-    same_dim(queries, keys)?;
-    at_least_one("k", k)?;
-    let rows = Rows::of(queries);
-    let cols = Rows::of(keys);
-    let best = epilogue::top_k(Isa::detect(), rows, cols, k);
-    let (indices, similarities) = best
-        .into_iter()
-        .flatten()
-        .map(|(s, j)| (j, s.to_f64()))
-        .unzip();
+    check::comparable(queries.shape(), keys.shape())?;
+    check::at_least_one("k", k)?;
+    let sets = Sets::new(queries.as_slice(), keys.as_slice(), queries.dim());
+    let (indices, similarities) = kernel::top_k(sets, k);
     Ok(TopK {
         width: k.min(keys.len()),
         indices,

@@ -1,7 +1,6 @@
-use super::{at_least, finite, positive};
 use crate::{
-    Embeddings, Modality, Result, Scalar, UnitEmbeddings,
-    kernel::{Isa, Rows, epilogue::gaussian_potential, paired_dots},
+    Embeddings, Modality, Result, Scalar, UnitEmbeddings, check,
+    kernel::{self, Sets},
     reduce::{max_abs_deviation, mean_row},
 };
 
@@ -22,12 +21,13 @@ use crate::{
 /// ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ on rows centred at their mean (distances are translation-invariant,
 /// and centring keeps tight clusters free of cancellation), with the dot products from the
 /// pairwise kernel in the input precision and everything after them in f64; identical rows
-/// give exactly 0. O(n²·d) time over the n(n−1)/2 pairs only, no n × n matrix. For the peers' unnormalised call use
+/// give exactly 0. O(n²·d) time over the n(n−1)/2 pairs only, no n × n matrix. For the
+/// unnormalised call of align_uniform use
 /// [`raw::uniform_loss`](crate::raw::uniform_loss).
 ///
 /// # Errors
 ///
-/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no pairs; the peers give
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no pairs; `torch.pdist` gives
 /// `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless t is finite
 /// and > 0, [`Error::Overflow`](crate::Error::Overflow) for raw rows of extreme magnitude or
 /// a t so large that t·d² overflows.
@@ -56,8 +56,8 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     t: f64,
 ) -> Result<f64> {
-    at_least(x, 2)?;
-    let t = positive("t", t)?;
+    check::at_least(2, x.len())?;
+    let t = check::positive("t", t)?;
     // Distances do not change under translation. Centring first shrinks the norms in the Gram
     // identity to the spread of the set, so a narrow cone loses no digits to cancellation; a
     // power-of-two scale (exact) brings the spread near 1, so no magnitude over- or
@@ -68,15 +68,8 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
         return Ok(0.0); // every pair coincides: log mean exp(0)
     }
     let scale = power_of_two_near(spread.recip());
-    let rows = Rows::of(x).shifted(&mean, scale);
-    let isa = Isa::detect();
-    let squared_norms: Vec<f64> = paired_dots(isa, rows, rows)
-        .into_iter()
-        .map(Scalar::to_f64)
-        .collect();
-    let unscale = scale.powi(-2);
-    let potential = gaussian_potential(isa, rows, (t, unscale), &squared_norms);
-    finite("the uniformity loss", potential.log_mean())
+    let log_mean = kernel::gaussian_log_mean(Sets::one(x.as_slice(), x.dim()), &mean, scale, t);
+    check::no_overflow("the uniformity loss", log_mean)
 }
 
 /// 2ᵉ with e the integer nearest log₂ `value`, within f64's normal range.

@@ -1,9 +1,13 @@
-//! Shared test support: the tolerances, in one place and justified, and the oracle case loader.
+//! Shared test support: the tolerances, in one place and justified, the oracle case loader,
+//! and the small helpers more than one test file needs.
 #![allow(dead_code)] // each test crate uses its own subset
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use modality_gap::{Embeddings, Image, Modality, Scalar, Text, UnitEmbeddings};
+use nalgebra::DMatrix;
+use proptest::prelude::*;
 use serde_json::Value;
 
 /// f64 against the numpy oracle: |actual − expected| ≤ 1e-12 · max(1, |expected|), i.e. abs
@@ -195,12 +199,7 @@ impl Case {
 
     /// A list of numbers at `expected.<path>`.
     pub fn numbers(&self, path: &[&str]) -> Vec<f64> {
-        self.expected(path)
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(number)
-            .collect()
+        numbers(self.expected(path))
     }
 }
 
@@ -213,6 +212,28 @@ pub fn number(v: &Value) -> f64 {
         Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
         _ => panic!("not a number: {v}"),
     }
+}
+
+/// A JSON list of numbers.
+pub fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(number).collect()
+}
+
+/// A JSON matrix (list of rows) as row-major values.
+pub fn json_matrix(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .flat_map(numbers)
+        .collect()
+}
+
+/// A JSON file of `tests/data/`, parsed.
+pub fn data_json(file: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A JSON matrix (list of rows) as `Embeddings`.
@@ -230,6 +251,47 @@ pub fn embeddings_from_json<T: Scalar, M: Modality>(v: &Value) -> Embeddings<T, 
         })
         .collect();
     Embeddings::from_rows(&rows).unwrap()
+}
+
+/// n × d row-major values, rounded to `T`, then normalised in `T`.
+pub fn unit<T: Scalar, M: Modality>(n: usize, d: usize, v: &[f64]) -> UnitEmbeddings<T, M> {
+    let values = v.iter().map(|&x| T::from_f64(x)).collect();
+    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
+}
+
+/// Rows of two coordinates, normalised, as f64 unit embeddings.
+pub fn unit_from_rows<M: Modality>(rows: &[[f64; 2]]) -> UnitEmbeddings<f64, M> {
+    UnitEmbeddings::normalize(Embeddings::from_rows(rows).unwrap()).unwrap()
+}
+
+/// The values of unit f64 embeddings, row-major.
+pub fn rows_of<M: Modality>(x: &UnitEmbeddings<f64, M>) -> Vec<f64> {
+    x.as_slice().to_vec()
+}
+
+/// A random orthogonal d × d matrix: the Q factor of a matrix with entries from `seed`.
+pub fn orthogonal(d: usize, seed: &[f64]) -> DMatrix<f64> {
+    DMatrix::from_fn(d, d, |i, j| {
+        seed[(i * d + j) % seed.len()] + if i == j { 2.0 } else { 0.0 }
+    })
+    .qr()
+    .q()
+}
+
+/// n × d row-major values in [−1, 1] with no row of norm below 1e-3.
+pub fn rows(n: usize, d: usize) -> impl Strategy<Value = Vec<f64>> {
+    proptest::collection::vec(-1.0f64..1.0, n * d).prop_filter("no near-zero row", move |v| {
+        v.chunks(d)
+            .all(|r| r.iter().map(|x| x * x).sum::<f64>() > 1e-6)
+    })
+}
+
+/// [`rows`] with n and d drawn from the ranges, as (n, d, values).
+pub fn shaped_rows(
+    n: Range<usize>,
+    d: Range<usize>,
+) -> impl Strategy<Value = (usize, usize, Vec<f64>)> {
+    (n, d).prop_flat_map(|(n, d)| rows(n, d).prop_map(move |v| (n, d, v)))
 }
 
 /// The laws of Procrustes and the projections on random data (n < 30, d < 8, entries in

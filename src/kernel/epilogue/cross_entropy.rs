@@ -2,9 +2,9 @@
 //! the contrastive loss from one pass.
 
 use super::{RowsAndCols, rows_and_cols};
-use crate::Scalar;
+use crate::kernel::exp::exp_expm1;
 use crate::kernel::logsumexp::OnlineLogSumExp;
-use crate::kernel::{Block, Epilogue, Isa, Rows, Scratch, exp_expm1, lanes};
+use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
 
 /// Logits spread over at most this much share one shift: with |aᵢ·bⱼ| ≤ M every logit lies in
 /// [−sM, sM], so while 2sM ≤ 700 each exp(zᵢⱼ − sM) ≥ e^(−700) stays a normal f64 and one
@@ -21,7 +21,7 @@ struct CrossEntropy {
 
 type Acc = RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>;
 
-impl<T: Scalar> Epilogue<T> for CrossEntropy {
+impl<T: Element> Epilogue<T> for CrossEntropy {
     type Acc = Acc;
 
     #[inline(always)]
@@ -74,7 +74,7 @@ impl<T: Scalar> Epilogue<T> for CrossEntropy {
 
 /// (log Σⱼ exp(s·aᵢ·bⱼ) for each row i, log Σᵢ exp(s·aᵢ·bⱼ) for each column j), for a finite
 /// scale s > 0 and `dot_bound` ≥ every |aᵢ·bⱼ| (max ‖aᵢ‖ · max ‖bⱼ‖).
-pub(crate) fn cross_entropies<T: Scalar>(
+pub(crate) fn cross_entropies<T: Element>(
     isa: Isa,
     a: Rows<'_, T>,
     b: Rows<'_, T>,

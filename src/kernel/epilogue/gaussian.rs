@@ -1,8 +1,7 @@
 //! Σ exp(−t‖xᵢ − xⱼ‖²) over the pairs i < j of one set: the uniformity loss.
 
-use crate::Scalar;
 use crate::kernel::logsumexp::LogSumExp;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
+use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
 
 /// Exponents that stay above −700 keep every exp a normal f64 (the smallest is e^(−708.4)).
 const SAFE_EXPONENT: f64 = 700.0;
@@ -18,7 +17,7 @@ struct GaussianPotential<'a> {
     zero_shift: bool,
 }
 
-impl<T: Scalar> Epilogue<T> for GaussianPotential<'_> {
+impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
     type Acc = LogSumExp;
 
     #[inline(always)]
@@ -46,7 +45,7 @@ impl<T: Scalar> Epilogue<T> for GaussianPotential<'_> {
                 }
                 LogSumExp::of(exponents, exps, excesses)
             };
-            *acc = acc.merge(part);
+            acc.merge(part);
         }
     }
 }
@@ -54,7 +53,7 @@ impl<T: Scalar> Epilogue<T> for GaussianPotential<'_> {
 /// The log-sum-exp of −t·‖xᵢ − xⱼ‖²·`unscale` over the pairs i < j of `x` (as the kernel sees
 /// them), where `squared_norms[i]` is the kernel's own xᵢ·xᵢ (so identical rows are exactly 0
 /// apart).
-pub(crate) fn gaussian_potential<T: Scalar>(
+pub(crate) fn gaussian_potential<T: Element>(
     isa: Isa,
     x: Rows<'_, T>,
     (t, unscale): (f64, f64),
@@ -73,7 +72,9 @@ pub(crate) fn gaussian_potential<T: Scalar>(
         squared_norms,
         zero_shift: 4.0 * largest * unscale * t <= SAFE_EXPONENT,
     };
-    run(isa, &pairs, tasks, &epilogue)
-        .into_iter()
-        .fold(LogSumExp::EMPTY, LogSumExp::merge)
+    let mut total = LogSumExp::EMPTY;
+    for part in run(isa, &pairs, tasks, &epilogue) {
+        total.merge(part);
+    }
+    total
 }

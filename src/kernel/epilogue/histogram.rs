@@ -1,8 +1,7 @@
 //! Exact counts of the pairwise similarities in fixed bins over [−1, 1], with their moments.
 
 use super::MAX_WIDE_TASKS;
-use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run};
+use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run};
 
 /// Counts in `bins` equal bins over [−1, 1] (values outside, from rounding, go to the end
 /// bins), and the moments Σ(v − c), Σ(v − c)² about a centre c near the mean (so that the
@@ -46,7 +45,7 @@ struct Histogram {
     centre: f64,
 }
 
-impl<T: Scalar> Epilogue<T> for Histogram {
+impl<T: Element> Epilogue<T> for Histogram {
     type Acc = CosineCounts;
 
     #[inline(always)]
@@ -80,7 +79,7 @@ impl<T: Scalar> Epilogue<T> for Histogram {
 
 /// The similarities of every pair of `pairs` in `bins` bins over [−1, 1], with their moments
 /// about `centre`.
-pub(crate) fn histogram<T: Scalar>(
+pub(crate) fn histogram<T: Element>(
     isa: Isa,
     pairs: Pairs<'_, T>,
     bins: usize,

@@ -2,8 +2,7 @@
 
 use std::marker::PhantomData;
 
-use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
+use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
 
 /// Copies each block into rows of a row-major n × m matrix of f64.
 struct DotMatrix<'o> {
@@ -16,7 +15,7 @@ struct Acc<'o> {
     out: &'o mut [f64],
 }
 
-impl<'o, T: Scalar> Epilogue<T> for DotMatrix<'o> {
+impl<'o, T: Element> Epilogue<T> for DotMatrix<'o> {
     type Acc = Acc<'o>;
 
     #[inline(always)]
@@ -32,7 +31,7 @@ impl<'o, T: Scalar> Epilogue<T> for DotMatrix<'o> {
 }
 
 /// `out[i·m + j] = aᵢ·bⱼ`, for `out` of length n·m.
-pub(crate) fn dot_matrix<T: Scalar>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, out: &mut [f64]) {
+pub(crate) fn dot_matrix<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, out: &mut [f64]) {
     debug_assert_eq!(out.len(), a.len() * b.len());
     let pairs = Pairs::Between(a, b);
     let mut rest = out;

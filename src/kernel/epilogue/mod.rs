@@ -24,8 +24,7 @@ pub(super) use super::schedule::MAX_BLOCK_COLS;
 /// their number is bounded so that the memory stays O(16 · m).
 const MAX_WIDE_TASKS: usize = 16;
 
-use crate::Scalar;
-use crate::kernel::{Epilogue, Isa, Pairs, Rows, row_tasks, run};
+use crate::kernel::{Element, Epilogue, Isa, Pairs, Rows, row_tasks, run};
 
 /// The per-task state of an epilogue that keeps a value per row of its task and a value per
 /// column of B.
@@ -53,7 +52,7 @@ fn rows_and_cols<T, R, C, E>(
     merge: impl Fn(&mut C, C),
 ) -> (Vec<R>, Vec<C>)
 where
-    T: Scalar,
+    T: Element,
     R: Clone + Send,
     C: Clone + Send,
     E: Epilogue<T, Acc = RowsAndCols<R, C>>,

@@ -1,8 +1,7 @@
 //! The rank of each pair's similarity in its row and in its column: retrieval recall.
 
 use super::{RowsAndCols, rows_and_cols};
-use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Rows, Scratch};
+use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch};
 
 /// Counts, for each row i and each column j, the entries that outrank the diagonal target:
 /// a larger similarity, or an equal one at a larger index (the order of a stable argsort).
@@ -12,7 +11,7 @@ struct Ranks<'a, T> {
 
 type Acc = RowsAndCols<u64, u64>;
 
-impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
+impl<T: Element> Epilogue<T> for Ranks<'_, T> {
     type Acc = Acc;
 
     #[inline(always)]
@@ -40,7 +39,7 @@ impl<T: Scalar> Epilogue<T> for Ranks<'_, T> {
 /// (rank of aᵢ·bᵢ in row i, rank of aⱼ·bⱼ in column j): how many entries of the row (column)
 /// outrank the diagonal, ties going to the larger index. `targets[i]` must be the kernel's
 /// own aᵢ·bᵢ ([`paired_dots`](crate::kernel::paired_dots)), so that ties are exact.
-pub(crate) fn ranks<T: Scalar>(
+pub(crate) fn ranks<T: Element>(
     isa: Isa,
     a: Rows<'_, T>,
     b: Rows<'_, T>,

@@ -1,11 +1,10 @@
 //! The k most similar columns of every row.
 
-use crate::Scalar;
-use crate::kernel::{Block, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
+use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
 
 /// Keeps, for each row, its k best (similarity, column) pairs in rank order: larger
 /// similarity first, and among equal similarities the larger column index first (the order
-/// of the last k entries of a stable ascending argsort, as the peers' Hit@K).
+/// of the last k entries of a stable ascending argsort, as the Hit@K of Weixin-Liang/Modality-Gap).
 struct TopK {
     k: usize,
 }
@@ -15,7 +14,7 @@ struct Acc<T> {
     best: Vec<Vec<(T, usize)>>,
 }
 
-impl<T: Scalar> Epilogue<T> for TopK {
+impl<T: Element> Epilogue<T> for TopK {
     type Acc = Acc<T>;
 
     #[inline(always)]
@@ -40,7 +39,7 @@ impl<T: Scalar> Epilogue<T> for TopK {
 
 /// For each row of `a`, the `k` (≥ 1) columns of `b` with the largest dot products, in rank
 /// order, with their dot products.
-pub(crate) fn top_k<T: Scalar>(
+pub(crate) fn top_k<T: Element>(
     isa: Isa,
     a: Rows<'_, T>,
     b: Rows<'_, T>,

@@ -8,7 +8,8 @@
 //! [`UnitEmbeddings`](crate::UnitEmbeddings) and so cannot be handed unnormalised data by
 //! mistake. The formulas, conventions and errors are the same.
 
-use crate::{Embeddings, Modality, Result, Scalar, metrics};
+use super::{align, uniform};
+use crate::{Embeddings, Modality, Result, Scalar};
 
 /// L_align(α) = (1/n) Σᵢ ‖xᵢ − yᵢ‖₂^α on raw rows (see [`crate::align_loss`]).
 ///
@@ -36,7 +37,7 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
     y: &Embeddings<T, B>,
     alpha: f64,
 ) -> Result<f64> {
-    metrics::align_loss_raw(x, y, alpha)
+    align::align_loss_raw(x, y, alpha)
 }
 
 /// L_uniform(t) = log( mean_{i<j} exp(−t ‖xᵢ − xⱼ‖₂²) ) on raw rows (see
@@ -63,5 +64,5 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
 ///
 /// Wang & Isola, ICML 2020, Eq. (3); `align_uniform/__init__.py` lines 8–9.
 pub fn uniform_loss<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) -> Result<f64> {
-    metrics::uniform_loss_raw(x, t)
+    uniform::uniform_loss_raw(x, t)
 }

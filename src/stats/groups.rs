@@ -1,6 +1,8 @@
+//! Per-group prediction rates (the fairness table).
+
 use std::collections::BTreeMap;
 
-use crate::{Error, Result};
+use crate::{Result, check};
 
 /// How one group's samples were predicted: its size and, for each category of classes, the
 /// fraction of its samples predicted as one of them.
@@ -8,7 +10,7 @@ use crate::{Error, Result};
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::GroupRates;
+/// use modality_gap::stats::GroupRates;
 ///
 /// let r = GroupRates { group: "Black", size: 3, rates: vec![0.0, 2.0 / 3.0] };
 /// assert_eq!(r.rates.iter().sum::<f64>(), 2.0 / 3.0); // the notebook's "sum" column
@@ -37,18 +39,19 @@ pub struct GroupRates<G> {
 ///
 /// A category is any `AsRef<[usize]>`: slices, arrays or vectors of class indices. Groups come
 /// out in sorted order (`Ord`), each once; a group with no sample does not appear.
-/// A class may belong to several categories or to none. Reducing the peers' labels (the race
+/// A class may belong to several categories or to none. Reducing the reference's labels (the race
 /// of `'<race>_<gender>'` by `split('_')[0]`, class names to indices) is the caller's.
 ///
 /// # Errors
 ///
-/// [`Error::Empty`] for no samples, [`Error::LengthMismatch`] unless there is one prediction
-/// per group label.
+/// [`Error::Empty`](crate::Error::Empty) for no samples,
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) unless there is one prediction per
+/// group label.
 ///
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::group_rates;
+/// use modality_gap::stats::group_rates;
 ///
 /// // Classes 0–1 are people, 2 is "thief", 3 is "animal".
 /// let groups = ["b", "a", "b", "a"];
@@ -65,21 +68,14 @@ pub struct GroupRates<G> {
 /// # References
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Table 2; `shift_CLIP_FairFace_Bias.ipynb`
-/// cell 22; the oracle's `denigration_rates`.
+/// cell 22 in Weixin-Liang/Modality-Gap.
 pub fn group_rates<G: Ord + Clone, C: AsRef<[usize]>>(
     groups: &[G],
     predictions: &[usize],
     categories: &[C],
 ) -> Result<Vec<GroupRates<G>>> {
-    if groups.len() != predictions.len() {
-        return Err(Error::LengthMismatch {
-            expected: groups.len(),
-            found: predictions.len(),
-        });
-    }
-    if groups.is_empty() {
-        return Err(Error::Empty);
-    }
+    check::same_len(groups.len(), predictions.len())?;
+    check::not_empty(groups.len())?;
     // group → (size, hits per category)
     let mut tally: BTreeMap<&G, (usize, Vec<usize>)> = BTreeMap::new();
     for (group, prediction) in groups.iter().zip(predictions) {

@@ -1,12 +1,14 @@
+//! Confidence intervals of a mean from a few values (seeds, runs).
+
 use super::student_t::t_quantile;
-use crate::{Error, Result, metrics::finite};
+use crate::{Result, check};
 
 /// A mean with its confidence interval: mean ± half-width.
 ///
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::ConfidenceInterval;
+/// use modality_gap::stats::ConfidenceInterval;
 ///
 /// let ci = ConfidenceInterval { mean: 1.0, half_width: 0.25, std: 0.2, n: 3 };
 /// assert_eq!((ci.lower(), ci.upper()), (0.75, 1.25));
@@ -33,7 +35,7 @@ impl ConfidenceInterval {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::experiments::confidence_interval;
+    /// use modality_gap::stats::confidence_interval;
     ///
     /// assert_eq!(confidence_interval(&[1.0, 1.0], 0.95)?.lower(), 1.0);
     /// # Ok::<(), modality_gap::Error>(())
@@ -47,7 +49,7 @@ impl ConfidenceInterval {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::experiments::confidence_interval;
+    /// use modality_gap::stats::confidence_interval;
     ///
     /// assert_eq!(confidence_interval(&[1.0, 1.0], 0.95)?.upper(), 1.0);
     /// # Ok::<(), modality_gap::Error>(())
@@ -76,15 +78,15 @@ impl ConfidenceInterval {
 ///
 /// # Errors
 ///
-/// [`Error::TooFewSamples`] for n < 2, [`Error::NonFinite`] for a NaN or infinite value (its
-/// index as `row`, column 0), [`Error::InvalidParameter`] unless 0 < level < 1,
-/// [`Error::Overflow`] when the standard deviation or the half-width exceeds `f64::MAX`
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2, [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite value (its
+/// index as `row`, column 0), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 0 < level < 1,
+/// [`Error::Overflow`](crate::Error::Overflow) when the standard deviation or the half-width exceeds `f64::MAX`
 /// (values spread over more than about 1e308, or a half-width t·s/√n beyond it).
 ///
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::confidence_interval;
+/// use modality_gap::stats::confidence_interval;
 ///
 /// // The paper's amended-loss gap at initialisation over three seeds: 0.0388 ± 0.0351.
 /// let ci = confidence_interval(&[0.0314, 0.0551, 0.0299], 0.95)?;
@@ -96,26 +98,13 @@ impl ConfidenceInterval {
 ///
 /// # References
 ///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.4; `util/gap_amend_std.ipynb` cell 1;
-/// the oracle's `mean_ci95_t`.
+/// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.4; `util/gap_amend_std.ipynb` cell 1 in
+/// Weixin-Liang/Modality-Gap.
 pub fn confidence_interval(values: &[f64], level: f64) -> Result<ConfidenceInterval> {
-    if !(level > 0.0 && level < 1.0) {
-        return Err(Error::InvalidParameter {
-            name: "level",
-            value: level,
-            requirement: "strictly between 0 and 1",
-        });
-    }
+    check::open_unit_interval("level", level)?;
     let n = values.len();
-    if n < 2 {
-        return Err(Error::TooFewSamples {
-            required: 2,
-            found: n,
-        });
-    }
-    if let Some(row) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite { row, column: 0 });
-    }
+    check::at_least(2, n)?;
+    check::finite_scores(values)?;
     // An exact power of two brings the largest |xᵢ| into [2⁻⁴⁷⁴, 2⁴²⁴]: sums, differences and
     // squares of up to 2⁶⁰ values stay finite, and deviations of the order of the largest
     // value have normal squares.
@@ -134,14 +123,14 @@ pub fn confidence_interval(values: &[f64], level: f64) -> Result<ConfidenceInter
         .iter()
         .map(|v| (v * scale - mean) * (v * scale - mean))
         .sum();
-    let std = finite(
+    let std = check::no_overflow(
         "standard deviation",
         (squares / (n - 1) as f64).sqrt() / scale,
     )?;
     let t = -t_quantile(0.5 * (1.0 - level), n - 1)?;
     Ok(ConfidenceInterval {
-        mean: finite("mean", mean / scale)?,
-        half_width: finite("confidence half-width", t * std / (n as f64).sqrt())?,
+        mean: check::no_overflow("mean", mean / scale)?,
+        half_width: check::no_overflow("confidence half-width", t * std / (n as f64).sqrt())?,
         std,
         n,
     })

@@ -1,10 +1,7 @@
 //! Student's t distribution: its CDF by the regularised incomplete beta function and its
 //! quantile by Newton's method on ln |t|, for the confidence intervals of `summary`.
 
-use crate::{
-    Error, Result,
-    metrics::{at_least_one, finite},
-};
+use crate::{Result, check};
 
 /// The cumulative distribution function of Student's t with `dof` degrees of freedom.
 ///
@@ -21,12 +18,12 @@ use crate::{
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] for a non-finite `t` or `dof` = 0.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a non-finite `t` or `dof` = 0.
 ///
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::t_cdf;
+/// use modality_gap::stats::t_cdf;
 ///
 /// // One degree of freedom is the Cauchy distribution: F(1) = ½ + atan(1)/π = ¾.
 /// assert!((t_cdf(1.0, 1)? - 0.75).abs() < 1e-15);
@@ -38,13 +35,7 @@ use crate::{
 ///
 /// Abramowitz & Stegun 26.7.1 and 26.5.27; DLMF 8.17.22 (the continued fraction).
 pub fn t_cdf(t: f64, dof: usize) -> Result<f64> {
-    if !t.is_finite() {
-        return Err(Error::InvalidParameter {
-            name: "t",
-            value: t,
-            requirement: "finite",
-        });
-    }
+    let t = check::finite("t", t)?;
     let tails = Tails::at(t.abs().ln(), Dof::new(dof)?);
     let lower = 0.5 * tails.ln_outside.exp(); // P(T ≤ −|t|)
     Ok(if t <= 0.0 { lower } else { 1.0 - lower })
@@ -74,13 +65,13 @@ pub fn t_cdf(t: f64, dof: usize) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] unless 0 < p < 1 and `dof` ≥ 1; [`Error::Overflow`] when the
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 0 < p < 1 and `dof` ≥ 1; [`Error::Overflow`](crate::Error::Overflow) when the
 /// quantile is beyond ±`f64::MAX` (ν = 1 and p or 1 − p below about 1.8e-309).
 ///
 /// # Examples
 ///
 /// ```
-/// use modality_gap::experiments::t_quantile;
+/// use modality_gap::stats::t_quantile;
 ///
 /// // The multiplier of a 95% interval over three seeds: t_{0.975, 2} = 0.95·√(2/0.0975).
 /// assert!((t_quantile(0.975, 2)? - 4.302652729749464).abs() < 1e-14);
@@ -94,16 +85,10 @@ pub fn t_cdf(t: f64, dof: usize) -> Result<f64> {
 /// # References
 ///
 /// Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.4 (mean and 95% confidence interval over
-/// three seeds); the oracle's `t_ppf_975`; Abramowitz & Stegun 26.7.
+/// three seeds); Abramowitz & Stegun 26.7.
 pub fn t_quantile(p: f64, dof: usize) -> Result<f64> {
-    if !(p > 0.0 && p < 1.0) {
-        return Err(Error::InvalidParameter {
-            name: "p",
-            value: p,
-            requirement: "strictly between 0 and 1",
-        });
-    }
-    at_least_one("dof", dof)?;
+    let p = check::open_unit_interval("p", p)?;
+    check::at_least_one("dof", dof)?;
     // q = min(p, 1 − p) is exact (Sterbenz) and t_p = −t_{1−p}.
     let (q, sign) = if p <= 0.5 { (p, -1.0) } else { (1.0 - p, 1.0) };
     if q == 0.5 {
@@ -116,7 +101,7 @@ pub fn t_quantile(p: f64, dof: usize) -> Result<f64> {
         2 => (1.0 - 2.0 * q) / (2.0 * q * (1.0 - q)).sqrt(),
         _ => solve_magnitude(q, Dof::new(dof)?),
     };
-    finite("Student's t quantile", sign * magnitude)
+    check::no_overflow("Student's t quantile", sign * magnitude)
 }
 
 /// The u > 0 with P(T < −u) = q < ½, as ln u by Newton's method with a bisection safeguard.
@@ -174,7 +159,7 @@ struct Dof {
 
 impl Dof {
     fn new(dof: usize) -> Result<Self> {
-        at_least_one("dof", dof)?;
+        check::at_least_one("dof", dof)?;
         Ok(Self {
             nu: dof as f64,
             ln_beta: ln_beta_half(dof),
