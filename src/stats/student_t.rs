@@ -13,8 +13,10 @@ use crate::{Result, check};
 /// I is the regularised incomplete beta function, evaluated by its continued fraction
 /// (modified Lentz) on whichever side of the distribution converges quickly and computed in
 /// logarithms, so tails keep their relative accuracy down to the smallest positive f64, for
-/// any ν: within 1e-14 relative of 40-digit mpmath values (the largest error measured,
-/// 7.5e-15, at ν = 10⁶, t = −3.7). The inverse is [`t_quantile`].
+/// any ν. Against 130-digit mpmath values on a grid of ν from 1 to 10⁹ and tails down to
+/// 1e-23, the largest relative error is 4.5e-14 for ν ≤ 10⁴ and 1.5e-13 at ν = 10⁹, t = −10:
+/// there t²/ν is formed as exp(2 ln|t| − ln ν), whose rounding the factor (ν/2)·ln(1 + t²/ν)
+/// of the tail amplifies. The inverse is [`t_quantile`].
 ///
 /// # Errors
 ///
