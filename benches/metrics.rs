@@ -2,22 +2,25 @@
 //!
 //! Throughput is counted in the pairs each pairwise metric visits (n(n−1)/2 for uniformity,
 //! n² for the contrastive loss; multiply by 2d for flops) and in rows for the O(n·d) metrics
-//! (multiply by 4d bytes per f32 set read). `docs/benchmarks.md` turns the medians into
-//! GFLOP/s and GB/s against this machine's measured peaks (`cargo run --release --example
-//! peak`). Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}` and `linear/{metric}/{n}`.
+//! (multiply by 4d bytes per f32 set read). Each run first prints this machine's f32 FMA peak
+//! and read bandwidth, measured then (`examples/support/probe.rs`, shared with `cargo run
+//! --release --example peak`), so that the medians can be stated as a fraction of the peak of
+//! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}` and `linear/{metric}/{n}`.
 
-use criterion::{
-    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use modality_gap::{
-    CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Text, UnitEmbeddings,
-    align_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k, uniform_loss,
+    CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Temperature, Text,
+    UnitEmbeddings, align_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall,
+    top_k, uniform_loss,
 };
 use std::cell::OnceCell;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
+
+#[path = "../examples/support/probe.rs"]
+mod probe;
 
 /// n standard-normal samples of dimension d, normalised, from a fixed seed.
 fn gaussian<T: Scalar, M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<T, M> {
@@ -60,7 +63,7 @@ fn pairwise_in<T: Scalar>(c: &mut Criterion) {
             group.throughput(Throughput::Elements((n * n) as u64));
             group.bench_function(id("contrastive_loss"), |bench| {
                 let (a, b) = pair(&data, n, d);
-                bench.iter(|| contrastive_loss(a, b, 0.01).unwrap())
+                bench.iter(|| contrastive_loss(a, b, Temperature::CLIP).unwrap())
             });
         }
     }
@@ -120,4 +123,18 @@ fn linear(c: &mut Criterion) {
 }
 
 criterion_group!(benches, pairwise, epilogues, linear);
-criterion_main!(benches);
+
+/// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).
+fn main() {
+    let (isa, one, all) = probe::fma_peak_f32(0.5);
+    let read = probe::read_bandwidth(1 << 30);
+    let threads = rayon::current_num_threads();
+    println!(
+        "peak ({isa}): {:.1} GFLOP/s f32 on 1 thread, {:.1} on {threads}; reads {:.1} GB/s",
+        one / 1e9,
+        all / 1e9,
+        read / 1e9
+    );
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
-    mean_pairwise_cosine, retrieval_recall, uniform_loss,
+    Diagonal, Embeddings, Image, Modality, Temperature, Text, UnitEmbeddings, align_loss,
+    contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, uniform_loss,
 };
 
 /// n × d values from a small deterministic generator, normalised.
@@ -49,7 +49,11 @@ fn main() {
     let start = Instant::now();
     let value = match metric {
         "uniform" => uniform_loss(&a, 2.0).unwrap(),
-        "contrastive" => contrastive_loss(&a, &b, 0.01).unwrap().symmetric,
+        "contrastive" => {
+            contrastive_loss(&a, &b, Temperature::CLIP)
+                .unwrap()
+                .symmetric
+        }
         "recall" => retrieval_recall(&a, &b, 1).unwrap().a_to_b,
         "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap(),
         "gap" => gap(&a, &b).unwrap().distance(),

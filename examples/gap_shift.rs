@@ -15,6 +15,7 @@
 
 mod support;
 
+use modality_gap::Temperature;
 use modality_gap::experiments::{Shift, ShiftPoint, ValidationLoss, shift_sweep};
 use support::{Args, Mark, Panel, Series};
 
@@ -42,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &pair.images,
             &pair.texts,
             &deltas,
-            1.0 / scale,
+            Temperature::from_logit_scale(scale)?,
             Shift::Both,
             protocol,
         )?;
@@ -51,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     print!("{:>6} {:>9}", "δ", "gap");
     for scale in SCALES {
-        print!(" {:>10}", format!("loss s={scale}"));
+        print!(" {:>10}", format!("τ=1/{scale}"));
     }
     println!();
     for (k, delta) in deltas.iter().enumerate() {

@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Result, Text, UnitEmbeddings, align_loss,
+    Diagonal, Embeddings, Image, Modality, Result, Temperature, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
 };
 
@@ -103,11 +103,11 @@ fn report<A: Modality>(
         align_loss(&a, &t, 2.0)?,
         format!("α = 2: mean ‖{first}ᵢ − {second}ᵢ‖²"),
     );
-    let loss = contrastive_loss(&a, &t, 0.01)?;
+    let loss = contrastive_loss(&a, &t, Temperature::CLIP)?;
     line(
         "contrastive".into(),
         loss.symmetric,
-        "symmetric, τ = 0.01 (CLIP)".into(),
+        format!("symmetric, whole set, {} (CLIP)", Temperature::CLIP),
     );
     line(
         format!("  {first}→{second}"),

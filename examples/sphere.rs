@@ -11,6 +11,7 @@
 
 mod support;
 
+use modality_gap::Temperature;
 use modality_gap::experiments::{LandscapePoint, Pairing, sphere_landscape};
 use support::{Args, Mark, Panel, Series};
 
@@ -40,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut curves = Vec::new();
         for (scale, printed) in SCALES {
             let curve: Vec<_> =
-                sphere_landscape(&angles, 1.0 / scale, pairing)?.collect::<Result<_, _>>()?;
+                sphere_landscape(&angles, Temperature::from_logit_scale(scale)?, pairing)?
+                    .collect::<Result<_, _>>()?;
             let at_zero = curve
                 .iter()
                 .find(|p| p.position == 0.0)

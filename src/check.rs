@@ -159,6 +159,18 @@ pub(crate) fn logit_scale(temperature: f64) -> Result<f64> {
     Ok(scale)
 }
 
+/// A logit scale s: finite, > 0, with a positive inverse. Returns the temperature τ = 1/s.
+pub(crate) fn inverse_of_logit_scale(scale: f64) -> Result<f64> {
+    let tau = 1.0 / positive("logit_scale", scale)?;
+    requirement(
+        "logit_scale",
+        scale,
+        tau > 0.0,
+        "a positive number whose inverse is positive",
+    )?;
+    Ok(tau)
+}
+
 /// A count parameter (k, a batch size, degrees of freedom) that must be at least 1.
 pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<usize> {
     count_within(name, value, 1, usize::MAX, "at least 1")

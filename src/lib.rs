@@ -5,7 +5,7 @@
 //! Wang & Isola (ICML 2020), with one set of documented conventions.
 //!
 //! ```
-//! use modality_gap::{Image, Text, UnitEmbeddings, npy};
+//! use modality_gap::{Image, Temperature, Text, UnitEmbeddings, npy};
 //!
 //! // The 500 MSCOCO image–text pairs of CLIP ViT-B/16 published with the paper, [2, n, d]
 //! // float32 (or: npy::read_pair("features.npy")).
@@ -15,7 +15,7 @@
 //!
 //! let gap = modality_gap::gap(&images, &texts)?; // centroid(images) − centroid(texts)
 //! let recall = modality_gap::retrieval_recall(&images, &texts, 1)?;
-//! let loss = modality_gap::contrastive_loss(&images, &texts, 0.01)?; // τ = 0.01 (logit scale 100)
+//! let loss = modality_gap::contrastive_loss(&images, &texts, Temperature::CLIP)?; // τ = 0.01 (logit scale 100)
 //! assert!((gap.distance() - 0.85135).abs() < 1e-5);
 //! assert_eq!((recall.a_to_b, recall.b_to_a), (0.552, 0.506)); // R@1 both ways
 //! assert!((loss.symmetric - 1.80089).abs() < 1e-5);
@@ -64,7 +64,8 @@
 //! - **Pairs.** The cone excludes the diagonal i = j by default ([`Diagonal`]); uniformity uses
 //!   the n(n−1)/2 pairs i < j; the contrastive loss uses the diagonal as the target.
 //! - **Temperature.** Logits are cosine similarities divided by τ. CLIP's logit
-//!   scale 100 is τ = 0.01.
+//!   scale 100 is τ = 0.01. Functions take a [`Temperature`], built from either number, so
+//!   the two cannot be confused.
 //! - **Precision.** Inputs may be `f32` or `f64`. Dot products between samples are fused
 //!   multiply-add chains in the input precision (for `f32`, as sgemm does: about 1e-7
 //!   relative); everything after them, and every O(n·d) reduction, accumulates in `f64`, and
@@ -103,6 +104,7 @@ pub mod npy;
 mod reduce;
 mod scalar;
 pub mod stats;
+mod temperature;
 mod unit;
 
 pub use embeddings::Embeddings;
@@ -115,6 +117,7 @@ pub use metrics::{
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;
+pub use temperature::Temperature;
 pub use unit::UnitEmbeddings;
 
 /// The README's usage example, compiled as a doctest.
@@ -125,8 +128,9 @@ struct ReadmeDoctests;
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Text,
-        UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid, contrastive_loss,
-        gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_recall, top_k, uniform_loss,
+        Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Temperature,
+        Text, UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid,
+        contrastive_loss, gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_recall, top_k,
+        uniform_loss,
     };
 }

@@ -1,7 +1,7 @@
 //! Every metric gives bitwise the same result in a pool of 1, 2 or 8 threads.
 
 use modality_gap::{
-    CosineHistogram, Diagonal, Embeddings, Image, Text, UnitEmbeddings, align_loss,
+    CosineHistogram, Diagonal, Embeddings, Image, Temperature, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k, uniform_loss,
 };
 
@@ -17,7 +17,7 @@ fn all_metrics(
     out.push(mean_pairwise_cosine(a, Diagonal::Included).unwrap());
     out.push(align_loss(a, b, 3.0).unwrap());
     out.push(uniform_loss(small_a, 2.0).unwrap());
-    let loss = contrastive_loss(small_a, small_b, 0.05).unwrap();
+    let loss = contrastive_loss(small_a, small_b, Temperature::new(0.05).unwrap()).unwrap();
     out.extend([loss.a_to_b, loss.b_to_a]);
     out.push(retrieval_recall(small_a, small_b, 5).unwrap().b_to_a);
     let h = CosineHistogram::within(small_a, 100).unwrap();

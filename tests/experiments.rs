@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Case, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of};
+use common::{
+    Case, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of, temperature,
+};
 use modality_gap::experiments::{
     Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, shift, shift_sweep, zero_shot_sweep,
 };
@@ -51,7 +53,7 @@ fn the_embedding_shift_sweeps_match_the_oracle() {
         let case = Case::load(name);
         let (img, txt) = case.unit_pair();
         let run = |deltas: &[f64], scale: f64, mode, loss| -> Vec<ShiftPoint> {
-            shift_sweep(&img, &txt, deltas, 1.0 / scale, mode, loss)
+            shift_sweep(&img, &txt, deltas, temperature(1.0 / scale), mode, loss)
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap()
@@ -124,30 +126,44 @@ fn the_validation_loss_protocols_and_their_errors() {
     use modality_gap::experiments::validation_loss;
     let case = Case::load("medium_n257_d64");
     let (img, txt) = case.unit_pair();
-    let full = validation_loss(&img, &txt, 0.01, ValidationLoss::Full).unwrap();
-    assert_eq!(full, contrastive_loss(&img, &txt, 0.01).unwrap().symmetric);
+    let full = validation_loss(&img, &txt, temperature(0.01), ValidationLoss::Full).unwrap();
+    assert_eq!(
+        full,
+        contrastive_loss(&img, &txt, temperature(0.01))
+            .unwrap()
+            .symmetric
+    );
     // One batch as large as the set is the full loss, up to summation order.
-    let one = validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 257 }).unwrap();
+    let one = validation_loss(
+        &img,
+        &txt,
+        temperature(0.01),
+        ValidationLoss::Batched { size: 257 },
+    )
+    .unwrap();
     assert_close(one, full, F64, "one batch");
     assert!(matches!(
-        validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 0 }),
+        validation_loss(
+            &img,
+            &txt,
+            temperature(0.01),
+            ValidationLoss::Batched { size: 0 }
+        ),
         Err(Error::InvalidParameter {
             name: "batch_size",
             ..
         })
     ));
     assert!(matches!(
-        validation_loss(&img, &txt, 0.01, ValidationLoss::Batched { size: 258 }),
+        validation_loss(
+            &img,
+            &txt,
+            temperature(0.01),
+            ValidationLoss::Batched { size: 258 }
+        ),
         Err(Error::TooFewSamples {
             required: 258,
             found: 257
-        })
-    ));
-    assert!(matches!(
-        validation_loss(&img, &txt, 0.0, ValidationLoss::default()),
-        Err(Error::InvalidParameter {
-            name: "temperature",
-            ..
         })
     ));
 }

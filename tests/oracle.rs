@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Case, F32, F64, assert_all_close, assert_close, embeddings_from_json, json_matrix};
+use common::{
+    Case, F32, F64, assert_all_close, assert_close, embeddings_from_json, json_matrix, temperature,
+};
 use modality_gap::{
     CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings,
     align_loss, contrastive_loss, gap, mean_pairwise_cosine, pairwise_cosine, raw,
@@ -107,7 +109,7 @@ fn check_core_metrics<T: Scalar>(name: &str, tol: f64, raw_tol: f64) {
 
     for scale in ["1.0", "10.0", "50.0", "100.0"] {
         let tau = 1.0 / scale.parse::<f64>().unwrap();
-        let loss = contrastive_loss(&img, &txt, tau).unwrap();
+        let loss = contrastive_loss(&img, &txt, temperature(tau)).unwrap();
         let expected = |half| case.number(&["clip_loss_normalized", scale, half]);
         assert_close(
             loss.symmetric,
@@ -243,7 +245,9 @@ fn unit_rows_accepted_as_they_are_match_the_raw_oracle_values() {
     );
     let expected_clip = case.number(&["clip_loss_raw_symmetric_scale1"]);
     assert_close(
-        contrastive_loss(&img, &txt, 1.0).unwrap().symmetric,
+        contrastive_loss(&img, &txt, temperature(1.0))
+            .unwrap()
+            .symmetric,
         expected_clip,
         F64,
         "raw clip",
@@ -411,7 +415,11 @@ fn edge_contrastive_loss_of_identity_and_collapsed_pairs() {
     let case = edge();
     let img = edge_unit(&["clip_loss_identity_pairs", "img"]);
     let txt = edge_unit(&["clip_loss_identity_pairs", "txt"]);
-    let at = |tau| contrastive_loss(&img, &txt, tau).unwrap().symmetric;
+    let at = |tau| {
+        contrastive_loss(&img, &txt, temperature(tau))
+            .unwrap()
+            .symmetric
+    };
     assert_close(
         at(1.0),
         case.number(&["clip_loss_identity_pairs", "scale1"]),
@@ -427,7 +435,9 @@ fn edge_contrastive_loss_of_identity_and_collapsed_pairs() {
     let img = edge_unit(&["clip_loss_collapsed", "img"]);
     let txt = edge_unit(&["clip_loss_collapsed", "txt"]);
     for tau in [1.0, 0.1, 0.01, 1e-4] {
-        let loss = contrastive_loss(&img, &txt, tau).unwrap().symmetric;
+        let loss = contrastive_loss(&img, &txt, temperature(tau))
+            .unwrap()
+            .symmetric;
         assert_close(
             loss,
             case.number(&["clip_loss_collapsed", "any_scale"]),

@@ -4,7 +4,7 @@ mod common;
 
 use common::{
     F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,
-    orthogonal, shaped_rows, unit,
+    orthogonal, shaped_rows, temperature, unit,
 };
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss,
@@ -190,7 +190,7 @@ proptest! {
             UnitEmbeddings::verify_unit(x, 3.0).unwrap()
         };
         let (x, y) = (accept(&a), accept(&b).with_modality::<Text>());
-        let loss = contrastive_loss(&x, &y, 1.0 / scale).unwrap();
+        let loss = contrastive_loss(&x, &y, temperature(1.0 / scale)).unwrap();
         let logit = |i: usize, j: usize| {
             scale * x.row(i).iter().zip(y.row(j)).map(|(p, q)| p * q).sum::<f64>()
         };
@@ -209,8 +209,8 @@ proptest! {
         let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
         let identity: Vec<usize> = (0..n).collect();
         prop_assert_eq!(
-            contrastive_loss_with_targets(&x, &y, tau, &identity).unwrap(),
-            contrastive_loss(&x, &y, tau).unwrap()
+            contrastive_loss_with_targets(&x, &y, temperature(tau), &identity).unwrap(),
+            contrastive_loss(&x, &y, temperature(tau)).unwrap()
         );
     }
 
@@ -222,7 +222,7 @@ proptest! {
     ) {
         let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
         let targets: Vec<usize> = (0..n).map(|i| (seed as usize).wrapping_mul(i + 7) % n).collect();
-        let got = contrastive_loss_with_targets(&x, &y, tau, &targets).unwrap();
+        let got = contrastive_loss_with_targets(&x, &y, temperature(tau), &targets).unwrap();
         let z = |i: usize, j: usize| x.row(i).iter().zip(y.row(j)).map(|(p, q)| p * q).sum::<f64>() / tau;
         let lse = |v: Vec<f64>| {
             let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -242,17 +242,17 @@ proptest! {
     ) {
         prop_assume!(size <= n);
         let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(n, d, &b));
-        let batched = batched_contrastive_loss(&x, &y, tau, size).unwrap();
+        let batched = batched_contrastive_loss(&x, &y, temperature(tau), size).unwrap();
         let batches = n / size;
         let mut mean = 0.0;
         for k in 0..batches {
             let slice = |v: &[f64]| v[k * size * d..(k + 1) * size * d].to_vec();
             let xs = unit::<f64, Image>(size, d, &slice(x.as_slice()));
             let ys = unit::<f64, Text>(size, d, &slice(y.as_slice()));
-            mean += contrastive_loss(&xs, &ys, tau).unwrap().symmetric / batches as f64;
+            mean += contrastive_loss(&xs, &ys, temperature(tau)).unwrap().symmetric / batches as f64;
         }
         assert_close(batched.symmetric, mean, F64, "batched mean");
-        prop_assert_eq!(batched_contrastive_loss(&x, &y, tau, n).unwrap(), contrastive_loss(&x, &y, tau).unwrap());
+        prop_assert_eq!(batched_contrastive_loss(&x, &y, temperature(tau), n).unwrap(), contrastive_loss(&x, &y, temperature(tau)).unwrap());
     }
 
     #[test]
@@ -332,8 +332,8 @@ fn check_same_metrics<T: modality_gap::Scalar, U: modality_gap::Scalar>(
         "uniform",
     );
     let (l, l2) = (
-        contrastive_loss(a, b, 0.1).unwrap(),
-        contrastive_loss(a2, b2, 0.1).unwrap(),
+        contrastive_loss(a, b, temperature(0.1)).unwrap(),
+        contrastive_loss(a2, b2, temperature(0.1)).unwrap(),
     );
     assert_all_close(
         &[l.symmetric, l.a_to_b, l.b_to_a],

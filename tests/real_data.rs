@@ -17,7 +17,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{F32, F64, assert_close, assert_relative, data_json};
+use common::{F32, F64, assert_close, assert_relative, data_json, temperature};
 use modality_gap::{
     Diagonal, Image, Scalar, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
     mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
@@ -94,7 +94,7 @@ fn check<T: Scalar>(file: &str, bytes: &[u8], tol: f64) {
         rel(value, &format!("{key}_accurate"));
     }
 
-    let loss = contrastive_loss(&a, &t, 0.01).unwrap();
+    let loss = contrastive_loss(&a, &t, temperature(0.01)).unwrap();
     rel(loss.symmetric, "clip_symmetric_tau0.01");
     rel(loss.a_to_b, "clip_i2t_tau0.01");
     rel(loss.b_to_a, "clip_t2i_tau0.01");

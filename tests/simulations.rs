@@ -5,7 +5,7 @@ mod common;
 
 use common::{
     Case, F32_POINTS, F64, PAPER_3_DECIMALS, ULPS, assert_all_close, assert_close,
-    embeddings_from_json, rows_of,
+    embeddings_from_json, rows_of, temperature,
 };
 use modality_gap::{
     Error, Image, Text,
@@ -46,7 +46,7 @@ fn the_sphere_landscapes_match_the_oracle() {
         ] {
             let key = format!("sphere_{name}_scale{scale}");
             let angles = case.numbers(&[&key, "query_u"]);
-            let points = sphere_landscape(&angles, 1.0 / f64::from(scale), pairing)
+            let points = sphere_landscape(&angles, temperature(1.0 / f64::from(scale)), pairing)
                 .unwrap()
                 .collect::<Result<Vec<_>, _>>()
                 .unwrap();
@@ -72,7 +72,7 @@ fn the_paper_reads_the_mismatched_losses_at_no_gap() {
         (100.0, 2.014),
     ];
     for (scale, value) in printed {
-        let at_zero = sphere_landscape(&[0.0], 1.0 / scale, Pairing::Mismatched)
+        let at_zero = sphere_landscape(&[0.0], temperature(1.0 / scale), Pairing::Mismatched)
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
@@ -91,11 +91,11 @@ fn a_mismatch_moves_the_optimum_away_from_no_gap() {
         best.unwrap().position
     };
     for scale in [35.0, 50.0, 100.0] {
-        let matched = sphere_landscape(&angles, 1.0 / scale, Pairing::Matched)
+        let matched = sphere_landscape(&angles, temperature(1.0 / scale), Pairing::Matched)
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
-        let mismatched = sphere_landscape(&angles, 1.0 / scale, Pairing::Mismatched)
+        let mismatched = sphere_landscape(&angles, temperature(1.0 / scale), Pairing::Mismatched)
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
@@ -128,7 +128,7 @@ fn the_nine_pair_landscapes_match_the_oracle() {
         for (labels, name) in modes {
             let key = format!("init_points_{name}_scale{scale}");
             let zs = case.numbers(&[&key, "z"]);
-            let points = nine_pair_landscape(&zs, 1.0 / f64::from(scale), labels)
+            let points = nine_pair_landscape(&zs, temperature(1.0 / f64::from(scale)), labels)
                 .unwrap()
                 .collect::<Result<Vec<_>, _>>()
                 .unwrap();
@@ -141,7 +141,7 @@ fn the_nine_pair_landscapes_match_the_oracle() {
 
 #[test]
 fn the_nine_pairs_close_their_gap_at_height_zero() {
-    let points = nine_pair_landscape(&[-0.5, 0.0, 0.5], 1.0, NinePairLabels::Paired)
+    let points = nine_pair_landscape(&[-0.5, 0.0, 0.5], temperature(1.0), NinePairLabels::Paired)
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
@@ -163,10 +163,9 @@ fn out_of_domain_simulations_are_errors() {
     let invalid = |r: Result<_, Error>| matches!(r, Err(Error::InvalidParameter { .. }));
     assert!(invalid(sphere_pairs(f64::NAN, Pairing::Matched).map(drop)));
     assert!(invalid(nine_pairs(1.5).map(drop)));
-    assert!(invalid(
-        nine_pair_landscape(&[0.0], 0.0, NinePairLabels::Paired).map(drop)
-    ));
-    assert!(invalid(
-        sphere_landscape(&[0.0], -1.0, Pairing::Matched).map(drop)
-    ));
+    // Out-of-domain points are errors when the iterator reaches them.
+    let mut nine = nine_pair_landscape(&[1.5], temperature(0.1), NinePairLabels::Paired).unwrap();
+    assert!(invalid(nine.next().unwrap().map(drop)));
+    let mut six = sphere_landscape(&[f64::NAN], temperature(0.1), Pairing::Matched).unwrap();
+    assert!(invalid(six.next().unwrap().map(drop)));
 }

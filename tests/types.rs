@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{ULPS, unit_from_rows};
+use common::{ULPS, temperature, unit_from_rows};
 use modality_gap::{
-    Diagonal, Embeddings, Error, Image, Modality, Text, UnitEmbeddings, align_loss,
+    Diagonal, Embeddings, Error, Image, Modality, Temperature, Text, UnitEmbeddings, align_loss,
     batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets, gap,
     mean_pairwise_cosine, npy, raw, retrieval_recall, uniform_loss,
 };
@@ -203,7 +203,7 @@ fn dimension_mismatches_are_errors() {
         Err(Error::DimensionMismatch { .. })
     ));
     assert!(matches!(
-        contrastive_loss(&a, &b, 0.01),
+        contrastive_loss(&a, &b, temperature(0.01)),
         Err(Error::DimensionMismatch { .. })
     ));
     assert!(matches!(
@@ -228,14 +228,14 @@ fn unpaired_sets_are_errors_for_paired_metrics() {
     assert!(expected(align_loss(&a, &b, 2.0)));
     assert!(expected(raw::align_loss(&a, &b, 2.0)));
     assert!(expected(
-        contrastive_loss(&a, &b, 0.01).map(|l| l.symmetric)
+        contrastive_loss(&a, &b, temperature(0.01)).map(|l| l.symmetric)
     ));
     assert!(expected(retrieval_recall(&a, &b, 1).map(|r| r.a_to_b)));
     assert!(expected(
-        contrastive_loss_with_targets(&a, &b, 0.01, &[0, 1]).map(|l| l.symmetric)
+        contrastive_loss_with_targets(&a, &b, temperature(0.01), &[0, 1]).map(|l| l.symmetric)
     ));
     assert!(expected(
-        batched_contrastive_loss(&a, &b, 0.01, 1).map(|l| l.symmetric)
+        batched_contrastive_loss(&a, &b, temperature(0.01), 1).map(|l| l.symmetric)
     ));
     // The gap does not pair rows: sets of different sizes are fine.
     assert!((gap(&a, &b).unwrap().distance() - 0.5f64.sqrt()).abs() <= ULPS);
@@ -314,13 +314,15 @@ fn out_of_domain_parameters_are_errors_naming_the_parameter() {
         assert_eq!(name(align_loss(&a, &b, bad)), "alpha");
         assert_eq!(name(raw::uniform_loss(&a, bad)), "t");
         assert_eq!(name(uniform_loss(&a, bad)), "t");
+        assert_eq!(name(Temperature::new(bad).map(|t| t.tau())), "temperature");
         assert_eq!(
-            name(contrastive_loss(&a, &b, bad).map(|l| l.symmetric)),
-            "temperature"
+            name(Temperature::from_logit_scale(bad).map(|t| t.tau())),
+            "logit_scale"
         );
     }
     assert_eq!(name(retrieval_recall(&a, &b, 0).map(|r| r.a_to_b)), "k");
-    let batched = |size| batched_contrastive_loss(&a, &b, 0.01, size).map(|l| l.symmetric);
+    let batched =
+        |size| batched_contrastive_loss(&a, &b, temperature(0.01), size).map(|l| l.symmetric);
     assert_eq!(name(batched(0)), "batch_size");
     assert!(matches!(
         batched(3),
@@ -329,8 +331,9 @@ fn out_of_domain_parameters_are_errors_naming_the_parameter() {
             found: 2
         })
     ));
-    let targeted =
-        |t: &[usize]| contrastive_loss_with_targets(&a, &b, 0.01, t).map(|l| l.symmetric);
+    let targeted = |t: &[usize]| {
+        contrastive_loss_with_targets(&a, &b, temperature(0.01), t).map(|l| l.symmetric)
+    };
     assert_eq!(name(targeted(&[0, 2])), "labels");
     assert!(matches!(
         targeted(&[0]),
@@ -408,8 +411,7 @@ fn unit_pair_of_orthogonal_rows() -> UnitEmbeddings<f64, Image> {
 
 #[test]
 fn a_temperature_whose_inverse_overflows_is_invalid() {
-    let a = unit_pair_of_orthogonal_rows();
-    let err = contrastive_loss(&a, &a, 1e-310).unwrap_err();
+    let err = Temperature::new(1e-310).unwrap_err();
     assert!(
         matches!(
             err,

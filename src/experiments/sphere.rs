@@ -4,7 +4,7 @@
 
 use crate::check;
 use crate::{
-    Embeddings, Image, Result, Text, UnitEmbeddings, contrastive_loss,
+    Embeddings, Image, Result, Temperature, Text, UnitEmbeddings, contrastive_loss,
     contrastive_loss_with_targets, gap,
 };
 
@@ -165,10 +165,11 @@ pub fn sphere_pairs(
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::experiments::{Pairing, sphere_landscape};
 ///
 /// let angles: Vec<f64> = (-90..=90).map(f64::from).collect();
-/// let landscape = sphere_landscape(&angles, 0.01, Pairing::Mismatched)?.collect::<Result<Vec<_>, _>>()?;
+/// let landscape = sphere_landscape(&angles, Temperature::new(0.01)?, Pairing::Mismatched)?.collect::<Result<Vec<_>, _>>()?;
 /// let best = landscape.iter().min_by(|p, q| p.loss.total_cmp(&q.loss)).unwrap();
 /// assert!(best.position.abs() > 45.0); // the optimum keeps a gap
 /// assert!((landscape[90].loss - 2.0142435325150863).abs() < 1e-12); // Δθ = 0
@@ -181,7 +182,7 @@ pub fn sphere_pairs(
 /// `3d_sphere.ipynb` cell 4 (`get_clip_loss`).
 pub fn sphere_landscape(
     delta_thetas: &[f64],
-    temperature: f64,
+    temperature: Temperature,
     pairing: Pairing,
 ) -> Result<impl Iterator<Item = Result<LandscapePoint>> + '_> {
     landscape(delta_thetas, temperature, None, move |delta_theta| {
@@ -262,9 +263,10 @@ pub fn nine_pairs(z: f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::experiments::{NinePairLabels, nine_pair_landscape};
 ///
-/// let at_zero = |labels| nine_pair_landscape(&[0.0], 0.01, labels)?.next().unwrap();
+/// let at_zero = |labels| nine_pair_landscape(&[0.0], Temperature::new(0.01)?, labels)?.next().unwrap();
 /// let (paired, swapped) = (at_zero(NinePairLabels::Paired)?, at_zero(NinePairLabels::IntendedSwap)?);
 /// assert!(swapped.loss > paired.loss); // a mismatch costs loss where the pairs meet
 /// # Ok::<(), modality_gap::Error>(())
@@ -276,7 +278,7 @@ pub fn nine_pairs(z: f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<
 /// simulation behind Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.3.
 pub fn nine_pair_landscape(
     zs: &[f64],
-    temperature: f64,
+    temperature: Temperature,
     labels: NinePairLabels,
 ) -> Result<impl Iterator<Item = Result<LandscapePoint>> + '_> {
     landscape(zs, temperature, Some(labels.targets()), nine_pairs)
@@ -289,14 +291,13 @@ fn unit<M: crate::Modality>(points: &[[f64; 3]]) -> Result<UnitEmbeddings<f64, M
 
 /// The landscape over `positions`: at each, the pairs `pairs(position)` and their
 /// contrastive loss (with `targets`, or the diagonal): the one loop behind both landscapes.
-/// Lazy, as the sweeps; τ is checked up front.
+/// Lazy, as the sweeps.
 fn landscape<'a>(
     positions: &'a [f64],
-    temperature: f64,
+    temperature: Temperature,
     targets: Option<[usize; 9]>,
     pairs: impl Fn(f64) -> Result<(UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>)> + 'a,
 ) -> Result<impl Iterator<Item = Result<LandscapePoint>> + 'a> {
-    check::logit_scale(temperature)?;
     Ok(positions.iter().map(move |&position| {
         let (images, texts) = pairs(position)?;
         let loss = match &targets {

@@ -1,5 +1,5 @@
 use super::{Shift, ValidationLoss, along_gap, validation_loss};
-use crate::{Modality, Result, Scalar, UnitEmbeddings, gap};
+use crate::{Modality, Result, Scalar, Temperature, UnitEmbeddings, gap};
 
 /// One δ of [`shift_sweep`].
 ///
@@ -50,12 +50,13 @@ pub struct ShiftPoint {
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings};
 /// use modality_gap::experiments::{Shift, ValidationLoss, shift_sweep};
 ///
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1, 1.0], [0.1, 1.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0, -1.0], [0.0, 1.0, -1.0]])?)?;
-/// let points: Vec<_> = shift_sweep(&a, &b, &[-0.5, 0.0, 0.5], 0.1, Shift::Both, ValidationLoss::Full)?
+/// let points: Vec<_> = shift_sweep(&a, &b, &[-0.5, 0.0, 0.5], Temperature::new(0.1)?, Shift::Both, ValidationLoss::Full)?
 ///     .collect::<Result<_, _>>()?;
 /// assert!(points[0].gap_distance > points[1].gap_distance && points[1].gap_distance > points[2].gap_distance);
 /// # Ok::<(), modality_gap::Error>(())
@@ -69,7 +70,7 @@ pub fn shift_sweep<'a, T: Scalar, A: Modality, B: Modality>(
     a: &'a UnitEmbeddings<T, A>,
     b: &'a UnitEmbeddings<T, B>,
     deltas: &'a [f64],
-    temperature: f64,
+    temperature: Temperature,
     mode: Shift,
     loss: ValidationLoss,
 ) -> Result<impl Iterator<Item = Result<ShiftPoint>> + 'a> {

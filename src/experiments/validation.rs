@@ -1,4 +1,7 @@
-use crate::{Modality, Result, Scalar, UnitEmbeddings, batched_contrastive_loss, contrastive_loss};
+use crate::{
+    Modality, Result, Scalar, Temperature, UnitEmbeddings, batched_contrastive_loss,
+    contrastive_loss,
+};
 
 /// The loss recorded at each point of the embedding-shift sweep (Fig. 3b–d). See
 /// [`validation_loss`].
@@ -59,15 +62,16 @@ impl Default for ValidationLoss {
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
 /// use modality_gap::experiments::{ValidationLoss, validation_loss};
 ///
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.2], [0.2, 1.0], [1.0, 0.0]])?)?;
-/// let full = validation_loss(&a, &b, 0.1, ValidationLoss::Full)?;
-/// assert_eq!(full, contrastive_loss(&a, &b, 0.1)?.symmetric);
+/// let full = validation_loss(&a, &b, Temperature::new(0.1)?, ValidationLoss::Full)?;
+/// assert_eq!(full, contrastive_loss(&a, &b, Temperature::new(0.1)?)?.symmetric);
 /// // One batch of 2: the third pair is dropped.
-/// let batched = validation_loss(&a, &b, 0.1, ValidationLoss::Batched { size: 2 })?;
+/// let batched = validation_loss(&a, &b, Temperature::new(0.1)?, ValidationLoss::Batched { size: 2 })?;
 /// assert!(batched < full);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
@@ -79,7 +83,7 @@ impl Default for ValidationLoss {
 pub fn validation_loss<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    temperature: f64,
+    temperature: Temperature,
     protocol: ValidationLoss,
 ) -> Result<f64> {
     Ok(match protocol {

@@ -1,5 +1,5 @@
 use crate::{
-    Modality, Result, Scalar, UnitEmbeddings, check,
+    Modality, Result, Scalar, Temperature, UnitEmbeddings, check,
     kernel::{self, Sets},
     reduce::max_row_norm,
 };
@@ -16,12 +16,13 @@ use crate::{
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
 ///
 /// // Both texts equal: each image sees logits (1, 1) or (0, 0), so image → text is ln 2.
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [1.0, 0.0]])?)?;
-/// let loss = contrastive_loss(&a, &b, 1.0)?;
+/// let loss = contrastive_loss(&a, &b, Temperature::new(1.0)?)?;
 /// assert!((loss.a_to_b - 2f64.ln()).abs() < 1e-15);
 /// assert!((loss.b_to_a - ((1.0 + 1f64.exp()).ln() - 0.5)).abs() < 1e-15);
 /// assert_eq!(loss.symmetric, (loss.a_to_b + loss.b_to_a) / 2.0);
@@ -53,7 +54,8 @@ pub struct ContrastiveLoss {
 /// ```
 ///
 /// Row i of `a` pairs with row i of `b`; the diagonal is the target of both cross-entropies.
-/// CLIP's learned logit scale is 100, i.e. **τ = 0.01**; a "logit_scale" s is 1/τ. This is the
+/// CLIP's learned logit scale is 100, i.e. **τ = 0.01** ([`Temperature::CLIP`]); the
+/// [`Temperature`] type holds both, so the two cannot be swapped. This is the
 /// loss over the whole set, every sample against every other; for the mean over fixed-size
 /// batches that training and the paper's validation curves report, see
 /// [`batched_contrastive_loss`]. Both cross-entropies come out of one pass of the pairwise
@@ -68,19 +70,19 @@ pub struct ContrastiveLoss {
 ///
 /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch),
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless τ is finite, > 0 and
-/// has a finite inverse, [`Error::Overflow`](crate::Error::Overflow) if 1/τ is so large
-/// (beyond about 1e307) that the loss overflows.
+/// [`Error::Overflow`](crate::Error::Overflow) if 1/τ is so large (beyond about 1e307) that
+/// the loss overflows.
 ///
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss};
 ///
 /// // Perfectly separated pairs: each logit row is (1/τ, 0): CE = log(1 + e^(−1/τ)).
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
-/// let loss = contrastive_loss(&a, &b, 1.0)?;
+/// let loss = contrastive_loss(&a, &b, Temperature::new(1.0)?)?;
 /// assert!((loss.symmetric - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-15);
 /// assert_eq!(loss.a_to_b, loss.b_to_a);
 /// # Ok::<(), modality_gap::Error>(())
@@ -94,10 +96,10 @@ pub struct ContrastiveLoss {
 pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    temperature: f64,
+    temperature: Temperature,
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
-    loss_of(a, b, check::logit_scale(temperature)?, None)
+    loss_of(a, b, temperature.logit_scale(), None)
 }
 
 /// The contrastive loss with label targets: row i's target is column tᵢ, and column j's is
@@ -122,13 +124,14 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, contrastive_loss, contrastive_loss_with_targets};
 ///
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0], [1.0, 0.0]])?)?;
 /// // The pairs are swapped: targets (1, 0) make them right again.
-/// let swapped = contrastive_loss_with_targets(&a, &b, 1.0, &[1, 0])?;
-/// let right = contrastive_loss(&a, &b, 1.0)?;
+/// let swapped = contrastive_loss_with_targets(&a, &b, Temperature::new(1.0)?, &[1, 0])?;
+/// let right = contrastive_loss(&a, &b, Temperature::new(1.0)?)?;
 /// assert!(swapped.symmetric < right.symmetric);
 /// assert!((swapped.symmetric - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-15);
 /// # Ok::<(), modality_gap::Error>(())
@@ -140,12 +143,12 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    temperature: f64,
+    temperature: Temperature,
     targets: &[usize],
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
     check::labels(a.len(), b.len(), targets)?;
-    loss_of(a, b, check::logit_scale(temperature)?, Some(targets))
+    loss_of(a, b, temperature.logit_scale(), Some(targets))
 }
 
 /// The contrastive loss averaged over consecutive batches of `batch_size` pairs: the loss a
@@ -170,14 +173,15 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
 /// # Examples
 ///
 /// ```
+/// use modality_gap::Temperature;
 /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, batched_contrastive_loss, contrastive_loss};
 ///
 /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?)?;
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.1], [0.1, 1.0], [1.0, 0.0]])?)?;
-/// let whole = contrastive_loss(&a, &b, 0.1)?;
-/// assert_eq!(batched_contrastive_loss(&a, &b, 0.1, 3)?, whole);
+/// let whole = contrastive_loss(&a, &b, Temperature::new(0.1)?)?;
+/// assert_eq!(batched_contrastive_loss(&a, &b, Temperature::new(0.1)?, 3)?, whole);
 /// // Batches of one pair have no negatives: every cross-entropy is log 1 = 0.
-/// assert!(batched_contrastive_loss(&a, &b, 0.1, 1)?.symmetric.abs() < 1e-14);
+/// assert!(batched_contrastive_loss(&a, &b, Temperature::new(0.1)?, 1)?.symmetric.abs() < 1e-14);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -188,11 +192,11 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
 pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    temperature: f64,
+    temperature: Temperature,
     batch_size: usize,
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
-    let scale = check::logit_scale(temperature)?;
+    let scale = temperature.logit_scale();
     let size = check::at_least_one("batch_size", batch_size)?;
     check::at_least(size, a.len())?;
     let batches = a.len() / size;

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use modality_gap::{Embeddings, Image, Modality, Scalar, Text, UnitEmbeddings};
+use modality_gap::{Embeddings, Image, Modality, Scalar, Temperature, Text, UnitEmbeddings};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -306,3 +306,8 @@ pub fn shaped_rows(
 /// oracle comparisons of these modules use [`F64`]: on the tiny and cones cases the Gram route
 /// agrees with numpy's SVD to 1e-14, as ε·S₁²/S₂² ≤ 2e-15 there predicts.)
 pub const GRAM: f64 = 1e-12;
+
+/// The temperature τ of a test, known valid.
+pub fn temperature(tau: f64) -> Temperature {
+    Temperature::new(tau).unwrap()
+}
