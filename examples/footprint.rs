@@ -5,12 +5,22 @@
 //! `cargo run --release --example footprint -- METRIC N D` with METRIC one of `uniform`,
 //! `contrastive`, `recall`, `cone`, `gap`, `align`; f32 rows.
 
+#[path = "support/help.rs"]
+mod help;
+
 use std::time::Instant;
 
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Temperature, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, uniform_loss,
 };
+
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example footprint -- METRIC N D
+Time and extra peak memory of one metric on N random unit rows of dimension D (f32).
+METRIC: uniform, contrastive, recall, cone, gap, align.
+";
 
 /// n × d values from a small deterministic generator, normalised.
 fn unit<M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<f32, M> {
@@ -38,6 +48,7 @@ fn status_bytes(field: &str) -> usize {
 }
 
 fn main() {
+    help::on_request(USAGE);
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: footprint METRIC N D (METRIC: uniform contrastive recall cone gap align)";
     let metric = args.get(1).expect(usage).as_str();

@@ -19,11 +19,19 @@ use modality_gap::Temperature;
 use modality_gap::experiments::{Shift, ShiftPoint, ValidationLoss, shift_sweep};
 use support::{Args, Mark, Panel, Series};
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example gap_shift [-- PAIR.npy] [--notebook true] [--svg PATH]
+Fig. 3b–d: the gap distance and the validation loss (contrastive, batches of 50) as the
+modalities move along their gap, at τ = 1/100, 1/50 and 1. PAIR.npy is [2, n, d]; without it,
+the embedded CLIP pairs. --notebook true: the notebook's image→text-only batched loss.
+";
+
 /// The logit scales s = 1/τ of Fig. 3b–d.
 const SCALES: [f64; 3] = [100.0, 50.0, 1.0];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = Args::parse(USAGE);
     let pair = support::load_pair(args.paths.first().map(|p| p.as_path()))?;
     let protocol = if args.get("notebook", false) {
         ValidationLoss::BatchedImageToText { size: 50 }

@@ -7,10 +7,20 @@
 //! `cargo run --release --example peak [-- repeats]` prints each run and the medians. The
 //! measurements live in `support/probe.rs`, which the benchmarks can share.
 
+#[path = "support/help.rs"]
+mod help;
 #[path = "support/probe.rs"]
 mod probe;
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example peak [-- REPEATS]
+This machine's f32 FMA peak (1 thread and all) and read bandwidth, REPEATS times (7), and
+the medians.
+";
+
 fn main() {
+    help::on_request(USAGE);
     let repeats: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())

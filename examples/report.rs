@@ -7,12 +7,24 @@
 //! cargo run --release --example report -- img.npy txt.npy   # two (n, d) files
 //! ```
 
+#[path = "support/help.rs"]
+mod help;
+
 use std::process::ExitCode;
 
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Result, Temperature, Text, UnitEmbeddings, align_loss,
     contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
 };
+
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example report [-- PAIR.npy | -- FIRST.npy TEXT.npy]
+The geometry of two embedding sets: gap, cones, uniformity, alignment, the contrastive loss
+over the whole set at τ = 0.01 (logit scale 100) and retrieval. PAIR.npy is [2, n, d]
+(first modality, then text); two files are (n, d) each. Without files, the embedded CLIP
+pairs (500 MSCOCO images and captions).
+";
 
 /// The non-text modality of a file given on the command line, whatever it is.
 enum First {}
@@ -23,6 +35,7 @@ impl Modality for First {
 static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
 
 fn main() -> ExitCode {
+    help::on_request(USAGE);
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match &paths[..] {
         [] => npy::read_pair_from::<f64, Image, Text, _>(CLIP).and_then(|(a, t)| {

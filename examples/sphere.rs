@@ -15,6 +15,13 @@ use modality_gap::Temperature;
 use modality_gap::experiments::{LandscapePoint, Pairing, sphere_landscape};
 use support::{Args, Mark, Panel, Series};
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example sphere [-- --svg PATH]
+Fig. 3e–g: the contrastive loss of six image–text pairs on the sphere as the texts move by
+Δθ, mismatched and matched.
+";
+
 /// The paper's logit scales s = 1/τ, and its mismatched losses at Δθ = 0 (Fig. 3g).
 const SCALES: [(f64, f64); 5] = [
     (1.0, 1.548),
@@ -25,7 +32,7 @@ const SCALES: [(f64, f64); 5] = [
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = Args::parse(USAGE);
     let angles: Vec<f64> = (-90..=90).rev().map(f64::from).collect();
     let mut panels = Vec::new();
     for (pairing, name) in [

@@ -18,8 +18,16 @@ use modality_gap::experiments::{Centring, procrustes, project};
 use modality_gap::{Diagonal, gap, mean_pairwise_cosine};
 use support::{Args, Mark, Panel, Series};
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example visualize_gap [-- PAIR.npy ...] [--pca true] [--svg PATH]
+Fig. 1: each [2, n, d] file projected to 2-D (uncentred SVD; --pca true: centred PCA), its
+gap, cones and the gap left after a Procrustes rotation. Without files, the embedded CLIP
+pairs.
+";
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = Args::parse(USAGE);
     let centring = if args.get("pca", false) {
         Centring::Mean
     } else {

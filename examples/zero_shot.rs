@@ -20,6 +20,14 @@ use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
 use support::{Args, Mark, Panel, Series};
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release --example zero_shot [-- IMAGES.npy PROMPTS.npy LABELS.npy] [--svg PATH]
+Table 1: Hit@1/5/10 and the gap as images and class prompts move along their gap.
+IMAGES.npy (n, d), PROMPTS.npy (C, d), LABELS.npy (n,) integers. Without files, a generated
+task.
+";
+
 struct Task {
     images: UnitEmbeddings<f64, Image>,
     prompts: UnitEmbeddings<f64, Text>,
@@ -27,7 +35,7 @@ struct Task {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = Args::parse(USAGE);
     let task = match &args.paths[..] {
         [] => generated(),
         [images, prompts, labels] => Task {

@@ -18,7 +18,9 @@
 /// assert_eq!(err.to_string(), "dimension mismatch: expected 2, found 3");
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
-#[derive(Debug, thiserror::Error)]
+/// `Debug` prints the same message as `Display`, so that `fn main() -> Result<(), Error>`
+/// reports what went wrong in words.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A set of embeddings with no samples (n = 0).
@@ -120,13 +122,33 @@ pub enum Error {
     #[error("every sample equals the centre, so there is no variance to project")]
     ZeroVariance,
 
-    /// Reading a file failed.
+    /// Reading failed (from a reader; a file's errors come as [`Error::File`]).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 
-    /// A `.npy` file that this crate cannot or will not read.
-    #[error("malformed .npy file: {0}")]
+    /// A `.npy` file that this crate cannot read: malformed, or valid in a form it does not
+    /// take. The message says which, and what to do.
+    #[error("{0}")]
     Npy(#[from] NpyError),
+
+    /// An error while reading the file at `path`: any of the others, with the file named.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+
+    /// An error in one of two sets read or measured together, named by its modality (for
+    /// example a non-finite value in the text half of a `[2, n, d]` file).
+    #[error("the {set} set: {source}")]
+    InSet {
+        /// The set's modality name ([`Modality::NAME`](crate::Modality::NAME)).
+        set: &'static str,
+        /// What went wrong in it.
+        source: Box<Error>,
+    },
 }
 
 /// Why a `.npy` file was rejected (see [`crate::npy`]), carried by [`Error::Npy`](crate::Error::Npy).
@@ -146,11 +168,15 @@ pub enum Error {
 #[non_exhaustive]
 pub enum NpyError {
     /// The file does not start with `\x93NUMPY`.
-    #[error("the file does not start with the .npy magic string")]
+    #[error("not an .npy file: it does not start with the .npy magic string")]
     BadMagic,
 
+    /// The file is a zip archive: what `np.savez` writes, several arrays by name.
+    #[error("this is an .npz archive (np.savez), not an .npy file: save one array with np.save")]
+    ZipArchive,
+
     /// A format version other than 1.0, 2.0 or 3.0.
-    #[error("unsupported .npy format version {major}.{minor}")]
+    #[error("unsupported .npy format version {major}.{minor}: this reader takes 1.0, 2.0 and 3.0")]
     UnsupportedVersion {
         /// Major version byte.
         major: u8,
@@ -159,7 +185,9 @@ pub enum NpyError {
     },
 
     /// The header announces more bytes than this reader accepts.
-    #[error("the header is {length} bytes long, more than the {limit} this reader accepts")]
+    #[error(
+        "malformed .npy file: the header is {length} bytes long, more than the {limit} this reader accepts"
+    )]
     HeaderTooLong {
         /// Announced header length.
         length: usize,
@@ -168,15 +196,17 @@ pub enum NpyError {
     },
 
     /// The header dictionary cannot be parsed.
-    #[error("the header dictionary is malformed: {reason}")]
+    #[error("malformed .npy file: the header dictionary is malformed: {reason}")]
     BadHeader {
         /// What was wrong.
         reason: &'static str,
     },
 
-    /// A dtype the array cannot have: other than little-endian `f4` or `f8` for embeddings,
-    /// other than a little-endian integer for labels.
-    #[error("dtype {descr:?} is not supported here (only {supported})")]
+    /// A dtype the array cannot have here: other than a float (`f2`, `f4`, `f8`, either byte
+    /// order) for embeddings, other than an integer for labels.
+    #[error(
+        "unsupported dtype {descr:?}: this reader takes {supported}; convert with x.astype(np.float32) (labels: np.int64)"
+    )]
     UnsupportedDtype {
         /// The header's `descr` field.
         descr: String,
@@ -184,12 +214,8 @@ pub enum NpyError {
         supported: &'static str,
     },
 
-    /// The array is stored in Fortran (column-major) order.
-    #[error("the array is stored in Fortran order; only C order is supported")]
-    FortranOrder,
-
     /// A shape with the wrong rank, a zero-size axis, or (for pairs) a first axis other than 2.
-    #[error("shape {shape:?} is not {expected}")]
+    #[error("unexpected shape {shape:?}: this reader takes {expected}")]
     UnexpectedShape {
         /// The header's shape.
         shape: Vec<u64>,
@@ -198,14 +224,14 @@ pub enum NpyError {
     },
 
     /// A shape whose byte size does not fit in memory addresses.
-    #[error("shape {shape:?} is too large to address")]
+    #[error("malformed .npy file: shape {shape:?} is too large to address")]
     ShapeOverflow {
         /// The header's shape.
         shape: Vec<u64>,
     },
 
     /// The file ends before the header or the data does.
-    #[error("the file is truncated: expected {expected} bytes, found {found}")]
+    #[error("truncated .npy file: expected {expected} bytes, found {found}")]
     Truncated {
         /// Bytes the header and the shape call for.
         expected: u64,
@@ -214,7 +240,7 @@ pub enum NpyError {
     },
 
     /// A class label that is negative or does not fit in `usize`.
-    #[error("label {index} is {value}, not a class index")]
+    #[error("label {index} is {value}, not a class index (0, 1, 2, …)")]
     NegativeLabel {
         /// Its position in the array.
         index: usize,
@@ -223,7 +249,7 @@ pub enum NpyError {
     },
 
     /// Bytes follow the array data.
-    #[error("{extra} unexpected bytes follow the array data")]
+    #[error("malformed .npy file: {extra} unexpected bytes follow the array data")]
     TrailingBytes {
         /// How many.
         extra: u64,
@@ -244,3 +270,9 @@ pub enum NpyError {
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

@@ -1,18 +1,24 @@
 //! Reading numpy `.npy` files into [`Embeddings`].
 //!
-//! Accepted: format versions 1.0, 2.0 and 3.0; dtype `'<f4'` or `'<f8'` (little-endian
-//! float32 or float64); C order. Either an `(n, d)` array ([`read`], [`read_from`]) or the
+//! Accepted: format versions 1.0, 2.0 and 3.0; dtypes float16, float32 and float64 in either
+//! byte order (`'<f2'`, `'>f2'`, `'<f4'`, `'>f4'`, `'<f8'`, `'>f8'`; float16, how many CLIP
+//! pipelines and LAION store embeddings, is widened exactly); C or Fortran order (a Fortran
+//! array is transposed on read: one more pass over the values and one more copy of them,
+//! O(n·d) time and memory). Either an `(n, d)` array ([`read`], [`read_from`]) or the
 //! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
 //! at index 0 and text at index 1 ([`read_pair`], [`read_pair_from`]); and class labels, a
-//! 1-D array of integers (`'<i8'`, numpy's default, or any other little-endian integer dtype),
+//! 1-D array of integers (`'<i8'`, numpy's default, or any other integer dtype),
 //! through [`read_labels`] and [`read_labels_from`]. Values are converted to
 //! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
-//! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`](crate::Error::NonFinite)).
+//! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`]).
 //!
 //! The reader trusts nothing in the header: the header length is capped, the shape's byte size
 //! is computed with overflow checks, and the data buffer grows only as bytes actually arrive,
-//! so a lying header cannot make it allocate. Every defect is a typed [`NpyError`]; nothing
-//! panics.
+//! so a lying header cannot make it allocate. Every defect is a typed [`NpyError`] whose
+//! message says whether the file is malformed or valid in a form this reader does not take,
+//! and what to do; the path readers name the file ([`Error::File`]), and
+//! the pair readers name the set a bad value is in ([`Error::InSet`]).
+//! Nothing panics.
 //!
 //! This is a small hand-written parser rather than a dependency: the format is a magic string,
 //! a length and a Python dict literal, the checks that matter (dtype, order, shape against the
@@ -23,7 +29,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use crate::{Embeddings, Modality, NpyError, Result, Scalar};
+use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
@@ -35,8 +41,10 @@ const MAX_HEADER_BYTES: usize = 65_536;
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) if the file cannot be opened or read, [`Error::Npy`](crate::Error::Npy) for a malformed or
-/// unsupported file, [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite value.
+/// [`Error::File`] naming the file, around [`Error::Io`]
+/// if it cannot be opened or read, [`Error::Npy`] for a malformed or
+/// unsupported file, or [`Error::NonFinite`] for a NaN or infinite
+/// value (within [`Error::InSet`], naming the set, for a pair).
 ///
 /// # Examples
 ///
@@ -48,7 +56,7 @@ const MAX_HEADER_BYTES: usize = 65_536;
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn read<T: Scalar, M: Modality>(path: impl AsRef<Path>) -> Result<Embeddings<T, M>> {
-    read_from(BufReader::new(File::open(path)?))
+    at(path.as_ref(), read_from)
 }
 
 /// Reads a stacked pair `[2, n, d]`: index 0 is the first modality (image, audio, video),
@@ -70,7 +78,7 @@ pub fn read<T: Scalar, M: Modality>(path: impl AsRef<Path>) -> Result<Embeddings
 pub fn read_pair<T: Scalar, A: Modality, B: Modality>(
     path: impl AsRef<Path>,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
-    read_pair_from(BufReader::new(File::open(path)?))
+    at(path.as_ref(), read_pair_from)
 }
 
 /// [`read`] from any byte source, e.g. an embedded `&[u8]`.
@@ -121,21 +129,26 @@ pub fn read_pair_from<T: Scalar, A: Modality, B: Modality, R: Read>(
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>)> {
     let (n, d, mut first) = read_floats(reader, Layout::Pair)?;
     let second = first.split_off(n * d);
+    let in_set = |set, source| Error::InSet {
+        set,
+        source: Box::new(source),
+    };
     Ok((
-        Embeddings::from_row_major_vec(n, d, first)?,
-        Embeddings::from_row_major_vec(n, d, second)?,
+        Embeddings::from_row_major_vec(n, d, first).map_err(|e| in_set(A::NAME, e))?,
+        Embeddings::from_row_major_vec(n, d, second).map_err(|e| in_set(B::NAME, e))?,
     ))
 }
 
 /// Reads class labels: a 1-D array `(n,)` of non-negative integers, such as numpy's default
 /// `int64` (`'<i8'`); `'<i4'`, `'<i2'`, `'|i1'` and the unsigned `'<u8'`, `'<u4'`, `'<u2'`,
-/// `'|u1'` are read too.
+/// `'|u1'` are read too, and each of them big-endian (`'>i8'`, …).
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) if the file cannot be opened or read,
-/// [`Error::Npy`](crate::Error::Npy) for a malformed file, a float or big-endian dtype, or a
-/// label that is negative or beyond `usize` ([`NpyError::NegativeLabel`]).
+/// [`Error::File`] naming the file, around [`Error::Io`]
+/// if it cannot be opened or read, or [`Error::Npy`] for a malformed file,
+/// a float dtype, or a label that is negative or beyond `usize`
+/// ([`NpyError::NegativeLabel`]).
 ///
 /// # Examples
 ///
@@ -147,7 +160,7 @@ pub fn read_pair_from<T: Scalar, A: Modality, B: Modality, R: Read>(
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
-    read_labels_from(BufReader::new(File::open(path)?))
+    at(path.as_ref(), read_labels_from)
 }
 
 /// [`read_labels`] from any reader holding the bytes of a `.npy` file.
@@ -173,10 +186,11 @@ pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub fn read_labels_from<R: Read>(reader: R) -> Result<Vec<usize>> {
-    let (_, _, dtype, bytes) = read_array(reader, Layout::Labels)?;
+    let (_, _, dtype, bytes, _) = read_array(reader, Layout::Labels)?;
     let Dtype::Integer {
         bytes: width,
         signed,
+        big_endian,
     } = dtype
     else {
         unreachable!("Layout::Labels accepts integer dtypes only")
@@ -187,7 +201,10 @@ pub fn read_labels_from<R: Read>(reader: R) -> Result<Vec<usize>> {
         .map(|(index, b)| {
             let mut raw = [0u8; 8];
             raw[..width].copy_from_slice(b);
-            let negative = signed && b[width - 1] & 0x80 != 0;
+            if big_endian {
+                raw[..width].reverse();
+            }
+            let negative = signed && raw[width - 1] & 0x80 != 0;
             if negative {
                 raw[width..].fill(0xff); // sign extension
             }
@@ -239,84 +256,155 @@ impl Layout {
 
     /// The element type named by `descr`, if this layout reads it.
     fn dtype(self, descr: &[u8]) -> Result<Dtype, NpyError> {
-        let integer = |bytes, signed| Dtype::Integer { bytes, signed };
-        let (dtype, supported) = match self {
-            Layout::Matrix | Layout::Pair => (
-                match descr {
-                    b"<f4" => Some(Dtype::F32),
-                    b"<f8" => Some(Dtype::F64),
-                    _ => None,
-                },
-                "'<f4' and '<f8'",
-            ),
-            Layout::Labels => (
-                match descr {
-                    b"<i8" => Some(integer(8, true)),
-                    b"<i4" => Some(integer(4, true)),
-                    b"<i2" => Some(integer(2, true)),
-                    b"|i1" | b"<i1" => Some(integer(1, true)),
-                    b"<u8" => Some(integer(8, false)),
-                    b"<u4" => Some(integer(4, false)),
-                    b"<u2" => Some(integer(2, false)),
-                    b"|u1" | b"<u1" => Some(integer(1, false)),
-                    _ => None,
-                },
-                "little-endian integers: '<i8', '<i4', '<i2', '|i1', '<u8', '<u4', '<u2', '|u1'",
-            ),
-        };
-        dtype.ok_or_else(|| NpyError::UnsupportedDtype {
+        let unsupported = |supported| NpyError::UnsupportedDtype {
             descr: String::from_utf8_lossy(descr).into_owned(),
             supported,
-        })
+        };
+        // One-byte types have no byte order ('|'); the others say '<' or '>'.
+        let (order, kind, size) = match descr {
+            [order @ (b'<' | b'>' | b'|'), kind, size] => (*order, *kind, *size),
+            _ => (0, 0, 0),
+        };
+        let big_endian = order == b'>';
+        let bytes = usize::from(size.wrapping_sub(b'0'));
+        let ordered = (order == b'|') == (bytes == 1);
+        match (self, kind, bytes) {
+            (Layout::Matrix | Layout::Pair, b'f', 2 | 4 | 8) if ordered => {
+                Ok(Dtype::Float { bytes, big_endian })
+            }
+            (Layout::Labels, b'i' | b'u', 1 | 2 | 4 | 8) if ordered || bytes == 1 => {
+                Ok(Dtype::Integer {
+                    bytes,
+                    signed: kind == b'i',
+                    big_endian,
+                })
+            }
+            (Layout::Matrix | Layout::Pair, ..) => Err(unsupported(
+                "floats: '<f2', '<f4', '<f8' and the big-endian '>f2', '>f4', '>f8'",
+            )),
+            (Layout::Labels, ..) => Err(unsupported(
+                "integers: 'i8', 'i4', 'i2', 'i1', 'u8', 'u4', 'u2', 'u1', either byte order",
+            )),
+        }
     }
 }
 
 /// The element type named by the header's `descr`.
 #[derive(Debug, Clone, Copy)]
 enum Dtype {
-    F32,
-    F64,
-    /// A little-endian integer of `bytes` bytes.
+    /// An IEEE float of `bytes` bytes (2, 4 or 8).
+    Float { bytes: usize, big_endian: bool },
+    /// An integer of `bytes` bytes.
     Integer {
         bytes: usize,
         signed: bool,
+        big_endian: bool,
     },
 }
 
 impl Dtype {
     fn size(self) -> usize {
         match self {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-            Dtype::Integer { bytes, .. } => bytes,
+            Dtype::Float { bytes, .. } | Dtype::Integer { bytes, .. } => bytes,
         }
+    }
+}
+
+/// An IEEE binary16 value widened to f64, exactly (every half is an f64).
+pub(crate) fn f16_to_f64(bits: u16) -> f64 {
+    let sign = if bits & 0x8000 == 0 { 1.0 } else { -1.0 };
+    let exponent = i32::from((bits >> 10) & 0x1f);
+    let mantissa = f64::from(bits & 0x3ff);
+    match exponent {
+        0 => sign * mantissa * 2f64.powi(-24), // zero and subnormals: m · 2⁻²⁴
+        31 if mantissa == 0.0 => sign * f64::INFINITY,
+        31 => f64::NAN,
+        e => sign * (1.0 + mantissa / 1024.0) * 2f64.powi(e - 15),
     }
 }
 
 /// Reads one floating-point array of the given layout: (n, d) and all its values in C order.
 fn read_floats<T: Scalar, R: Read>(reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
-    let (n, d, dtype, bytes) = read_array(reader, layout)?;
-    let values = match dtype {
-        Dtype::F32 => bytes
-            .chunks_exact(4)
-            .map(|b| T::from_f64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).into()))
-            .collect(),
-        Dtype::F64 => bytes
-            .chunks_exact(8)
-            .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8-byte chunk"))))
-            .collect(),
-        Dtype::Integer { .. } => unreachable!("float layouts accept float dtypes only"),
+    let (n, d, dtype, bytes, fortran) = read_array(reader, layout)?;
+    let Dtype::Float {
+        bytes: width,
+        big_endian,
+    } = dtype
+    else {
+        unreachable!("float layouts accept float dtypes only")
     };
-    Ok((n, d, values))
+    let value = |b: &[u8]| {
+        let mut raw = [0u8; 8];
+        raw[..width].copy_from_slice(b);
+        if big_endian {
+            raw[..width].reverse();
+        }
+        match width {
+            2 => f16_to_f64(u16::from_le_bytes([raw[0], raw[1]])),
+            4 => f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]).into(),
+            _ => f64::from_le_bytes(raw),
+        }
+    };
+    let values: Vec<T> = bytes
+        .chunks_exact(width)
+        .map(|b| T::from_f64(value(b)))
+        .collect();
+    let sets = match layout {
+        Layout::Pair => 2,
+        _ => 1,
+    };
+    Ok((
+        n,
+        d,
+        if fortran {
+            c_order(values, sets, n, d)
+        } else {
+            values
+        },
+    ))
+}
+
+/// The values of a Fortran-order array of shape (n, d), or [sets, n, d], in C order. Element
+/// (k, i, j) sits at k + sets·(i + n·j) in Fortran order and at (k·n + i)·d + j in C order.
+fn c_order<T: Copy>(fortran: Vec<T>, sets: usize, n: usize, d: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(fortran.len());
+    for k in 0..sets {
+        for i in 0..n {
+            out.extend((0..d).map(|j| fortran[k + sets * (i + n * j)]));
+        }
+    }
+    out
+}
+
+/// Runs `read` on the file at `path`, naming the file in any error.
+fn at<V>(path: &Path, read: impl FnOnce(BufReader<File>) -> Result<V>) -> Result<V> {
+    File::open(path)
+        .map_err(Error::from)
+        .and_then(|file| read(BufReader::new(file)))
+        .map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
 }
 
 /// Reads one array of the given layout: (n, d), its element type, and its data bytes, checked
 /// against the header's shape.
-fn read_array<R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, Dtype, Vec<u8>)> {
+/// The data is C order unless `fortran` (the last value).
+fn read_array<R: Read>(
+    mut reader: R,
+    layout: Layout,
+) -> Result<(usize, usize, Dtype, Vec<u8>, bool)> {
     let mut prefix = [0u8; 8];
     read_exactly(&mut reader, &mut prefix, 0)?;
     if &prefix[..6] != MAGIC {
-        return Err(NpyError::BadMagic.into());
+        // A zip archive (np.savez) starts with a local file header, or is an empty archive.
+        let zip = prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06");
+        return Err(if zip {
+            NpyError::ZipArchive
+        } else {
+            NpyError::BadMagic
+        }
+        .into());
     }
     let (major, minor) = (prefix[6], prefix[7]);
     let length_bytes = match (major, minor) {
@@ -337,7 +425,7 @@ fn read_array<R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, D
     let mut header = vec![0u8; header_len];
     let data_offset = 8 + length_bytes;
     read_exactly(&mut reader, &mut header, data_offset as u64)?;
-    let (descr, shape) = parse_header(&header)?;
+    let (descr, shape, fortran) = parse_header(&header)?;
     let dtype = layout.dtype(&descr)?;
     let (n, d) = layout.samples(&shape)?;
     let data_offset = (data_offset + header_len) as u64;
@@ -362,7 +450,7 @@ fn read_array<R: Read>(mut reader: R, layout: Layout) -> Result<(usize, usize, D
     if extra > 0 {
         return Err(NpyError::TrailingBytes { extra }.into());
     }
-    Ok((n, d, dtype, bytes))
+    Ok((n, d, dtype, bytes, fortran))
 }
 
 /// Fills `buf`, or reports how far the file got (`offset` is where `buf` starts).
@@ -387,7 +475,8 @@ fn read_exactly<R: Read>(reader: &mut R, buf: &mut [u8], offset: u64) -> Result<
 
 /// Parses the header, a Python dict literal such as
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 99, 768), }`.
-fn parse_header(header: &[u8]) -> Result<(Vec<u8>, Vec<u64>), NpyError> {
+/// Returns (descr, shape, fortran_order).
+fn parse_header(header: &[u8]) -> Result<(Vec<u8>, Vec<u64>, bool), NpyError> {
     let mut p = Parser { s: header, pos: 0 };
     p.expect(b'{', "expected '{'")?;
     let (mut descr, mut fortran_order, mut shape) = (None, None, None);
@@ -413,10 +502,8 @@ fn parse_header(header: &[u8]) -> Result<(Vec<u8>, Vec<u64>), NpyError> {
         return Err(bad("text after the closing '}'"));
     }
     let descr = descr.ok_or(bad("missing 'descr'"))?.to_vec();
-    if fortran_order.ok_or(bad("missing 'fortran_order'"))? {
-        return Err(NpyError::FortranOrder);
-    }
-    Ok((descr, shape.ok_or(bad("missing 'shape'"))?))
+    let fortran = fortran_order.ok_or(bad("missing 'fortran_order'"))?;
+    Ok((descr, shape.ok_or(bad("missing 'shape'"))?, fortran))
 }
 
 fn bad(reason: &'static str) -> NpyError {

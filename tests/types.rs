@@ -362,11 +362,23 @@ fn a_zero_gap_has_no_direction() {
 }
 
 #[test]
-fn unreadable_files_are_io_errors() {
+fn unreadable_files_are_io_errors_naming_the_file() {
     let err = npy::read::<f32, Image>("/nonexistent/features.npy").unwrap_err();
+    let Error::File {
+        ref path,
+        ref source,
+    } = err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(path, std::path::Path::new("/nonexistent/features.npy"));
     assert!(
-        matches!(err, Error::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound),
+        matches!(**source, Error::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "/nonexistent/features.npy: i/o error: No such file or directory (os error 2)"
     );
 }
 

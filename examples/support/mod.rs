@@ -6,6 +6,8 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use modality_gap::{Image, Text, UnitEmbeddings, npy};
+
+pub mod help;
 use plotters::prelude::*;
 
 /// The command line: `--name value` options and positional arguments (file paths).
@@ -15,8 +17,9 @@ pub struct Args {
 }
 
 impl Args {
-    /// `std::env::args()`, without the program name.
-    pub fn parse() -> Self {
+    /// `std::env::args()`, without the program name; `--help` prints `help_text` and exits.
+    pub fn parse(help_text: &str) -> Self {
+        help::on_request(help_text);
         let mut options = Vec::new();
         let mut paths = Vec::new();
         let mut args = std::env::args().skip(1);
