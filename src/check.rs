@@ -142,6 +142,27 @@ pub(crate) fn cosine(name: &'static str, value: f64) -> Result<f64> {
     requirement(name, value, (-1.0..=1.0).contains(&value), "within [−1, 1]")
 }
 
+/// A gap distance to aim for: finite, in [0, 2) (two unit centroids are at most 2 apart).
+pub(crate) fn below_two(name: &'static str, value: f64) -> Result<f64> {
+    requirement(
+        name,
+        value,
+        (0.0..2.0).contains(&value),
+        "a gap distance in [0, 2)",
+    )
+}
+
+/// A gap distance that the search along the gap direction can reach.
+pub(crate) fn reachable(name: &'static str, value: f64, holds: bool) -> Result<()> {
+    requirement(
+        name,
+        value,
+        holds,
+        "a gap distance reachable along the gap direction (above the gap left where the modalities pass each other)",
+    )
+    .map(drop)
+}
+
 /// A real parameter within [0, 1] (a quantile's order).
 pub(crate) fn fraction(name: &'static str, value: f64) -> Result<f64> {
     requirement(name, value, (0.0..=1.0).contains(&value), "within [0, 1]")

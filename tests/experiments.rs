@@ -5,10 +5,11 @@
 mod common;
 
 use common::{
-    Case, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of, temperature,
+    Case, F32, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of, temperature,
 };
 use modality_gap::experiments::{
-    Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, shift, shift_sweep, zero_shot_sweep,
+    GapShift, GapTarget, Shift, ShiftPoint, ValidationLoss, ZeroShotPoint, delta_from_lambda,
+    shift, shift_sweep, shift_to_gap, zero_shot_sweep,
 };
 use modality_gap::{
     Diagonal, Embeddings, Error, Image, Text, UnitEmbeddings, gap, hit_rates, mean_pairwise_cosine,
@@ -109,7 +110,8 @@ fn the_paper_lambda_form_is_delta_two_lambda_gap() {
     let case = Case::load("medium_n257_d64");
     let (img, txt) = case.unit_pair();
     let g = gap(&img, &txt).unwrap();
-    let delta = 2.0 * 0.3 * g.distance();
+    let delta = delta_from_lambda(0.3, &g);
+    assert_eq!(delta, 2.0 * 0.3 * g.distance());
     let (a, b) = shift(&img, &txt, &g.direction().unwrap(), delta, Shift::Both).unwrap();
     let after = gap(&a, &b).unwrap().distance();
     assert_close(
@@ -530,3 +532,86 @@ fn two_seeded_encoders_show_a_gap_at_initialisation() {
 }
 
 const PINNED_INIT_GAP: f64 = 0.5737710636039581;
+
+/// The published CLIP pairs (embedded), renormalised in f64 and in f32.
+fn clip<T: modality_gap::Scalar>() -> (UnitEmbeddings<T, Image>, UnitEmbeddings<T, Text>) {
+    static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
+    let (a, b) = modality_gap::npy::read_pair_from::<T, Image, Text, _>(CLIP).unwrap();
+    (
+        UnitEmbeddings::normalize(a).unwrap(),
+        UnitEmbeddings::normalize(b).unwrap(),
+    )
+}
+
+#[test]
+fn shifting_to_a_target_gap_reaches_it() {
+    let (img, txt) = clip::<f64>();
+    let start = gap(&img, &txt).unwrap();
+    let g = start.direction().unwrap();
+    for (target, expected) in [
+        (GapTarget::Fraction(0.5), 0.5 * start.distance()),
+        (GapTarget::Fraction(0.25), 0.25 * start.distance()),
+        (GapTarget::Distance(0.6), 0.6),
+        (GapTarget::Fraction(1.5), 1.5 * start.distance()), // widening: δ < 0
+    ] {
+        for mode in [Shift::Both, Shift::ImageOnly] {
+            let reached = shift_to_gap(&img, &txt, target, mode).unwrap();
+            assert_close(
+                reached.gap_distance,
+                expected,
+                F64,
+                &format!("{target:?} {mode:?}"),
+            );
+            // Recomputed independently from δ.
+            let (a, b) = shift(&img, &txt, &g, reached.delta, mode).unwrap();
+            assert_eq!(gap(&a, &b).unwrap().distance(), reached.gap_distance);
+            assert_eq!(reached.delta > 0.0, expected < start.distance());
+        }
+    }
+    // The paper's λ = ¼ is not "half the gap": the renormalisation makes it nonlinear.
+    let quarter = delta_from_lambda(0.25, &start);
+    let (a, b) = shift(&img, &txt, &g, quarter, Shift::Both).unwrap();
+    let left = gap(&a, &b).unwrap().distance() / start.distance();
+    assert!((left - 0.5).abs() > 0.02, "λ = ¼ leaves {left}");
+    // f32 rows are rounded after each shift: the distance is reached to their precision.
+    let (img32, txt32) = clip::<f32>();
+    let half = shift_to_gap(&img32, &txt32, GapTarget::Fraction(0.5), Shift::Both).unwrap();
+    let start32 = gap(&img32, &txt32).unwrap().distance();
+    assert_close(half.gap_distance, 0.5 * start32, F32, "f32 half");
+    // The gap already there: δ = 0.
+    let same = shift_to_gap(&img, &txt, GapTarget::Fraction(1.0), Shift::Both).unwrap();
+    assert_eq!((same.delta, same.gap_distance), (0.0, start.distance()));
+}
+
+#[test]
+fn unreachable_or_invalid_targets_are_errors() {
+    let (img, txt) = clip::<f64>();
+    let name = |r: Result<GapShift, Error>| match r {
+        Err(Error::InvalidParameter { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    for target in [
+        GapTarget::Distance(2.0),
+        GapTarget::Distance(-0.1),
+        GapTarget::Distance(f64::NAN),
+        GapTarget::Fraction(-0.5),
+        GapTarget::Fraction(f64::INFINITY),
+        // Closing all of CLIP's gap along its direction is impossible: the centroids keep an
+        // orthogonal part where the modalities pass each other.
+        GapTarget::Distance(0.0),
+    ] {
+        assert_eq!(
+            name(shift_to_gap(&img, &txt, target, Shift::Both)),
+            "target"
+        );
+    }
+    assert!(matches!(
+        shift_to_gap(
+            &img,
+            &img.clone().with_modality::<Text>(),
+            GapTarget::Fraction(0.5),
+            Shift::Both
+        ),
+        Err(Error::ZeroGap)
+    ));
+}

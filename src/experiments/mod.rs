@@ -13,6 +13,7 @@
 //! the loss with label targets, [`predict`](crate::predict) and [`hit_rates`](crate::hit_rates).
 
 mod cone;
+mod gap_target;
 mod gram;
 mod procrustes;
 mod projection;
@@ -23,6 +24,7 @@ mod validation;
 mod zero_shot;
 
 pub use cone::{Activation, RandomMlp, relu_cone_theory};
+pub use gap_target::{GapShift, GapTarget, delta_from_lambda, shift_to_gap};
 pub use procrustes::{Procrustes, procrustes};
 pub use projection::{Centring, Projection, project};
 pub use shift::{Shift, shift};
