@@ -39,7 +39,7 @@
 //!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input.
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
-//!    the whole set, with label targets, or over batches), [`retrieval_recall`], zero-shot
+//!    the whole set, with label targets, or over batches), [`retrieval_recall`] (or [`retrieval_ranks`], for every K from one pass), zero-shot
 //!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`],
 //!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
 //!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`].
@@ -110,10 +110,10 @@ mod unit;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
-    ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, TopK, align_loss,
+    ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, RetrievalRanks, TopK, align_loss,
     batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
-    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_recall, top_k,
-    uniform_loss,
+    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_ranks,
+    retrieval_recall, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;
@@ -130,7 +130,7 @@ pub mod prelude {
     pub use crate::{
         Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Temperature,
         Text, UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid,
-        contrastive_loss, gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_recall, top_k,
-        uniform_loss,
+        contrastive_loss, gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_ranks,
+        retrieval_recall, top_k, uniform_loss,
     };
 }

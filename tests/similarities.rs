@@ -7,7 +7,7 @@ mod common;
 use common::{F64, assert_close, unit};
 use modality_gap::{
     CosineHistogram, Error, Image, Modality, Text, UnitEmbeddings, pairwise_cosine,
-    retrieval_recall, top_k,
+    retrieval_ranks, retrieval_recall, top_k,
 };
 use proptest::prelude::*;
 
@@ -79,6 +79,15 @@ proptest! {
             let hits = (0..n).filter(|&i| best.indices(i).contains(&i)).count();
             let recall = retrieval_recall(&x, &y, k).unwrap().a_to_b;
             prop_assert_eq!(recall, hits as f64 / n as f64);
+            // One pass of ranks gives every K: the same recall, and ranks against the matrix.
+            let ranks = retrieval_ranks(&x, &y).unwrap();
+            prop_assert_eq!(ranks.recall(k).unwrap(), retrieval_recall(&x, &y, k).unwrap());
+            for i in 0..n {
+                let above = (0..n).filter(|&j| s[i * n + j] > s[i * n + i] || (s[i * n + j] == s[i * n + i] && j > i)).count();
+                prop_assert_eq!(ranks.a_to_b()[i], above as u64);
+                let above = (0..n).filter(|&r| s[r * n + i] > s[i * n + i] || (s[r * n + i] == s[i * n + i] && r > i)).count();
+                prop_assert_eq!(ranks.b_to_a()[i], above as u64);
+            }
         }
     }
 

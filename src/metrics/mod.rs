@@ -22,6 +22,6 @@ pub use contrastive::{
 pub use distribution::CosineHistogram;
 pub use gap::{Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
-pub use retrieval::{Recall, retrieval_recall};
+pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
 pub use top_k::{TopK, top_k};
 pub use uniform::uniform_loss;

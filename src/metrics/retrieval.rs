@@ -78,12 +78,135 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<Recall> {
     check::paired(a.shape(), b.shape())?;
     check::at_least_one("k", k)?;
-    let (row_ranks, col_ranks) = kernel::ranks(Sets::new(a.as_slice(), b.as_slice(), a.dim()));
-    let recall = |ranks: Vec<u64>| {
-        ranks.iter().filter(|&&r| (r as usize) < k).count() as f64 / a.len() as f64
-    };
-    Ok(Recall {
-        a_to_b: recall(row_ranks),
-        b_to_a: recall(col_ranks),
-    })
+    retrieval_ranks(a, b)?.recall(k)
+}
+
+/// The rank of every pair in both directions, from one pass: Recall@K for any number of K
+/// without another pass ([`RetrievalRanks::recall`]). Obtain it with [`retrieval_ranks`].
+///
+/// ```text
+/// a_to_b[i] = rank of bᵢ among the samples of b by similarity to aᵢ   (0: the best match)
+/// b_to_a[j] = rank of aⱼ among the samples of a by similarity to bⱼ
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1], [1.0, 0.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let ranks = retrieval_ranks(&a, &b)?;
+/// assert_eq!((ranks.a_to_b(), ranks.b_to_a()), (&[0, 1][..], &[1, 1][..]));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022: the retrieval evaluation of their fine-tuning
+/// code (`Table_1_*/training/train_clip.py`, `evaluate_retrieval`, Weixin-Liang/Modality-Gap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrievalRanks {
+    a_to_b: Vec<u64>,
+    b_to_a: Vec<u64>,
+}
+
+impl RetrievalRanks {
+    /// The rank of bᵢ for each query aᵢ (0: its pair is its best match).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks};
+    ///
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0], [1.0, 0.0]])?)?;
+    /// assert_eq!(retrieval_ranks(&a, &b)?.a_to_b(), &[1, 1]); // every pair second
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn a_to_b(&self) -> &[u64] {
+        &self.a_to_b
+    }
+
+    /// The rank of aⱼ for each query bⱼ.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks};
+    ///
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// assert_eq!(retrieval_ranks(&a, &a.clone().with_modality::<Text>())?.b_to_a(), &[0, 0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn b_to_a(&self) -> &[u64] {
+        &self.b_to_a
+    }
+
+    /// Recall@K in both directions: the fraction of ranks below K.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for K = 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks};
+    ///
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1], [1.0, 0.0]])?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let ranks = retrieval_ranks(&a, &b)?; // one pass, then any K
+    /// let (r1, r2) = (ranks.recall(1)?, ranks.recall(2)?);
+    /// assert_eq!((r1.a_to_b, r2.a_to_b, r2.b_to_a), (0.5, 1.0, 1.0));
+    /// assert!(ranks.recall(0).is_err());
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn recall(&self, k: usize) -> Result<Recall> {
+        let k = check::at_least_one("k", k)?;
+        let fraction = |ranks: &[u64]| {
+            ranks.iter().filter(|&&r| r < k as u64).count() as f64 / ranks.len() as f64
+        };
+        Ok(Recall {
+            a_to_b: fraction(&self.a_to_b),
+            b_to_a: fraction(&self.b_to_a),
+        })
+    }
+}
+
+/// The rank of every pair's similarity among its row's and its column's, in one pass of the
+/// pairwise kernel: [`RetrievalRanks`], from which Recall@K for every K follows.
+///
+/// Ties rank as in [`retrieval_recall`]. O(n²·d) time, O(n) memory.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks, retrieval_recall};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1], [1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])?)?;
+/// let ranks = retrieval_ranks(&a, &b)?;
+/// for k in [1, 2, 3] {
+///     assert_eq!(ranks.recall(k)?, retrieval_recall(&a, &b, k)?);
+/// }
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Liang et al., "Mind the Gap", NeurIPS 2022: `evaluate_retrieval` in
+/// `Table_1_*/training/train_clip.py` (Weixin-Liang/Modality-Gap).
+pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+) -> Result<RetrievalRanks> {
+    check::paired(a.shape(), b.shape())?;
+    let (a_to_b, b_to_a) = kernel::ranks(Sets::new(a.as_slice(), b.as_slice(), a.dim()));
+    Ok(RetrievalRanks { a_to_b, b_to_a })
 }
