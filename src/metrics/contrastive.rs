@@ -26,6 +26,10 @@ use crate::{
 /// assert!((loss.a_to_b - 2f64.ln()).abs() < 1e-15);
 /// assert!((loss.b_to_a - ((1.0 + 1f64.exp()).ln() - 0.5)).abs() < 1e-15);
 /// assert_eq!(loss.symmetric, (loss.a_to_b + loss.b_to_a) / 2.0);
+/// assert_eq!(loss.to_string(), "symmetric 0.7532 (image→text 0.6931, text→image 0.8133)");
+/// // Texts first: the halves swap, and the names say so.
+/// let swapped = contrastive_loss(&b, &a, Temperature::new(1.0)?)?;
+/// assert_eq!(swapped.to_string(), "symmetric 0.7532 (text→image 0.8133, image→text 0.6931)");
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -42,6 +46,20 @@ pub struct ContrastiveLoss {
     pub a_to_b: f64,
     /// CE over columns: each sample of `b` classifies its pair in `a` (text → image).
     pub b_to_a: f64,
+    /// The modalities of `a` and `b` ([`Modality::NAME`]): `Display` names the directions with
+    /// them, so texts passed first show as "text→image".
+    pub modalities: (&'static str, &'static str),
+}
+
+impl std::fmt::Display for ContrastiveLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (a, b) = self.modalities;
+        write!(
+            f,
+            "symmetric {:.4} ({a}→{b} {:.4}, {b}→{a} {:.4})",
+            self.symmetric, self.a_to_b, self.b_to_a
+        )
+    }
 }
 
 /// The symmetric contrastive (CLIP, InfoNCE) loss of paired unit embeddings at temperature τ.
@@ -202,15 +220,17 @@ pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     let batches = a.len() / size;
     let d = a.dim();
     let dot_bound = max_row_norm(a) * max_row_norm(b);
+    let modalities = (A::NAME, B::NAME);
     let mut total = ContrastiveLoss {
         symmetric: 0.0,
         a_to_b: 0.0,
         b_to_a: 0.0,
+        modalities,
     };
     for k in 0..batches {
         let range = k * size * d..(k + 1) * size * d;
         let batch = Sets::new(&a.as_slice()[range.clone()], &b.as_slice()[range], d);
-        let loss = loss_of_sets(batch, scale, dot_bound, None)?;
+        let loss = loss_of_sets(batch, scale, dot_bound, None, modalities)?;
         total.symmetric += loss.symmetric;
         total.a_to_b += loss.a_to_b;
         total.b_to_a += loss.b_to_a;
@@ -220,6 +240,7 @@ pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
         symmetric: mean(total.symmetric),
         a_to_b: mean(total.a_to_b),
         b_to_a: mean(total.b_to_a),
+        modalities,
     })
 }
 
@@ -234,7 +255,7 @@ fn loss_of<T: Scalar, A: Modality, B: Modality>(
     // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
     let dot_bound = max_row_norm(a) * max_row_norm(b);
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
-    loss_of_sets(sets, scale, dot_bound, targets)
+    loss_of_sets(sets, scale, dot_bound, targets, (A::NAME, B::NAME))
 }
 
 /// The loss of rows against columns at logit scale s, with `dot_bound` ≥ every |aᵢ·bⱼ|.
@@ -243,11 +264,13 @@ fn loss_of_sets(
     scale: f64,
     dot_bound: f64,
     targets: Option<&[usize]>,
+    modalities: (&'static str, &'static str),
 ) -> Result<ContrastiveLoss> {
     let (a_to_b, b_to_a) = kernel::cross_entropies(sets, scale, dot_bound, targets);
     Ok(ContrastiveLoss {
         symmetric: check::no_overflow("the contrastive loss", 0.5 * (a_to_b + b_to_a))?,
         a_to_b,
         b_to_a,
+        modalities,
     })
 }

@@ -18,6 +18,7 @@ use crate::{
 /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
 /// let r1 = retrieval_recall(&a, &b, 1)?; // every pair is its own best match
 /// assert_eq!((r1.a_to_b, r1.b_to_a), (1.0, 1.0));
+/// assert_eq!(r1.to_string(), "image→text 1.0000, text→image 1.0000");
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 ///
@@ -33,6 +34,16 @@ pub struct Recall {
     pub a_to_b: f64,
     /// `b` → `a` (text → image): the same from `b` into `a` ("Image R@K").
     pub b_to_a: f64,
+    /// The modalities of `a` and `b` ([`Modality::NAME`]), which `Display` names the
+    /// directions with.
+    pub modalities: (&'static str, &'static str),
+}
+
+impl std::fmt::Display for Recall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (a, b) = self.modalities;
+        write!(f, "{a}→{b} {:.4}, {b}→{a} {:.4}", self.a_to_b, self.b_to_a)
+    }
 }
 
 /// Recall@K of paired retrieval by cosine similarity, in both directions.
@@ -109,6 +120,7 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
 pub struct RetrievalRanks {
     a_to_b: Vec<u64>,
     b_to_a: Vec<u64>,
+    modalities: (&'static str, &'static str),
 }
 
 impl RetrievalRanks {
@@ -170,6 +182,7 @@ impl RetrievalRanks {
         Ok(Recall {
             a_to_b: fraction(&self.a_to_b),
             b_to_a: fraction(&self.b_to_a),
+            modalities: self.modalities,
         })
     }
 }
@@ -208,5 +221,9 @@ pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<RetrievalRanks> {
     check::paired(a.shape(), b.shape())?;
     let (a_to_b, b_to_a) = kernel::ranks(Sets::new(a.as_slice(), b.as_slice(), a.dim()));
-    Ok(RetrievalRanks { a_to_b, b_to_a })
+    Ok(RetrievalRanks {
+        a_to_b,
+        b_to_a,
+        modalities: (A::NAME, B::NAME),
+    })
 }
