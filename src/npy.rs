@@ -8,7 +8,9 @@
 //! stacked pair `[2, n, d]` of the features published with Liang et al. (2022), first modality
 //! at index 0 and text at index 1 ([`read_pair`], [`read_pair_from`]); and class labels, a
 //! 1-D array of integers (`'<i8'`, numpy's default, or any other integer dtype),
-//! through [`read_labels`] and [`read_labels_from`]. Values are converted to
+//! through [`read_labels`] and [`read_labels_from`]. [`read_finite_rows`] and
+//! [`read_pair_finite_rows`] drop the rows (pairs) that hold a NaN or an infinity and return
+//! the indices of those they kept; the other readers refuse such a file. Values are converted to
 //! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
 //! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`]).
 //!
@@ -137,6 +139,139 @@ pub fn read_pair_from<T: Scalar, A: Modality, B: Modality, R: Read>(
         Embeddings::from_row_major_vec(n, d, first).map_err(|e| in_set(A::NAME, e))?,
         Embeddings::from_row_major_vec(n, d, second).map_err(|e| in_set(B::NAME, e))?,
     ))
+}
+
+/// [`read`], dropping every row that holds a NaN or an infinity, and saying which rows it
+/// kept: their indices in the file, in order. Nothing is dropped silently: compare the kept
+/// count with the file's n, or look up which samples went.
+///
+/// # Errors
+///
+/// As [`read`], except for non-finite values; [`Error::Empty`](crate::Error::Empty) (inside
+/// [`Error::File`](crate::Error::File)) when every row is dropped.
+///
+/// # Examples
+///
+/// ```no_run
+/// use modality_gap::{Image, npy};
+///
+/// let (images, kept) = npy::read_finite_rows::<f32, Image>("image_features.npy")?;
+/// println!("kept {} rows; the first dropped is {:?}", kept.len(),
+///     (0..).zip(&kept).find(|(i, k)| i != *k).map(|(i, _)| i));
+/// # let _ = images;
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_finite_rows<T: Scalar, M: Modality>(
+    path: impl AsRef<Path>,
+) -> Result<(Embeddings<T, M>, Vec<usize>)> {
+    at(path.as_ref(), read_finite_rows_from)
+}
+
+/// [`read_finite_rows`] from any byte source.
+///
+/// # Errors
+///
+/// As [`read_finite_rows`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Text, npy};
+///
+/// let header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }\n";
+/// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+/// file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+/// file.extend_from_slice(header);
+/// for v in [0.6f64, 0.8, f64::NAN, 1.0, 1.0, 0.0] {
+///     file.extend_from_slice(&v.to_le_bytes());
+/// }
+/// let (t, kept) = npy::read_finite_rows_from::<f64, Text, _>(&file[..])?;
+/// assert_eq!(kept, [0, 2]);
+/// assert_eq!(t.row(1), &[1.0, 0.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_finite_rows_from<T: Scalar, M: Modality, R: Read>(
+    reader: R,
+) -> Result<(Embeddings<T, M>, Vec<usize>)> {
+    let (n, d, values) = read_floats::<T, _>(reader, Layout::Matrix)?;
+    let kept = finite_rows(&[&values], n, d);
+    let x = Embeddings::from_row_major_vec(kept.len(), d, gather(&values, d, &kept))?;
+    Ok((x, kept))
+}
+
+/// [`read_pair`], dropping every pair of which either row holds a NaN or an infinity, and
+/// saying which pairs it kept: their indices in the file, in order (the same rows of both
+/// sets, so the pairs stay matched).
+///
+/// # Errors
+///
+/// As [`read_pair`], except for non-finite values; [`Error::Empty`](crate::Error::Empty)
+/// (inside [`Error::File`](crate::Error::File)) when every pair is dropped.
+///
+/// # Examples
+///
+/// ```no_run
+/// use modality_gap::{Image, Text, npy};
+///
+/// let (img, txt, kept) = npy::read_pair_finite_rows::<f32, Image, Text>("features.npy")?;
+/// assert_eq!((img.len(), txt.len()), (kept.len(), kept.len()));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_pair_finite_rows<T: Scalar, A: Modality, B: Modality>(
+    path: impl AsRef<Path>,
+) -> Result<(Embeddings<T, A>, Embeddings<T, B>, Vec<usize>)> {
+    at(path.as_ref(), read_pair_finite_rows_from)
+}
+
+/// [`read_pair_finite_rows`] from any byte source.
+///
+/// # Errors
+///
+/// As [`read_pair_finite_rows`].
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Image, Text, npy};
+///
+/// let header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 1), }\n";
+/// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+/// file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+/// file.extend_from_slice(header);
+/// for v in [1.0f32, 2.0, f32::INFINITY, 4.0] { // images 1, 2; texts ∞, 4
+///     file.extend_from_slice(&v.to_le_bytes());
+/// }
+/// let (img, txt, kept) = npy::read_pair_finite_rows_from::<f32, Image, Text, _>(&file[..])?;
+/// assert_eq!((kept, img.as_slice(), txt.as_slice()), (vec![1], &[2.0][..], &[4.0][..]));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn read_pair_finite_rows_from<T: Scalar, A: Modality, B: Modality, R: Read>(
+    reader: R,
+) -> Result<(Embeddings<T, A>, Embeddings<T, B>, Vec<usize>)> {
+    let (n, d, values) = read_floats::<T, _>(reader, Layout::Pair)?;
+    let (first, second) = values.split_at(n * d);
+    let kept = finite_rows(&[first, second], n, d);
+    Ok((
+        Embeddings::from_row_major_vec(kept.len(), d, gather(first, d, &kept))?,
+        Embeddings::from_row_major_vec(kept.len(), d, gather(second, d, &kept))?,
+        kept,
+    ))
+}
+
+/// The rows i < n whose values are finite in every one of `sets` (row-major, dimension d).
+fn finite_rows<T: Scalar>(sets: &[&[T]], n: usize, d: usize) -> Vec<usize> {
+    let finite = |set: &[T], i: usize| set[i * d..][..d].iter().all(|v| v.to_f64().is_finite());
+    (0..n)
+        .filter(|&i| sets.iter().all(|set| finite(set, i)))
+        .collect()
+}
+
+/// Rows `rows` of a row-major buffer of dimension d, one after another.
+fn gather<T: Scalar>(values: &[T], d: usize, rows: &[usize]) -> Vec<T> {
+    rows.iter()
+        .flat_map(|&i| &values[i * d..][..d])
+        .copied()
+        .collect()
 }
 
 /// Reads class labels: a 1-D array `(n,)` of non-negative integers, such as numpy's default

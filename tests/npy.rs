@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use modality_gap::npy::{
-    read, read_from, read_labels, read_labels_from, read_pair, read_pair_from,
+    read, read_finite_rows, read_finite_rows_from, read_from, read_labels, read_labels_from,
+    read_pair, read_pair_finite_rows_from, read_pair_from,
 };
 use modality_gap::{Embeddings, Error, Image, NpyError, Text};
 use proptest::prelude::*;
@@ -981,6 +982,57 @@ fn nan_and_infinity_are_located() {
     );
 }
 
+/// The dropping readers keep the finite rows (pairs), say which, and drop nothing else.
+#[test]
+fn non_finite_rows_are_dropped_only_on_request_and_reported() {
+    // (4, 2): rows 1 (NaN) and 3 (−∞) are not finite.
+    let values = [0.1, 0.2, f64::NAN, 0.4, 0.5, 0.6, 0.7, f64::NEG_INFINITY];
+    let bytes = file("<f8", "(4, 2)", &f64_bytes(&values));
+    let (x, kept) = read_finite_rows_from::<f64, Image, _>(&bytes[..]).unwrap();
+    assert_eq!(kept, [0, 2]);
+    assert_eq!(x.as_slice(), &[0.1, 0.2, 0.5, 0.6]);
+    assert!(read_from::<f64, Image, _>(&bytes[..]).is_err()); // the plain reader refuses
+    // A pair drops a pair when either side is not finite; rows stay matched.
+    let pair = [
+        1.0,
+        2.0,
+        3.0,
+        4.0,
+        f64::INFINITY,
+        6.0,
+        7.0,
+        8.0,
+        9.0,
+        f64::NAN,
+        11.0,
+        12.0,
+    ];
+    let bytes = file("<f8", "(2, 3, 2)", &f64_bytes(&pair));
+    let (a, b, kept) = read_pair_finite_rows_from::<f64, Image, Text, _>(&bytes[..]).unwrap();
+    // Rows 0, 1, 2 of the images: (1, 2), (3, 4), (∞, 6); of the texts: (7, 8), (9, NaN),
+    // (11, 12). Only row 0 is finite on both sides.
+    assert_eq!(kept, [0]);
+    assert_eq!(
+        (a.as_slice(), b.as_slice()),
+        (&[1.0, 2.0][..], &[7.0, 8.0][..])
+    );
+    // Everything dropped: an empty set is an error, not an empty result.
+    let bytes = file("<f8", "(1, 2)", &f64_bytes(&[f64::NAN, 1.0]));
+    assert!(matches!(
+        read_finite_rows_from::<f32, Image, _>(&bytes[..]),
+        Err(Error::Empty)
+    ));
+    // The path reader names the file, as the others.
+    let tmp = TempFile::new(
+        "finite",
+        &file("<f8", "(1, 2)", &f64_bytes(&[f64::NAN, 1.0])),
+    );
+    assert!(matches!(
+        read_finite_rows::<f32, Image>(&tmp.0),
+        Err(Error::File { source, .. }) if matches!(*source, Error::Empty)
+    ));
+}
+
 #[test]
 fn f64_beyond_f32_range_is_non_finite_as_f32() {
     // A finite float64 too large for float32 rounds to infinity, which the constructor rejects.
@@ -1113,6 +1165,8 @@ fn feed(bytes: &[u8]) {
     let _ = read_pair_from::<f32, Image, Text, _>(bytes);
     let _ = read_pair_from::<f64, Image, Text, _>(bytes);
     let _ = read_labels_from(bytes);
+    let _ = read_finite_rows_from::<f32, Image, _>(bytes);
+    let _ = read_pair_finite_rows_from::<f64, Image, Text, _>(bytes);
 }
 
 proptest! {
