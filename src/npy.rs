@@ -147,8 +147,8 @@ pub fn read_pair_from<T: Scalar, A: Modality, B: Modality, R: Read>(
 ///
 /// # Errors
 ///
-/// As [`read`], except for non-finite values; [`Error::Empty`](crate::Error::Empty) (inside
-/// [`Error::File`](crate::Error::File)) when every row is dropped.
+/// As [`read`], except for non-finite values; [`Error::Empty`] (inside
+/// [`Error::File`]) when every row is dropped.
 ///
 /// # Examples
 ///
@@ -205,8 +205,8 @@ pub fn read_finite_rows_from<T: Scalar, M: Modality, R: Read>(
 ///
 /// # Errors
 ///
-/// As [`read_pair`], except for non-finite values; [`Error::Empty`](crate::Error::Empty)
-/// (inside [`Error::File`](crate::Error::File)) when every pair is dropped.
+/// As [`read_pair`], except for non-finite values; [`Error::Empty`]
+/// (inside [`Error::File`]) when every pair is dropped.
 ///
 /// # Examples
 ///
@@ -217,6 +217,7 @@ pub fn read_finite_rows_from<T: Scalar, M: Modality, R: Read>(
 /// assert_eq!((img.len(), txt.len()), (kept.len(), kept.len()));
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
+#[allow(clippy::type_complexity)] // the pair of `read_pair` and the kept rows
 pub fn read_pair_finite_rows<T: Scalar, A: Modality, B: Modality>(
     path: impl AsRef<Path>,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>, Vec<usize>)> {
@@ -245,6 +246,7 @@ pub fn read_pair_finite_rows<T: Scalar, A: Modality, B: Modality>(
 /// assert_eq!((kept, img.as_slice(), txt.as_slice()), (vec![1], &[2.0][..], &[4.0][..]));
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
+#[allow(clippy::type_complexity)] // the pair of `read_pair` and the kept rows
 pub fn read_pair_finite_rows_from<T: Scalar, A: Modality, B: Modality, R: Read>(
     reader: R,
 ) -> Result<(Embeddings<T, A>, Embeddings<T, B>, Vec<usize>)> {
