@@ -172,8 +172,27 @@ pub enum NpyError {
     BadMagic,
 
     /// The file is a zip archive: what `np.savez` writes, several arrays by name.
-    #[error("this is an .npz archive (np.savez), not an .npy file: save one array with np.save")]
+    #[error(
+        "this is an .npz archive (np.savez), not an .npy file: read its arrays by name with npy::Npz"
+    )]
     ZipArchive,
+
+    /// An `.npz` archive that cannot be read as a zip file, or a member that claims to expand
+    /// beyond what deflate can.
+    #[error("malformed .npz archive: {reason}")]
+    Zip {
+        /// What the zip reader found.
+        reason: String,
+    },
+
+    /// An `.npz` archive without the array asked for.
+    #[error("the .npz archive has no array {name:?}; it has {available:?}")]
+    NoSuchArray {
+        /// The name asked for.
+        name: String,
+        /// The names the archive has.
+        available: Vec<String>,
+    },
 
     /// A format version other than 1.0, 2.0 or 3.0.
     #[error("unsupported .npy format version {major}.{minor}: this reader takes 1.0, 2.0 and 3.0")]

@@ -594,7 +594,7 @@ fn npz_archives_are_named_as_such() {
     assert_eq!(npy_err(read2(&zip)), NpyError::ZipArchive);
     assert_eq!(
         read2(&zip).unwrap_err().to_string(),
-        "this is an .npz archive (np.savez), not an .npy file: save one array with np.save"
+        "this is an .npz archive (np.savez), not an .npy file: read its arrays by name with npy::Npz"
     );
     assert_eq!(npy_err(read2(b"PK\x05\x06\0\0\0\0")), NpyError::ZipArchive);
 }

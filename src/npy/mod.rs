@@ -14,6 +14,10 @@
 //! the requested [`Scalar`]: `f32` to `f64` is exact, `f64` to `f32` rounds to nearest (a
 //! value beyond `f32`'s range becomes infinite and is reported as [`Error::NonFinite`]).
 //!
+//! `.npz` archives (`np.savez`, `np.savez_compressed`) are read by name through [`Npz`]
+//! (default cargo feature `npz`); handed to the `.npy` readers, one gives
+//! [`NpyError::ZipArchive`], whose message says so.
+//!
 //! The reader trusts nothing in the header: the header length is capped, the shape's byte size
 //! is computed with overflow checks, and the data buffer grows only as bytes actually arrive,
 //! so a lying header cannot make it allocate. Every defect is a typed [`NpyError`] whose
@@ -32,6 +36,11 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
+
+#[cfg(feature = "npz")]
+mod npz;
+#[cfg(feature = "npz")]
+pub use npz::Npz;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
@@ -121,7 +130,7 @@ pub fn read_from<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embedding
 /// ```
 /// use modality_gap::{Image, Text, npy};
 ///
-/// static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+/// static CLASP: &[u8] = include_bytes!("../../data/features_clasp.npy");
 /// let (audio, text) = npy::read_pair_from::<f32, Image, Text, _>(CLASP)?;
 /// assert_eq!((audio.len(), audio.dim(), text.len()), (99, 768, 99));
 /// # Ok::<(), modality_gap::Error>(())
