@@ -243,6 +243,15 @@ pub(crate) fn no_overflow(quantity: &'static str, value: f64) -> Result<f64> {
     }
 }
 
+/// A count of values to hold that must stay within a memory budget.
+pub(crate) fn at_most(quantity: &'static str, value: u64, limit: u64) -> Result<()> {
+    if value <= limit {
+        Ok(())
+    } else {
+        Err(Error::Overflow { quantity })
+    }
+}
+
 /// A row that is to be normalised has a non-zero norm.
 pub(crate) fn nonzero_norm(row: usize, is_zero: bool) -> Result<()> {
     if is_zero {

@@ -40,7 +40,8 @@
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
 //!    the whole set, with label targets, or over batches), [`retrieval_recall`] (or [`retrieval_ranks`], for every K from one pass), zero-shot
-//!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`],
+//!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`] and its
+//!    exact quantiles ([`cosine_quantiles_within`], [`cosine_quantiles_between`]),
 //!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
 //!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`].
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
@@ -111,9 +112,9 @@ pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
     ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, RetrievalRanks, TopK, align_loss,
-    batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
-    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_ranks,
-    retrieval_recall, top_k, uniform_loss,
+    batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets,
+    cosine_quantiles_between, cosine_quantiles_within, gap, hit_rates, mean_pairwise_cosine,
+    pairwise_cosine, predict, raw, retrieval_ranks, retrieval_recall, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{F64, assert_close, unit};
+use common::{F64, ULPS, assert_close, unit};
 use modality_gap::{
-    CosineHistogram, Error, Image, Modality, Text, UnitEmbeddings, pairwise_cosine,
-    retrieval_ranks, retrieval_recall, top_k,
+    CosineHistogram, Error, Image, Modality, Text, UnitEmbeddings, cosine_quantiles_between,
+    cosine_quantiles_within, pairwise_cosine, retrieval_ranks, retrieval_recall, top_k,
 };
 use proptest::prelude::*;
 
@@ -87,6 +87,29 @@ proptest! {
                 prop_assert_eq!(ranks.a_to_b()[i], above as u64);
                 let above = (0..n).filter(|&r| s[r * n + i] > s[i * n + i] || (s[r * n + i] == s[i * n + i] && r > i)).count();
                 prop_assert_eq!(ranks.b_to_a()[i], above as u64);
+            }
+        }
+    }
+
+    /// The exact quantiles are the order statistics of the matrix's entries, interpolated as
+    /// numpy's default: within one ulp-scale rounding of the interpolation.
+    #[test]
+    fn exact_quantiles_are_the_sorted_similarities((n, m, d, a, b) in two_sets(), qs in prop::collection::vec(0.0f64..=1.0, 1..6)) {
+        let (x, y) = (unit::<f64, Image>(n, d, &a), unit::<f64, Text>(m, d, &b));
+        let mut between = matrix(&x, &y);
+        between.sort_by(f64::total_cmp);
+        let got = cosine_quantiles_between(&x, &y, &qs).unwrap();
+        for (&q, &v) in qs.iter().zip(&got) {
+            assert_close(v, linear_quantile(&between, q), ULPS, &format!("between q = {q}"));
+        }
+        prop_assert_eq!(cosine_quantiles_between(&x, &y, &[0.0, 1.0]).unwrap(), vec![between[0], between[n * m - 1]]);
+        if n >= 2 {
+            let s = matrix(&x, &x);
+            let mut within: Vec<f64> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| s[i * n + j]).collect();
+            within.sort_by(f64::total_cmp);
+            let got = cosine_quantiles_within(&x, &qs).unwrap();
+            for (&q, &v) in qs.iter().zip(&got) {
+                assert_close(v, linear_quantile(&within, q), ULPS, &format!("within q = {q}"));
             }
         }
     }
@@ -189,6 +212,23 @@ fn bad_arguments_are_errors() {
             Err(Error::InvalidParameter { name: "q", .. })
         ));
     }
+    for q in [-0.1, 1.5, f64::NAN] {
+        assert!(matches!(
+            cosine_quantiles_within(&a, &[0.5, q]),
+            Err(Error::InvalidParameter { name: "q", .. })
+        ));
+    }
+    assert!(matches!(
+        cosine_quantiles_within(&one, &[0.5]),
+        Err(Error::TooFewSamples {
+            required: 2,
+            found: 1
+        })
+    ));
+    assert!(matches!(
+        cosine_quantiles_between(&a, &b, &[0.5]),
+        Err(Error::DimensionMismatch { .. })
+    ));
 }
 
 #[test]
@@ -200,3 +240,40 @@ fn top_k_wider_than_the_keys_returns_every_key() {
     assert_eq!(best.indices(0), &[2, 1, 0]);
     assert_eq!(best.similarities(0), &[1.0, 1.0, 0.0]);
 }
+
+/// On the published CLIP pairs (embedded), the exact quantiles equal numpy's
+/// `np.quantile(S[np.triu_indices(500, 1)], [0.1, 0.5, 0.9])` of the f64 rows and
+/// `np.quantile(A @ T.T, 0.5)` (values printed by numpy 2, 17 digits): the order statistics
+/// differ from numpy's only by the summation order of a 512-term dot product.
+#[test]
+fn exact_quantiles_of_the_clip_cosines_match_numpy() {
+    static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
+    let (a, t) = modality_gap::npy::read_pair_from::<f64, Image, Text, _>(CLIP).unwrap();
+    let (a, t) = (
+        UnitEmbeddings::normalize(a).unwrap(),
+        UnitEmbeddings::normalize(t).unwrap(),
+    );
+    let within = cosine_quantiles_within(&a, &[0.1, 0.5, 0.9]).unwrap();
+    for (got, numpy) in within.iter().zip(NUMPY_WITHIN) {
+        assert_close(*got, numpy, F64, "CLIP image cosines");
+    }
+    let between = cosine_quantiles_between(&a, &t, &[0.5]).unwrap();
+    assert_close(
+        between[0],
+        NUMPY_BETWEEN_MEDIAN,
+        F64,
+        "CLIP image-text median",
+    );
+    // The histogram's bounds contain the exact median.
+    let (lo, hi) = CosineHistogram::within(&a, 2000)
+        .unwrap()
+        .quantile_bounds(0.5)
+        .unwrap();
+    assert!(lo <= within[1] && within[1] <= hi);
+}
+
+/// numpy 2.4 on `data/features_clip.npy` (f64 rows, renormalised): the 0.1, 0.5 and 0.9
+/// quantiles of the image–image cosines i < j.
+const NUMPY_WITHIN: [f64; 3] = [0.41934180377597663, 0.5234372159105023, 0.6545084087438602];
+/// The median of the 500 × 500 image–text cosines.
+const NUMPY_BETWEEN_MEDIAN: f64 = 0.15591240253883032;

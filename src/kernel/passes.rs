@@ -156,6 +156,28 @@ pub(super) fn histogram_on(
     })
 }
 
+/// The dot products that [`histogram`] with `wanted.len()` bins puts in the bins marked in
+/// `wanted`: of every pair of A × B, or (`within`) of the pairs i < j of A, in no set order.
+pub(crate) fn values_in_bins(sets: Sets<'_>, within: bool, wanted: &[bool]) -> Vec<f64> {
+    values_in_bins_on(Isa::detect(), sets, within, wanted)
+}
+
+pub(super) fn values_in_bins_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    within: bool,
+    wanted: &[bool],
+) -> Vec<f64> {
+    typed!(sets, |a, b| {
+        let pairs = if within {
+            Pairs::Within(a)
+        } else {
+            Pairs::Between(a, b)
+        };
+        epilogue::select(isa, pairs, wanted)
+    })
+}
+
 /// For each row of A, the min(k, m) columns of B with the largest dot products, best first
 /// (ties: the larger index first), as (indices, dot products), row after row.
 pub(crate) fn top_k(sets: Sets<'_>, k: usize) -> (Vec<usize>, Vec<f64>) {

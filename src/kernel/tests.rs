@@ -13,6 +13,7 @@ use rand::{RngExt, SeedableRng};
 use super::epilogue::cross_entropies;
 use super::passes::{
     cross_entropies_on, dot_matrix_on, gaussian_log_mean_on, histogram_on, ranks_on, top_k_on,
+    values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -194,6 +195,20 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
         &within,
         &what,
     );
+
+    // The values in chosen bins (every third of 37): exactly the dot products there.
+    let wanted: Vec<bool> = (0..37).map(|bin| bin % 3 == 1).collect();
+    let bin = |v: f64| (((v + 1.0) * 37.0 / 2.0) as usize).min(36);
+    for (pass_within, all, sets) in [(false, &between, sets), (true, &within, Sets::one(&a, d))] {
+        let mut got = values_in_bins_on(isa, sets, pass_within, &wanted);
+        let mut expected: Vec<f64> = all.iter().copied().filter(|&v| wanted[bin(v)]).collect();
+        got.sort_by(f64::total_cmp);
+        expected.sort_by(f64::total_cmp);
+        assert_eq!(
+            got, expected,
+            "{what}: values in bins (within: {pass_within})"
+        );
+    }
 
     // The Gaussian potential over the pairs i < j of raw (not unit) rows, shifted and scaled.
     let x = values::<T>(n, d, seed + 2, false);

@@ -291,3 +291,163 @@ impl From<CosineCounts> for CosineHistogram {
 fn bin_count(bins: usize) -> Result<usize> {
     check::count_within("bins", bins, 1, MAX_BINS, "between 1 and 2^24")
 }
+
+/// Bins of the first pass of the exact quantiles: fine enough that the bins of the asked ranks
+/// hold few pairs, coarse enough that the per-task counts stay small (0.5 MiB each).
+const SELECT_BINS: usize = 1 << 16;
+/// The most pairs the second pass of the exact quantiles keeps (256 MiB of f64).
+const MAX_SELECTED: u64 = 1 << 25;
+
+/// Exact quantiles of the similarities uᵢ·uⱼ of the pairs i < j of one set, in two passes of
+/// the pairwise kernel and no n × n memory.
+///
+/// ```text
+/// quantile(q) = v₍ₖ₎ + (q(N−1) − k)·(v₍ₖ₊₁₎ − v₍ₖ₎),   k = ⌊q(N−1)⌋,   v₍₀₎ ≤ … ≤ v₍N−1₎
+/// ```
+///
+/// numpy's default ("linear") `np.quantile` of the N = n(n−1)/2 similarities, interpolated as
+/// numpy does (from the upper neighbour when the fraction is ½ or more). The first pass counts
+/// the pairs in 2¹⁶ equal bins of [−1, 1]; the second keeps only the pairs in the bins of the
+/// asked order statistics, which are then sorted, so the results are exact order statistics
+/// of the kernel's dot products (those of [`CosineHistogram::within`] and of
+/// [`pairwise_cosine`](crate::pairwise_cosine)). Memory: the pairs in those bins.
+///
+/// # Errors
+///
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2,
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless every q is in [0, 1],
+/// [`Error::Overflow`](crate::Error::Overflow) when the bins of the asked ranks hold more than
+/// 2²⁵ pairs (a set whose similarities crowd within 3e-5 of each other, such as collapsed
+/// embeddings; [`CosineHistogram::quantile_bounds`] still bounds them).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, UnitEmbeddings, cosine_quantiles_within};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [-1.0, 1.0]])?)?;
+/// // The six similarities sorted: −0.7071, 0, 0, 0.7071, 0.7071, 0.7071 (up to rounding).
+/// let q = cosine_quantiles_within(&x, &[0.0, 0.5, 1.0])?;
+/// let r = 0.5f64.sqrt();
+/// assert!((q[0] + r).abs() < 1e-15 && (q[2] - r).abs() < 1e-15);
+/// assert!((q[1] - r / 2.0).abs() < 1e-15); // halfway between 0 and 0.7071
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Hyndman & Fan, "Sample Quantiles in Statistical Packages", The American Statistician 1996
+/// (definition 7, numpy's default); Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2a.
+pub fn cosine_quantiles_within<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    qs: &[f64],
+) -> Result<Vec<f64>> {
+    check::at_least(2, x.len())?;
+    exact_quantiles(Sets::one(x.as_slice(), x.dim()), true, qs)
+}
+
+/// Exact quantiles of the similarities aᵢ·bⱼ of all n·m pairs of two sets, as
+/// [`cosine_quantiles_within`] does for one set.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch), and as
+/// [`cosine_quantiles_within`] (but any n, m ≥ 1).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, cosine_quantiles_between};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [-1.0, 0.0]])?)?;
+/// // The four similarities: −1, 0, 0, 1; the median is 0.
+/// assert_eq!(cosine_quantiles_between(&a, &b, &[0.0, 0.5, 1.0])?, [-1.0, 0.0, 1.0]);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Hyndman & Fan 1996 (definition 7); Liang et al., "Mind the Gap", NeurIPS 2022, Sec. 4.
+pub fn cosine_quantiles_between<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    qs: &[f64],
+) -> Result<Vec<f64>> {
+    check::comparable(a.shape(), b.shape())?;
+    exact_quantiles(Sets::new(a.as_slice(), b.as_slice(), a.dim()), false, qs)
+}
+
+/// The exact quantiles `qs` of a pass's dot products: counts per bin, then the pairs of the
+/// bins that hold the asked order statistics, sorted.
+fn exact_quantiles(sets: Sets<'_>, within: bool, qs: &[f64]) -> Result<Vec<f64>> {
+    for &q in qs {
+        check::fraction("q", q)?;
+    }
+    let counts = kernel::histogram(sets, within, SELECT_BINS, 0.0).counts;
+    // first[b]: the number of pairs in the bins before b.
+    let first: Vec<u64> = counts
+        .iter()
+        .scan(0, |seen, &c| {
+            let before = *seen;
+            *seen += c;
+            Some(before)
+        })
+        .collect();
+    let total: u64 = counts.iter().sum();
+    let bin_of = |rank: u64| first.partition_point(|&f| f <= rank) - 1;
+    // (k, k + 1, fraction) per q, numpy's virtual index q·(N − 1).
+    let ranks: Vec<(u64, u64, f64)> = qs
+        .iter()
+        .map(|&q| {
+            let position = q * (total - 1) as f64;
+            let k = position.floor() as u64;
+            (k, (k + 1).min(total - 1), position - k as f64)
+        })
+        .collect();
+    let mut wanted = vec![false; SELECT_BINS];
+    for &(k, next, _) in &ranks {
+        wanted[bin_of(k)] = true;
+        wanted[bin_of(next)] = true;
+    }
+    // kept_before[b]: the kept pairs in the wanted bins before b.
+    let kept_before: Vec<u64> = counts
+        .iter()
+        .zip(&wanted)
+        .scan(0, |kept, (&c, &w)| {
+            let before = *kept;
+            *kept += if w { c } else { 0 };
+            Some(before)
+        })
+        .collect();
+    let kept: u64 = counts
+        .iter()
+        .zip(&wanted)
+        .filter(|&(_, &w)| w)
+        .map(|(c, _)| c)
+        .sum();
+    check::at_most(
+        "the pairs in the bins of the asked quantiles (at most 2^25)",
+        kept,
+        MAX_SELECTED,
+    )?;
+    let mut values = kernel::values_in_bins(sets, within, &wanted);
+    debug_assert_eq!(values.len() as u64, kept);
+    values.sort_unstable_by(f64::total_cmp);
+    let order_statistic = |rank: u64| {
+        let b = bin_of(rank);
+        values[(kept_before[b] + rank - first[b]) as usize]
+    };
+    Ok(ranks
+        .iter()
+        .map(|&(k, next, t)| {
+            let (low, high) = (order_statistic(k), order_statistic(next));
+            // numpy's lerp: from the nearer end, so that t = 1 gives `high` exactly.
+            if t >= 0.5 {
+                high - (high - low) * (1.0 - t)
+            } else {
+                low + (high - low) * t
+            }
+        })
+        .collect())
+}

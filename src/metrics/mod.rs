@@ -19,7 +19,7 @@ pub use cone::{Diagonal, mean_pairwise_cosine};
 pub use contrastive::{
     ContrastiveLoss, batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
-pub use distribution::CosineHistogram;
+pub use distribution::{CosineHistogram, cosine_quantiles_between, cosine_quantiles_within};
 pub use gap::{Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};

@@ -8,6 +8,7 @@ mod gaussian;
 mod histogram;
 mod matrix;
 mod rank;
+mod select;
 mod top_k;
 
 pub(crate) use cross_entropy::cross_entropies;
@@ -15,6 +16,7 @@ pub(crate) use gaussian::gaussian_potential;
 pub(crate) use histogram::{CosineCounts, histogram};
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::ranks;
+pub(crate) use select::select;
 pub(crate) use top_k::top_k;
 
 /// The widest block an epilogue receives (scratch space is sized by it).
