@@ -131,7 +131,7 @@ pub mod prelude {
     pub use crate::{
         Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Temperature,
         Text, UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid,
-        contrastive_loss, gap, mean_pairwise_cosine, npy, pairwise_cosine, retrieval_ranks,
-        retrieval_recall, top_k, uniform_loss,
+        contrastive_loss, cosine_quantiles_within, gap, mean_pairwise_cosine, npy, pairwise_cosine,
+        predict, retrieval_ranks, retrieval_recall, top_k, uniform_loss,
     };
 }
