@@ -152,13 +152,13 @@ pub(crate) fn below_two(name: &'static str, value: f64) -> Result<f64> {
     )
 }
 
-/// A gap distance that the search along the gap direction can reach.
+/// A gap distance that the shift along the gap direction can reach.
 pub(crate) fn reachable(name: &'static str, value: f64, holds: bool) -> Result<()> {
     requirement(
         name,
         value,
         holds,
-        "a gap distance reachable along the gap direction (above the gap left where the modalities pass each other)",
+        "a gap distance this shift can reach along the gap direction (see shift_to_gap)",
     )
     .map(drop)
 }
@@ -214,12 +214,17 @@ pub(crate) fn count_within(
     Ok(value)
 }
 
-/// One class label per sample, each the index of one of `classes` classes.
-pub(crate) fn labels(samples: usize, classes: usize, labels: &[usize]) -> Result<()> {
+/// One class label (or target index) per sample, each the index of one of `classes`.
+pub(crate) fn labels(
+    name: &'static str,
+    samples: usize,
+    classes: usize,
+    labels: &[usize],
+) -> Result<()> {
     same_len(samples, labels.len())?;
     match labels.iter().find(|&&label| label >= classes) {
         None => Ok(()),
-        Some(&bad) => requirement("labels", bad as f64, false, "the index of a class").map(drop),
+        Some(&bad) => requirement(name, bad as f64, false, "the index of a class").map(drop),
     }
 }
 

@@ -605,6 +605,18 @@ fn unreachable_or_invalid_targets_are_errors() {
             "target"
         );
     }
+    // Moving the images only, the gap can widen only up to ‖g − centroid(texts)‖ < 2: a target
+    // beyond it is refused up front (not after 64 doublings).
+    assert_eq!(
+        name(shift_to_gap(
+            &img,
+            &txt,
+            GapTarget::Distance(1.99),
+            Shift::ImageOnly
+        )),
+        "target"
+    );
+    assert!(shift_to_gap(&img, &txt, GapTarget::Distance(1.99), Shift::Both).is_ok());
     assert!(matches!(
         shift_to_gap(
             &img,

@@ -334,7 +334,7 @@ fn out_of_domain_parameters_are_errors_naming_the_parameter() {
     let targeted = |t: &[usize]| {
         contrastive_loss_with_targets(&a, &b, temperature(0.01), t).map(|l| l.symmetric)
     };
-    assert_eq!(name(targeted(&[0, 2])), "labels");
+    assert_eq!(name(targeted(&[0, 2])), "targets");
     assert!(matches!(
         targeted(&[0]),
         Err(Error::LengthMismatch {

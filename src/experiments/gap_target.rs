@@ -2,7 +2,7 @@
 
 use super::{Shift, shift};
 use crate::check;
-use crate::{Gap, Modality, Result, Scalar, UnitEmbeddings, gap};
+use crate::{Gap, Modality, Result, Scalar, UnitEmbeddings, centroid, gap};
 
 /// The gap distance [`shift_to_gap`] moves to.
 ///
@@ -60,8 +60,10 @@ pub struct GapShift {
 /// The root is bracketed from δ = 0, doubling the step until the target is passed, then found
 /// by the Illinois variant of regula falsi, which keeps the bracket, so it converges wherever
 /// the distance is continuous. Along the closing side (δ > 0) the search stays where the
-/// modalities have not yet passed each other (⟨Δ′, g⟩ > 0); on the widening side (δ < 0) the
-/// distance tends to 2. For `f64` rows it stops when the distance is within 1e-12 of the
+/// modalities have not yet passed each other (⟨Δ′, g⟩ > 0). On the widening side (δ < 0) the
+/// distance tends to 2 with [`Shift::Both`] (images to +g, texts to −g) and to
+/// ‖g − centroid(b)‖ with [`Shift::ImageOnly`] (only the images move, to +g): a target at or
+/// beyond that limit is refused up front. For `f64` rows it stops when the distance is within 1e-12 of the
 /// target (or the bracket is a few ulps wide); `f32` rows are rounded after each shift, so
 /// the distance is a step function at the 1e-7 scale and the result is that close. Every
 /// evaluation is one [`shift`] and one [`gap`]: O(n·d), some 20–60 of them.
@@ -70,9 +72,9 @@ pub struct GapShift {
 ///
 /// [`Error::ZeroGap`](crate::Error::ZeroGap) if the sets have no gap to move along,
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) named `target` for a distance
-/// outside [0, 2) or a negative or non-finite fraction, or for a distance that this direction
-/// cannot reach (smaller than the gap left where the modalities pass each other); those of
-/// [`shift`].
+/// outside [0, 2) or a negative or non-finite fraction, or for a distance that this shift
+/// cannot reach (smaller than the gap left where the modalities pass each other, or at or
+/// beyond the widening limit above); those of [`shift`].
 ///
 /// # Examples
 ///
@@ -124,6 +126,16 @@ pub fn shift_to_gap<T: Scalar, A: Modality, B: Modality>(
     }
     // Bracket: f(δ) = ‖Δ′(δ)‖ − target changes sign between `near` (δ = 0) and `far`.
     let closing = target < distance;
+    if !closing && mode == Shift::ImageOnly {
+        // Only the images move: as δ → −∞ they all tend to +g, the gap to g − centroid(b).
+        let limit = g
+            .iter()
+            .zip(centroid(b))
+            .map(|(w, c)| (w - c) * (w - c))
+            .sum::<f64>()
+            .sqrt();
+        check::reachable("target", target, target < limit)?;
+    }
     let step = if closing { 1.0 } else { -1.0 };
     let (mut near, mut f_near) = (0.0, distance - target);
     let (mut far, mut f_far);
@@ -143,7 +155,7 @@ pub fn shift_to_gap<T: Scalar, A: Modality, B: Modality>(
             (far, f_far) = (reach, d - target);
             break;
         }
-        // Widening, the distance tends to 2: 64 doublings reach δ = 2⁶⁴.
+        // Widening, the distance tends to its limit: 64 doublings reach δ = 2⁶⁴.
         check::reachable("target", target, reach.abs() < 1.8e19)?;
         (near, f_near) = (reach, d - target);
         reach *= 2.0;

@@ -48,7 +48,7 @@ pub fn zero_shot_sweep<'a, T: Scalar, A: Modality, B: Modality>(
     deltas: &'a [f64],
     direction: Option<&[f64]>,
 ) -> Result<impl Iterator<Item = Result<ZeroShotPoint>> + 'a> {
-    check::labels(images.len(), prompts.len(), labels)?;
+    check::labels("labels", images.len(), prompts.len(), labels)?;
     let direction = match direction {
         Some(g) => g.to_vec(),
         None => gap(images, prompts)?.direction()?,
@@ -149,7 +149,7 @@ pub fn zero_shot_roc_auc<T: Scalar, A: Modality, B: Modality>(
     labels: &[usize],
 ) -> Result<f64> {
     check::same_len(2, prompts.len())?;
-    check::labels(images.len(), 2, labels)?;
+    check::labels("labels", images.len(), 2, labels)?;
     check::comparable(images.shape(), prompts.shape())?;
     let direction: Vec<f64> = prompts
         .row(1)

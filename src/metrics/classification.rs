@@ -79,7 +79,7 @@ pub fn hit_rates<T: Scalar, A: Modality, B: Modality>(
     labels: &[usize],
     ks: &[usize],
 ) -> Result<Vec<f64>> {
-    check::labels(images.len(), prompts.len(), labels)?;
+    check::labels("labels", images.len(), prompts.len(), labels)?;
     for &k in ks {
         check::at_least_one("k", k)?;
     }

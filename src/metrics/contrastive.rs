@@ -165,7 +165,7 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
     targets: &[usize],
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
-    check::labels(a.len(), b.len(), targets)?;
+    check::labels("targets", a.len(), b.len(), targets)?;
     loss_of(a, b, temperature.logit_scale(), Some(targets))
 }
 
