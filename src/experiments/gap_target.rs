@@ -1,6 +1,6 @@
 //! Moving the modalities along their gap until the gap has a chosen size.
 
-use super::{Shift, shift};
+use super::{Shift, along, shift};
 use crate::check;
 use crate::{Gap, Modality, Result, Scalar, UnitEmbeddings, centroid, gap};
 
@@ -114,9 +114,8 @@ pub fn shift_to_gap<T: Scalar, A: Modality, B: Modality>(
     // The gap after shifting by δ, with its component along g.
     let after = |delta: f64| -> Result<(f64, f64)> {
         let (a1, b1) = shift(a, b, &g, delta, mode)?;
-        let moved: Gap = gap(&a1, &b1)?;
-        let along: f64 = moved.vector().iter().zip(&g).map(|(v, w)| v * w).sum();
-        Ok((moved.distance(), along))
+        let moved = gap(&a1, &b1)?;
+        Ok((moved.distance(), along(&moved, &g)))
     };
     if target == distance {
         return Ok(GapShift {

@@ -36,4 +36,4 @@ pub use sweep::{ShiftPoint, shift_sweep};
 pub use validation::{ValidationLoss, validation_loss};
 pub use zero_shot::{ZeroShotPoint, zero_shot_roc_auc, zero_shot_sweep};
 
-use shift::along_gap;
+use shift::{along, along_gap};

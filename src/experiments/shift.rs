@@ -1,5 +1,5 @@
 use crate::check;
-use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings};
+use crate::{Embeddings, Gap, Modality, Result, Scalar, UnitEmbeddings};
 
 /// Which embeddings the embedding-shift experiment moves. See [`shift`].
 ///
@@ -97,6 +97,12 @@ fn moved<T: Scalar, M: Modality>(
         })
         .collect();
     UnitEmbeddings::normalize(Embeddings::from_row_major_vec(x.len(), x.dim(), values)?)
+}
+
+/// ⟨Δ, g⟩: the component of a gap along a direction (negative once the modalities have
+/// passed each other along it).
+pub(super) fn along(gap: &Gap, direction: &[f64]) -> f64 {
+    gap.vector().iter().zip(direction).map(|(v, g)| v * g).sum()
 }
 
 /// Shifts `a` and `b` by each δ of `deltas` along `direction` and measures the moved pair with

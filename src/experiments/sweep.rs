@@ -1,4 +1,4 @@
-use super::{Shift, ValidationLoss, along_gap, validation_loss};
+use super::{Shift, ValidationLoss, along, along_gap, validation_loss};
 use crate::{Modality, Result, Scalar, Temperature, UnitEmbeddings, gap};
 
 /// One δ of [`shift_sweep`].
@@ -84,11 +84,10 @@ pub fn shift_sweep<'a, T: Scalar, A: Modality, B: Modality>(
         mode,
         move |delta, a1, b1| {
             let moved = gap(a1, b1)?;
-            let along: f64 = moved.vector().iter().zip(&g0).map(|(v, g)| v * g).sum();
             Ok(ShiftPoint {
                 delta,
                 gap_distance: moved.distance(),
-                signed_gap_distance: moved.distance().copysign(along),
+                signed_gap_distance: moved.distance().copysign(along(&moved, &g0)),
                 loss: validation_loss(a1, b1, temperature, loss)?,
             })
         },

@@ -132,6 +132,15 @@ enum Pairs<'a, T> {
 }
 
 impl<'a, T: Element> Pairs<'a, T> {
+    /// The pairs i < j of `a` when `within` (then `b` is `a`), else every (i, j) of A × B.
+    fn of(a: Rows<'a, T>, b: Rows<'a, T>, within: bool) -> Self {
+        if within {
+            Self::Within(a)
+        } else {
+            Self::Between(a, b)
+        }
+    }
+
     /// (A, B): the sets of the rows and of the columns.
     fn sides(&self) -> (Rows<'a, T>, Rows<'a, T>) {
         match *self {

@@ -94,25 +94,33 @@ pub(super) fn cross_entropies_on(
     typed!(sets, |rows, cols| {
         let (row_targets, col_targets) = match targets {
             None => {
-                let diagonal = schedule::paired_dots(isa, rows, cols);
+                let diagonal = widen(schedule::paired_dots(isa, rows, cols));
                 (diagonal.clone(), diagonal)
             }
             Some(t) => {
                 let (picked_cols, picked_rows) = (cols.gather(t), rows.gather(t));
                 (
-                    schedule::paired_dots(isa, rows, Rows::new(&picked_cols, cols.dim())),
-                    schedule::paired_dots(isa, Rows::new(&picked_rows, rows.dim()), cols),
+                    widen(schedule::paired_dots(
+                        isa,
+                        rows,
+                        Rows::new(&picked_cols, cols.dim()),
+                    )),
+                    widen(schedule::paired_dots(
+                        isa,
+                        Rows::new(&picked_rows, rows.dim()),
+                        cols,
+                    )),
                 )
             }
         };
         let (row_lse, col_lse) = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
         // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
-        // kernel's own dot product times s.
-        let mean_ce = |lse: Vec<OnlineLogSumExp>, targets: Vec<_>| {
+        // kernel's own dot product (widened exactly) times s.
+        let mean_ce = |lse: Vec<OnlineLogSumExp>, targets: Vec<f64>| {
             let total: f64 = lse
                 .into_iter()
                 .zip(targets)
-                .map(|(l, t): (_, _)| l.value() - scale * Scalar::to_f64(t))
+                .map(|(l, t)| l.value() - scale * t)
                 .sum();
             total / rows.len() as f64
         };
@@ -146,14 +154,12 @@ pub(super) fn histogram_on(
     bins: usize,
     centre: f64,
 ) -> CosineCounts {
-    typed!(sets, |a, b| {
-        let pairs = if within {
-            Pairs::Within(a)
-        } else {
-            Pairs::Between(a, b)
-        };
-        epilogue::histogram(isa, pairs, bins, centre)
-    })
+    typed!(sets, |a, b| epilogue::histogram(
+        isa,
+        Pairs::of(a, b, within),
+        bins,
+        centre
+    ))
 }
 
 /// The dot products that [`histogram`] with `wanted.len()` bins puts in the bins marked in
@@ -168,14 +174,11 @@ pub(super) fn values_in_bins_on(
     within: bool,
     wanted: &[bool],
 ) -> Vec<f64> {
-    typed!(sets, |a, b| {
-        let pairs = if within {
-            Pairs::Within(a)
-        } else {
-            Pairs::Between(a, b)
-        };
-        epilogue::select(isa, pairs, wanted)
-    })
+    typed!(sets, |a, b| epilogue::select(
+        isa,
+        Pairs::of(a, b, within),
+        wanted
+    ))
 }
 
 /// For each row of A, the min(k, m) columns of B with the largest dot products, best first

@@ -219,7 +219,7 @@ pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     check::at_least(size, a.len())?;
     let batches = a.len() / size;
     let d = a.dim();
-    let dot_bound = max_row_norm(a) * max_row_norm(b);
+    let dot_bound = dot_bound(a, b);
     let modalities = (A::NAME, B::NAME);
     let mut total = ContrastiveLoss {
         symmetric: 0.0,
@@ -251,11 +251,18 @@ fn loss_of<T: Scalar, A: Modality, B: Modality>(
     scale: f64,
     targets: Option<&[usize]>,
 ) -> Result<ContrastiveLoss> {
-    // |aᵢ·bⱼ| ≤ ‖aᵢ‖‖bⱼ‖: 1 for unit rows, more for rows accepted by `verify_unit` with a
-    // loose tolerance. (Rounding past the bound moves an exponent by a hair, harmlessly.)
-    let dot_bound = max_row_norm(a) * max_row_norm(b);
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
-    loss_of_sets(sets, scale, dot_bound, targets, (A::NAME, B::NAME))
+    loss_of_sets(sets, scale, dot_bound(a, b), targets, (A::NAME, B::NAME))
+}
+
+/// A bound on every |aᵢ·bⱼ|: ‖aᵢ‖‖bⱼ‖ ≤ max ‖a‖ · max ‖b‖, which is 1 for unit rows and more
+/// for rows accepted by `verify_unit` with a loose tolerance. (Rounding past the bound moves
+/// an exponent by a hair, harmlessly.)
+fn dot_bound<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+) -> f64 {
+    max_row_norm(a) * max_row_norm(b)
 }
 
 /// The loss of rows against columns at logit scale s, with `dot_bound` ≥ every |aᵢ·bⱼ|.

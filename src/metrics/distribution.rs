@@ -386,14 +386,7 @@ fn exact_quantiles(sets: Sets<'_>, within: bool, qs: &[f64]) -> Result<Vec<f64>>
     }
     let counts = kernel::histogram(sets, within, SELECT_BINS, 0.0).counts;
     // first[b]: the number of pairs in the bins before b.
-    let first: Vec<u64> = counts
-        .iter()
-        .scan(0, |seen, &c| {
-            let before = *seen;
-            *seen += c;
-            Some(before)
-        })
-        .collect();
+    let first = counts_before(counts.iter().copied());
     let total: u64 = counts.iter().sum();
     let bin_of = |rank: u64| first.partition_point(|&f| f <= rank) - 1;
     // (k, k + 1, fraction) per q, numpy's virtual index q·(N − 1).
@@ -411,15 +404,12 @@ fn exact_quantiles(sets: Sets<'_>, within: bool, qs: &[f64]) -> Result<Vec<f64>>
         wanted[bin_of(next)] = true;
     }
     // kept_before[b]: the kept pairs in the wanted bins before b.
-    let kept_before: Vec<u64> = counts
-        .iter()
-        .zip(&wanted)
-        .scan(0, |kept, (&c, &w)| {
-            let before = *kept;
-            *kept += if w { c } else { 0 };
-            Some(before)
-        })
-        .collect();
+    let kept_before = counts_before(
+        counts
+            .iter()
+            .zip(&wanted)
+            .map(|(&c, &w)| if w { c } else { 0 }),
+    );
     let kept: u64 = counts
         .iter()
         .zip(&wanted)
@@ -450,4 +440,15 @@ fn exact_quantiles(sets: Sets<'_>, within: bool, qs: &[f64]) -> Result<Vec<f64>>
             }
         })
         .collect())
+}
+
+/// For each bin, the sum of the counts of the bins before it (an exclusive prefix sum).
+fn counts_before(counts: impl Iterator<Item = u64>) -> Vec<u64> {
+    counts
+        .scan(0, |seen, c| {
+            let before = *seen;
+            *seen += c;
+            Some(before)
+        })
+        .collect()
 }

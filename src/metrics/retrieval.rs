@@ -87,8 +87,6 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
     k: usize,
 ) -> Result<Recall> {
-    check::paired(a.shape(), b.shape())?;
-    check::at_least_one("k", k)?;
     retrieval_ranks(a, b)?.recall(k)
 }
 
