@@ -14,7 +14,8 @@
 
 mod support;
 
-use modality_gap::experiments::{Centring, procrustes, project};
+use modality_gap::Centring;
+use modality_gap::experiments::{procrustes, project};
 use modality_gap::{Diagonal, gap, mean_pairwise_cosine};
 use support::{Args, Mark, Panel, Series};
 

@@ -19,7 +19,8 @@ use common::{
     Case, F64, GRAM, ULPS, assert_all_close, assert_close, data_json, json_matrix, numbers,
     orthogonal, rows, unit,
 };
-use modality_gap::experiments::{Centring, Projection, procrustes, project};
+use modality_gap::Centring;
+use modality_gap::experiments::{Projection, procrustes, project};
 use modality_gap::{Embeddings, Error, Image, Text, UnitEmbeddings, gap};
 use nalgebra::DMatrix;
 use proptest::prelude::*;

@@ -7,14 +7,13 @@
 //! ROC-AUC) are in [`stats`](crate::stats).
 //!
 //! This module is a client of the crate like any other: it uses only the public API (the
-//! metrics, the types, [`stats`](crate::stats)), the crate's shared argument checks, and its
-//! own private helpers (the d × d cross-products behind Procrustes and the projections). What
+//! metrics, the types, [`stats`](crate::stats)), the crate's shared argument checks, and the
+//! crate's private d × d cross-products (behind Procrustes and the projections). What
 //! an experiment needs from a pass, a public metric provides: the batched contrastive loss,
 //! the loss with label targets, [`predict`](crate::predict) and [`hit_rates`](crate::hit_rates).
 
 mod cone;
 mod gap_target;
-mod gram;
 mod procrustes;
 mod projection;
 mod shift;
@@ -26,7 +25,7 @@ mod zero_shot;
 pub use cone::{Activation, RandomMlp, relu_cone_theory};
 pub use gap_target::{GapShift, GapTarget, delta_from_lambda, shift_to_gap};
 pub use procrustes::{Procrustes, procrustes};
-pub use projection::{Centring, Projection, project};
+pub use projection::{Projection, project};
 pub use shift::{Shift, shift};
 pub use sphere::{
     LandscapePoint, NinePairLabels, Pairing, nine_pair_landscape, nine_pairs, sphere_landscape,

@@ -1,7 +1,7 @@
 use nalgebra::{DMatrix, SVD};
 
-use super::gram::{apply_to_rows, cross_products};
 use crate::check;
+use crate::gram::{apply_to_rows, cross_products};
 use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings};
 
 /// The orthogonal map that best aligns paired texts with their images (the paper's gap

@@ -1,32 +1,7 @@
 use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 
-use super::gram::{apply_to_rows, cross_products};
-use crate::{Embeddings, Modality, Result, Scalar, centroid, check};
-
-/// Whether [`project`] subtracts the mean of the rows before finding the components.
-///
-/// # Examples
-///
-/// ```
-/// use modality_gap::experiments::Centring;
-///
-/// assert_ne!(Centring::None, Centring::Mean);
-/// ```
-///
-/// # References
-///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 1 (`Table_1_*/training/utils.py` lines
-/// 384–389, uncentred); sklearn's centred PCA in Supp. Fig. 7 (`visualizePCA.ipynb`) and in
-/// `plot_optimization_exp.ipynb` cell 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Centring {
-    /// No centring: the Fig. 1 view, `U[:, :k]·S[:k]` of the SVD of X itself (the reference's `svd`,
-    /// whose mean subtraction is commented out). Components pass through the origin, so the
-    /// first one points at the data's centre of mass.
-    None,
-    /// Subtract the mean row of [images; texts] first: sklearn's `PCA`.
-    Mean,
-}
+use crate::gram::{apply_to_rows, cross_products};
+use crate::{Centring, Embeddings, Modality, Result, Scalar, centroid, check};
 
 /// The rows of [images; texts] projected onto their top k principal directions, with the
 /// spectrum. Built by [`project`].
@@ -34,7 +9,7 @@ pub enum Centring {
 /// # Examples
 ///
 /// ```
-/// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+/// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
 ///
 /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1, 0.0], [1.0, -0.1, 0.0]])?;
 /// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0, 0.1], [-1.0, 0.0, -0.1]])?;
@@ -71,7 +46,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0]])?;
@@ -88,7 +63,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0], [-2.0, 0.0]])?;
@@ -105,7 +80,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[2.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[-2.0, 0.0], [-2.0, 0.0]])?;
@@ -124,7 +99,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[0.0, -3.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0]])?;
@@ -142,7 +117,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 2.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[3.0, 0.0]])?;
@@ -158,7 +133,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[3.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[0.0, 4.0]])?;
@@ -175,7 +150,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0]])?;
@@ -192,7 +167,7 @@ impl Projection {
     /// # Examples
     ///
     /// ```
-    /// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+    /// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
     ///
     /// let img = Embeddings::<f64, Image>::from_rows(&[[3.0, 0.0]])?;
     /// let txt = Embeddings::<f64, Text>::from_rows(&[[0.0, 4.0]])?;
@@ -240,7 +215,7 @@ impl Projection {
 /// # Examples
 ///
 /// ```
-/// use modality_gap::{Embeddings, Image, Text, experiments::{Centring, project}};
+/// use modality_gap::{Embeddings, Image, Text, Centring, experiments::project};
 ///
 /// let img = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.1, 0.0], [1.0, -0.1, 0.0]])?;
 /// let txt = Embeddings::<f64, Text>::from_rows(&[[-1.0, 0.0, 0.1], [-1.0, 0.0, -0.1]])?;

@@ -2,6 +2,7 @@
 //! the pairwise kernel.
 
 mod align;
+mod centring;
 mod classification;
 mod cone;
 mod contrastive;
@@ -14,6 +15,7 @@ mod top_k;
 mod uniform;
 
 pub use align::align_loss;
+pub use centring::Centring;
 pub use classification::{hit_rates, predict};
 pub use cone::{Diagonal, mean_pairwise_cosine};
 pub use contrastive::{

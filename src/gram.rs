@@ -1,4 +1,4 @@
-//! The two O(n·d²) passes of Procrustes and the projections, in f64 through nalgebra's gemm on
+//! The two O(n·d²) passes behind CKA, SVCCA, the spectra, Procrustes and the projections, in f64 through nalgebra's gemm on
 //! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ, and a d × d (or k × d)
 //! matrix applied to every row. Neither forms an n × n (or n × d f64) matrix.
 
@@ -17,7 +17,7 @@ const LEAF: usize = 4 * BLOCK;
 
 /// Σᵢ (aᵢ − c)(bᵢ − c)ᵀ over the rows of two row-major sets of `d` columns and equal length, in
 /// f64 (d × d). Deterministic: a fixed binary tree of row ranges, each leaf one d × d partial.
-pub(super) fn cross_products<T: Scalar>(
+pub(crate) fn cross_products<T: Scalar>(
     a: &[T],
     b: &[T],
     d: usize,
@@ -77,7 +77,7 @@ impl<T: Scalar> Sides<'_, T> {
 
 /// M (xᵢ − c) for every row xᵢ of a row-major set of `M.ncols()` columns, rounded to `U`,
 /// row-major (n × M.nrows()). Rows are independent, so blocks run in parallel.
-pub(super) fn apply_to_rows<T: Scalar, U: Scalar>(
+pub(crate) fn apply_to_rows<T: Scalar, U: Scalar>(
     x: &[T],
     centre: &[f64],
     m: &DMatrix<f64>,
