@@ -112,11 +112,11 @@ mod unit;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
-    Centring, ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, RetrievalRanks, TopK,
-    align_loss, batched_contrastive_loss, centroid, contrastive_loss,
+    Centring, ContrastiveLoss, CosineHistogram, Diagonal, DimensionShare, Gap, Recall, RelativeGap,
+    RetrievalRanks, TopK, align_loss, batched_contrastive_loss, centroid, contrastive_loss,
     contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within, gap,
-    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_ranks,
-    retrieval_recall, top_k, uniform_loss,
+    hit_rates, mean_centred, mean_pairwise_cosine, pairwise_cosine, predict, raw, relative_gap,
+    retrieval_ranks, retrieval_recall, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

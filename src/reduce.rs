@@ -10,7 +10,7 @@ use crate::{Embeddings, Modality, Scalar, kernel::vectorised};
 /// The f64 dot product Σₖ aₖ·bₖ, accumulated in four interleaved partial sums that are combined
 /// in a fixed order (deterministic, and a little more accurate than one running sum).
 #[inline(always)]
-fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
+pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0_f64; 4];
     let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);

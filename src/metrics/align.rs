@@ -10,7 +10,9 @@ use crate::{
 /// ```
 ///
 /// Lower is better aligned; 0 iff every pair coincides. On unit rows it lies in [0, 2^α], and
-/// for α = 2 it equals 2 − 2·(1/n) Σᵢ xᵢ·yᵢ. The differences are taken coordinate by coordinate
+/// for α = 2 it equals 2 − 2·(1/n) Σᵢ xᵢ·yᵢ. For α = 1 it is the mean paired distance that
+/// Schrodi et al. call L2I (lmb-freiburg/two-effects-one-trigger, `analysis/gap_precompute.py`,
+/// `compute_l2i`). The differences are taken coordinate by coordinate
 /// in f64 (no cancellation through the dot product). The paper's default is α = 2. For the
 /// unnormalised call of align_uniform (`align_loss(x, y)` on raw encoder output) use
 /// [`raw::align_loss`](crate::raw::align_loss).
@@ -39,6 +41,7 @@ use crate::{
 ///
 /// Wang & Isola, "Understanding Contrastive Representation Learning through Alignment and
 /// Uniformity on the Hypersphere", ICML 2020, Sec. 4.1, Eq. (2).
+#[doc(alias = "L2I")]
 pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
     x: &UnitEmbeddings<T, A>,
     y: &UnitEmbeddings<T, B>,

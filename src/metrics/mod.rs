@@ -10,20 +10,22 @@ mod distribution;
 mod gap;
 mod pairwise;
 pub mod raw;
+mod relative_gap;
 mod retrieval;
 mod top_k;
 mod uniform;
 
 pub use align::align_loss;
-pub use centring::Centring;
+pub use centring::{Centring, mean_centred};
 pub use classification::{hit_rates, predict};
 pub use cone::{Diagonal, mean_pairwise_cosine};
 pub use contrastive::{
     ContrastiveLoss, batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
 pub use distribution::{CosineHistogram, cosine_quantiles_between, cosine_quantiles_within};
-pub use gap::{Gap, centroid, gap};
+pub use gap::{DimensionShare, Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
+pub use relative_gap::{RelativeGap, relative_gap};
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
 pub use top_k::{TopK, top_k};
 pub use uniform::uniform_loss;
