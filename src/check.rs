@@ -288,6 +288,23 @@ pub(crate) fn nonzero_gap(distance: f64) -> Result<()> {
     }
 }
 
+/// Every group 0..`groups` is named by at least one of `labels` (already checked to be below
+/// `groups`): every image has a caption.
+pub(crate) fn every_group_named(name: &'static str, groups: usize, labels: &[usize]) -> Result<()> {
+    let mut named = vec![false; groups];
+    labels.iter().for_each(|&g| named[g] = true);
+    match named.iter().position(|&n| !n) {
+        None => Ok(()),
+        Some(missing) => requirement(
+            name,
+            missing as f64,
+            false,
+            "such that every image has a caption (this image has none)",
+        )
+        .map(drop),
+    }
+}
+
 /// Rows that are to be projected do not all sit at their centre.
 pub(crate) fn some_variance(all_rows_at_centre: bool) -> Result<()> {
     if all_rows_at_centre {

@@ -93,6 +93,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 
+mod captioned;
 mod check;
 mod embeddings;
 mod error;
@@ -109,6 +110,7 @@ pub mod stats;
 mod temperature;
 mod unit;
 
+pub use captioned::Captioned;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{

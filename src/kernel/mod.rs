@@ -42,8 +42,8 @@ use std::ops::Range;
 
 pub(crate) use epilogue::CosineCounts;
 pub(crate) use passes::{
-    Sets, cross_entropies, dot_matrix, gaussian_log_mean, histogram, ranks, top_k, values_in_bins,
-    vectorised,
+    Sets, Targets, cross_entropies, dot_matrix, gaussian_log_mean, histogram, ranks, top_k,
+    values_in_bins, vectorised,
 };
 use schedule::{row_tasks, run};
 use simd::{Element, Isa};

@@ -3,7 +3,7 @@
 //! `f64` (or integer) results. Each door has a twin `…_on(isa, …)` that the kernel's own tests
 //! call for every instruction set the CPU has.
 
-use super::epilogue::{self, CosineCounts};
+use super::epilogue::{self, CosineCounts, Positives};
 use super::logsumexp::OnlineLogSumExp;
 use super::simd::{Isa, Job, MicroKernel};
 use super::{Element, Pairs, Rows, schedule};
@@ -72,14 +72,27 @@ pub(super) fn gaussian_log_mean_on(
     })
 }
 
-/// The two mean cross-entropies (rows, columns) of the logits s·aᵢ·bⱼ (n = m), for a finite
-/// scale s > 0 and `dot_bound` ≥ every |aᵢ·bⱼ|. Row i's target is column i, unless `targets`
-/// gives one index tᵢ per row: then row i's target is column tᵢ and column j's is row tⱼ.
+/// Which entries of A × B are positives: the targets of the cross-entropies and the ranks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Targets<'a> {
+    /// n = m: entry (i, i) for row i and for column i.
+    Diagonal,
+    /// n = m: entry (i, tᵢ) for row i, entry (tⱼ, j) for column j.
+    Labels(&'a [usize]),
+    /// Column j's positive is row gⱼ; row i's positives are the columns j with gⱼ = i (every
+    /// row has at least one): images and their captions.
+    Groups(&'a [usize]),
+}
+
+/// The two mean cross-entropies (over rows, over columns) of the logits s·aᵢ·bⱼ, for a finite
+/// scale s > 0 and `dot_bound` ≥ every |aᵢ·bⱼ|: the mean over rows (columns) of
+/// log Σ exp(z) − z_target. With [`Targets::Groups`] a row's target logit is the mean over
+/// its positives (the mean of one cross-entropy per positive).
 pub(crate) fn cross_entropies(
     sets: Sets<'_>,
     scale: f64,
     dot_bound: f64,
-    targets: Option<&[usize]>,
+    targets: Targets<'_>,
 ) -> (f64, f64) {
     cross_entropies_on(Isa::detect(), sets, scale, dot_bound, targets)
 }
@@ -89,15 +102,15 @@ pub(super) fn cross_entropies_on(
     sets: Sets<'_>,
     scale: f64,
     dot_bound: f64,
-    targets: Option<&[usize]>,
+    targets: Targets<'_>,
 ) -> (f64, f64) {
     typed!(sets, |rows, cols| {
         let (row_targets, col_targets) = match targets {
-            None => {
+            Targets::Diagonal => {
                 let diagonal = widen(schedule::paired_dots(isa, rows, cols));
                 (diagonal.clone(), diagonal)
             }
-            Some(t) => {
+            Targets::Labels(t) => {
                 let (picked_cols, picked_rows) = (cols.gather(t), rows.gather(t));
                 (
                     widen(schedule::paired_dots(
@@ -112,32 +125,75 @@ pub(super) fn cross_entropies_on(
                     )),
                 )
             }
+            Targets::Groups(g) => {
+                let positives = widen(group_dots(isa, rows, cols, g));
+                let mut sums = vec![(0.0, 0.0); rows.len()];
+                for (&i, &p) in g.iter().zip(&positives) {
+                    sums[i].0 += p;
+                    sums[i].1 += 1.0;
+                }
+                let means = sums.into_iter().map(|(sum, count)| sum / count).collect();
+                (means, positives)
+            }
         };
         let (row_lse, col_lse) = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
-        // CE = mean over rows (columns) of log Σ exp(z) − z_target, the target logit being the
-        // kernel's own dot product (widened exactly) times s.
+        // The target logit is the kernel's own dot product (widened exactly) times s.
         let mean_ce = |lse: Vec<OnlineLogSumExp>, targets: Vec<f64>| {
+            let count = lse.len() as f64;
             let total: f64 = lse
                 .into_iter()
                 .zip(targets)
                 .map(|(l, t)| l.value() - scale * t)
                 .sum();
-            total / rows.len() as f64
+            total / count
         };
         (mean_ce(row_lse, row_targets), mean_ce(col_lse, col_targets))
     })
 }
 
-/// For paired sets (n = m): the rank of aᵢ·bᵢ in row i and in column i, ties broken as a
-/// stable ascending argsort (the larger index ranks higher).
-pub(crate) fn ranks(sets: Sets<'_>) -> (Vec<u64>, Vec<u64>) {
-    ranks_on(Isa::detect(), sets)
+/// The rank of each row's positive in its row and of each column's positive in its column
+/// (how many entries outrank it), ties broken as a stable ascending argsort (the larger index
+/// ranks higher). The positives are the diagonal (n = m), or with `groups` those of
+/// [`Targets::Groups`]; a row of several positives is ranked by its best one (on ties, the one
+/// of larger index).
+pub(crate) fn ranks(sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<u64>) {
+    ranks_on(Isa::detect(), sets, groups)
 }
 
-pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>) -> (Vec<u64>, Vec<u64>) {
+pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<u64>) {
     typed!(sets, |a, b| {
-        let targets = schedule::paired_dots(isa, a, b);
-        epilogue::ranks(isa, a, b, &targets)
+        match groups {
+            None => {
+                let values = schedule::paired_dots(isa, a, b);
+                let indices: Vec<usize> = (0..a.len()).collect();
+                let diagonal = || Positives {
+                    values: &values,
+                    indices: &indices,
+                };
+                epilogue::ranks(isa, a, b, (diagonal(), diagonal()))
+            }
+            Some(g) => {
+                let col_values = group_dots(isa, a, b, g);
+                // Each row's best positive: the largest value, on ties the last column.
+                let mut best: Vec<Option<usize>> = vec![None; a.len()];
+                for (j, &i) in g.iter().enumerate() {
+                    if best[i].is_none_or(|k| col_values[j] >= col_values[k]) {
+                        best[i] = Some(j);
+                    }
+                }
+                let row_indices: Vec<usize> = best.into_iter().map(|j| j.unwrap_or(0)).collect();
+                let row_values: Vec<_> = row_indices.iter().map(|&j| col_values[j]).collect();
+                let rows = Positives {
+                    values: &row_values,
+                    indices: &row_indices,
+                };
+                let cols = Positives {
+                    values: &col_values,
+                    indices: g,
+                };
+                epilogue::ranks(isa, a, b, (rows, cols))
+            }
+        }
     })
 }
 
@@ -222,6 +278,12 @@ impl<R, F: FnOnce() -> R> Job<f32> for Vectorised<F> {
     fn run<K: MicroKernel<f32>>(self, _: K) -> R {
         (self.0)()
     }
+}
+
+/// a_{gⱼ}·bⱼ for every column j, bitwise equal to the pass's own dot products.
+fn group_dots<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, groups: &[usize]) -> Vec<T> {
+    let picked = a.gather(groups);
+    schedule::paired_dots(isa, Rows::new(&picked, a.dim()), b)
 }
 
 /// The values in f64 (exact).

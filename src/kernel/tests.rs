@@ -12,8 +12,8 @@ use rand::{RngExt, SeedableRng};
 
 use super::epilogue::cross_entropies;
 use super::passes::{
-    cross_entropies_on, dot_matrix_on, gaussian_log_mean_on, histogram_on, ranks_on, top_k_on,
-    values_in_bins_on,
+    Targets, cross_entropies_on, dot_matrix_on, gaussian_log_mean_on, histogram_on, ranks_on,
+    top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -137,7 +137,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
         }
         // The door: the two mean cross-entropies against the diagonal.
         if n == m {
-            let (to_b, to_a) = cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, None);
+            let (to_b, to_a) = cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Diagonal);
             let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
             let mean = |per: &dyn Fn(usize) -> f64| accurate_sum((0..n).map(per)) / n as f64;
             let rows = mean(&|i| naive_lse(&(0..m).map(|j| z(i, j)).collect::<Vec<_>>()) - z(i, i));
@@ -145,18 +145,74 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
             assert_close(to_b, rows, &format!("{what}: mean CE rows at {scale}"));
             assert_close(to_a, cols, &format!("{what}: mean CE columns at {scale}"));
         }
+        // Grouped positives: column j belongs to row g(j), every row has one or more.
+        if m >= n {
+            let g = groups(n, m);
+            let (to_b, to_a) =
+                cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Groups(&g));
+            let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
+            let rows = accurate_sum((0..n).map(|i| {
+                let mine: Vec<usize> = (0..m).filter(|&j| g[j] == i).collect();
+                let lse = naive_lse(&(0..m).map(|j| z(i, j)).collect::<Vec<_>>());
+                mine.iter().map(|&j| lse - z(i, j)).sum::<f64>() / mine.len() as f64
+            })) / n as f64;
+            let cols = accurate_sum(
+                (0..m)
+                    .map(|j| naive_lse(&(0..n).map(|i| z(i, j)).collect::<Vec<_>>()) - z(g[j], j)),
+            ) / m as f64;
+            assert_close(to_b, rows, &format!("{what}: grouped CE rows at {scale}"));
+            assert_close(
+                to_a,
+                cols,
+                &format!("{what}: grouped CE columns at {scale}"),
+            );
+        }
     }
 
     // Ranks and top-k: exact.
     if n == m {
         let targets: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
-        let (row_ranks, col_ranks) = ranks_on(isa, sets);
+        let (row_ranks, col_ranks) = ranks_on(isa, sets, None);
         for i in 0..n {
             let outranks = |s: T, j: usize| s > targets[i] || (s == targets[i] && j > i);
             let expected = (0..m).filter(|&j| outranks(dots[i * m + j], j)).count();
             assert_eq!(row_ranks[i], expected as u64, "{what}: row rank {i}");
             let expected = (0..n).filter(|&r| outranks(dots[r * m + i], r)).count();
             assert_eq!(col_ranks[i], expected as u64, "{what}: column rank {i}");
+        }
+    }
+    if m >= n {
+        let g = groups(n, m);
+        let (row_ranks, col_ranks) = ranks_on(isa, sets, Some(&g));
+        for i in 0..n {
+            // The best positive: the largest value, on ties the larger index.
+            let best = (0..m)
+                .filter(|&j| g[j] == i)
+                .max_by(|&x, &y| {
+                    dots[i * m + x]
+                        .partial_cmp(&dots[i * m + y])
+                        .unwrap()
+                        .then(x.cmp(&y))
+                })
+                .unwrap();
+            let target = dots[i * m + best];
+            let expected = (0..m)
+                .filter(|&j| dots[i * m + j] > target || (dots[i * m + j] == target && j > best))
+                .count();
+            assert_eq!(
+                row_ranks[i], expected as u64,
+                "{what}: grouped row rank {i}"
+            );
+        }
+        for j in 0..m {
+            let target = dots[g[j] * m + j];
+            let expected = (0..n)
+                .filter(|&r| dots[r * m + j] > target || (dots[r * m + j] == target && r > g[j]))
+                .count();
+            assert_eq!(
+                col_ranks[j], expected as u64,
+                "{what}: grouped column rank {j}"
+            );
         }
     }
     for k in [1, 5] {
@@ -249,6 +305,12 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
 
 /// Σ values with Neumaier's compensation: the reference sums are accurate to a few ulps
 /// whatever their length.
+/// Groups of columns for rows: column j belongs to row n − 1 − (j mod n) (m ≥ n, so every row
+/// has one or more columns, and the groups differ in size unless n divides m).
+fn groups(n: usize, m: usize) -> Vec<usize> {
+    (0..m).map(|j| n - 1 - j % n).collect()
+}
+
 fn accurate_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     let (mut sum, mut carry) = (0.0f64, 0.0);
     for v in values {

@@ -1,6 +1,5 @@
-use crate::{
-    Embeddings, Modality, Result, Scalar, UnitEmbeddings, check, norm::Norm, reduce::sum_over_rows,
-};
+use super::pairing::Pairing;
+use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings, check, norm::Norm};
 
 /// The alignment loss of Wang & Isola: the mean distance between paired embeddings, to the
 /// power α.
@@ -57,15 +56,25 @@ pub(crate) fn align_loss_raw<T: Scalar, A: Modality, B: Modality>(
     alpha: f64,
 ) -> Result<f64> {
     check::paired(x.shape(), y.shape())?;
+    mean_distance_power(x, y, Pairing::Rows, alpha)
+}
+
+/// The mean over the pairs of ‖x − y‖^α (shapes already checked).
+pub(super) fn mean_distance_power<T: Scalar, A: Modality, B: Modality>(
+    x: &Embeddings<T, A>,
+    y: &Embeddings<T, B>,
+    pairs: Pairing<'_>,
+    alpha: f64,
+) -> Result<f64> {
     let alpha = check::positive("alpha", alpha)?;
-    let total = sum_over_rows(
-        x.len(),
+    let mean = pairs.mean(
+        x,
+        y,
         #[inline(always)]
-        |i| {
-            let (a, b) = (x.row(i), y.row(i));
+        |a, b| {
             let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
             distance.value().powf(alpha)
         },
     );
-    check::no_overflow("the alignment loss", total / x.len() as f64)
+    check::no_overflow("the alignment loss", mean)
 }

@@ -1,6 +1,6 @@
 use crate::{
     Modality, Result, Scalar, Temperature, UnitEmbeddings, check,
-    kernel::{self, Sets},
+    kernel::{self, Sets, Targets},
     reduce::max_row_norm,
 };
 
@@ -117,7 +117,7 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     temperature: Temperature,
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
-    loss_of(a, b, temperature.logit_scale(), None)
+    loss_of(a, b, temperature.logit_scale(), Targets::Diagonal)
 }
 
 /// The contrastive loss with label targets: row i's target is column tᵢ, and column j's is
@@ -166,7 +166,7 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<ContrastiveLoss> {
     check::paired(a.shape(), b.shape())?;
     check::labels("targets", a.len(), b.len(), targets)?;
-    loss_of(a, b, temperature.logit_scale(), Some(targets))
+    loss_of(a, b, temperature.logit_scale(), Targets::Labels(targets))
 }
 
 /// The contrastive loss averaged over consecutive batches of `batch_size` pairs: the loss a
@@ -230,7 +230,7 @@ pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     for k in 0..batches {
         let range = k * size * d..(k + 1) * size * d;
         let batch = Sets::new(&a.as_slice()[range.clone()], &b.as_slice()[range], d);
-        let loss = loss_of_sets(batch, scale, dot_bound, None, modalities)?;
+        let loss = loss_of_sets(batch, scale, dot_bound, Targets::Diagonal, modalities)?;
         total.symmetric += loss.symmetric;
         total.a_to_b += loss.a_to_b;
         total.b_to_a += loss.b_to_a;
@@ -249,7 +249,7 @@ fn loss_of<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
     scale: f64,
-    targets: Option<&[usize]>,
+    targets: Targets<'_>,
 ) -> Result<ContrastiveLoss> {
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
     loss_of_sets(sets, scale, dot_bound(a, b), targets, (A::NAME, B::NAME))
@@ -258,7 +258,7 @@ fn loss_of<T: Scalar, A: Modality, B: Modality>(
 /// A bound on every |aᵢ·bⱼ|: ‖aᵢ‖‖bⱼ‖ ≤ max ‖a‖ · max ‖b‖, which is 1 for unit rows and more
 /// for rows accepted by `verify_unit` with a loose tolerance. (Rounding past the bound moves
 /// an exponent by a hair, harmlessly.)
-fn dot_bound<T: Scalar, A: Modality, B: Modality>(
+pub(super) fn dot_bound<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
 ) -> f64 {
@@ -266,11 +266,11 @@ fn dot_bound<T: Scalar, A: Modality, B: Modality>(
 }
 
 /// The loss of rows against columns at logit scale s, with `dot_bound` ≥ every |aᵢ·bⱼ|.
-fn loss_of_sets(
+pub(super) fn loss_of_sets(
     sets: Sets<'_>,
     scale: f64,
     dot_bound: f64,
-    targets: Option<&[usize]>,
+    targets: Targets<'_>,
     modalities: (&'static str, &'static str),
 ) -> Result<ContrastiveLoss> {
     let (a_to_b, b_to_a) = kernel::cross_entropies(sets, scale, dot_bound, targets);

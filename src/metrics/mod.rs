@@ -2,12 +2,14 @@
 //! the pairwise kernel.
 
 mod align;
+mod captioned;
 mod centring;
 mod classification;
 mod cone;
 mod contrastive;
 mod distribution;
 mod gap;
+mod pairing;
 mod pairwise;
 pub mod raw;
 mod relative_gap;

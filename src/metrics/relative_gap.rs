@@ -1,6 +1,6 @@
+use super::pairing::Pairing;
 use crate::{
-    Diagonal, Modality, Result, Scalar, UnitEmbeddings, check, mean_pairwise_cosine,
-    reduce::{dot, sum_over_rows},
+    Diagonal, Modality, Result, Scalar, UnitEmbeddings, check, mean_pairwise_cosine, reduce::dot,
 };
 
 /// The relative modality gap (RMG) of Schrodi et al.: the distance between matched pairs
@@ -54,20 +54,27 @@ pub struct RelativeGap {
 const MATCHED_FLOOR: f64 = 1e-3;
 
 impl RelativeGap {
-    /// The RMG of a mean matched cosine and the two mean within-set cosines.
-    pub(crate) fn from_cosines(matched: f64, within_a: f64, within_b: f64) -> Self {
+    /// The RMG of two sets and their true pairs (shapes already checked).
+    pub(super) fn of<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+        pairs: Pairing<'_>,
+    ) -> Result<Self> {
+        let matched = pairs.mean(a, b, dot);
+        let within_a = mean_pairwise_cosine(a, Diagonal::Excluded)?;
+        let within_b = mean_pairwise_cosine(b, Diagonal::Excluded)?;
         let distance = |c: f64| (1.0 - c) / 2.0;
         let matched = match distance(matched) {
             d if d > 0.0 => d,
             _ => MATCHED_FLOOR,
         };
         let (within_a, within_b) = (distance(within_a), distance(within_b));
-        Self {
+        Ok(Self {
             value: matched / (matched + (within_a + within_b) / 2.0),
             matched,
             within_a,
             within_b,
-        }
+        })
     }
 }
 
@@ -110,11 +117,5 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
 ) -> Result<RelativeGap> {
     check::paired(a.shape(), b.shape())?;
-    check::at_least(2, a.len())?;
-    let matched = sum_over_rows(a.len(), |i| dot(a.row(i), b.row(i))) / a.len() as f64;
-    Ok(RelativeGap::from_cosines(
-        matched,
-        mean_pairwise_cosine(a, Diagonal::Excluded)?,
-        mean_pairwise_cosine(b, Diagonal::Excluded)?,
-    ))
+    RelativeGap::of(a, b, Pairing::Rows)
 }

@@ -122,6 +122,19 @@ pub struct RetrievalRanks {
 }
 
 impl RetrievalRanks {
+    /// The ranks of both directions, and the modalities' names.
+    pub(super) fn new(
+        a_to_b: Vec<u64>,
+        b_to_a: Vec<u64>,
+        modalities: (&'static str, &'static str),
+    ) -> Self {
+        Self {
+            a_to_b,
+            b_to_a,
+            modalities,
+        }
+    }
+
     /// The rank of bᵢ for each query aᵢ (0: its pair is its best match).
     ///
     /// # Examples
@@ -218,10 +231,6 @@ pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
 ) -> Result<RetrievalRanks> {
     check::paired(a.shape(), b.shape())?;
-    let (a_to_b, b_to_a) = kernel::ranks(Sets::new(a.as_slice(), b.as_slice(), a.dim()));
-    Ok(RetrievalRanks {
-        a_to_b,
-        b_to_a,
-        modalities: (A::NAME, B::NAME),
-    })
+    let (a_to_b, b_to_a) = kernel::ranks(Sets::new(a.as_slice(), b.as_slice(), a.dim()), None);
+    Ok(RetrievalRanks::new(a_to_b, b_to_a, (A::NAME, B::NAME)))
 }
