@@ -102,9 +102,9 @@ proptest! {
                 .min().unwrap();
             prop_assert_eq!(ranks.a_to_b()[i], best as u64);
         }
-        for j in 0..m {
-            let own = (0..n).filter(|&i| s(i, j) > s(g[j], j) || (s(i, j) == s(g[j], j) && i > g[j])).count();
-            prop_assert_eq!(ranks.b_to_a()[j], own as u64);
+        for (j, (&rank, &image)) in ranks.b_to_a().iter().zip(&g).enumerate() {
+            let own = (0..n).filter(|&i| s(i, j) > s(image, j) || (s(i, j) == s(image, j) && i > image)).count();
+            prop_assert_eq!(rank, own as u64);
         }
         let recall = coco.retrieval_recall(3).unwrap();
         prop_assert_eq!(recall.a_to_b, ranks.a_to_b().iter().filter(|&&r| r < 3).count() as f64 / n as f64);
