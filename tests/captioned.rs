@@ -174,3 +174,92 @@ fn construction_rejects_bad_groupings() {
         })
     ));
 }
+
+/// The COCO-protocol ranks and recall, the losses and the paired means against the numpy
+/// oracle, on cases with groups of 1 to 7 captions and with exact ties.
+#[test]
+fn captioned_metrics_match_the_oracle() {
+    for name in [
+        "geometry_captions_n40_m198_d16",
+        "geometry_captions_ties_n6_m12_d4",
+        "geometry_tiny_n9_d4",
+        "geometry_ties_n12_d4",
+        "geometry_medium_n200_d32",
+    ] {
+        let case = common::Case::load(name);
+        let (img, txt) = case.unit_pair();
+        let coco = Captioned::new(img, txt, case.labels("image_of")).unwrap();
+        let at = |keys: &[&str]| {
+            let mut path = vec!["captioned"];
+            path.extend_from_slice(keys);
+            path.iter().map(|k| k.to_string()).collect::<Vec<_>>()
+        };
+        let number = |keys: &[&str]| {
+            let path = at(keys);
+            case.number(&path.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let numbers = |keys: &[&str]| {
+            let path = at(keys);
+            case.numbers(&path.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let ranks = coco.retrieval_ranks();
+        let as_f64 = |r: &[u64]| r.iter().map(|&v| v as f64).collect::<Vec<_>>();
+        assert_eq!(
+            as_f64(ranks.a_to_b()),
+            numbers(&["ranks_image_to_text"]),
+            "{name}"
+        );
+        assert_eq!(
+            as_f64(ranks.b_to_a()),
+            numbers(&["ranks_text_to_image"]),
+            "{name}"
+        );
+        for k in ["1", "5"] {
+            let recall = coco.retrieval_recall(k.parse().unwrap()).unwrap();
+            assert_eq!(
+                [recall.a_to_b, recall.b_to_a],
+                numbers(&["recall", k])[..],
+                "{name} R@{k}"
+            );
+        }
+        let what = |q: &str| format!("{name}: {q}");
+        assert_close(
+            coco.align_loss(2.0).unwrap(),
+            number(&["align_loss_2"]),
+            F64,
+            &what("align"),
+        );
+        assert_close(
+            coco.align_loss(1.0).unwrap(),
+            number(&["mean_paired_distance"]),
+            F64,
+            &what("L2I"),
+        );
+        let rmg = coco.relative_gap().unwrap();
+        for (got, key) in [
+            (rmg.value, "value"),
+            (rmg.matched, "matched"),
+            (rmg.within_a, "within_a"),
+            (rmg.within_b, "within_b"),
+        ] {
+            assert_close(got, number(&["relative_gap", key]), F64, &what(key));
+        }
+        for tau in ["0.01", "0.07"] {
+            let loss = coco
+                .contrastive_loss(temperature(tau.parse().unwrap()))
+                .unwrap();
+            for (got, key) in [
+                (loss.symmetric, "symmetric"),
+                (loss.a_to_b, "a_to_b"),
+                (loss.b_to_a, "b_to_a"),
+            ] {
+                assert_close(
+                    got,
+                    number(&["contrastive_loss", tau, key]),
+                    F64,
+                    &what(key),
+                );
+            }
+        }
+    }
+}

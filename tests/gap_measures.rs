@@ -62,10 +62,10 @@ proptest! {
         seen.sort_unstable();
         prop_assert_eq!(seen, (0..d).collect::<Vec<_>>());
         for pair in dims.windows(2) {
-            prop_assert!(pair[0].difference >= pair[1].difference);
+            prop_assert!(pair[0].difference.abs() >= pair[1].difference.abs());
         }
         for s in &dims {
-            prop_assert_eq!(s.difference, g.vector()[s.dimension].abs());
+            prop_assert_eq!(s.difference, g.vector()[s.dimension]);
             assert_close(s.share, s.difference.powi(2) / g.distance().powi(2), F64, "share");
         }
         assert_close(dims.iter().map(|s| s.share).sum(), 1.0, F64, "shares sum to 1");
@@ -149,4 +149,69 @@ fn the_gap_measures_reject_degenerate_input() {
     let rmg = relative_gap(&other.clone().with_modality::<Image>(), &other).unwrap();
     assert_eq!(rmg.matched, 1e-3);
     assert_eq!(rmg.value, 1e-3 / (1e-3 + 0.5));
+}
+
+/// The paired cases of the geometry oracle (`tests/data/geometry/make_cases.py`).
+const PAIRED_CASES: [&str; 3] = [
+    "geometry_tiny_n9_d4",
+    "geometry_ties_n12_d4",
+    "geometry_medium_n200_d32",
+];
+
+/// RMG, L2I, the gap by dimension and mean-centring against the numpy oracle, in f64.
+#[test]
+fn gap_measures_match_the_oracle() {
+    for name in PAIRED_CASES {
+        let case = common::Case::load(name);
+        let (img, txt) = case.unit_pair();
+        let what = |q: &str| format!("{name}: {q}");
+        let rmg = relative_gap(&img, &txt).unwrap();
+        for (got, key) in [
+            (rmg.value, "value"),
+            (rmg.matched, "matched"),
+            (rmg.within_a, "within_a"),
+            (rmg.within_b, "within_b"),
+        ] {
+            assert_close(got, case.number(&["relative_gap", key]), F64, &what(key));
+        }
+        let l2i = align_loss(&img, &txt, 1.0).unwrap();
+        assert_close(
+            l2i,
+            case.number(&["mean_paired_distance"]),
+            F64,
+            &what("L2I"),
+        );
+
+        let dims = gap(&img, &txt).unwrap().by_dimension().unwrap();
+        let expected_dims = case.numbers(&["gap_by_dimension", "dimension"]);
+        let got_dims: Vec<f64> = dims.iter().map(|s| s.dimension as f64).collect();
+        assert_eq!(
+            got_dims, expected_dims,
+            "{name}: the order of the dimensions"
+        );
+        let differences: Vec<f64> = dims.iter().map(|s| s.difference).collect();
+        let shares: Vec<f64> = dims.iter().map(|s| s.share).collect();
+        let expected = case.numbers(&["gap_by_dimension", "difference"]);
+        common::assert_all_close(&differences, &expected, F64, &what("differences"));
+        let expected = case.numbers(&["gap_by_dimension", "share"]);
+        common::assert_all_close(&shares, &expected, F64, &what("shares"));
+
+        let (ci, ct) = (mean_centred(&img).unwrap(), mean_centred(&txt).unwrap());
+        let expected = common::json_matrix(case.expected(&["mean_centred", "img"]));
+        common::assert_all_close(ci.as_slice(), &expected, F64, &what("centred images"));
+        let expected = common::json_matrix(case.expected(&["mean_centred", "txt"]));
+        common::assert_all_close(ct.as_slice(), &expected, F64, &what("centred texts"));
+        let after = |q: &str| case.number(&["mean_centred_metrics", q]);
+        let g = gap(&ci, &ct).unwrap().distance();
+        assert_close(g, after("gap_distance"), F64, &what("gap after"));
+        let rmg = relative_gap(&ci, &ct).unwrap().value;
+        assert_close(rmg, after("relative_gap"), F64, &what("RMG after"));
+        let recall = modality_gap::retrieval_recall(&ci, &ct, 1).unwrap();
+        let expected = case.numbers(&["mean_centred_metrics", "recall_1"]);
+        assert_eq!(
+            [recall.a_to_b, recall.b_to_a],
+            expected[..],
+            "{name}: R@1 after"
+        );
+    }
 }

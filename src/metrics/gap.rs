@@ -92,8 +92,8 @@ impl Gap {
         Ok(self.vector.iter().map(|&v| self.norm.divide(v)).collect())
     }
 
-    /// The gap dimension by dimension: every coordinate's |Δⱼ| and its share Δⱼ² / ‖Δ‖² of
-    /// the squared gap, largest first (equal magnitudes: the lower dimension first).
+    /// The gap dimension by dimension: every coordinate's Δⱼ and its share Δⱼ² / ‖Δ‖² of the
+    /// squared gap, largest |Δⱼ| first (equal magnitudes: the lower dimension first).
     ///
     /// ```text
     /// share(j) = Δⱼ² / Σₖ Δₖ²        Σⱼ share(j) = 1
@@ -116,7 +116,7 @@ impl Gap {
     /// let txt = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 0.0, 1.0]])?)?;
     /// let dims = gap(&img, &txt)?.by_dimension()?; // Δ = (0.6, 0.8, −1), ‖Δ‖² = 2
     /// assert_eq!(dims.iter().map(|d| d.dimension).collect::<Vec<_>>(), [2, 1, 0]);
-    /// assert_eq!((dims[0].difference, dims[0].share), (1.0, 0.5));
+    /// assert_eq!((dims[0].difference, dims[0].share), (-1.0, 0.5)); // the text is larger there
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     ///
@@ -130,17 +130,17 @@ impl Gap {
         let mut shares: Vec<DimensionShare> = (self.vector.iter().enumerate())
             .map(|(dimension, &v)| DimensionShare {
                 dimension,
-                difference: v.abs(),
+                difference: v,
                 share: v * v / squared,
             })
             .collect();
         // A stable sort keeps equal magnitudes in dimension order.
-        shares.sort_by(|x, y| y.difference.total_cmp(&x.difference));
+        shares.sort_by(|x, y| y.difference.abs().total_cmp(&x.difference.abs()));
         Ok(shares)
     }
 }
 
-/// One coordinate of the gap: which dimension, |Δⱼ| and Δⱼ² / ‖Δ‖². Listed by
+/// One coordinate of the gap: which dimension, Δⱼ and Δⱼ² / ‖Δ‖². Listed by
 /// [`Gap::by_dimension`].
 ///
 /// # Examples
@@ -158,7 +158,7 @@ impl Gap {
 pub struct DimensionShare {
     /// The coordinate j.
     pub dimension: usize,
-    /// |Δⱼ|, the absolute difference of the two centroids in coordinate j.
+    /// Δⱼ = centroid(a)ⱼ − centroid(b)ⱼ: positive where the first set's centroid is larger.
     pub difference: f64,
     /// Δⱼ² / ‖Δ‖², this coordinate's share of the squared gap distance.
     pub share: f64,
