@@ -5,13 +5,14 @@
 //! (multiply by 4d bytes per f32 set read). Each run first prints this machine's f32 FMA peak
 //! and read bandwidth, measured then (`examples/support/probe.rs`, shared with `cargo run
 //! --release --example peak`), so that the medians can be stated as a fraction of the peak of
-//! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}` and `linear/{metric}/{n}`.
+//! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
+//! `captions/{metric}/f32/d512/{images}` and `linear/{metric}/{n}`.
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use modality_gap::{
-    CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Temperature, Text,
-    UnitEmbeddings, align_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall,
-    top_k, uniform_loss,
+    Captioned, CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Temperature, Text,
+    UnitEmbeddings, align_loss, contrastive_loss, gap, mean_centred, mean_pairwise_cosine,
+    relative_gap, retrieval_recall, top_k, uniform_loss,
 };
 use std::cell::OnceCell;
 
@@ -98,6 +99,34 @@ fn epilogues(c: &mut Criterion) {
     group.finish();
 }
 
+/// Images with five captions each at the size of MSCOCO's 5k test split (5,000 images, 25,000
+/// captions, d = 512, f32): the COCO-protocol retrieval ranks and the multi-positive loss, one
+/// pass of n × m each.
+fn captions(c: &mut Criterion) {
+    let (n, per_image, d) = (5000, 5, 512);
+    let data = OnceCell::new();
+    let coco = || {
+        data.get_or_init(|| {
+            let images = gaussian::<f32, Image>(n, d, 3);
+            let captions = gaussian::<f32, Text>(n * per_image, d, 4);
+            let image_of = (0..n * per_image).map(|j| j / per_image).collect();
+            Captioned::new(images, captions, image_of).unwrap()
+        })
+    };
+    let mut group = c.benchmark_group("captions");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements((n * n * per_image) as u64));
+    group.bench_function(BenchmarkId::new("retrieval_ranks/f32/d512", n), |bench| {
+        let coco = coco();
+        bench.iter(|| coco.retrieval_ranks())
+    });
+    group.bench_function(BenchmarkId::new("contrastive_loss/f32/d512", n), |bench| {
+        let coco = coco();
+        bench.iter(|| coco.contrastive_loss(Temperature::CLIP).unwrap())
+    });
+    group.finish();
+}
+
 /// The O(n·d) metrics, f32, d = 512, up to n = 10⁶ (2 GB a set).
 fn linear(c: &mut Criterion) {
     let d = 512;
@@ -118,11 +147,19 @@ fn linear(c: &mut Criterion) {
             let (a, b) = pair(&data, n, d);
             bench.iter(|| align_loss(a, b, 2.0).unwrap())
         });
+        group.bench_function(BenchmarkId::new("relative_gap", n), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| relative_gap(a, b).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("mean_centred", n), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| mean_centred(a).unwrap())
+        });
     }
     group.finish();
 }
 
-criterion_group!(benches, pairwise, epilogues, linear);
+criterion_group!(benches, pairwise, epilogues, captions, linear);
 
 /// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).
 fn main() {
