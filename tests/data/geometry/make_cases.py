@@ -36,7 +36,7 @@ import reference as R  # noqa: E402
 
 KNN_KS = (1, 2, 5, 10)
 CKNNA_KS = (2, 5, 10)
-SVCCA_QS = (1, 2, 5, 10)
+SVCCA_QS = (1, 2, 3, 4, 5, 10)
 TAUS = (0.01, 0.07)
 RECALL_KS = (1, 5, 10)
 
@@ -432,6 +432,30 @@ def make_all(root):
 
 
 # ----------------------------------------------------------------------------------------------
+def gram_route_deviation(x):
+    """Relative deviation of the effective rank computed from the eigenvalues of the d x d Gram
+    X^T X (negatives -> 0; the crate's route) from the SVD value, for both spectra and
+    centrings; also with eigenvalues <= d * eps * lambda_max zeroed.  The Gram route cannot
+    resolve singular values below ~sqrt(eps) sigma_max: with sigma (not sigma^2) weights, the
+    d - rank noise eigenvalues and the unresolved small true ones move the entropy."""
+    eps = np.finfo(np.float64).eps
+    out = {}
+    for c in ("none", "mean"):
+        y = x - x.mean(axis=0) if c == "mean" else x
+        lam = np.linalg.eigvalsh(y.T @ y)
+        lam_thr = np.where(lam > y.shape[1] * eps * lam.max(), lam, 0.0)
+        for sp in ("singular_values", "variances"):
+            exact = R.effective_rank(x, sp, c)["value"]
+            dev = []
+            for l in (np.clip(lam, 0.0, None), lam_thr):
+                s = l if sp == "variances" else np.sqrt(l)
+                p = s / s.sum()
+                p = p[p > 0]
+                dev.append(float(np.exp(-np.sum(p * np.log(p))) / exact - 1.0))
+            out[f"{sp}/{c}"] = {"clipped": dev[0], "threshold_d_eps": dev[1]}
+    return out
+
+
 def real_features(data, out_path):
     """Every metric on each published feature file ([2, n, d] float32), float64 on the float32
     values; unit metrics on l2-normalised rows, raw ones on the rows as stored."""
@@ -446,7 +470,8 @@ def real_features(data, out_path):
         del e["captioned"]["ranks_image_to_text"], e["captioned"]["ranks_text_to_image"]
         e["n"], e["d"] = int(img.shape[0]), int(img.shape[1])
         e["svcca_q"] = [int(q) for q in e["svcca"]]
-        e["checks"] = {"separability_sklearn": sklearn_check(img, txt, sep)}
+        e["checks"] = {"separability_sklearn": sklearn_check(img, txt, sep),
+                       "effective_rank_gram_route": {"img": gram_route_deviation(img), "txt": gram_route_deviation(txt)}}
         out[os.path.basename(path)] = e
         print(os.path.basename(path), "done", flush=True)
     with open(out_path, "w") as f:

@@ -349,9 +349,10 @@ def isoscore(x: np.ndarray) -> float:
 def zscore_columns(x: np.ndarray) -> np.ndarray:
     """Every column minus its mean, divided by its std with ddof = 1 (torch.std's default);
     a zero-variance column stays 0.  platonic-rep's ``preprocess_activations`` divides by
-    std + 1e-8, which gives 0 for a zero-variance column too and shifts the others by a
-    relative 1e-8/std (it leaves the top-q subspaces, hence SVCCA, unchanged only if all stds
-    are equal; the effect is ~1e-8 relative on the real features)."""
+    std + 1e-8, which gives 0 for a zero-variance column too and rescales column j by
+    1/(1 + 1e-8/std_j) (a change of the top-q subspaces unless all stds are equal): measured on
+    the eight published feature files, SVCCA (q = 1, 5, 10, exact subspaces) moves by at most
+    3e-8, except features_clasp_random (column stds down to 6e-5) with up to 1.2e-6."""
     x = np.asarray(x, np.float64)
     x = x - x.mean(axis=0)
     sd = x.std(axis=0, ddof=1)
@@ -410,8 +411,8 @@ def logistic_newton(X: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1
 
 def separability(a: np.ndarray, b: np.ndarray, C: float = 1.0) -> Dict[str, float]:
     """Held-out accuracy of an L2-regularised logistic regression separating a (label 1) from
-    b (label 0).  Split: sample i of each set is a test sample iff i % 5 == 4 (so
-    floor((n+1)/5)... precisely #{i < n : i % 5 == 4} test samples per set, the rest train).
+    b (label 0).  Split: sample i of each set is a test sample iff i % 5 == 4, i.e.
+    floor(n/5) test samples per set (about 20 %), the rest train.
     Prediction: label 1 iff w.x + c > 0 (sklearn's ``predict``: decision_function > 0 picks
     classes_[1]; exactly 0 picks label 0).  Solved by ``logistic_newton``.
 
