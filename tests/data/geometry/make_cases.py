@@ -138,6 +138,9 @@ def paired_metrics(img, txt):
                 for est in ("biased", "unbiased")}
     e["cka_unit"] = {est: {c: R.cka(ni, nt, est == "unbiased", c) for c in ("none", "mean")}
                      for est in ("biased", "unbiased")}
+    # the uncentred n x n formula as written (rounding differs; see reference.cka)
+    e["cka_literal_uncentred"] = {est: R.cka(img, txt, est == "unbiased", "none", literal=True)
+                                  for est in ("biased", "unbiased")}
     e["mutual_knn"] = {str(k): R.mutual_knn(ni, nt, k) for k in KNN_KS if k < n}
     e["cknna"] = {str(k): R.cknna(ni, nt, k) for k in CKNNA_KS if k < n}
     e["effective_rank"] = {"img": set_metrics(img), "txt": set_metrics(txt)}

@@ -191,26 +191,39 @@ def hsic_unbiased(K: np.ndarray, L: np.ndarray) -> float:
     return float(v / (n * (n - 3)))
 
 
-def cka(a: np.ndarray, b: np.ndarray, unbiased: bool = False, centring: str = "none") -> float:
+def cka(a: np.ndarray, b: np.ndarray, unbiased: bool = False, centring: str = "none",
+        literal: bool = False) -> float:
     """Linear CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)), K = A A^T, L = B B^T, exact.
 
     Mirrors platonic-rep metrics.py ``AlignmentMetrics.cka`` (lines 95-119) with
     kernel_metric='ip', which (a) takes the features as given -- no feature centring, no
     normalisation (``centring="none"``); ``centring="mean"`` subtracts each set's mean row
-    first (Kornblith et al. 2019's convention); the biased HSIC centres K and L by H anyway, so
-    both centrings give the same biased value up to rounding -- and (b) divides by
-    ``torch.sqrt(hsic_kk * hsic_ll) + 1e-6``.  That epsilon is absolute: with the unbiased HSIC
-    (divided by n(n-3)) HSIC values are small and it shifts CKA by ~1e-4 on CLIP (0.60447 vs the
-    exact 0.60459); with the biased HSIC (no normalisation) it is negligible.  Here: no epsilon.
-    The unbiased value may be negative; it is returned as is.
+    first (Kornblith et al. 2019's convention) -- and (b) divides by
+    ``torch.sqrt(hsic_kk * hsic_ll) + 1e-6``.  That epsilon is absolute, so platonic-rep's CKA
+    is not scale invariant: with the unbiased HSIC (divided by n(n-3)) it shifts CKA by ~1e-4 on
+    CLIP (0.60447 vs the exact 0.60459), and on features_clasp_random, whose rows are nearly
+    parallel (sqrt(HSIC_KK HSIC_LL) = 2.4e-10 unbiased, 2.9e-6 biased), it gives 5.4e-6 instead of
+    0.0223 (unbiased) and 0.0295 instead of 0.0397 (biased); in float32 its unbiased value is
+    NaN there.  Here: no epsilon.  The unbiased value may be negative; it is returned as is.
+
+    Centring is a mathematical no-op for BOTH estimators: the biased HSIC centres K and L by H,
+    and the unbiased HSIC (a U-statistic) is unchanged when k_ij becomes k_ij + f(i) + f(j) + c,
+    which is what subtracting a constant row from the features does to a linear kernel (the
+    f-terms cancel between its three sums).  Numerically the uncentred n x n formula cancels
+    badly when the rows share a large common component (a cone): on features_clasp_random the
+    literal uncentred f64 value errs by 1.9e-7 relative (2.3e-11 biased), on
+    features_convirt_random by 6.9e-9, against the centred value (which agrees with an 80-bit
+    long-double computation to ~1e-16).  So this oracle computes every variant from the
+    mean-centred features; ``literal=True`` gives the uncentred n x n computation instead (for
+    comparison with the reference).
     """
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
-    if centring == "mean":
+    if centring not in ("none", "mean"):
+        raise ValueError(centring)
+    if not literal or centring == "mean":
         a = a - a.mean(axis=0)
         b = b - b.mean(axis=0)
-    elif centring != "none":
-        raise ValueError(centring)
     K, L = a @ a.T, b @ b.T
     h = hsic_unbiased if unbiased else hsic_biased
     return h(K, L) / math.sqrt(h(K, K) * h(L, L))
