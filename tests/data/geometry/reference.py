@@ -31,7 +31,7 @@ Conventions (as SPEC.md of issue 11 and the crate):
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional
 
 import numpy as np
 
