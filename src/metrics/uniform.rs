@@ -68,7 +68,8 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
         return Ok(0.0); // every pair coincides: log mean exp(0)
     }
     let scale = power_of_two_near(spread.recip());
-    let log_mean = kernel::gaussian_log_mean(Sets::one(x.as_slice(), x.dim()), &mean, scale, t);
+    let log_mean =
+        kernel::gaussian_log_mean(Sets::one(x.as_slice(), x.dim()), true, &mean, scale, t);
     check::no_overflow("the uniformity loss", log_mean)
 }
 
