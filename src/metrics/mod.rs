@@ -28,6 +28,6 @@ pub use gap::{Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
 pub use separability::{Separability, modality_separability};
-pub use similarity::mutual_knn;
+pub use similarity::{cknna, mutual_knn};
 pub use top_k::{TopK, top_k};
 pub use uniform::{cross_modal_uniformity, uniform_loss};

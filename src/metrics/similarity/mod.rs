@@ -2,4 +2,4 @@
 
 mod knn;
 
-pub use knn::mutual_knn;
+pub use knn::{cknna, mutual_knn};
