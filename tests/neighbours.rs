@@ -462,3 +462,172 @@ fn cknna_errors() {
     let zeros = embeddings::<f64, Text>(4, 1, &[0.0; 4]);
     assert!(matches!(cknna(&a, &zeros, 2), Err(Error::ZeroVariance)));
 }
+
+/// The geometry oracle cases with paired img/txt rows (numpy, `tests/data/geometry/`).
+const ORACLE_CASES: [&str; 3] = [
+    "geometry_tiny_n9_d4",
+    "geometry_ties_n12_d4",
+    "geometry_medium_n200_d32",
+];
+
+/// The keys of the object at `expected.<key>` (k, t), in the file's order.
+fn keys(case: &common::Case, key: &str) -> Vec<String> {
+    case.expected(&[key])
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn oracle_mutual_knn_and_cknna() {
+    for name in ORACLE_CASES {
+        let case = common::Case::load(name);
+        let (img, txt) = case.unit_pair();
+        for k in keys(&case, "mutual_knn") {
+            // An exact count over n·k, divided once: the same f64 as numpy's hits / (n·k).
+            // (The ties case has exact ties, broken the same way: the larger index first.)
+            let got = mutual_knn(&img, &txt, k.parse().unwrap()).unwrap();
+            assert_eq!(
+                got,
+                case.number(&["mutual_knn", &k]),
+                "{name} mutual_knn k={k}"
+            );
+        }
+        for k in keys(&case, "cknna") {
+            let got = cknna(&img, &txt, k.parse().unwrap()).unwrap();
+            assert_close(
+                got,
+                case.number(&["cknna", &k]),
+                F64,
+                &format!("{name} cknna k={k}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn oracle_cross_modal_uniformity() {
+    for name in ORACLE_CASES {
+        let case = common::Case::load(name);
+        let (img, txt) = case.unit_pair();
+        let (img32, txt32) = (
+            case.unit::<f32, Image>("img"),
+            case.unit::<f32, Text>("txt"),
+        );
+        for t in keys(&case, "cross_modal_uniformity") {
+            let expected = case.number(&["cross_modal_uniformity", &t]);
+            let tv: f64 = t.parse().unwrap();
+            let what = format!("{name} cross_modal_uniformity t={t}");
+            assert_close(
+                cross_modal_uniformity(&img, &txt, tv).unwrap(),
+                expected,
+                F64,
+                &what,
+            );
+            assert_close(
+                cross_modal_uniformity(&img32, &txt32, tv).unwrap(),
+                expected,
+                F32,
+                &format!("{what} (f32)"),
+            );
+        }
+    }
+}
+
+#[test]
+fn oracle_separability() {
+    // The accuracies are counts of signs of w·x + β at the optimum: exact as long as no sample
+    // sits within the solvers' disagreement of the boundary. Both solve the same strictly
+    // convex problem to ~1e-14 in the parameters (the oracle's Newton and sklearn's
+    // newton-cholesky agree to 1e-14), and the smallest |w·x + β| over the samples is 3.5e-3
+    // (oracle README), so the counts agree exactly.
+    for name in ORACLE_CASES {
+        let case = common::Case::load(name);
+        let (img, txt) = case.unit_pair();
+        let s = modality_separability(&img, &txt).unwrap();
+        assert_eq!(
+            (s.accuracy, s.train_accuracy, s.test_count as f64),
+            (
+                case.number(&["separability", "accuracy"]),
+                case.number(&["separability", "train_accuracy"]),
+                case.number(&["separability", "test_count"]),
+            ),
+            "{name} separability"
+        );
+        let (img32, txt32) = (
+            case.unit::<f32, Image>("img"),
+            case.unit::<f32, Text>("txt"),
+        );
+        let s32 = modality_separability(&img32, &txt32).unwrap();
+        assert_eq!(s32, s, "{name} separability (f32)");
+    }
+}
+
+#[test]
+fn oracle_edge_cases() {
+    let case = common::Case::load("geometry_edge");
+    let ours = [
+        "mutual_knn",
+        "cknna",
+        "cross_modal_uniformity",
+        "separability",
+    ];
+    let set = |v: &serde_json::Value| -> Embeddings<f64, Image> { common::embeddings_from_json(v) };
+    let unit_set = |v: &serde_json::Value| UnitEmbeddings::normalize(set(v)).unwrap();
+    let mut checked = 0;
+    for error in case.expected(&["errors"]).as_array().unwrap() {
+        let function = error["function"].as_str().unwrap();
+        if !ours.contains(&function) {
+            continue;
+        }
+        let (a, b) = (&error["a"], &error["b"]);
+        let b_text = |v| set(v).with_modality::<Text>();
+        let k = || error["k"].as_u64().unwrap() as usize;
+        let result = match function {
+            "mutual_knn" => mutual_knn(&set(a), &b_text(b), k()),
+            "cknna" => cknna(&set(a), &b_text(b), k()),
+            "cross_modal_uniformity" => cross_modal_uniformity(
+                &unit_set(a),
+                &unit_set(b).with_modality::<Text>(),
+                error["t"].as_f64().unwrap(),
+            ),
+            _ => modality_separability(&unit_set(a), &unit_set(b).with_modality::<Text>())
+                .map(|s| s.accuracy),
+        };
+        let err = result.expect_err(function);
+        let kind = format!("{err:?}");
+        let expected = error["error"].as_str().unwrap();
+        assert!(
+            matches!(
+                (expected, &err),
+                ("InvalidParameter", Error::InvalidParameter { .. })
+                    | ("LengthMismatch", Error::LengthMismatch { .. })
+                    | ("TooFewSamples", Error::TooFewSamples { .. })
+            ),
+            "{function}: expected {expected}, got {kind}"
+        );
+        if let Some(required) = error.get("required").and_then(|r| r.as_u64()) {
+            assert!(
+                matches!(err, Error::TooFewSamples { required: r, .. } if r as u64 == required),
+                "{function}: {kind}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+    for value in case.expected(&["values"]).as_array().unwrap() {
+        if value["function"] == "mutual_knn" {
+            let a = unit_set(&value["a"]);
+            let b = unit_set(&value["b"]).with_modality::<Text>();
+            let k = value["k"].as_u64().unwrap() as usize;
+            assert_eq!(
+                mutual_knn(&a, &b, k).unwrap(),
+                common::number(&value["value"])
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9);
+}

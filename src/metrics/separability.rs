@@ -321,3 +321,46 @@ fn sigmoid(z: f64) -> f64 {
         e / (1.0 + e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Overlapping clusters (n = 60 and m = 45 rows of dimension 8, means ±0.1 e₁ and noise of
+    /// width 1): the fit stops at a stationary point, which is the minimum.
+    #[test]
+    fn the_fit_is_the_minimum_of_the_objective() {
+        let d = 8;
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut rows = |count: usize, sign: f64| -> Vec<f64> {
+            (0..count * d)
+                .map(|k| noise() + if k % d == 0 { 0.1 * sign } else { 0.0 })
+                .collect()
+        };
+        let (a, b) = (rows(60, 1.0), rows(45, -1.0));
+        let centre = vec![0.01; d];
+        let problem = Problem {
+            sets: [(&a[..], true), (&b[..], false)],
+            centre: &centre,
+        };
+        let theta = problem.fit();
+        let (gradient, _) = problem.derivatives(&theta);
+        assert!(gradient.amax() <= GRADIENT_TOLERANCE * 84.0, "{gradient}");
+        let f = problem.objective(&theta);
+        for k in 0..=d {
+            for h in [-1e-4, 1e-4] {
+                let mut moved = theta.clone();
+                moved[k] += h;
+                assert!(problem.objective(&moved) > f, "coordinate {k}, step {h}");
+            }
+        }
+        assert_eq!(problem.accuracy(&theta, true).1, 12 + 9);
+        assert_eq!(problem.accuracy(&theta, false).1, 48 + 36);
+    }
+}
