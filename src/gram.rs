@@ -25,16 +25,46 @@ pub(crate) fn cross_products<T: Scalar>(
 ) -> DMatrix<f64> {
     debug_assert_eq!(a.len(), b.len());
     debug_assert_eq!(centre.len(), d);
-    Sides { a, b, d, centre }.split(0, a.len() / d)
+    Sides {
+        a,
+        b,
+        d,
+        centre,
+        weights: None,
+    }
+    .split(0, a.len() / d)
 }
 
-/// The two sets of a cross-product pass and their common centre.
+/// Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ over the rows of one row-major set of `d` columns, for weights
+/// wᵢ ≥ 0 (one per row), in f64 (d × d): [`cross_products`] of the rows scaled by √wᵢ, with
+/// the same fixed summation tree.
+pub(crate) fn weighted_cross_products<T: Scalar>(
+    x: &[T],
+    d: usize,
+    centre: &[f64],
+    weights: &[f64],
+) -> DMatrix<f64> {
+    debug_assert_eq!(x.len(), weights.len() * d);
+    debug_assert_eq!(centre.len(), d);
+    Sides {
+        a: x,
+        b: x,
+        d,
+        centre,
+        weights: Some(weights),
+    }
+    .split(0, weights.len())
+}
+
+/// The two sets of a cross-product pass, their common centre, and (for one set with itself)
+/// optional row weights.
 #[derive(Clone, Copy)]
 struct Sides<'a, T> {
     a: &'a [T],
     b: &'a [T],
     d: usize,
     centre: &'a [f64],
+    weights: Option<&'a [f64]>,
 }
 
 impl<T: Scalar> Sides<'_, T> {
@@ -52,14 +82,27 @@ impl<T: Scalar> Sides<'_, T> {
 
     /// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
     fn leaf(self, start: usize, end: usize) -> DMatrix<f64> {
-        let Self { a, b, d, centre } = self;
+        let Self {
+            a,
+            b,
+            d,
+            centre,
+            weights,
+        } = self;
         let mut sum = DMatrix::zeros(d, d);
         let (mut xa, mut xb) = (vec![0.0; BLOCK * d], vec![0.0; BLOCK * d]);
         let same = std::ptr::eq(a, b);
+        debug_assert!(same || weights.is_none());
         for first in (start..end).step_by(BLOCK) {
             let rows = BLOCK.min(end - first);
             let range = first * d..(first + rows) * d;
             centred(&a[range.clone()], centre, &mut xa);
+            if let Some(w) = weights {
+                for (row, w) in xa.chunks_exact_mut(d).zip(&w[first..first + rows]) {
+                    let root = w.sqrt();
+                    row.iter_mut().for_each(|v| *v *= root);
+                }
+            }
             let xb = if same {
                 &xa
             } else {
@@ -131,6 +174,17 @@ mod tests {
                     .map(|i| (a[i * d + j] - centre[j]) * (b[i * d + k] - centre[k]))
                     .sum();
                 assert_eq!(g[(j, k)], plain, "({j}, {k})"); // small integers and quarters: exact
+            }
+        }
+        // Weights that are squares of small integers (and 0): the scaled rows stay exact.
+        let weights: Vec<f64> = (0..n).map(|i| ((i % 4) * (i % 4)) as f64).collect();
+        let w = weighted_cross_products(&a, d, &centre, &weights);
+        for j in 0..d {
+            for k in 0..d {
+                let plain: f64 = (0..n)
+                    .map(|i| weights[i] * (a[i * d + j] - centre[j]) * (a[i * d + k] - centre[k]))
+                    .sum();
+                assert_eq!(w[(j, k)], plain, "weighted ({j}, {k})");
             }
         }
         let m = DMatrix::from_fn(3, d, |r, c| (r as f64) - (c as f64) * 0.5);

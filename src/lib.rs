@@ -43,7 +43,10 @@
 //!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`] and its
 //!    exact quantiles ([`cosine_quantiles_within`], [`cosine_quantiles_between`]),
 //!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
-//!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`].
+//!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`]. The
+//!    geometry of follow-up papers: the [`cross_modal_uniformity`] of two paired sets, the
+//!    [`mutual_knn`] alignment of two representations and its kernel form [`cknna`], and the
+//!    [`modality_separability`] of a linear classifier.
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
@@ -115,10 +118,11 @@ pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
     Centring, ContrastiveLoss, CosineHistogram, Diagonal, DimensionShare, Gap, Recall, RelativeGap,
-    RetrievalRanks, TopK, align_loss, batched_contrastive_loss, centroid, contrastive_loss,
-    contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within, gap,
-    hit_rates, mean_centred, mean_pairwise_cosine, pairwise_cosine, predict, raw, relative_gap,
-    retrieval_ranks, retrieval_recall, top_k, uniform_loss,
+    RetrievalRanks, Separability, TopK, align_loss, batched_contrastive_loss, centroid, cknna,
+    contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
+    cosine_quantiles_within, cross_modal_uniformity, gap, hit_rates, mean_centred,
+    mean_pairwise_cosine, modality_separability, mutual_knn, pairwise_cosine, predict, raw,
+    relative_gap, retrieval_ranks, retrieval_recall, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

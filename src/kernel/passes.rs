@@ -51,24 +51,35 @@ macro_rules! typed {
     }};
 }
 
-/// log((2/(n(n−1))) Σ_{i<j} exp(−t‖xᵢ − xⱼ‖²)) of one set, its rows seen as
-/// (xᵢ − `shift`)·`scale` rounded to the input precision (the distances then divided by
-/// `scale`²); identical rows are exactly 0 apart.
-pub(crate) fn gaussian_log_mean(x: Sets<'_>, shift: &[f64], scale: f64, t: f64) -> f64 {
-    gaussian_log_mean_on(Isa::detect(), x, shift, scale, t)
-}
-
-pub(super) fn gaussian_log_mean_on(
-    isa: Isa,
-    x: Sets<'_>,
+/// log((1/N) Σ exp(−t‖xᵢ − yⱼ‖²)) over the N = n(n−1)/2 pairs i < j of one set (`within`;
+/// `sets` from [`Sets::one`]) or the N = n(n−1) pairs i ≠ j of two paired sets A and B
+/// (n = m ≥ 2), every row seen as (x − `shift`)·`scale` rounded to the input precision (the
+/// distances then divided by `scale`²); identical rows are exactly 0 apart.
+pub(crate) fn gaussian_log_mean(
+    sets: Sets<'_>,
+    within: bool,
     shift: &[f64],
     scale: f64,
     t: f64,
 ) -> f64 {
-    typed!(x, |x, _same| {
-        let rows = x.shifted(shift, scale);
-        let squared_norms = widen(schedule::paired_dots(isa, rows, rows));
-        epilogue::gaussian_potential(isa, rows, (t, scale.powi(-2)), &squared_norms).log_mean()
+    gaussian_log_mean_on(Isa::detect(), sets, within, shift, scale, t)
+}
+
+pub(super) fn gaussian_log_mean_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    within: bool,
+    shift: &[f64],
+    scale: f64,
+    t: f64,
+) -> f64 {
+    typed!(sets, |a, b| {
+        let (a, b) = (a.shifted(shift, scale), b.shifted(shift, scale));
+        let row_norms = widen(schedule::paired_dots(isa, a, a));
+        let col_norms = (!within).then(|| widen(schedule::paired_dots(isa, b, b)));
+        let norms = (&row_norms[..], col_norms.as_deref().unwrap_or(&row_norms));
+        epilogue::gaussian_potential(isa, Pairs::of(a, b, within), (t, scale.powi(-2)), norms)
+            .log_mean()
     })
 }
 

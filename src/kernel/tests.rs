@@ -291,7 +291,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
         );
     }
     let t = 0.7;
-    let got = gaussian_log_mean_on(isa, Sets::one(&x, d), &shift, 0.5, t);
+    let got = gaussian_log_mean_on(isa, Sets::one(&x, d), true, &shift, 0.5, t);
     let gram = fma_matrix(&seen, &seen, d);
     let z: Vec<f64> = (0..n)
         .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
@@ -300,6 +300,28 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
     if n >= 2 {
         let expected = naive_lse(&z) - (z.len() as f64).ln();
         assert_close(got, expected, &format!("{what}: gaussian"));
+    }
+
+    // The same potential between x and a second set y of n rows, the pairs i ≠ j, both sets
+    // shifted and scaled alike.
+    let y = values::<T>(n, d, seed + 3, false);
+    let y_rows = Rows::new(&y, d).shifted(&shift, 0.5);
+    let y_seen = y_rows.gather(&(0..n).collect::<Vec<_>>());
+    let y_norms: Vec<f64> = y_seen
+        .chunks_exact(d)
+        .map(|r| fma_dot(r, r).to_f64())
+        .collect();
+    let got = gaussian_log_mean_on(isa, Sets::new(&x, &y, d), false, &shift, 0.5, t);
+    let cross = fma_matrix(&seen, &y_seen, d);
+    let z: Vec<f64> = (0..n)
+        .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            -t * ((norms[i] + y_norms[j]) - 2.0 * cross[i * n + j].to_f64()).max(0.0) * 4.0
+        })
+        .collect();
+    if n >= 2 {
+        let expected = naive_lse(&z) - (z.len() as f64).ln();
+        assert_close(got, expected, &format!("{what}: gaussian between"));
     }
 }
 
@@ -415,9 +437,11 @@ fn passes_are_bitwise_identical_for_any_thread_count() {
             let (rows, cols) = cross_entropies(isa, ra, rb, 50.0, 1.0 + 1e-6);
             let counts = histogram_on(isa, Sets::one(&a, d), true, 64, 0.0);
             let zero = vec![0.0; d];
-            let potential = gaussian_log_mean_on(isa, Sets::one(&a, d), &zero, 1.0, 2.0);
+            let potential = gaussian_log_mean_on(isa, Sets::one(&a, d), true, &zero, 1.0, 2.0);
+            let between =
+                gaussian_log_mean_on(isa, Sets::new(&a[..m * d], &b, d), false, &zero, 1.0, 2.0);
             let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
-            out.extend([counts.sum, counts.sum_squares, potential]);
+            out.extend([counts.sum, counts.sum_squares, potential, between]);
             out
         })
     };

@@ -14,6 +14,8 @@ mod pairwise;
 pub mod raw;
 mod relative_gap;
 mod retrieval;
+mod separability;
+mod similarity;
 mod top_k;
 mod uniform;
 
@@ -29,5 +31,7 @@ pub use gap::{DimensionShare, Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
 pub use relative_gap::{RelativeGap, relative_gap};
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
+pub use separability::{Separability, modality_separability};
+pub use similarity::{cknna, mutual_knn};
 pub use top_k::{TopK, top_k};
-pub use uniform::uniform_loss;
+pub use uniform::{cross_modal_uniformity, uniform_loss};

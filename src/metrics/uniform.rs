@@ -64,12 +64,99 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
     // underflows in the kernel's precision.
     let mean = mean_row(x);
     let spread = max_abs_deviation(x, &mean);
+    let sets = Sets::one(x.as_slice(), x.dim());
+    log_mean_potential(sets, true, (&mean, spread), t, "the uniformity loss")
+}
+
+/// The cross-modal uniformity: the log of the mean Gaussian potential between the samples of
+/// two paired sets, over the pairs that are not matched.
+///
+/// ```text
+/// L_cross(t) = log( (1 / (n(n−1))) Σ_{i≠j} exp(−t ‖aᵢ − bⱼ‖₂²) ),    t > 0, n = m ≥ 2
+/// ```
+///
+/// Lower means the two modalities spread over each other more uniformly. On unit rows
+/// −4t ≤ L_cross ≤ 0. The n(n−1) ordered pairs (i, j) with i ≠ j are all kept: aᵢ against bⱼ
+/// and aⱼ against bᵢ are different pairs. The matched pairs (i, i) are left out (they are the
+/// alignment's). abrar-fahim/contrastive-gap calls it `cross_encoder_uniform_loss` and uses
+/// t = 2 (squared distances, as here).
+///
+/// One fused pass of the pairwise kernel over A × B that skips j = i, as [`uniform_loss`]: the
+/// squared distances from the Gram identity ‖aᵢ‖² + ‖bⱼ‖² − 2 aᵢ·bⱼ on both sets centred at
+/// one common point (the mean of their two means), dot products in the input precision,
+/// everything after them in f64, and an exact log-sum-exp that stays finite where the literal
+/// `exp(…).mean().log()` underflows. O(n²·d) time, no n × n matrix.
+///
+/// # Errors
+///
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch),
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) for n ≠ m,
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no unmatched pair; the
+/// reference gives `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless
+/// t is finite and > 0, [`Error::Overflow`](crate::Error::Overflow) for a t so large that the
+/// exponents overflow.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, cross_modal_uniformity};
+///
+/// // a₀ = b₁ and a₁ ⟂ b₀: the two unmatched pairs give exp(0) and exp(−2·2).
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.0], [1.0, 0.0]])?)?;
+/// let expected = ((1.0 + (-4.0f64).exp()) / 2.0).ln();
+/// assert!((cross_modal_uniformity(&a, &b, 2.0)? - expected).abs() < 1e-15);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Fahim, Murphy & Fyshe, "It's Not a Modality Gap: Characterizing and Addressing the
+/// Contrastive Gap", 2024; abrar-fahim/contrastive-gap, `src/evaluator.py`,
+/// `get_mscoco_uniformity` (`cross_encoder_uniform_loss`). Wang & Isola, ICML 2020, for the
+/// potential.
+pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    t: f64,
+) -> Result<f64> {
+    check::paired(a.shape(), b.shape())?;
+    check::at_least(2, a.len())?;
+    let t = check::positive("t", t)?;
+    // Distances between the sets are invariant under a common translation only: one centre.
+    let centre: Vec<f64> = mean_row(a)
+        .into_iter()
+        .zip(mean_row(b))
+        .map(|(x, y)| 0.5 * (x + y))
+        .collect();
+    let spread = max_abs_deviation(a, &centre).max(max_abs_deviation(b, &centre));
+    let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
+    log_mean_potential(
+        sets,
+        false,
+        (&centre, spread),
+        t,
+        "the cross-modal uniformity",
+    )
+}
+
+/// The kernel's Gaussian log-mean of the pairs of `sets` (`within` one set, or i ≠ j between
+/// two), the rows centred at `centre` and scaled by a power of two near 1/`spread` (so no
+/// magnitude over- or underflows in the kernel's precision). 0 when every row sits at the
+/// centre (every pair coincides: log mean exp(0)).
+fn log_mean_potential(
+    sets: Sets<'_>,
+    within: bool,
+    (centre, spread): (&[f64], f64),
+    t: f64,
+    quantity: &'static str,
+) -> Result<f64> {
     if spread == 0.0 {
-        return Ok(0.0); // every pair coincides: log mean exp(0)
+        return Ok(0.0);
     }
     let scale = power_of_two_near(spread.recip());
-    let log_mean = kernel::gaussian_log_mean(Sets::one(x.as_slice(), x.dim()), &mean, scale, t);
-    check::no_overflow("the uniformity loss", log_mean)
+    let log_mean = kernel::gaussian_log_mean(sets, within, centre, scale, t);
+    check::no_overflow(quantity, log_mean)
 }
 
 /// 2ᵉ with e the integer nearest log₂ `value`, within f64's normal range.
