@@ -2,7 +2,7 @@
 //! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ, and a d × d (or k × d)
 //! matrix applied to every row. Neither forms an n × n (or n × d f64) matrix.
 
-use nalgebra::{DMatrix, DMatrixView};
+use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 use rayon::prelude::*;
 
 use crate::Scalar;
@@ -23,18 +23,37 @@ pub(crate) fn cross_products<T: Scalar>(
     d: usize,
     centre: &[f64],
 ) -> DMatrix<f64> {
-    debug_assert_eq!(a.len(), b.len());
     debug_assert_eq!(centre.len(), d);
-    Sides { a, b, d, centre }.split(0, a.len() / d)
+    cross_products_between(a, centre, b, centre)
 }
 
-/// The two sets of a cross-product pass and their common centre.
+/// Σᵢ (aᵢ − c_a)(bᵢ − c_b)ᵀ over the rows of two row-major sets of equal length whose
+/// dimensions d_a = `centre_a.len()` and d_b = `centre_b.len()` may differ, in f64
+/// (d_a × d_b). The same fixed tree as [`cross_products`].
+pub(crate) fn cross_products_between<T: Scalar>(
+    a: &[T],
+    centre_a: &[f64],
+    b: &[T],
+    centre_b: &[f64],
+) -> DMatrix<f64> {
+    debug_assert_eq!(a.len() / centre_a.len(), b.len() / centre_b.len());
+    let n = a.len() / centre_a.len();
+    Sides {
+        a,
+        b,
+        centre_a,
+        centre_b,
+    }
+    .split(0, n)
+}
+
+/// The two sets of a cross-product pass and their centres.
 #[derive(Clone, Copy)]
 struct Sides<'a, T> {
     a: &'a [T],
     b: &'a [T],
-    d: usize,
-    centre: &'a [f64],
+    centre_a: &'a [f64],
+    centre_b: &'a [f64],
 }
 
 impl<T: Scalar> Sides<'_, T> {
@@ -52,27 +71,73 @@ impl<T: Scalar> Sides<'_, T> {
 
     /// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
     fn leaf(self, start: usize, end: usize) -> DMatrix<f64> {
-        let Self { a, b, d, centre } = self;
-        let mut sum = DMatrix::zeros(d, d);
-        let (mut xa, mut xb) = (vec![0.0; BLOCK * d], vec![0.0; BLOCK * d]);
-        let same = std::ptr::eq(a, b);
+        let Self {
+            a,
+            b,
+            centre_a,
+            centre_b,
+        } = self;
+        let (da, db) = (centre_a.len(), centre_b.len());
+        let mut sum = DMatrix::zeros(da, db);
+        let (mut xa, mut xb) = (vec![0.0; BLOCK * da], vec![0.0; BLOCK * db]);
+        let same = std::ptr::eq(a, b) && std::ptr::eq(centre_a, centre_b);
         for first in (start..end).step_by(BLOCK) {
             let rows = BLOCK.min(end - first);
-            let range = first * d..(first + rows) * d;
-            centred(&a[range.clone()], centre, &mut xa);
+            centred(&a[first * da..(first + rows) * da], centre_a, &mut xa);
             let xb = if same {
                 &xa
             } else {
-                centred(&b[range], centre, &mut xb);
+                centred(&b[first * db..(first + rows) * db], centre_b, &mut xb);
                 &xb
             };
             // Row-major rows are the columns of a d × rows matrix, and the rows of a rows × d one.
-            let columns = DMatrixView::from_slice(&xa[..rows * d], d, rows);
-            let transposed = DMatrixView::from_slice_with_strides(&xb[..rows * d], rows, d, d, 1);
+            let columns = DMatrixView::from_slice(&xa[..rows * da], da, rows);
+            let transposed =
+                DMatrixView::from_slice_with_strides(&xb[..rows * db], rows, db, db, 1);
             sum.gemm(1.0, &columns, &transposed, 1.0);
         }
         sum
     }
+}
+
+/// The k largest eigenvalues of a symmetric d × d matrix (clamped at 0, decreasing) and their
+/// eigenvectors as the rows of a k × d matrix, each with its largest-magnitude entry positive.
+pub(crate) fn top_components(scatter: DMatrix<f64>, k: usize) -> (Vec<f64>, DMatrix<f64>) {
+    let eigen = SymmetricEigen::new(symmetric(scatter));
+    let mut order: Vec<usize> = (0..eigen.eigenvalues.len()).collect();
+    order.sort_by(|&i, &j| eigen.eigenvalues[j].total_cmp(&eigen.eigenvalues[i]));
+    let d = eigen.eigenvectors.nrows();
+    let mut components = DMatrix::zeros(k, d);
+    for (r, &j) in order.iter().take(k).enumerate() {
+        let v = eigen.eigenvectors.column(j);
+        let largest = v.iamax(); // the first entry of largest magnitude, as numpy's argmax
+        let sign = if v[largest] < 0.0 { -1.0 } else { 1.0 };
+        components.row_mut(r).tr_copy_from(&(v * sign));
+    }
+    let eigenvalues = order
+        .iter()
+        .take(k)
+        .map(|&j| eigen.eigenvalues[j].max(0.0))
+        .collect();
+    (eigenvalues, components)
+}
+
+/// The eigenvalues of a symmetric d × d matrix (a Gram or scatter matrix), clamped at 0 (a
+/// positive semi-definite matrix has none below; rounding can leave some), in decreasing order.
+pub(crate) fn eigenvalues(scatter: DMatrix<f64>) -> Vec<f64> {
+    let mut values: Vec<f64> = symmetric(scatter)
+        .symmetric_eigenvalues()
+        .iter()
+        .map(|l| l.max(0.0))
+        .collect();
+    values.sort_by(|x, y| y.total_cmp(x));
+    values
+}
+
+/// (M + Mᵀ)/2: a cross-product matrix of a set with itself is symmetric up to the order of
+/// gemm's sums; make it exactly so.
+fn symmetric(m: DMatrix<f64>) -> DMatrix<f64> {
+    (&m + m.transpose()) * 0.5
 }
 
 /// M (xᵢ − c) for every row xᵢ of a row-major set of `M.ncols()` columns, rounded to `U`,

@@ -43,7 +43,9 @@
 //!    [`predict`] and [`hit_rates`], the similarity distribution [`CosineHistogram`] and its
 //!    exact quantiles ([`cosine_quantiles_within`], [`cosine_quantiles_between`]),
 //!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
-//!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`].
+//!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`];
+//!    representational similarity ([`cka`], [`svcca`]) and the spread of a spectrum
+//!    ([`effective_rank`], [`isoscore`]) from d × d cross products.
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
@@ -112,11 +114,11 @@ mod unit;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
-    Centring, ContrastiveLoss, CosineHistogram, Diagonal, Gap, Recall, RetrievalRanks, TopK,
-    align_loss, batched_contrastive_loss, centroid, contrastive_loss,
-    contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within, gap,
-    hit_rates, mean_pairwise_cosine, pairwise_cosine, predict, raw, retrieval_ranks,
-    retrieval_recall, top_k, uniform_loss,
+    Centring, ContrastiveLoss, CosineHistogram, Diagonal, EffectiveRank, Gap, HsicEstimator,
+    Recall, RetrievalRanks, Spectrum, TopK, align_loss, batched_contrastive_loss, centroid, cka,
+    contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
+    cosine_quantiles_within, effective_rank, gap, hit_rates, isoscore, mean_pairwise_cosine,
+    pairwise_cosine, predict, raw, retrieval_ranks, retrieval_recall, svcca, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

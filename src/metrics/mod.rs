@@ -11,6 +11,8 @@ mod gap;
 mod pairwise;
 pub mod raw;
 mod retrieval;
+mod similarity;
+mod spectrum;
 mod top_k;
 mod uniform;
 
@@ -25,5 +27,7 @@ pub use distribution::{CosineHistogram, cosine_quantiles_between, cosine_quantil
 pub use gap::{Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
+pub use similarity::{HsicEstimator, cka, svcca};
+pub use spectrum::{EffectiveRank, Spectrum, effective_rank, isoscore};
 pub use top_k::{TopK, top_k};
 pub use uniform::uniform_loss;
