@@ -304,7 +304,7 @@ pub(crate) fn resolved_directions(name: &'static str, value: usize, holds: bool)
         name,
         value as f64,
         holds,
-        "at most the numerical rank of each set (z-scored for SVCCA): its singular values beyond the first must exceed √(max(n, d)·ε)·σ₁",
+        "at most the numerical rank of each set (z-scored for SVCCA): its q-th singular value must exceed √(d·ε)·σ₁, the Gram route's rounding level",
     )
     .map(drop)
 }

@@ -1,6 +1,8 @@
 //! The two O(n·d²) passes behind CKA, SVCCA, the spectra, Procrustes and the projections, in f64 through nalgebra's gemm on
-//! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ, and a d × d (or k × d)
-//! matrix applied to every row. Neither forms an n × n (or n × d f64) matrix.
+//! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ (or d_a × d_b between
+//! two sets), and a d × d (or k × d) matrix applied to every row. Neither forms an n × n (or
+//! n × d f64) matrix. Then the symmetric eigendecomposition of such a d × d matrix, and the
+//! rounding level below which its eigenvalues are noise.
 
 use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 use rayon::prelude::*;
@@ -132,6 +134,16 @@ pub(crate) fn eigenvalues(scatter: DMatrix<f64>) -> Vec<f64> {
         .collect();
     values.sort_by(|x, y| y.total_cmp(x));
     values
+}
+
+/// The rounding level of the eigenvalues of a d × d Gram matrix with largest eigenvalue
+/// `largest`: d·ε·λ₁. The symmetric eigensolver is backward stable (errors of a small multiple
+/// of ε·λ₁) and the f64 Gram of rows that are exactly rank-deficient (repeated rows, n < d) has
+/// its zero eigenvalues at about ε·λ₁ (1.3e-16·λ₁ measured on the CLASP texts, 98 distinct
+/// rows of 99), so an eigenvalue at or below this level cannot be told from 0: a singular
+/// value below √(d·ε)·σ₁ (3.4e-7·σ₁ at d = 512) is not resolved by the Gram route.
+pub(crate) fn rounding_level(d: usize, largest: f64) -> f64 {
+    d as f64 * f64::EPSILON * largest
 }
 
 /// (M + Mᵀ)/2: a cross-product matrix of a set with itself is symmetric up to the order of

@@ -576,7 +576,7 @@ fn cka_and_svcca_match_the_oracle() {
             assert_close(
                 got,
                 common::number(expected),
-                SPECTRAL,
+                F64,
                 &format!("{name} svcca q = {q}"),
             );
         }
@@ -679,4 +679,75 @@ fn the_oracle_error_cases_give_their_errors() {
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} error cases");
+}
+
+/// The two embedded published feature files (raw rows, widened to f64) against the oracle's
+/// exact values (tests/data/geometry/real_features_expected.json).
+#[test]
+fn embedded_feature_files_match_the_oracle() {
+    static CLASP: &[u8] = include_bytes!("../data/features_clasp.npy");
+    static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
+    let pinned = common::data_json("geometry/real_features_expected.json");
+    for (file, bytes) in [("features_clasp.npy", CLASP), ("features_clip.npy", CLIP)] {
+        let expected = &pinned[file];
+        let number = |path: &[&str]| common::number(path.iter().fold(expected, |v, k| &v[*k]));
+        let (a, b) = modality_gap::npy::read_pair_from::<f64, Image, Text, _>(bytes).unwrap();
+        for (estimator, key) in [
+            (HsicEstimator::Biased, "biased"),
+            (HsicEstimator::Unbiased, "unbiased"),
+        ] {
+            for centring in CENTRINGS {
+                let c = centring_key(centring);
+                let got = cka(&a, &b, estimator, centring).unwrap();
+                assert_close(
+                    got,
+                    number(&["cka", key, c]),
+                    F64,
+                    &format!("{file} cka {key} {c}"),
+                );
+            }
+        }
+        for (q, value) in expected["svcca"].as_object().unwrap() {
+            let got = svcca(&a, &b, q.parse().unwrap()).unwrap();
+            assert_close(
+                got,
+                common::number(value),
+                F64,
+                &format!("{file} svcca {q}"),
+            );
+        }
+        for (name, x) in [
+            ("img", a.clone()),
+            ("txt", b.clone().with_modality::<Image>()),
+        ] {
+            for (spectrum, key) in [
+                (Spectrum::SingularValues, "singular_values"),
+                (Spectrum::Variances, "variances"),
+            ] {
+                for centring in CENTRINGS {
+                    let c = centring_key(centring);
+                    let erank = effective_rank(&x, spectrum, centring).unwrap();
+                    let what = format!("{file} {name} erank {key} {c}");
+                    assert_close(
+                        erank.value,
+                        number(&["effective_rank", name, key, c]),
+                        F64,
+                        &what,
+                    );
+                    assert_eq!(
+                        erank.bound as f64,
+                        number(&["effective_rank", name, "bound", c]),
+                        "{what}"
+                    );
+                }
+            }
+            let what = format!("{file} {name} isoscore");
+            assert_close(
+                isoscore(&x).unwrap(),
+                number(&["isoscore", name]),
+                F64,
+                &what,
+            );
+        }
+    }
 }

@@ -1,7 +1,7 @@
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
-use crate::gram::{cross_products, cross_products_between, top_components};
+use crate::gram::{cross_products, cross_products_between, rounding_level, top_components};
 use crate::reduce::mean_row;
 use crate::{Embeddings, Modality, Result, Scalar, check};
 
@@ -47,9 +47,9 @@ use crate::{Embeddings, Modality, Result, Scalar, check};
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2;
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) (named `q`) for q = 0, for q
 /// above min(d_a, d_b, n − 1) (the rank a centred set can have), and for q above the
-/// numerical rank of either z-scored set: its q-th eigenvalue λ_q must exceed
-/// max(n, d)·ε·λ₁ (singular values below √(max(n, d)·ε)·σ₁ cannot be told from rounding on
-/// this route, and a subspace through them would be arbitrary);
+/// numerical rank of either z-scored set: its q-th eigenvalue λ_q must exceed d·ε·λ₁
+/// (singular values below √(d·ε)·σ₁ cannot be told from rounding on this route, and a
+/// subspace through them would be arbitrary);
 /// [`Error::ZeroVariance`](crate::Error::ZeroVariance) when every column of a set is constant;
 /// [`Error::Overflow`](crate::Error::Overflow) when the cross products overflow f64 (entries
 /// beyond about 1e154).
@@ -102,7 +102,7 @@ fn top_subspace<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     q: usize,
 ) -> Result<(Vec<f64>, DMatrix<f64>)> {
-    let (n, d) = x.shape();
+    let d = x.dim();
     let varies = varying_columns(x);
     check::some_variance(!varies.contains(&true))?;
     let mean = mean_row(x);
@@ -118,7 +118,7 @@ fn top_subspace<T: Scalar, M: Modality>(
         .collect();
     let correlation = DMatrix::from_fn(d, d, |j, k| scatter[(j, k)] * scale[j] * scale[k]);
     let (values, directions) = top_components(correlation, q);
-    let resolved = values[q - 1] > n.max(d) as f64 * f64::EPSILON * values[0];
+    let resolved = values[q - 1] > rounding_level(d, values[0]);
     check::resolved_directions("q", q, resolved)?;
     // W = diag(scale) V Λ^(−1/2), V = the q directions as columns.
     Ok((

@@ -19,7 +19,8 @@ use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
 /// covariance (ddof 0 or 1) cancels.
 ///
 /// The eigenvalues come from the centred d × d Gram matrix, accumulated in f64 by blocked
-/// gemm (O(n·d²), deterministic; nothing n × n), with an absolute error of about ε·λ₁. A set
+/// gemm (O(n·d²), deterministic; nothing n × n), with an absolute error of about ε·λ₁; those
+/// at or below d·ε·λ₁ are taken as 0, as in [`effective_rank`](crate::effective_rank). A set
 /// on a line therefore scores 0 up to rounding (≈ 2ε·d/(d − 1)), a set with equal variances
 /// along d orthogonal axes exactly 1 when the eigenvalues come out equal (as they do for a
 /// diagonal covariance).

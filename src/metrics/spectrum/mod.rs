@@ -7,14 +7,14 @@ mod isoscore;
 pub use effective_rank::{EffectiveRank, Spectrum, effective_rank};
 pub use isoscore::isoscore;
 
-use crate::gram::{cross_products, eigenvalues};
+use crate::gram::{cross_products, eigenvalues, rounding_level};
 use crate::reduce::{max_abs_deviation, mean_row};
 use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
 
 /// The eigenvalues λ₁ ≥ … ≥ λ_d ≥ 0 of the Gram matrix Σᵢ (xᵢ − c)(xᵢ − c)ᵀ (c the mean row for
-/// [`Centring::Mean`], 0 for [`Centring::None`]), with those past the rank bound set to 0, and
-/// the bound: min(n − 1, d) centred, min(n, d) not. The rows have rank at most the bound, so
-/// the eigenvalues past it are 0 in exact arithmetic; computed, they are rounding.
+/// [`Centring::Mean`], 0 for [`Centring::None`]), and the rank bound: min(n − 1, d) centred,
+/// min(n, d) not. Those past the bound (0 in exact arithmetic) and those at or below the
+/// rounding level d·ε·λ₁ ([`rounding_level`]) are set to 0.
 ///
 /// Errors: n < 2 when centred; [`Error::ZeroVariance`](crate::Error::ZeroVariance) when every
 /// row is the centre (all zero, or centred, all equal; decided exactly on the rows);
@@ -44,6 +44,11 @@ fn gram_spectrum<T: Scalar, M: Modality>(
     // Entries below about 1e-154 square to 0: no variance that f64 can see.
     check::some_variance(trace == 0.0)?;
     let mut values = eigenvalues(gram);
+    let noise = rounding_level(d, values[0]);
     values[bound..].fill(0.0);
+    values
+        .iter_mut()
+        .filter(|l| **l <= noise)
+        .for_each(|l| *l = 0.0);
     Ok((values, bound))
 }
