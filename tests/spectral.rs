@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{Case, F64, SPECTRAL, ULPS, assert_close, orthogonal, shaped_rows};
+use common::{Case, F32, F64, SPECTRAL, ULPS, assert_close, orthogonal, shaped_rows};
 use modality_gap::{
-    Centring, Embeddings, Error, HsicEstimator, Image, Spectrum, Text, cka, effective_rank,
+    Centring, Embeddings, Error, HsicEstimator, Image, Scalar, Spectrum, Text, cka, effective_rank,
     isoscore, svcca,
 };
 use nalgebra::DMatrix;
@@ -547,11 +547,23 @@ fn centring_key(centring: Centring) -> &'static str {
 
 #[test]
 fn cka_and_svcca_match_the_oracle() {
+    cka_and_svcca_match_the_oracle_in::<f64>(F64);
+    cka_and_svcca_match_the_oracle_in::<f32>(F32);
+}
+
+#[test]
+fn effective_rank_and_isoscore_match_the_oracle() {
+    effective_rank_and_isoscore_match_the_oracle_in::<f64>(F64);
+    effective_rank_and_isoscore_match_the_oracle_in::<f32>(F32);
+}
+
+/// CKA and SVCCA of the paired cases, on the inputs rounded to `T`.
+fn cka_and_svcca_match_the_oracle_in<T: Scalar>(tol: f64) {
     for name in CASES {
         let case = Case::load(name);
         let (a, b) = (
-            case.embeddings::<f64, Image>("img"),
-            case.embeddings::<f64, Text>("txt"),
+            case.embeddings::<T, Image>("img"),
+            case.embeddings::<T, Text>("txt"),
         );
         if a.len() != b.len() {
             continue; // caption cases: CKA and SVCCA need paired sets
@@ -566,8 +578,8 @@ fn cka_and_svcca_match_the_oracle() {
                 assert_close(
                     got,
                     expected,
-                    F64,
-                    &format!("{name} cka {key} {centring:?}"),
+                    tol,
+                    &format!("{name} {} cka {key} {centring:?}", T::NAME),
                 );
             }
         }
@@ -576,19 +588,19 @@ fn cka_and_svcca_match_the_oracle() {
             assert_close(
                 got,
                 common::number(expected),
-                F64,
+                tol,
                 &format!("{name} svcca q = {q}"),
             );
         }
     }
 }
 
-#[test]
-fn effective_rank_and_isoscore_match_the_oracle() {
+/// Effective rank and IsoScore of every case's sets, on the inputs rounded to `T`.
+fn effective_rank_and_isoscore_match_the_oracle_in<T: Scalar>(tol: f64) {
     for name in CASES {
         let case = Case::load(name);
         for set_name in ["img", "txt"] {
-            let x = case.embeddings::<f64, Image>(set_name);
+            let x = case.embeddings::<T, Image>(set_name);
             for (spectrum, key) in [
                 (Spectrum::SingularValues, "singular_values"),
                 (Spectrum::Variances, "variances"),
@@ -600,7 +612,7 @@ fn effective_rank_and_isoscore_match_the_oracle() {
                     assert_close(
                         erank.value,
                         expected,
-                        F64,
+                        tol,
                         &format!("{name} {set_name} erank {key} {c}"),
                     );
                     let bound = case.number(&["effective_rank", set_name, "bound", c]);
@@ -611,7 +623,7 @@ fn effective_rank_and_isoscore_match_the_oracle() {
             assert_close(
                 isoscore(&x).unwrap(),
                 expected,
-                F64,
+                tol,
                 &format!("{name} {set_name} isoscore"),
             );
         }
