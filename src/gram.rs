@@ -13,6 +13,10 @@ use crate::Scalar;
 /// near its peak, short enough that a block of f64 rows (BLOCK · d · 8 bytes) stays in cache.
 const BLOCK: usize = 256;
 
+/// Columns per panel of a set's cross products with itself: only the panels on and above the
+/// diagonal are multiplied (10 of 16 at d = 512), and the lower triangle is mirrored at the end.
+const PANEL: usize = 128;
+
 /// Rows of one task of the cross-product pass; larger ranges are split in two at a multiple of
 /// `BLOCK`, so the summation tree depends on n alone (not on the number of threads).
 const LEAF: usize = 4 * BLOCK;
@@ -40,13 +44,19 @@ pub(crate) fn cross_products_between<T: Scalar>(
 ) -> DMatrix<f64> {
     debug_assert_eq!(a.len() / centre_a.len(), b.len() / centre_b.len());
     let n = a.len() / centre_a.len();
-    Sides {
+    let same = std::ptr::eq(a, b) && std::ptr::eq(centre_a, centre_b);
+    let mut sum = Sides {
         a,
         b,
         centre_a,
         centre_b,
+        same,
     }
-    .split(0, n)
+    .split(0, n);
+    if same {
+        sum.fill_lower_triangle_with_upper_triangle();
+    }
+    sum
 }
 
 /// The two sets of a cross-product pass and their centres.
@@ -56,6 +66,8 @@ struct Sides<'a, T> {
     b: &'a [T],
     centre_a: &'a [f64],
     centre_b: &'a [f64],
+    /// One set with itself (and the same centre): the leaves fill the upper triangle only.
+    same: bool,
 }
 
 impl<T: Scalar> Sides<'_, T> {
@@ -78,11 +90,11 @@ impl<T: Scalar> Sides<'_, T> {
             b,
             centre_a,
             centre_b,
+            same,
         } = self;
         let (da, db) = (centre_a.len(), centre_b.len());
         let mut sum = DMatrix::zeros(da, db);
         let (mut xa, mut xb) = (vec![0.0; BLOCK * da], vec![0.0; BLOCK * db]);
-        let same = std::ptr::eq(a, b) && std::ptr::eq(centre_a, centre_b);
         for first in (start..end).step_by(BLOCK) {
             let rows = BLOCK.min(end - first);
             centred(&a[first * da..(first + rows) * da], centre_a, &mut xa);
@@ -96,7 +108,22 @@ impl<T: Scalar> Sides<'_, T> {
             let columns = DMatrixView::from_slice(&xa[..rows * da], da, rows);
             let transposed =
                 DMatrixView::from_slice_with_strides(&xb[..rows * db], rows, db, db, 1);
-            sum.gemm(1.0, &columns, &transposed, 1.0);
+            if !same {
+                sum.gemm(1.0, &columns, &transposed, 1.0);
+                continue;
+            }
+            for p in (0..da).step_by(PANEL) {
+                let width = PANEL.min(da - p);
+                for q in (p..da).step_by(PANEL) {
+                    let height = PANEL.min(da - q);
+                    sum.view_mut((p, q), (width, height)).gemm(
+                        1.0,
+                        &columns.rows(p, width),
+                        &transposed.columns(q, height),
+                        1.0,
+                    );
+                }
+            }
         }
         sum
     }
@@ -146,8 +173,9 @@ pub(crate) fn rounding_level(d: usize, largest: f64) -> f64 {
     d as f64 * f64::EPSILON * largest
 }
 
-/// (M + Mᵀ)/2: a cross-product matrix of a set with itself is symmetric up to the order of
-/// gemm's sums; make it exactly so.
+/// (M + Mᵀ)/2: a matrix that is symmetric up to rounding (a correlation matrix scaled entry
+/// by entry) made exactly so; an exactly symmetric one (a set's cross products with itself)
+/// passes unchanged.
 fn symmetric(m: DMatrix<f64>) -> DMatrix<f64> {
     (&m + m.transpose()) * 0.5
 }
@@ -210,6 +238,27 @@ mod tests {
                 assert_eq!(g[(j, k)], plain, "({j}, {k})"); // small integers and quarters: exact
             }
         }
+        // One set with itself, over more columns than a panel (and a ragged last panel): the
+        // upper panels and the mirror give every entry.
+        let wide = 2 * PANEL + 3;
+        let x: Vec<f64> = (0..300 * wide)
+            .map(|k| ((k * 7) % 11) as f64 - 5.0)
+            .collect();
+        let half = vec![0.5; wide];
+        let g = cross_products(&x, &x, wide, &half);
+        for (j, k) in [
+            (0, 0),
+            (0, wide - 1),
+            (wide - 1, 0),
+            (PANEL + 1, 3),
+            (wide - 2, wide - 1),
+        ] {
+            let plain: f64 = (0..300)
+                .map(|i| (x[i * wide + j] - 0.5) * (x[i * wide + k] - 0.5))
+                .sum();
+            assert_eq!(g[(j, k)], plain, "({j}, {k})");
+        }
+        assert_eq!(g, g.transpose());
         let m = DMatrix::from_fn(3, d, |r, c| (r as f64) - (c as f64) * 0.5);
         let out: Vec<f64> = apply_to_rows(&a, &centre, &m);
         for i in [0, n / 2, n - 1] {
