@@ -763,3 +763,51 @@ fn embedded_feature_files_match_the_oracle() {
         }
     }
 }
+
+/// The oracle's closed-form cases (geometry_edge `values`) for the four functions here: each
+/// against its exact value where the case gives one (rounding: ULPS), else numpy's (F64).
+#[test]
+fn the_oracle_closed_form_cases_give_their_values() {
+    let case = Case::load("geometry_edge");
+    let matrix = |v: &Value| -> Vec<Vec<f64>> {
+        v.as_array().unwrap().iter().map(common::numbers).collect()
+    };
+    let centring = |v: &Value| match v["centring"].as_str() {
+        Some("mean") => Centring::Mean,
+        _ => Centring::None,
+    };
+    let mut checked = 0;
+    for value in case.expected(&["values"]).as_array().unwrap() {
+        let got = match value["function"].as_str().unwrap() {
+            "cka" => {
+                let estimator = match value["estimator"].as_str().unwrap() {
+                    "biased" => HsicEstimator::Biased,
+                    _ => HsicEstimator::Unbiased,
+                };
+                let a = Embeddings::<f64, Image>::from_rows(&matrix(&value["a"])).unwrap();
+                let b = Embeddings::<f64, Text>::from_rows(&matrix(&value["b"])).unwrap();
+                cka(&a, &b, estimator, centring(value)).unwrap()
+            }
+            "effective_rank" => {
+                let spectrum = match value["spectrum"].as_str().unwrap() {
+                    "singular_values" => Spectrum::SingularValues,
+                    _ => Spectrum::Variances,
+                };
+                let x = Embeddings::<f64, Image>::from_rows(&matrix(&value["x"])).unwrap();
+                effective_rank(&x, spectrum, centring(value)).unwrap().value
+            }
+            "isoscore" => {
+                let x = Embeddings::<f64, Image>::from_rows(&matrix(&value["x"])).unwrap();
+                isoscore(&x).unwrap()
+            }
+            _ => continue,
+        };
+        let what = value["reason"].as_str().unwrap();
+        match value.get("exact") {
+            Some(exact) => assert_close(got, common::number(exact), ULPS, what),
+            None => assert_close(got, common::number(&value["value"]), F64, what),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} closed-form cases");
+}

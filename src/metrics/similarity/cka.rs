@@ -131,17 +131,29 @@ pub fn cka<T: Scalar, A: Modality, B: Modality>(
     let (kl, kk, ll) = match estimator {
         HsicEstimator::Biased => (kl, kk, ll),
         HsicEstimator::Unbiased => {
-            let unbiased = |frobenius: f64, x: &Side, y: &Side| {
-                let nf = n as f64;
-                let products = sum_over_rows(n, |i| x.squared_norms[i] * y.squared_norms[i]);
+            let (norms_a, norms_b) = (
+                squared_norms(a, &side_a.mean),
+                squared_norms(b, &side_b.mean),
+            );
+            let (total_a, total_b) = (
+                sum_over_rows(n, |i| norms_a[i]),
+                sum_over_rows(n, |i| norms_b[i]),
+            );
+            let nf = n as f64;
+            // ‖ÃᵀB̃‖²_F − n/(n−2)·Σᵢ‖ãᵢ‖²‖b̃ᵢ‖² + (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²)/((n−1)(n−2))
+            let numerator = |frobenius: f64, x: &[f64], total_x: f64, y: &[f64], total_y: f64| {
+                let products = sum_over_rows(n, |i| x[i] * y[i]);
                 frobenius - nf / (nf - 2.0) * products
-                    + x.total * y.total / ((nf - 1.0) * (nf - 2.0))
+                    + total_x * total_y / ((nf - 1.0) * (nf - 2.0))
             };
-            (
-                unbiased(kl, &side_a, &side_b),
-                side_a.unbiased_with_itself(n, unbiased(kk, &side_a, &side_a))?,
-                side_b.unbiased_with_itself(n, unbiased(ll, &side_b, &side_b))?,
-            )
+            let kk = numerator(kk, &norms_a, total_a, &norms_a, total_a);
+            let ll = numerator(ll, &norms_b, total_b, &norms_b, total_b);
+            // Each term of a set's numerator with itself is at most about (Σ‖ãᵢ‖²)².
+            let rounding =
+                |d: usize, total: f64| 16.0 * (n + d) as f64 * f64::EPSILON * total * total;
+            check::some_variance(kk <= rounding(a.dim(), total_a))?;
+            check::some_variance(ll <= rounding(b.dim(), total_b))?;
+            (numerator(kl, &norms_a, total_a, &norms_b, total_b), kk, ll)
         }
     };
     let value = kl / (kk.sqrt() * ll.sqrt());
@@ -151,50 +163,35 @@ pub fn cka<T: Scalar, A: Modality, B: Modality>(
     })
 }
 
-/// One set's part of a CKA: its mean row, ‖ÃᵀÃ‖²_F, each ‖ãᵢ‖² and their sum.
+/// One set's part of a CKA: its mean row and ‖ÃᵀÃ‖²_F.
 struct Side {
     mean: Vec<f64>,
     frobenius: f64,
-    squared_norms: Vec<f64>,
-    total: f64,
 }
 
 impl Side {
     /// The set's part, or the error for rows that are all equal or overflow.
     fn of<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<Self> {
-        let d = x.dim();
         let first: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
         check::some_variance(max_abs_deviation(x, &first) == 0.0)?;
         let mean = mean_row(x);
-        let gram = cross_products(x.as_slice(), x.as_slice(), d, &mean);
+        let gram = cross_products(x.as_slice(), x.as_slice(), x.dim(), &mean);
         let frobenius = check::no_overflow("the cross products of the rows", gram.norm_squared())?;
         // Spreads below about 1e-77 vanish in the fourth powers.
         check::some_variance(frobenius == 0.0)?;
-        let squared_norms: Vec<f64> = x
-            .as_slice()
-            .par_chunks(d)
-            .map(|row| {
-                row.iter()
-                    .zip(&mean)
-                    .map(|(v, m)| (v.to_f64() - m).powi(2))
-                    .sum()
-            })
-            .collect();
-        let total = sum_over_rows(x.len(), |i| squared_norms[i]);
-        Ok(Self {
-            mean,
-            frobenius,
-            squared_norms,
-            total,
-        })
+        Ok(Self { mean, frobenius })
     }
+}
 
-    /// The unbiased HSIC numerator of the set with itself, if it stands above the rounding of
-    /// its terms (each at most about (Σᵢ‖ãᵢ‖²)²).
-    fn unbiased_with_itself(&self, n: usize, numerator: f64) -> Result<f64> {
-        let d = self.mean.len();
-        let rounding = 16.0 * (n + d) as f64 * f64::EPSILON * self.total * self.total;
-        check::some_variance(numerator <= rounding)?;
-        Ok(numerator)
-    }
+/// ‖xᵢ − mean‖² for every row, in f64.
+fn squared_norms<T: Scalar, M: Modality>(x: &Embeddings<T, M>, mean: &[f64]) -> Vec<f64> {
+    x.as_slice()
+        .par_chunks(x.dim())
+        .map(|row| {
+            row.iter()
+                .zip(mean)
+                .map(|(v, m)| (v.to_f64() - m).powi(2))
+                .sum()
+        })
+        .collect()
 }
