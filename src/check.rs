@@ -314,6 +314,18 @@ pub(crate) fn some_variance(all_rows_at_centre: bool) -> Result<()> {
     }
 }
 
+/// A number of directions (singular vectors) that the data resolve: `holds` says that the
+/// `value`-th singular value of every set stands above rounding (issue 11: SVCCA).
+pub(crate) fn resolved_directions(name: &'static str, value: usize, holds: bool) -> Result<()> {
+    requirement(
+        name,
+        value as f64,
+        holds,
+        "at most the numerical rank of each set (z-scored for SVCCA): its q-th singular value must exceed √(d·ε)·σ₁, the Gram route's rounding level",
+    )
+    .map(drop)
+}
+
 /// `Ok(value)` when `holds`, else [`Error::InvalidParameter`](crate::Error::InvalidParameter) with the requirement in words.
 fn requirement(
     name: &'static str,

@@ -118,8 +118,11 @@ pub enum Error {
     ZeroGap,
 
     /// Every sample equals the centre of a projection (all zero, or all equal when centred),
-    /// so no direction carries variance and the explained-variance ratio is 0/0.
-    #[error("every sample equals the centre, so there is no variance to project")]
+    /// so no direction carries variance and the explained-variance ratio is 0/0. The spectral
+    /// and similarity metrics (CKA, SVCCA, effective rank, IsoScore) report it for a set with
+    /// no variance, and CKA also when an unbiased estimate of a set's HSIC with itself is not
+    /// positive.
+    #[error("every sample equals the centre, so there is no variance to measure")]
     ZeroVariance,
 
     /// Reading failed (from a reader; a file's errors come as [`Error::File`]).

@@ -44,9 +44,13 @@
 //!    exact quantiles ([`cosine_quantiles_within`], [`cosine_quantiles_between`]),
 //!    [`top_k`] neighbours, and the explicit [`pairwise_cosine`] matrix for who really wants
 //!    it; the unnormalised alignment and uniformity of align_uniform's code in [`raw`]. The
-//!    geometry of follow-up papers: the [`cross_modal_uniformity`] of two paired sets, the
-//!    [`mutual_knn`] alignment of two representations and its kernel form [`cknna`], and the
-//!    [`modality_separability`] of a linear classifier.
+//!    geometry of follow-up papers: the relative modality gap [`relative_gap`] (RMG) and the
+//!    gap [by dimension](Gap::by_dimension), the [`cross_modal_uniformity`] of two paired
+//!    sets, the [`modality_separability`] of a linear classifier, representational similarity
+//!    ([`cka`], [`svcca`], the [`mutual_knn`] alignment and its kernel form [`cknna`]), the
+//!    spread of a spectrum ([`effective_rank`], [`isoscore`]) from d × d cross products,
+//!    closing the gap by [`mean_centred`] modalities, and [`Captioned`] images with several
+//!    captions each (MSCOCO) for retrieval and losses over the true pairs.
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
@@ -117,12 +121,13 @@ pub use captioned::Captioned;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
 pub use metrics::{
-    Centring, ContrastiveLoss, CosineHistogram, Diagonal, DimensionShare, Gap, Recall, RelativeGap,
-    RetrievalRanks, Separability, TopK, align_loss, batched_contrastive_loss, centroid, cknna,
-    contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
-    cosine_quantiles_within, cross_modal_uniformity, gap, hit_rates, mean_centred,
+    Centring, ContrastiveLoss, CosineHistogram, Diagonal, DimensionShare, EffectiveRank, Gap,
+    HsicEstimator, Recall, RelativeGap, RetrievalRanks, Separability, Spectrum, TopK, align_loss,
+    batched_contrastive_loss, centroid, cka, cknna, contrastive_loss,
+    contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within,
+    cross_modal_uniformity, effective_rank, gap, hit_rates, isoscore, mean_centred,
     mean_pairwise_cosine, modality_separability, mutual_knn, pairwise_cosine, predict, raw,
-    relative_gap, retrieval_ranks, retrieval_recall, top_k, uniform_loss,
+    relative_gap, retrieval_ranks, retrieval_recall, svcca, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

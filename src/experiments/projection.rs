@@ -1,6 +1,6 @@
-use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
+use nalgebra::{DMatrix, DMatrixView};
 
-use crate::gram::{apply_to_rows, cross_products};
+use crate::gram::{apply_to_rows, cross_products, top_components};
 use crate::{Centring, Embeddings, Modality, Result, Scalar, centroid, check};
 
 /// The rows of [images; texts] projected onto their top k principal directions, with the
@@ -293,28 +293,4 @@ fn every_row_is_the_centre<T: Scalar, A: Modality, B: Modality>(
         Centring::Mean => row == first,
     };
     images.rows().chain(texts.rows()).all(is_centre)
-}
-
-/// The k largest eigenvalues of a symmetric d × d matrix (clamped at 0, decreasing) and their
-/// eigenvectors as the rows of a k × d matrix, each with its largest-magnitude entry positive.
-fn top_components(scatter: DMatrix<f64>, k: usize) -> (Vec<f64>, DMatrix<f64>) {
-    // Symmetric up to the order of gemm's sums; make it exactly so.
-    let symmetric = (&scatter + scatter.transpose()) * 0.5;
-    let eigen = SymmetricEigen::new(symmetric);
-    let mut order: Vec<usize> = (0..eigen.eigenvalues.len()).collect();
-    order.sort_by(|&i, &j| eigen.eigenvalues[j].total_cmp(&eigen.eigenvalues[i]));
-    let d = eigen.eigenvectors.nrows();
-    let mut components = DMatrix::zeros(k, d);
-    for (r, &j) in order.iter().take(k).enumerate() {
-        let v = eigen.eigenvectors.column(j);
-        let largest = v.iamax(); // the first entry of largest magnitude, as numpy's argmax
-        let sign = if v[largest] < 0.0 { -1.0 } else { 1.0 };
-        components.row_mut(r).tr_copy_from(&(v * sign));
-    }
-    let eigenvalues = order
-        .iter()
-        .take(k)
-        .map(|&j| eigen.eigenvalues[j].max(0.0))
-        .collect();
-    (eigenvalues, components)
 }

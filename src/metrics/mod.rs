@@ -16,6 +16,7 @@ mod relative_gap;
 mod retrieval;
 mod separability;
 mod similarity;
+mod spectrum;
 mod top_k;
 mod uniform;
 
@@ -32,6 +33,7 @@ pub use pairwise::pairwise_cosine;
 pub use relative_gap::{RelativeGap, relative_gap};
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
 pub use separability::{Separability, modality_separability};
-pub use similarity::{cknna, mutual_knn};
+pub use similarity::{HsicEstimator, cka, cknna, mutual_knn, svcca};
+pub use spectrum::{EffectiveRank, Spectrum, effective_rank, isoscore};
 pub use top_k::{TopK, top_k};
 pub use uniform::{cross_modal_uniformity, uniform_loss};

@@ -261,7 +261,7 @@ impl<T: Scalar> Problem<'_, T> {
             }
             hessian[(d, d)] += h[d];
             let mut top = hessian.view_mut((0, 0), (d, d));
-            top += weighted_cross_products(x, d, self.centre, &weights);
+            top += weighted_cross_products(x, self.centre, &weights);
         }
         (gradient, hessian)
     }

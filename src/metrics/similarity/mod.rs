@@ -1,5 +1,9 @@
 //! How similar two representations of the same samples are.
 
+mod cka;
 mod knn;
+mod svcca;
 
+pub use cka::{HsicEstimator, cka};
 pub use knn::{cknna, mutual_knn};
+pub use svcca::svcca;

@@ -1,0 +1,54 @@
+//! The spectrum of one set, from the eigenvalues of its d × d Gram matrix: the effective rank
+//! and IsoScore.
+
+mod effective_rank;
+mod isoscore;
+
+pub use effective_rank::{EffectiveRank, Spectrum, effective_rank};
+pub use isoscore::isoscore;
+
+use crate::gram::{cross_products, eigenvalues, rounding_level};
+use crate::reduce::{max_abs_deviation, mean_row};
+use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
+
+/// The eigenvalues λ₁ ≥ … ≥ λ_d ≥ 0 of the Gram matrix Σᵢ (xᵢ − c)(xᵢ − c)ᵀ (c the mean row for
+/// [`Centring::Mean`], 0 for [`Centring::None`]), and the rank bound: min(n − 1, d) centred,
+/// min(n, d) not. Those past the bound (0 in exact arithmetic) and those at or below the
+/// rounding level d·ε·λ₁ ([`rounding_level`]) are set to 0.
+///
+/// Errors: n < 2 when centred; [`Error::ZeroVariance`](crate::Error::ZeroVariance) when every
+/// row is the centre (all zero, or centred, all equal; decided exactly on the rows);
+/// [`Error::Overflow`](crate::Error::Overflow) when the Gram matrix overflows f64.
+fn gram_spectrum<T: Scalar, M: Modality>(
+    x: &Embeddings<T, M>,
+    centring: Centring,
+) -> Result<(Vec<f64>, usize)> {
+    let (n, d) = x.shape();
+    let (centre, bound) = match centring {
+        Centring::None => (vec![0.0; d], n.min(d)),
+        Centring::Mean => {
+            check::at_least(2, n)?;
+            (mean_row(x), (n - 1).min(d))
+        }
+    };
+    // Every row at the centre, decided on the stored values (the computed mean carries
+    // rounding): all zero, or all equal to the first row.
+    let reference: Vec<f64> = match centring {
+        Centring::None => vec![0.0; d],
+        Centring::Mean => x.row(0).iter().map(|v| v.to_f64()).collect(),
+    };
+    check::some_variance(max_abs_deviation(x, &reference) == 0.0)?;
+    let gram = cross_products(x.as_slice(), x.as_slice(), d, &centre);
+    // Off the diagonal |gⱼₖ| ≤ √(gⱼⱼ gₖₖ) ≤ tr: a finite trace bounds every entry.
+    let trace = check::no_overflow("the Gram matrix of the rows", gram.trace())?;
+    // Entries below about 1e-154 square to 0: no variance that f64 can see.
+    check::some_variance(trace == 0.0)?;
+    let mut values = eigenvalues(gram);
+    let noise = rounding_level(d, values[0]);
+    values[bound..].fill(0.0);
+    values
+        .iter_mut()
+        .filter(|l| **l <= noise)
+        .for_each(|l| *l = 0.0);
+    Ok((values, bound))
+}
