@@ -112,10 +112,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The report: sections of (key, label, value, note) lines.
+/// One line of the report: its JSON key, label, value and note.
+type Line = (String, String, f64, String);
+
+/// The report: titled sections of lines.
 #[derive(Default)]
 struct Report {
-    sections: Vec<(String, Vec<(String, String, f64, String)>)>,
+    sections: Vec<(String, Vec<Line>)>,
 }
 
 impl Report {
