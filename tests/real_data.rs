@@ -17,10 +17,15 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{F32, F64, assert_close, assert_relative, data_json, temperature};
+use common::{
+    ERANK_SINGULAR_VALUES, ERANK_VARIANCES, F32, F64, assert_close, assert_relative, data_json,
+    temperature,
+};
 use modality_gap::{
-    Diagonal, Image, Scalar, Text, UnitEmbeddings, align_loss, contrastive_loss, gap,
-    mean_pairwise_cosine, npy, retrieval_recall, uniform_loss,
+    Captioned, Centring, Diagonal, HsicEstimator, Image, Scalar, Spectrum, Text, UnitEmbeddings,
+    align_loss, cka, cknna, contrastive_loss, cross_modal_uniformity, effective_rank, gap,
+    isoscore, mean_centred, mean_pairwise_cosine, modality_separability, mutual_knn, npy,
+    relative_gap, retrieval_recall, svcca, uniform_loss,
 };
 use serde_json::Value;
 
@@ -116,9 +121,173 @@ fn check<T: Scalar>(file: &str, bytes: &[u8], tol: f64) {
     }
 }
 
+/// Every metric of the follow-up geometry (issue 11) of one `[2, n, d]` file against the
+/// geometry oracle (`tests/data/geometry/real_features_expected.json`), in f64: relative `F64`
+/// for real values (absolute where a value can be near 0), exact counts for neighbours,
+/// retrieval and accuracies.
+fn check_geometry(file: &str, bytes: &[u8]) {
+    let e = &data_json("geometry/real_features_expected.json")[file];
+    let at = |path: &[&str]| {
+        let v = path.iter().fold(e, |v, key| &v[*key]);
+        v.as_f64()
+            .unwrap_or_else(|| panic!("{file}: no number at {path:?}"))
+    };
+    let what = |key: &str| format!("{file} geometry: {key}");
+    let (raw_a, raw_t) = npy::read_pair_from::<f64, Image, Text, _>(bytes).unwrap();
+    let (a, t) = (
+        UnitEmbeddings::normalize(raw_a.clone()).unwrap(),
+        UnitEmbeddings::normalize(raw_t.clone()).unwrap(),
+    );
+    let rel = |x: f64, path: &[&str]| assert_relative(x, at(path), F64, &what(&path.join(".")));
+    let abs = |x: f64, path: &[&str]| assert_close(x, at(path), F64, &what(&path.join(".")));
+
+    rel(align_loss(&a, &t, 1.0).unwrap(), &["mean_paired_distance"]);
+    let rmg = relative_gap(&a, &t).unwrap();
+    // (1 − c)/2 of a mean cosine c near 1 (a tight cone: 9.4e-6 on the random CLASP images)
+    // keeps c's absolute error, not its relative one: RMG's terms are compared absolutely.
+    abs(rmg.value, &["relative_gap", "value"]);
+    abs(rmg.matched, &["relative_gap", "matched"]);
+    abs(rmg.within_a, &["relative_gap", "within_a"]);
+    abs(rmg.within_b, &["relative_gap", "within_b"]);
+    let dims = gap(&a, &t).unwrap().by_dimension().unwrap();
+    for (r, share) in dims.iter().take(10).enumerate() {
+        let r = r.to_string();
+        let listed = |key: &str| {
+            e["gap_by_dimension"][key][r.parse::<usize>().unwrap()]
+                .as_f64()
+                .unwrap()
+        };
+        assert_eq!(
+            share.dimension as f64,
+            listed("dimension"),
+            "{}",
+            what("dimension order")
+        );
+        assert_close(
+            share.difference,
+            listed("difference"),
+            F64,
+            &what("Δ by dimension"),
+        );
+        assert_close(
+            share.share,
+            listed("share"),
+            F64,
+            &what("share by dimension"),
+        );
+    }
+    for key in ["1.0", "2.0"] {
+        let u = cross_modal_uniformity(&a, &t, key.parse().unwrap()).unwrap();
+        rel(u, &["cross_modal_uniformity", key]);
+    }
+    for (estimator, name) in [
+        (HsicEstimator::Biased, "biased"),
+        (HsicEstimator::Unbiased, "unbiased"),
+    ] {
+        for (centring, how) in [(Centring::None, "none"), (Centring::Mean, "mean")] {
+            rel(
+                cka(&raw_a, &raw_t, estimator, centring).unwrap(),
+                &["cka", name, how],
+            );
+            rel(
+                cka(&a, &t, estimator, centring).unwrap(),
+                &["cka_unit", name, how],
+            );
+        }
+    }
+    for k in ["1", "2", "5", "10"] {
+        assert_eq!(
+            mutual_knn(&a, &t, k.parse().unwrap()).unwrap(),
+            at(&["mutual_knn", k]),
+            "{}",
+            what("mutual k-NN")
+        );
+    }
+    for k in ["2", "5", "10"] {
+        rel(cknna(&a, &t, k.parse().unwrap()).unwrap(), &["cknna", k]);
+    }
+    for (set, x) in [
+        ("img", &raw_a),
+        ("txt", &raw_t.clone().with_modality::<Image>()),
+    ] {
+        for (spectrum, name) in [
+            (Spectrum::SingularValues, "singular_values"),
+            (Spectrum::Variances, "variances"),
+        ] {
+            for (centring, how) in [(Centring::None, "none"), (Centring::Mean, "mean")] {
+                let rank = effective_rank(x, spectrum, centring).unwrap();
+                let tol = match spectrum {
+                    Spectrum::SingularValues => ERANK_SINGULAR_VALUES,
+                    Spectrum::Variances => ERANK_VARIANCES,
+                };
+                let path = ["effective_rank", set, name, how];
+                assert_relative(rank.value, at(&path), tol, &what(&path.join(".")));
+                assert_eq!(
+                    rank.bound as f64,
+                    at(&["effective_rank", set, "bound", how])
+                );
+            }
+        }
+        abs(isoscore(x).unwrap(), &["isoscore", set]);
+    }
+    for q in ["1", "2", "3", "4", "5", "10"] {
+        rel(
+            svcca(&raw_a, &raw_t, q.parse().unwrap()).unwrap(),
+            &["svcca", q],
+        );
+    }
+    let separable = modality_separability(&a, &t).unwrap();
+    assert_eq!(
+        separable.accuracy,
+        at(&["separability", "accuracy"]),
+        "{}",
+        what("separability")
+    );
+    assert_eq!(
+        separable.train_accuracy,
+        at(&["separability", "train_accuracy"])
+    );
+
+    let (ca, ct) = (mean_centred(&a).unwrap(), mean_centred(&t).unwrap());
+    abs(
+        gap(&ca, &ct).unwrap().distance(),
+        &["mean_centred_metrics", "gap_distance"],
+    );
+    rel(
+        relative_gap(&ca, &ct).unwrap().value,
+        &["mean_centred_metrics", "relative_gap"],
+    );
+    let r1 = retrieval_recall(&ca, &ct, 1).unwrap();
+    assert_eq!(
+        r1.a_to_b,
+        e["mean_centred_metrics"]["recall_1"][0].as_f64().unwrap(),
+        "{}",
+        what("C3 R@1")
+    );
+    assert_eq!(
+        r1.b_to_a,
+        e["mean_centred_metrics"]["recall_1"][1].as_f64().unwrap(),
+        "{}",
+        what("C3 R@1")
+    );
+
+    // One caption per image: the COCO protocol reduces to the paired metrics.
+    let coco = Captioned::new(a.clone(), t.clone(), (0..a.len()).collect()).unwrap();
+    let loss = coco.contrastive_loss(temperature(0.07)).unwrap();
+    rel(
+        loss.symmetric,
+        &["captioned", "contrastive_loss", "0.07", "symmetric"],
+    );
+    rel(
+        coco.align_loss(2.0).unwrap(),
+        &["captioned", "align_loss_2"],
+    );
+}
+
 #[test]
 fn embedded_clasp_pair_matches_numpy_in_f64() {
     check::<f64>("features_clasp.npy", CLASP, F64);
+    check_geometry("features_clasp.npy", CLASP);
 }
 
 #[test]
@@ -165,5 +334,6 @@ fn every_published_feature_file_matches_numpy() {
         let bytes = std::fs::read(folder.join(name)).unwrap();
         check::<f64>(name, &bytes, F64);
         check::<f32>(name, &bytes, F32);
+        check_geometry(name, &bytes);
     }
 }
