@@ -194,6 +194,16 @@ impl Case {
         })
     }
 
+    /// The value at `reference_code.<path>`: an output of the reference repositories' own
+    /// code, run on CPU by `tests/data/geometry/pin_reference_code.py`.
+    pub fn reference_code(&self, path: &[&str]) -> &Value {
+        path.iter().fold(&self.json["reference_code"], |v, key| {
+            let next = &v[*key];
+            assert!(!next.is_null(), "no reference-code value at {path:?}");
+            next
+        })
+    }
+
     /// A number at `expected.<path>`; the oracle writes non-finite values as strings.
     pub fn number(&self, path: &[&str]) -> f64 {
         number(self.expected(path))
@@ -334,3 +344,15 @@ pub const ERANK_SINGULAR_VALUES: f64 = 1e-4;
 /// The same for the σ² spectrum (`Spectrum::Variances`), where a lost λ weighs at most about
 /// d·ε·ln(1/(d·ε)): measured 9.2e-12 relative (ConVIRT images). 1e-10 leaves a factor of 10.
 pub const ERANK_VARIANCES: f64 = 1e-10;
+
+/// platonic-rep's CKA and CKNNA divide by √(HSIC_KK·HSIC_LL) + 1e-6, an absolute epsilon,
+/// where the crate divides by the square root alone: on the geometry oracle's cases (HSIC of
+/// order 0.1 to 10) that moves the reference's value by at most 4.0e-6 (measured, CKNNA of
+/// the medium case). 1e-5 bounds it; a wrong HSIC estimator moves CKA by far more.
+pub const PLATONIC_EPSILON: f64 = 1e-5;
+
+/// platonic-rep's `mutual_knn` counts with float32 masks and returns a float32 mean: its
+/// values are the exact fractions rounded to float32 (measured within 3.7e-8; a float32 ulp
+/// at 0.1 is 7.5e-9, the mean's rounding adds a few). 1e-7 bounds it; one neighbour more or
+/// less moves the value by 1/(n·k) ≥ 5e-4 on these cases.
+pub const PLATONIC_FLOAT32: f64 = 1e-7;
