@@ -631,3 +631,48 @@ fn oracle_edge_cases() {
     }
     assert_eq!(checked, 9);
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    // 600 rows of 64: every kernel pass above the parallel cut-off (n²·d > 4·10⁶), and more
+    // rows than one reduction chunk of the separability's sums (n + m > 2048 there).
+    let set = |n: usize, d: usize, phase: f64| -> Vec<f64> {
+        (0..n * d)
+            .map(|k| ((k as f64) * 0.7 + phase).sin() + 0.3)
+            .collect()
+    };
+    let (a, b) = (
+        unit::<f32, Image>(600, 64, &set(600, 64, 0.0)),
+        unit::<f32, Text>(600, 64, &set(600, 64, 1.0)),
+    );
+    let (c, e) = (
+        unit::<f64, Image>(2100, 8, &set(2100, 8, 0.0)),
+        unit::<f64, Text>(1500, 8, &set(1500, 8, 1.0)),
+    );
+    let run = |threads: usize| -> Vec<f64> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let s = modality_separability(&c, &e).unwrap();
+            vec![
+                cross_modal_uniformity(&a, &b, 2.0).unwrap(),
+                mutual_knn(&a, &b, 10).unwrap(),
+                cknna(&a, &b, 10).unwrap(),
+                s.accuracy,
+                s.train_accuracy,
+            ]
+        })
+    };
+    let one = run(1);
+    for threads in [2, 8] {
+        let other = run(threads);
+        assert!(
+            one.iter()
+                .zip(&other)
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{threads} threads: {other:?} vs {one:?}"
+        );
+    }
+}
