@@ -811,3 +811,35 @@ fn the_oracle_closed_form_cases_give_their_values() {
     }
     assert!(checked >= 7, "only {checked} closed-form cases");
 }
+
+/// Rows too small for their squares (or fourth powers) to stay normal: a typed error, not NaN.
+#[test]
+fn underflowing_rows_are_an_error_not_nan() {
+    let tiny = rows::<Image>(&[
+        &[1e-170, 0.0],
+        &[0.0, 2e-170],
+        &[3e-170, 1e-170],
+        &[0.0, 0.0],
+    ]);
+    let b = rows::<Text>(&[&[1.0], &[0.0], &[2.0], &[5.0]]);
+    for estimator in ESTIMATORS {
+        assert!(matches!(
+            cka(&tiny, &b, estimator, Centring::Mean),
+            Err(Error::ZeroVariance)
+        ));
+    }
+    for spectrum in SPECTRA {
+        assert!(matches!(
+            effective_rank(&tiny, spectrum, Centring::None),
+            Err(Error::ZeroVariance)
+        ));
+    }
+    assert!(matches!(isoscore(&tiny), Err(Error::ZeroVariance)));
+    let small = rows::<Image>(&[&[1e-80, 0.0], &[0.0, 2e-80], &[3e-80, 1e-80], &[0.0, 0.0]]);
+    for estimator in ESTIMATORS {
+        match cka(&small, &b, estimator, Centring::None) {
+            Ok(value) => assert!(value.is_finite()),
+            Err(e) => assert!(matches!(e, Error::ZeroVariance)),
+        }
+    }
+}

@@ -330,7 +330,7 @@ pub fn temperature(tau: f64) -> Temperature {
 /// to ~1e4·ε for random rows with n just above d). Measured over 3000 random cases (n < 24,
 /// d < 8): 1.7e-12 (CKA moved), 8.6e-12 (SVCCA(A, A·Q) at q = d), 6e-14 (IsoScore scaled).
 /// 1e-10 leaves a factor of 10. (Against the oracle, whose cases are better conditioned, these
-/// metrics use [`F64`]: measured at most 3.8e-14.)
+/// metrics use [`F64`]: measured at most 1.4e-14.)
 pub const SPECTRAL: f64 = 1e-10;
 
 /// The effective rank of the σ spectrum (`Spectrum::SingularValues`) of the published feature

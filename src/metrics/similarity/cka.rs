@@ -77,7 +77,8 @@ pub enum HsicEstimator {
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) unless both sets have n rows;
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (biased) or n < 4
 /// (unbiased); [`Error::ZeroVariance`](crate::Error::ZeroVariance) when all rows of a set are
-/// equal (decided exactly on the rows), or when HSIC(K, K) or HSIC(L, L) is zero or, for the
+/// equal (decided exactly on the rows) or spread so little (below about 1e-77) that ‖ÃᵀÃ‖²_F
+/// is not a normal f64, or when HSIC(K, K) or HSIC(L, L) is zero or, for the
 /// unbiased estimate, not positive: below the rounding of its terms, 16·(n + d)·ε·(Σᵢ‖ãᵢ‖²)².
 /// That happens for non-constant sets too: the unbiased estimate of a set with all rows but
 /// one equal, or of the four corners 0, e₁, e₂, e₃ of a simplex, is exactly 0 (the
@@ -177,8 +178,9 @@ impl Side {
         let mean = mean_row(x);
         let gram = cross_products(x.as_slice(), x.as_slice(), x.dim(), &mean);
         let frobenius = check::no_overflow("the cross products of the rows", gram.norm_squared())?;
-        // Spreads below about 1e-77 vanish in the fourth powers.
-        check::some_variance(frobenius == 0.0)?;
+        // Spreads below about 1e-77 vanish (or go subnormal) in the fourth powers; a normal
+        // ‖ÃᵀÃ‖²_F keeps the denominator √(HSIC_KK)·√(HSIC_LL) away from 0.
+        check::some_variance(frobenius < f64::MIN_POSITIVE)?;
         Ok(Self { mean, frobenius })
     }
 }
