@@ -70,7 +70,9 @@
 //! - **Sphere.** Metrics defined on the hypersphere take [`UnitEmbeddings`]; centroids are
 //!   *not* renormalised.
 //! - **Pairs.** The cone excludes the diagonal i = j by default ([`Diagonal`]); uniformity uses
-//!   the n(n−1)/2 pairs i < j; the contrastive loss uses the diagonal as the target.
+//!   the n(n−1)/2 pairs i < j, the cross-modal uniformity the n(n−1) pairs i ≠ j of A × B;
+//!   the contrastive loss uses the diagonal as the target; k-nearest neighbours within one set
+//!   exclude the sample itself.
 //! - **Temperature.** Logits are cosine similarities divided by τ. CLIP's logit
 //!   scale 100 is τ = 0.01. Functions take a [`Temperature`], built from either number, so
 //!   the two cannot be confused.
