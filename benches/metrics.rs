@@ -6,13 +6,14 @@
 //! and read bandwidth, measured then (`examples/support/probe.rs`, shared with `cargo run
 //! --release --example peak`), so that the medians can be stated as a fraction of the peak of
 //! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
-//! `captions/{metric}/f32/d512/{images}` and `linear/{metric}/{n}`.
+//! `captions/{metric}/f32/d512/{images}`, `spectral/{metric}/{n}` and `linear/{metric}/{n}`.
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use modality_gap::{
-    Captioned, CosineHistogram, Diagonal, Embeddings, Image, Modality, Scalar, Temperature, Text,
-    UnitEmbeddings, align_loss, contrastive_loss, gap, mean_centred, mean_pairwise_cosine,
-    relative_gap, retrieval_recall, top_k, uniform_loss,
+    Captioned, Centring, CosineHistogram, Diagonal, Embeddings, HsicEstimator, Image, Modality,
+    Scalar, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna, contrastive_loss,
+    cross_modal_uniformity, effective_rank, gap, isoscore, mean_centred, mean_pairwise_cosine,
+    modality_separability, mutual_knn, relative_gap, retrieval_recall, svcca, top_k, uniform_loss,
 };
 use std::cell::OnceCell;
 
@@ -91,6 +92,23 @@ fn epilogues(c: &mut Criterion) {
         let (a, b) = pair(&data, n, d);
         bench.iter(|| top_k(a, b, 10).unwrap())
     });
+    group.bench_function(
+        BenchmarkId::new("cross_modal_uniformity/f32/d512", n),
+        |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| cross_modal_uniformity(a, b, 2.0).unwrap())
+        },
+    );
+    // Two top-k passes of one set with itself each (n² dot products per set).
+    group.throughput(Throughput::Elements((2 * n * n) as u64));
+    group.bench_function(BenchmarkId::new("mutual_knn/f32/d512", n), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| mutual_knn(a, b, 10).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("cknna/f32/d512", n), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| cknna(a, b, 10).unwrap())
+    });
     group.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
     group.bench_function(BenchmarkId::new("cosine_histogram/f32/d512", n), |bench| {
         let (a, _) = pair(&data, n, d);
@@ -127,6 +145,42 @@ fn captions(c: &mut Criterion) {
     group.finish();
 }
 
+/// The O(n·d²) metrics (d × d cross products, then an O(d³) eigendecomposition), f32,
+/// d = 512, up to n = 10⁶ (2 GB a set).
+fn spectral(c: &mut Criterion) {
+    let d = 512;
+    let mut group = c.benchmark_group("spectral");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in [10_000, 100_000, 1_000_000] {
+        let data = Pair::<f32>::new();
+        group.throughput(Throughput::Elements(n as u64));
+        for estimator in [HsicEstimator::Biased, HsicEstimator::Unbiased] {
+            let name = format!("cka_{estimator:?}").to_lowercase();
+            group.bench_function(BenchmarkId::new(name, n), |bench| {
+                let (a, b) = pair(&data, n, d);
+                bench.iter(|| cka(a, b, estimator, Centring::None).unwrap())
+            });
+        }
+        group.bench_function(BenchmarkId::new("svcca", n), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| svcca(a, b, 10).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("effective_rank", n), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| effective_rank(a, Spectrum::SingularValues, Centring::Mean).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("isoscore", n), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| isoscore(a).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("modality_separability", n), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| modality_separability(a, b).unwrap())
+        });
+    }
+    group.finish();
+}
+
 /// The O(n·d) metrics, f32, d = 512, up to n = 10⁶ (2 GB a set).
 fn linear(c: &mut Criterion) {
     let d = 512;
@@ -159,7 +213,7 @@ fn linear(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pairwise, epilogues, captions, linear);
+criterion_group!(benches, pairwise, epilogues, captions, spectral, linear);
 
 /// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).
 fn main() {
