@@ -144,9 +144,10 @@ struct ReadmeDoctests;
 /// The types and metrics most programs need: `use modality_gap::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audio, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result, Temperature,
-        Text, UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid,
-        contrastive_loss, cosine_quantiles_within, gap, mean_pairwise_cosine, npy, pairwise_cosine,
-        predict, retrieval_ranks, retrieval_recall, top_k, uniform_loss,
+        Audio, Captioned, CosineHistogram, Diagonal, Embeddings, Error, Image, Modality, Result,
+        Temperature, Text, UnitEmbeddings, Video, align_loss, batched_contrastive_loss, centroid,
+        contrastive_loss, cosine_quantiles_within, gap, mean_centred, mean_pairwise_cosine, npy,
+        pairwise_cosine, predict, relative_gap, retrieval_ranks, retrieval_recall, top_k,
+        uniform_loss,
     };
 }
