@@ -158,7 +158,7 @@ fn spectral(c: &mut Criterion) {
             let name = format!("cka_{estimator:?}").to_lowercase();
             group.bench_function(BenchmarkId::new(name, n), |bench| {
                 let (a, b) = pair(&data, n, d);
-                bench.iter(|| cka(a, b, estimator, Centring::None).unwrap())
+                bench.iter(|| cka(a, b, estimator).unwrap())
             });
         }
         group.bench_function(BenchmarkId::new("svcca", n), |bench| {

@@ -203,7 +203,7 @@ fn geometry<A: Modality>(
         report.line(
             key,
             label,
-            cka(&raw_a, &raw_t, estimator, Centring::None)?,
+            cka(&raw_a, &raw_t, estimator)?,
             "linear kernel on the rows as given",
         );
     }

@@ -74,10 +74,8 @@ fn cka_by_definition(n: usize, a: &[f64], b: &[f64], estimator: HsicEstimator) -
 fn one_dimensional_sets_give_the_correlation() {
     let a = set::<Image>(4, 1, &[1.0, 2.0, 3.0, 4.0]);
     let b = set::<Text>(4, 1, &[1.0, 3.0, 2.0, 4.0]);
-    for centring in CENTRINGS {
-        let biased = cka(&a, &b, HsicEstimator::Biased, centring).unwrap();
-        assert_close(biased, 0.64, ULPS, "biased CKA = r²");
-    }
+    let biased = cka(&a, &b, HsicEstimator::Biased).unwrap();
+    assert_close(biased, 0.64, ULPS, "biased CKA = r²");
     assert_close(svcca(&a, &b, 1).unwrap(), 0.8, ULPS, "SVCCA = |r|");
     let flipped = set::<Text>(4, 1, &[-1.0, -3.0, -2.0, -4.0]);
     assert_close(svcca(&a, &flipped, 1).unwrap(), 0.8, ULPS, "SVCCA = |r|");
@@ -92,18 +90,8 @@ fn unbiased_cka_of_four_points_matches_the_n_by_n_formula() {
     let (x, y) = (set::<Image>(4, 1, &a), set::<Text>(4, 1, &b));
     for estimator in ESTIMATORS {
         let expected = cka_by_definition(4, &a, &b, estimator);
-        assert_close(
-            cka(&x, &y, estimator, Centring::None).unwrap(),
-            expected,
-            F64,
-            "CKA",
-        );
-        assert_close(
-            cka(&x, &x, estimator, Centring::None).unwrap(),
-            1.0,
-            ULPS,
-            "CKA(A, A)",
-        );
+        assert_close(cka(&x, &y, estimator).unwrap(), expected, F64, "CKA");
+        assert_close(cka(&x, &x, estimator).unwrap(), 1.0, ULPS, "CKA(A, A)");
     }
 }
 
@@ -191,7 +179,7 @@ fn cka_errors() {
     let b3 = rows::<Text>(&[&[1.0], &[0.0], &[2.0]]);
     let b4 = rows::<Text>(&[&[1.0], &[0.0], &[2.0], &[5.0]]);
     assert!(matches!(
-        cka(&a, &b3, HsicEstimator::Biased, Centring::None),
+        cka(&a, &b3, HsicEstimator::Biased),
         Err(Error::LengthMismatch {
             expected: 4,
             found: 3
@@ -199,21 +187,16 @@ fn cka_errors() {
     ));
     let a3 = rows::<Image>(&[&[1.0, 0.0], &[0.0, 1.0], &[1.0, 1.0]]);
     assert!(matches!(
-        cka(&a3, &b3, HsicEstimator::Unbiased, Centring::Mean),
+        cka(&a3, &b3, HsicEstimator::Unbiased),
         Err(Error::TooFewSamples {
             required: 4,
             found: 3
         })
     ));
-    assert!(cka(&a3, &b3, HsicEstimator::Biased, Centring::Mean).is_ok());
+    assert!(cka(&a3, &b3, HsicEstimator::Biased).is_ok());
     let one = rows::<Image>(&[&[1.0, 0.0]]);
     assert!(matches!(
-        cka(
-            &one,
-            &rows::<Text>(&[&[2.0]]),
-            HsicEstimator::Biased,
-            Centring::None
-        ),
+        cka(&one, &rows::<Text>(&[&[2.0]]), HsicEstimator::Biased),
         Err(Error::TooFewSamples {
             required: 2,
             found: 1
@@ -229,34 +212,27 @@ fn cka_errors() {
         &[0.0, 0.0, 1.0],
     ]);
     let outlier = rows::<Text>(&[&[0.5, 0.5], &[0.5, 0.5], &[3.0, -1.0], &[0.5, 0.5]]);
-    for centring in CENTRINGS {
-        for estimator in ESTIMATORS {
-            assert!(matches!(
-                cka(&a, &equal, estimator, centring),
-                Err(Error::ZeroVariance)
-            ));
-            assert!(matches!(
-                cka(
-                    &equal.clone().with_modality::<Image>(),
-                    &b4,
-                    estimator,
-                    centring
-                ),
-                Err(Error::ZeroVariance)
-            ));
-        }
-        for degenerate in [&simplex, &outlier] {
-            assert!(matches!(
-                cka(&a, degenerate, HsicEstimator::Unbiased, centring),
-                Err(Error::ZeroVariance)
-            ));
-            let biased = cka(&a, degenerate, HsicEstimator::Biased, centring).unwrap();
-            assert!((0.0..=1.0).contains(&biased));
-        }
+    for estimator in ESTIMATORS {
+        assert!(matches!(
+            cka(&a, &equal, estimator),
+            Err(Error::ZeroVariance)
+        ));
+        assert!(matches!(
+            cka(&equal.clone().with_modality::<Image>(), &b4, estimator),
+            Err(Error::ZeroVariance)
+        ));
+    }
+    for degenerate in [&simplex, &outlier] {
+        assert!(matches!(
+            cka(&a, degenerate, HsicEstimator::Unbiased),
+            Err(Error::ZeroVariance)
+        ));
+        let biased = cka(&a, degenerate, HsicEstimator::Biased).unwrap();
+        assert!((0.0..=1.0).contains(&biased));
     }
     let huge = rows::<Text>(&[&[1e160], &[0.0], &[2.0], &[5.0]]);
     assert!(matches!(
-        cka(&a, &huge, HsicEstimator::Biased, Centring::None),
+        cka(&a, &huge, HsicEstimator::Biased),
         Err(Error::Overflow { .. })
     ));
 }
@@ -409,7 +385,7 @@ fn results_do_not_depend_on_the_thread_count() {
         pool.install(|| {
             let mut values: Vec<f64> = ESTIMATORS
                 .iter()
-                .map(|&e| cka(&x, &y, e, Centring::None).unwrap())
+                .map(|&e| cka(&x, &y, e).unwrap())
                 .collect();
             values.extend(
                 SPECTRA
@@ -461,17 +437,17 @@ proptest! {
             .collect();
         let z = set::<Text>(n, db, &moved);
         for estimator in ESTIMATORS {
-            let value = match cka(&x, &y, estimator, Centring::None) {
+            let value = match cka(&x, &y, estimator) {
                 Ok(value) => value,
                 // A random unbiased estimate can fall to rounding: then not the other either.
                 Err(Error::ZeroVariance) => continue,
                 Err(e) => panic!("{e}"),
             };
-            prop_assert_eq!(value, cka(&x, &y, estimator, Centring::Mean).unwrap());
+            prop_assert_eq!(value, cka(&x, &y, estimator).unwrap());
             let expected = cka_by_definition(n, &a, &b, estimator);
             assert_close(value, expected, SPECTRAL, "CKA against the n × n formula");
-            assert_close(cka(&x, &z, estimator, Centring::None).unwrap(), value, SPECTRAL, "moved");
-            assert_close(cka(&x, &x, estimator, Centring::None).unwrap(), 1.0, ULPS, "CKA(A, A)");
+            assert_close(cka(&x, &z, estimator).unwrap(), value, SPECTRAL, "moved");
+            assert_close(cka(&x, &x, estimator).unwrap(), 1.0, ULPS, "CKA(A, A)");
             match estimator {
                 HsicEstimator::Biased => prop_assert!((0.0..=1.0).contains(&value)),
                 HsicEstimator::Unbiased => prop_assert!((-1.0..=1.0).contains(&value)),
@@ -574,7 +550,7 @@ fn cka_and_svcca_match_the_oracle_in<T: Scalar>(tol: f64) {
         ] {
             for centring in CENTRINGS {
                 let expected = case.number(&["cka", key, centring_key(centring)]);
-                let got = cka(&a, &b, estimator, centring).unwrap();
+                let got = cka(&a, &b, estimator).unwrap();
                 assert_close(
                     got,
                     expected,
@@ -652,7 +628,7 @@ fn the_oracle_error_cases_give_their_errors() {
                 };
                 let a = Embeddings::<f64, Image>::from_rows(&matrix(&error["a"])).unwrap();
                 let b = Embeddings::<f64, Text>::from_rows(&matrix(&error["b"])).unwrap();
-                cka(&a, &b, estimator, centring).map(drop)
+                cka(&a, &b, estimator).map(drop)
             }
             "svcca" => {
                 let a = Embeddings::<f64, Image>::from_rows(&matrix(&error["a"])).unwrap();
@@ -710,7 +686,7 @@ fn embedded_feature_files_match_the_oracle() {
         ] {
             for centring in CENTRINGS {
                 let c = centring_key(centring);
-                let got = cka(&a, &b, estimator, centring).unwrap();
+                let got = cka(&a, &b, estimator).unwrap();
                 assert_close(
                     got,
                     number(&["cka", key, c]),
@@ -786,7 +762,7 @@ fn the_oracle_closed_form_cases_give_their_values() {
                 };
                 let a = Embeddings::<f64, Image>::from_rows(&matrix(&value["a"])).unwrap();
                 let b = Embeddings::<f64, Text>::from_rows(&matrix(&value["b"])).unwrap();
-                cka(&a, &b, estimator, centring(value)).unwrap()
+                cka(&a, &b, estimator).unwrap()
             }
             "effective_rank" => {
                 let spectrum = match value["spectrum"].as_str().unwrap() {
@@ -824,7 +800,7 @@ fn underflowing_rows_are_an_error_not_nan() {
     let b = rows::<Text>(&[&[1.0], &[0.0], &[2.0], &[5.0]]);
     for estimator in ESTIMATORS {
         assert!(matches!(
-            cka(&tiny, &b, estimator, Centring::Mean),
+            cka(&tiny, &b, estimator),
             Err(Error::ZeroVariance)
         ));
     }
@@ -837,7 +813,7 @@ fn underflowing_rows_are_an_error_not_nan() {
     assert!(matches!(isoscore(&tiny), Err(Error::ZeroVariance)));
     let small = rows::<Image>(&[&[1e-80, 0.0], &[0.0, 2e-80], &[3e-80, 1e-80], &[0.0, 0.0]]);
     for estimator in ESTIMATORS {
-        match cka(&small, &b, estimator, Centring::None) {
+        match cka(&small, &b, estimator) {
             Ok(value) => assert!(value.is_finite()),
             Err(e) => assert!(matches!(e, Error::ZeroVariance)),
         }
