@@ -6,7 +6,8 @@
 //! and read bandwidth, measured then (`examples/support/probe.rs`, shared with `cargo run
 //! --release --example peak`), so that the medians can be stated as a fraction of the peak of
 //! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
-//! `captions/{metric}/f32/d512/{images}`, `spectral/{metric}/{n}` and `linear/{metric}/{n}`.
+//! `captions/{metric}/f32/d512/{images}`, `geometry/{metric}/{n}`, `spectral/{metric}/{n}` and
+//! `linear/{metric}/{n}`.
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use modality_gap::{
@@ -145,13 +146,94 @@ fn captions(c: &mut Criterion) {
     group.finish();
 }
 
+/// Every metric of the follow-up geometry on one input, f32, n = 10 000, d = 512 (the size at
+/// which `benches/geometry_baseline.sh` times the reference code and numpy), and 1,000 images
+/// with 5 captions each.
+fn geometry(c: &mut Criterion) {
+    let (n, d) = (10_000, 512);
+    let data = Pair::<f32>::new();
+    let mut group = c.benchmark_group("geometry");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    let id = |metric: &str| BenchmarkId::new(metric, n);
+    group.bench_function(id("l2i"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| align_loss(a, b, 1.0).unwrap())
+    });
+    group.bench_function(id("relative_gap"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| relative_gap(a, b).unwrap())
+    });
+    group.bench_function(id("cross_modal_uniformity"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| cross_modal_uniformity(a, b, 2.0).unwrap())
+    });
+    for estimator in [HsicEstimator::Biased, HsicEstimator::Unbiased] {
+        let name = format!("cka_{estimator:?}").to_lowercase();
+        group.bench_function(id(&name), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| cka(a, b, estimator).unwrap())
+        });
+    }
+    group.bench_function(id("mutual_knn"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| mutual_knn(a, b, 10).unwrap())
+    });
+    group.bench_function(id("cknna"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| cknna(a, b, 10).unwrap())
+    });
+    group.bench_function(id("svcca"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| svcca(a, b, 10).unwrap())
+    });
+    group.bench_function(id("effective_rank"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| effective_rank(a, Spectrum::SingularValues, Centring::None).unwrap())
+    });
+    group.bench_function(id("isoscore"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| isoscore(a).unwrap())
+    });
+    group.bench_function(id("modality_separability"), |bench| {
+        let (a, b) = pair(&data, n, d);
+        bench.iter(|| modality_separability(a, b).unwrap())
+    });
+    group.bench_function(id("mean_centred"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| mean_centred(a).unwrap())
+    });
+    let (images, per_image) = (1000, 5);
+    let coco = OnceCell::<Captioned<f32>>::new();
+    let coco = || {
+        coco.get_or_init(|| {
+            let image_of = (0..images * per_image).map(|j| j / per_image).collect();
+            let captions = gaussian::<f32, Text>(images * per_image, d, 4);
+            Captioned::new(gaussian(images, d, 3), captions, image_of).unwrap()
+        })
+    };
+    let id = |metric: &str| BenchmarkId::new(metric, format!("{images}x{per_image}"));
+    group.bench_function(id("captions_l2i"), |bench| {
+        let coco = coco();
+        bench.iter(|| coco.align_loss(1.0).unwrap())
+    });
+    group.bench_function(id("captions_relative_gap"), |bench| {
+        let coco = coco();
+        bench.iter(|| coco.relative_gap().unwrap())
+    });
+    group.bench_function(id("captions_recall"), |bench| {
+        let coco = coco();
+        bench.iter(|| coco.retrieval_recall(5).unwrap())
+    });
+    group.finish();
+}
+
 /// The O(n·d²) metrics (d × d cross products, then an O(d³) eigendecomposition), f32,
-/// d = 512, up to n = 10⁶ (2 GB a set).
+/// d = 512, at n = 10⁵ and 10⁶ (2 GB a set).
 fn spectral(c: &mut Criterion) {
     let d = 512;
     let mut group = c.benchmark_group("spectral");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    for n in [10_000, 100_000, 1_000_000] {
+    for n in [100_000, 1_000_000] {
         let data = Pair::<f32>::new();
         group.throughput(Throughput::Elements(n as u64));
         for estimator in [HsicEstimator::Biased, HsicEstimator::Unbiased] {
@@ -213,7 +295,9 @@ fn linear(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pairwise, epilogues, captions, spectral, linear);
+criterion_group!(
+    benches, pairwise, epilogues, captions, geometry, spectral, linear
+);
 
 /// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).
 fn main() {
