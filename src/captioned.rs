@@ -23,7 +23,7 @@ use crate::{Image, Modality, Result, Scalar, Text, UnitEmbeddings, check};
 ///     [0.1, 1.0],              // one of image 1
 /// ])?)?;
 /// let coco = Captioned::new(images, captions, vec![0, 0, 1])?;
-/// assert_eq!(coco.captions_of(0), 2);
+/// assert_eq!(coco.captions_of(0), Some(2));
 /// assert_eq!(coco.retrieval_recall(1)?.a_to_b, 1.0);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
@@ -130,11 +130,7 @@ impl<T: Scalar, A: Modality, B: Modality> Captioned<T, A, B> {
         &self.image_of
     }
 
-    /// The number of captions of image i.
-    ///
-    /// # Panics
-    ///
-    /// If `i` is not an image (i ≥ n).
+    /// The number of captions of image i, or `None` if there is no image i (i ≥ n).
     ///
     /// # Examples
     ///
@@ -144,11 +140,11 @@ impl<T: Scalar, A: Modality, B: Modality> Captioned<T, A, B> {
     /// let images = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0], [-1.0]])?)?;
     /// let captions = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0], [2.0], [-1.0]])?)?;
     /// let coco = Captioned::new(images, captions, vec![0, 0, 1])?;
-    /// assert_eq!((coco.captions_of(0), coco.captions_of(1)), (2, 1));
+    /// assert_eq!((coco.captions_of(0), coco.captions_of(1)), (Some(2), Some(1)));
+    /// assert_eq!(coco.captions_of(2), None);
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    pub fn captions_of(&self, i: usize) -> usize {
-        assert!(i < self.images.len(), "image {i} of {}", self.images.len());
-        self.image_of.iter().filter(|&&g| g == i).count()
+    pub fn captions_of(&self, i: usize) -> Option<usize> {
+        (i < self.images.len()).then(|| self.image_of.iter().filter(|&&g| g == i).count())
     }
 }

@@ -119,10 +119,12 @@ pub enum Error {
 
     /// Every sample equals the centre of a projection (all zero, or all equal when centred),
     /// so no direction carries variance and the explained-variance ratio is 0/0. The spectral
-    /// and similarity metrics (CKA, SVCCA, effective rank, IsoScore) report it for a set with
-    /// no variance, and CKA also when an unbiased estimate of a set's HSIC with itself is not
-    /// positive.
-    #[error("every sample equals the centre, so there is no variance to measure")]
+    /// and similarity metrics (CKA, CKNNA, SVCCA, effective rank, IsoScore) report it for a set
+    /// with no variance, and CKA and CKNNA also when an unbiased estimate of a set's HSIC with
+    /// itself is not positive.
+    #[error(
+        "the samples have no variance to measure (every sample equals the centre, or an unbiased estimate of it is not positive)"
+    )]
     ZeroVariance,
 
     /// Reading failed (from a reader; a file's errors come as [`Error::File`]).

@@ -1,6 +1,7 @@
-//! The two O(n·d²) passes behind CKA, SVCCA, the spectra, Procrustes and the projections, in f64 through nalgebra's gemm on
-//! blocks of rows: the d × d cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ (or d_a × d_b between
-//! two sets), and a d × d (or k × d) matrix applied to every row. Neither forms an n × n (or
+//! The O(n·d²) passes behind CKA, SVCCA, the spectra, the separability's Newton steps,
+//! Procrustes and the projections, in f64 through nalgebra's gemm on blocks of rows: the d × d
+//! cross-product matrix Σᵢ (aᵢ − c)(bᵢ − c)ᵀ (or d_a × d_b between two sets, or weighted
+//! Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ of one set), and a d × d (or k × d) matrix applied to every row. Neither forms an n × n (or
 //! n × d f64) matrix. Then the symmetric eigendecomposition of such a d × d matrix, and the
 //! rounding level below which its eigenvalues are noise.
 

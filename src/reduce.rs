@@ -32,7 +32,7 @@ const CHUNK_ROWS: usize = 2048;
 
 /// `per_chunk(rows)` for each chunk of rows, in parallel, in chunk order; each call compiled
 /// for the best instruction set of the CPU (the loops vectorise to its width).
-fn per_chunk<R: Send>(n: usize, per_chunk: impl Fn(Range<usize>) -> R + Sync) -> Vec<R> {
+pub(crate) fn per_chunk<R: Send>(n: usize, per_chunk: impl Fn(Range<usize>) -> R + Sync) -> Vec<R> {
     (0..n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|c| {

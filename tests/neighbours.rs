@@ -207,6 +207,12 @@ proptest! {
         // largest difference measured over 2000 cases is 7.1e-14 (√(KK·LL) = 0.015).
         if kk > 0.0 && ll > 0.0 && (kk * ll).sqrt() >= 1e-3 {
             assert_close(got.unwrap(), kl / (kk * ll).sqrt(), F64, "cknna");
+        } else {
+            // A degenerate (or nearly degenerate) mask: a typed error or a finite value.
+            match got {
+                Ok(value) => prop_assert!(value.is_finite()),
+                Err(e) => prop_assert!(matches!(e, Error::ZeroVariance), "{e}"),
+            }
         }
     }
 
@@ -430,6 +436,27 @@ fn separability_errors() {
         modality_separability(&five_a, &five_3d),
         Err(Error::DimensionMismatch { .. })
     ));
+}
+
+/// A masked HSIC that is exactly 0 in exact arithmetic (three copies of a point and one
+/// other, k = n − 1: 6K² + 6K² − 12K²) is refused whatever sign its rounding takes; lists of
+/// n·(k + 1) > 2^27 entries are refused before any pass.
+#[test]
+fn degenerate_masks_and_huge_lists_are_errors() {
+    let a = embeddings::<f64, Image>(4, 2, &[0.1, 0.0, 0.1, 0.0, 0.1, 0.0, 0.0, 0.1]);
+    let b = embeddings::<f64, Text>(4, 2, &[1.0, 0.2, -0.3, 0.8, 0.5, 0.5, -1.0, 0.1]);
+    assert!(matches!(cknna(&a, &b, 3), Err(Error::ZeroVariance)));
+    let n = 12_000; // n·(k + 1) = 1.44e8 > 2^27 at k = n − 1
+    let line: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let (x, y) = (
+        embeddings::<f64, Image>(n, 1, &line),
+        embeddings::<f64, Text>(n, 1, &line),
+    );
+    assert!(matches!(
+        mutual_knn(&x, &y, n - 1),
+        Err(Error::Overflow { .. })
+    ));
+    assert!(matches!(cknna(&x, &y, n - 1), Err(Error::Overflow { .. })));
 }
 
 #[test]

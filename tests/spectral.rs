@@ -468,6 +468,21 @@ proptest! {
                 let bound = match centring { Centring::None => n.min(d), Centring::Mean => (n - 1).min(d) };
                 prop_assert_eq!(erank.bound, bound);
                 prop_assert!((1.0..=bound as f64).contains(&erank.value), "{erank:?}");
+                // The definition through an SVD of the (centred) n × d matrix itself.
+                let mut m = DMatrix::from_row_slice(n, d, &v);
+                if centring == Centring::Mean {
+                    let mean = m.row_mean();
+                    for mut row in m.row_iter_mut() {
+                        row -= &mean;
+                    }
+                }
+                let weights: Vec<f64> = m.singular_values().iter().map(|&s| match spectrum {
+                    Spectrum::SingularValues => s,
+                    Spectrum::Variances => s * s,
+                }).collect();
+                let total: f64 = weights.iter().sum();
+                let entropy: f64 = weights.iter().filter(|&&w| w > 0.0).map(|&w| -(w / total) * (w / total).ln()).sum();
+                assert_close(erank.value, entropy.exp(), SPECTRAL, "effective rank against an SVD");
                 prop_assert!(erank.normalised() > 0.0 && erank.normalised() <= 1.0);
             }
         }
@@ -811,6 +826,19 @@ fn underflowing_rows_are_an_error_not_nan() {
         ));
     }
     assert!(matches!(isoscore(&tiny), Err(Error::ZeroVariance)));
+    // Squares below the normal range leave no column to correlate (not "q above the rank").
+    assert!(matches!(svcca(&tiny, &b, 1), Err(Error::ZeroVariance)));
+    // Large but representable rows: the unbiased terms are normalised, so no overflow, and
+    // CKA does not see the scale.
+    let huge = rows::<Image>(&[&[6e76, 0.0], &[-6e76, 0.0], &[0.0, 6e76], &[0.0, -6e76]]);
+    let unit = rows::<Image>(&[&[1.0, 0.0], &[-1.0, 0.0], &[0.0, 1.0], &[0.0, -1.0]]);
+    for estimator in ESTIMATORS {
+        let (big, plain) = (
+            cka(&huge, &b, estimator).unwrap(),
+            cka(&unit, &b, estimator).unwrap(),
+        );
+        assert_close(big, plain, SPECTRAL, "CKA of rows scaled by 6e76");
+    }
     let small = rows::<Image>(&[&[1e-80, 0.0], &[0.0, 2e-80], &[3e-80, 1e-80], &[0.0, 0.0]]);
     for estimator in ESTIMATORS {
         match cka(&small, &b, estimator) {

@@ -192,7 +192,10 @@ pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (V
                         best[i] = Some(j);
                     }
                 }
-                let row_indices: Vec<usize> = best.into_iter().map(|j| j.unwrap_or(0)).collect();
+                // (Every row has a positive: the callers' grouping is checked, e.g. by Captioned::new.)
+                let row_indices: Vec<usize> = (best.into_iter())
+                    .map(|j| j.expect("every row has at least one positive"))
+                    .collect();
                 let row_values: Vec<_> = row_indices.iter().map(|&j| col_values[j]).collect();
                 let rows = Positives {
                     values: &row_values,

@@ -3,8 +3,9 @@ use crate::{Embeddings, Modality, Result, Scalar, UnitEmbeddings, centroid, chec
 /// Whether a measurement subtracts the mean row of its data first (column centring).
 ///
 /// [`Centring::None`] measures the rows as they are; [`Centring::Mean`] measures xᵢ − x̄, where
-/// x̄ is the mean row of the data the function names (for two-set functions, each set's own
-/// mean unless the function says otherwise).
+/// x̄ is the mean row of the data the function names: the set's own for
+/// [`effective_rank`](crate::effective_rank), that of [images; texts] for
+/// [`experiments::project`](crate::experiments::project).
 ///
 /// # Examples
 ///

@@ -126,12 +126,14 @@ impl Gap {
     /// lmb-freiburg/two-effects-one-trigger, `analysis/gap_mean_differences.py`.
     pub fn by_dimension(&self) -> Result<Vec<DimensionShare>> {
         check::nonzero_gap(self.distance())?;
-        let squared: f64 = self.vector.iter().map(|v| v * v).sum();
+        // Scaled by the largest |Δₖ| first: Σ Δₖ² itself can underflow for a tiny gap.
+        let largest = self.vector.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
+        let squared: f64 = self.vector.iter().map(|v| (v / largest).powi(2)).sum();
         let mut shares: Vec<DimensionShare> = (self.vector.iter().enumerate())
             .map(|(dimension, &v)| DimensionShare {
                 dimension,
                 difference: v,
-                share: v * v / squared,
+                share: (v / largest).powi(2) / squared,
             })
             .collect();
         // A stable sort keeps equal magnitudes in dimension order.

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use crate::{
     Modality, Result, Scalar, UnitEmbeddings, check,
     gram::weighted_cross_products,
-    reduce::{mean_row, sum_over_rows},
+    reduce::{mean_row, per_chunk, sum_over_rows},
 };
 
 /// How well a linear classifier tells the two modalities apart. Obtain it with
@@ -45,7 +45,9 @@ pub struct Separability {
 /// with a backtracking line search on the d + 1 parameters (the d × d Hessian block from one
 /// deterministic gemm pass, Cholesky by nalgebra) until the gradient of the objective per
 /// training sample is below 1e-12 in every coordinate, or no step decreases the objective any
-/// more. The rows are centred at the mean of both sets first (an exact reparametrisation, as
+/// more (its rounding floor). Two more exits guard the loop and have not been reached on any
+/// input tried: 100 Newton steps (it takes about 8 on the published features), and a Hessian
+/// that rounding makes indefinite; the fit then stands where Newton's method left it. The rows are centred at the mean of both sets first (an exact reparametrisation, as
 /// β is free) so the Hessian is well conditioned for a narrow cone. Deterministic: the same
 /// split, iterations and sums whatever the thread count. O(n·d²) per iteration, a few
 /// iterations.
@@ -123,9 +125,6 @@ const GRADIENT_TOLERANCE: f64 = 1e-12;
 
 /// Newton steps at most (a strictly convex objective with a line search needs a handful).
 const MAX_STEPS: usize = 100;
-
-/// Rows per chunk of the O(n·d) sums (the fixed summation order).
-const CHUNK_ROWS: usize = 2048;
 
 /// The two sets (rows and whether they are label 1) and the common centre of the rows.
 struct Problem<'a, T> {
@@ -286,20 +285,17 @@ impl<T: Scalar> Problem<'_, T> {
 /// in parallel, combined in chunk order.
 fn weighted_row_sum<T: Scalar>(x: &[T], centre: &[f64], r: &[f64]) -> Vec<f64> {
     let d = centre.len();
-    let parts: Vec<Vec<f64>> = x
-        .par_chunks(CHUNK_ROWS * d)
-        .zip(r.par_chunks(CHUNK_ROWS))
-        .map(|(x, r)| {
-            let mut sum = vec![0.0; d + 1];
-            for (row, &ri) in x.chunks_exact(d).zip(r) {
-                for ((s, v), c) in sum.iter_mut().zip(row).zip(centre) {
-                    *s += ri * (v.to_f64() - c);
-                }
-                sum[d] += ri;
+    let parts = per_chunk(r.len(), |rows| {
+        let mut sum = vec![0.0; d + 1];
+        for i in rows {
+            let row = &x[i * d..(i + 1) * d];
+            for ((s, v), c) in sum.iter_mut().zip(row).zip(centre) {
+                *s += r[i] * (v.to_f64() - c);
             }
-            sum
-        })
-        .collect();
+            sum[d] += r[i];
+        }
+        sum
+    });
     let mut total = vec![0.0; d + 1];
     for part in parts {
         total.iter_mut().zip(part).for_each(|(t, p)| *t += p);

@@ -31,7 +31,9 @@ use crate::{
 ///
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) for sets of different lengths,
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2,
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 1 ≤ k ≤ n − 1.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 1 ≤ k ≤ n − 1,
+/// [`Error::Overflow`](crate::Error::Overflow) when the neighbour lists, n·(k + 1) entries,
+/// would exceed 2^27 (k is meant to be small: platonic-rep uses 10).
 ///
 /// # Examples
 ///
@@ -54,7 +56,7 @@ pub fn mutual_knn<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     k: usize,
 ) -> Result<f64> {
-    let n = neighbour_count(a.len(), b.len(), 2, k, 1)?;
+    let n = neighbour_count((a.len(), b.len()), 2, k, (1, "between 1 and n − 1"))?;
     let (in_a, in_b) = (Neighbours::of(a, k), Neighbours::of(b, k));
     let shared: usize = (0..n).map(|i| in_a.mutual(&in_b, i).count()).sum();
     Ok(shared as f64 / (n as f64 * k as f64))
@@ -72,8 +74,9 @@ pub fn mutual_knn<T: Scalar, A: Modality, B: Modality>(
 /// M_A (M_B) is the k-nearest-neighbour mask of A (B) alone, N_k as in [`mutual_knn`]
 /// (inner products, self excluded, the larger index first among ties). The masks need not be
 /// symmetric: the first sum counts the pairs with both Mᵢⱼ and Mⱼᵢ. With k = n − 1 every
-/// pair is kept and CKNNA is the unbiased linear CKA. The value may be negative (the unbiased
-/// HSIC is); it is returned as it is.
+/// pair is kept and CKNNA is the unbiased linear CKA of the rows as given ([`cka`](crate::cka)
+/// computes that without neighbour lists). The value may be negative, and exceed 1 in
+/// magnitude (the masked HSIC is not a Gram form); it is returned as it is.
 ///
 /// Computed from the two top-k passes of [`mutual_knn`] and the kernel values of the
 /// neighbour pairs they return, in O(n·k·log k) after the passes, O(n·k) memory: no n × n
@@ -89,9 +92,10 @@ pub fn mutual_knn<T: Scalar, A: Modality, B: Modality>(
 /// by n(n−3)), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless
 /// 2 ≤ k ≤ n − 1 (the reference's lower bound),
 /// [`Error::ZeroVariance`](crate::Error::ZeroVariance) when the HSIC of a set's masked kernel
-/// with itself is not positive (the ratio is undefined; the reference returns `NaN` or a
-/// quotient of rounding), [`Error::Overflow`](crate::Error::Overflow) for rows of extreme
-/// magnitude.
+/// with itself is not above the rounding of its terms, 16·(n + k)·ε times their magnitudes
+/// (the ratio is undefined; the reference returns `NaN` or a quotient of rounding; the value
+/// can be exactly 0 for sets that are not constant), [`Error::Overflow`](crate::Error::Overflow)
+/// when n·(k + 1) exceeds 2^27 (as [`mutual_knn`]) or for rows of extreme magnitude.
 ///
 /// # Examples
 ///
@@ -115,24 +119,38 @@ pub fn cknna<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     k: usize,
 ) -> Result<f64> {
-    neighbour_count(a.len(), b.len(), 4, k, 2)?;
+    neighbour_count((a.len(), b.len()), 4, k, (2, "between 2 and n − 1"))?;
     let (in_a, in_b) = (Neighbours::of(a, k), Neighbours::of(b, k));
+    // A set's masked HSIC with itself at or below the rounding of its three terms is 0 as far
+    // as f64 can tell (it is exactly 0 for some sets, where its sign would be chance).
+    let rounding = |(_, terms): (f64, f64)| 16.0 * (a.len() + k) as f64 * f64::EPSILON * terms;
     let (kk, ll) = (in_a.masked_hsic(&in_a), in_b.masked_hsic(&in_b));
-    check::some_variance(kk <= 0.0 || ll <= 0.0)?;
-    check::no_overflow("CKNNA", in_a.masked_hsic(&in_b) / (kk * ll).sqrt())
+    check::some_variance(kk.0 <= rounding(kk) || ll.0 <= rounding(ll))?;
+    let kl = in_a.masked_hsic(&in_b).0;
+    check::no_overflow("CKNNA", kl / (kk.0.sqrt() * ll.0.sqrt()))
 }
 
-/// The checks of the k-NN metrics: paired sets of at least `samples` rows, and
-/// `smallest` ≤ k ≤ n − 1. Returns n.
-fn neighbour_count(n: usize, m: usize, samples: usize, k: usize, smallest: usize) -> Result<usize> {
+/// The most neighbour entries, n·(k + 1) per set, that the k-NN metrics hold (2^27: 2 GiB of
+/// (index, value) pairs). The lists are O(n·k), not n × n, only while k is small; each
+/// candidate also costs O(k) to place.
+const MAX_NEIGHBOUR_ENTRIES: u64 = 1 << 27;
+
+/// The checks of the k-NN metrics: paired sets of at least `samples` rows, `smallest` ≤ k ≤
+/// n − 1 (`requirement` in words), and n·(k + 1) within the memory budget. Returns n.
+fn neighbour_count(
+    (n, m): (usize, usize),
+    samples: usize,
+    k: usize,
+    (smallest, requirement): (usize, &'static str),
+) -> Result<usize> {
     check::same_len(n, m)?;
     check::at_least(samples, n)?;
-    let requirement = if smallest == 1 {
-        "between 1 and n − 1"
-    } else {
-        "between 2 and n − 1"
-    };
     check::count_within("k", k, smallest, n - 1, requirement)?;
+    check::at_most(
+        "the neighbour lists n·(k + 1) (at most 2^27)",
+        n as u64 * (k as u64 + 1),
+        MAX_NEIGHBOUR_ENTRIES,
+    )?;
     Ok(n)
 }
 
@@ -206,8 +224,9 @@ impl Neighbours {
 
     /// The unbiased HSIC of the two kernels (the values kept here and in `other`) masked to
     /// the mutual neighbours of both: Song et al.'s estimator with the n × n sums taken over
-    /// the O(n·k) non-zero entries, in a fixed order.
-    fn masked_hsic(&self, other: &Self) -> f64 {
+    /// the O(n·k) non-zero entries, in a fixed order; and the sum of its three terms'
+    /// magnitudes (the scale of its rounding), both divided by n(n − 3).
+    fn masked_hsic(&self, other: &Self) -> (f64, f64) {
         let n = self.pairs.len() / self.k;
         let (mut trace, mut sum_k, mut sum_l) = (0.0, 0.0, 0.0);
         let (mut col_k, mut row_l) = (vec![0.0; n], vec![0.0; n]);
@@ -226,7 +245,15 @@ impl Neighbours {
         }
         let product: f64 = col_k.iter().zip(&row_l).map(|(c, r)| c * r).sum();
         let n = n as f64;
-        (trace + sum_k * sum_l / ((n - 1.0) * (n - 2.0)) - 2.0 * product / (n - 2.0))
-            / (n * (n - 3.0))
+        let terms = [
+            trace,
+            sum_k * sum_l / ((n - 1.0) * (n - 2.0)),
+            -2.0 * product / (n - 2.0),
+        ];
+        let scale = n * (n - 3.0);
+        (
+            terms.iter().sum::<f64>() / scale,
+            terms.iter().map(|t| t.abs()).sum::<f64>() / scale,
+        )
     }
 }

@@ -1,8 +1,7 @@
 use nalgebra::DMatrix;
-use rayon::prelude::*;
 
 use crate::gram::{cross_products, cross_products_between, rounding_level, top_components};
-use crate::reduce::mean_row;
+use crate::reduce::{mean_row, per_chunk};
 use crate::{Embeddings, Modality, Result, Scalar, check};
 
 /// SVCCA (Raghu et al. 2017, as minyoungg/platonic-rep computes it): the mean canonical
@@ -110,12 +109,15 @@ fn top_subspace<T: Scalar, M: Modality>(
     check::no_overflow("the cross products of the rows", scatter.trace())?;
     // zⱼ = (xⱼ − μⱼ)/‖xⱼ − μⱼ‖: the z-scores up to the common factor √(n − 1), which U does
     // not see. A column that is constant (or whose deviations square to 0) stays 0.
+    // (Deviations whose squares are subnormal would give 1/√s with a few digits: such a column
+    // counts as constant too, and a set of only such columns has no variance.)
     let scale: Vec<f64> = (0..d)
         .map(|j| match scatter[(j, j)] {
-            s if varies[j] && s > 0.0 => 1.0 / s.sqrt(),
+            s if varies[j] && s >= f64::MIN_POSITIVE => 1.0 / s.sqrt(),
             _ => 0.0,
         })
         .collect();
+    check::some_variance(scale.iter().all(|&s| s == 0.0))?;
     let correlation = DMatrix::from_fn(d, d, |j, k| scatter[(j, k)] * scale[j] * scale[k]);
     let (values, directions) = top_components(correlation, q);
     let resolved = values[q - 1] > rounding_level(d, values[0]);
@@ -132,23 +134,18 @@ fn top_subspace<T: Scalar, M: Modality>(
 /// For each column, whether it takes more than one value (exactly, on the stored values).
 fn varying_columns<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<bool> {
     let first = x.row(0);
-    let d = x.dim();
-    x.as_slice()
-        .par_chunks(d * 2048)
-        .map(|rows| {
-            let mut varies = vec![false; d];
-            for row in rows.chunks_exact(d) {
-                for ((v, value), reference) in varies.iter_mut().zip(row).zip(first) {
-                    *v |= value != reference;
-                }
+    let parts = per_chunk(x.len(), |rows| {
+        let mut varies = vec![false; x.dim()];
+        for i in rows {
+            for ((v, value), reference) in varies.iter_mut().zip(x.row(i)).zip(first) {
+                *v |= value != reference;
             }
-            varies
-        })
-        .reduce(
-            || vec![false; d],
-            |mut x, y| {
-                x.iter_mut().zip(y).for_each(|(x, y)| *x |= y);
-                x
-            },
-        )
+        }
+        varies
+    });
+    let mut varies = vec![false; x.dim()];
+    for part in parts {
+        varies.iter_mut().zip(part).for_each(|(v, p)| *v |= p);
+    }
+    varies
 }
