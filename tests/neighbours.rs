@@ -3,12 +3,11 @@
 
 mod common;
 
-use common::{F32, F64, assert_close, orthogonal, shaped_rows, unit};
+use common::{F32, F64, assert_close, orthogonal, rotated, shaped_rows, unit};
 use modality_gap::{
     Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings, cknna,
     cross_modal_uniformity, modality_separability, mutual_knn,
 };
-use nalgebra::DMatrix;
 use proptest::prelude::*;
 
 /// Two sets of n rows of one dimension d.
@@ -35,17 +34,6 @@ fn two_sets() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, Vec<f64>)
 
 fn embeddings<T: Scalar, M: Modality>(n: usize, d: usize, v: &[f64]) -> Embeddings<T, M> {
     Embeddings::from_row_major_vec(n, d, v.iter().map(|&x| T::from_f64(x)).collect()).unwrap()
-}
-
-/// Each row x ↦ Q x.
-fn rotated(d: usize, v: &[f64], q: &DMatrix<f64>) -> Vec<f64> {
-    v.chunks(d)
-        .flat_map(|r| {
-            (q * nalgebra::DVector::from_column_slice(r))
-                .as_slice()
-                .to_vec()
-        })
-        .collect()
 }
 
 /// N_k(i) by definition: the others sorted by inner product, descending, the larger index

@@ -4,14 +4,13 @@ mod common;
 
 use common::{
     F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,
-    orthogonal, shaped_rows, temperature, unit,
+    orthogonal, rotated, shaped_rows, temperature, unit,
 };
 use modality_gap::{
     Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss,
     batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
     mean_pairwise_cosine, uniform_loss,
 };
-use nalgebra::DMatrix;
 use proptest::prelude::*;
 
 /// Two sets with the same n and d.
@@ -29,17 +28,6 @@ fn paired_rows() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<f64>)> {
 fn permuted(d: usize, v: &[f64], perm: &[usize]) -> Vec<f64> {
     perm.iter()
         .flat_map(|&i| v[i * d..(i + 1) * d].to_vec())
-        .collect()
-}
-
-/// Each row x ↦ Q x.
-fn rotated(d: usize, v: &[f64], q: &DMatrix<f64>) -> Vec<f64> {
-    v.chunks(d)
-        .flat_map(|r| {
-            (q * nalgebra::DVector::from_column_slice(r))
-                .as_slice()
-                .to_vec()
-        })
         .collect()
 }
 

@@ -290,6 +290,17 @@ pub fn orthogonal(d: usize, seed: &[f64]) -> DMatrix<f64> {
     .q()
 }
 
+/// Each row x of a row-major buffer ↦ Q x.
+pub fn rotated(d: usize, v: &[f64], q: &DMatrix<f64>) -> Vec<f64> {
+    v.chunks(d)
+        .flat_map(|r| {
+            (q * nalgebra::DVector::from_column_slice(r))
+                .as_slice()
+                .to_vec()
+        })
+        .collect()
+}
+
 /// n × d row-major values in [−1, 1] with no row of norm below 1e-3.
 pub fn rows(n: usize, d: usize) -> impl Strategy<Value = Vec<f64>> {
     proptest::collection::vec(-1.0f64..1.0, n * d).prop_filter("no near-zero row", move |v| {
