@@ -13,13 +13,15 @@
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/pair.rs"]
+mod pair;
 
 use std::process::ExitCode;
 
 use modality_gap::{
-    Centring, Embeddings, HsicEstimator, Image, Modality, Result, Spectrum, Text, UnitEmbeddings,
+    Centring, Embeddings, HsicEstimator, Modality, Result, Spectrum, Text, UnitEmbeddings,
     align_loss, cka, cknna, cross_modal_uniformity, effective_rank, gap, isoscore, mean_centred,
-    modality_separability, mutual_knn, npy, relative_gap, retrieval_recall, svcca,
+    modality_separability, mutual_knn, relative_gap, retrieval_recall, svcca,
 };
 
 /// What `--help` prints.
@@ -35,14 +37,6 @@ options: --k K    neighbours for mutual k-NN and CKNNA (default 10)
          --q Q    singular directions for SVCCA (default 10)
          --json   one JSON object instead of the table
 ";
-
-/// The non-text modality of a file given on the command line, whatever it is.
-enum First {}
-impl Modality for First {
-    const NAME: &'static str = "first";
-}
-
-static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
 
 /// The command line.
 struct Options {
@@ -78,6 +72,17 @@ fn options() -> std::result::Result<Options, String> {
     Ok(options)
 }
 
+impl pair::Report for Options {
+    fn run<A: Modality>(
+        &self,
+        source: &str,
+        a: Embeddings<f64, A>,
+        t: Embeddings<f64, Text>,
+    ) -> Result<()> {
+        geometry(source, a, t, self)
+    }
+}
+
 fn main() -> ExitCode {
     help::on_request(USAGE);
     let options = match options() {
@@ -87,29 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = match &options.paths[..] {
-        [] => npy::read_pair_from::<f64, Image, Text, _>(CLIP).and_then(|(a, t)| {
-            let source = "data/features_clip.npy (embedded; CLIP ViT-B/16 on 500 MSCOCO pairs)";
-            geometry(source, a, t, &options)
-        }),
-        [pair] => npy::read_pair::<f64, First, Text>(pair)
-            .and_then(|(a, t)| geometry(pair, a, t, &options)),
-        [first, second] => npy::read::<f64, First>(first).and_then(|a| {
-            let t = npy::read::<f64, Text>(second)?;
-            geometry(&format!("{first} + {second}"), a, t, &options)
-        }),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pair::run_on_pair(&options.paths, USAGE, &options)
 }
 
 /// One line of the report: its JSON key, label, value and note.

@@ -12,12 +12,14 @@
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/pair.rs"]
+mod pair;
 
 use std::process::ExitCode;
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Result, Temperature, Text, UnitEmbeddings, align_loss,
-    centroid, contrastive_loss, gap, mean_pairwise_cosine, npy, retrieval_ranks, uniform_loss,
+    Diagonal, Embeddings, Modality, Result, Temperature, Text, UnitEmbeddings, align_loss,
+    centroid, contrastive_loss, gap, mean_pairwise_cosine, retrieval_ranks, uniform_loss,
 };
 
 /// What `--help` prints.
@@ -30,14 +32,6 @@ beside their chance levels. PAIR.npy is [2, n, d] (first modality, then text); t
 options: --tau T | --logit-scale S   the loss's temperature (default τ = 0.01, logit scale 100)
          --json                      one JSON object instead of the table (for sweeping checkpoints)
 ";
-
-/// The non-text modality of a file given on the command line, whatever it is.
-enum First {}
-impl Modality for First {
-    const NAME: &'static str = "first";
-}
-
-static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
 
 /// The command line: the files, the temperature and the output form.
 struct Options {
@@ -76,6 +70,17 @@ fn options() -> std::result::Result<Options, String> {
     })
 }
 
+impl pair::Report for Options {
+    fn run<A: Modality>(
+        &self,
+        source: &str,
+        a: Embeddings<f64, A>,
+        t: Embeddings<f64, Text>,
+    ) -> Result<()> {
+        report(source, a, t, self)
+    }
+}
+
 fn main() -> ExitCode {
     help::on_request(USAGE);
     let options = match options() {
@@ -85,30 +90,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = match &options.paths[..] {
-        [] => npy::read_pair_from::<f64, Image, Text, _>(CLIP).and_then(|(a, t)| {
-            let source = "data/features_clip.npy (embedded; CLIP ViT-B/16 on 500 MSCOCO pairs)";
-            report(source, a, t, &options)
-        }),
-        [pair] => {
-            npy::read_pair::<f64, First, Text>(pair).and_then(|(a, t)| report(pair, a, t, &options))
-        }
-        [first, second] => npy::read::<f64, First>(first).and_then(|a| {
-            let t = npy::read::<f64, Text>(second)?;
-            report(&format!("{first} + {second}"), a, t, &options)
-        }),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pair::run_on_pair(&options.paths, USAGE, &options)
 }
 
 /// One line of the report: a label, a value, and what it means.
