@@ -13,7 +13,7 @@ use super::lanes;
 /// With m = max zₖ ([`LogSumExp::of`]) nothing overflows and the largest term never
 /// underflows, so the value is finite whenever one term is (Wang & Isola's literal
 /// `log(mean(exp(·)))` gives −∞ once every exp underflows). A fixed shift
-/// ([`LogSumExp::shifted`]) saves the pass for the maximum where every term is known to lie
+/// ([`LogSumExp::new`]) saves the pass for the maximum where every term is known to lie
 /// within 700 below it.
 /// The mean of a tight cluster, where log mean = log(1 − small), keeps its relative accuracy
 /// through `ln_1p(e / count)`.
@@ -35,35 +35,29 @@ impl LogSumExp {
     };
 
     /// The terms `z`, shifted by their maximum; `exps` and `excesses` are scratch space as
-    /// long as `z`.
+    /// long as `z`. Terms more than 708 below the maximum count as 0 (they weigh less than
+    /// e^(−708) of it).
     #[inline(always)]
     pub(crate) fn of(z: &[f64], exps: &mut [f64], excesses: &mut [f64]) -> Self {
         let max = lanes::max(z);
         if max == f64::NEG_INFINITY {
             return Self::EMPTY;
         }
-        Self::shifted(|k| z[k] - max, max, exps, excesses)
+        for ((e, x), &z) in exps.iter_mut().zip(&mut *excesses).zip(z) {
+            (*e, *x) = exp_expm1(z - max);
+        }
+        Self::new(max, lanes::sum(exps), lanes::sum(excesses), z.len() as u64)
     }
 
-    /// The terms z(k) + `shift` for k < `exps.len()`, given as z(k) ≤ 0: Σ exp(z(k)) and
-    /// Σ expm1(z(k)) through the vectorised [`exp_expm1`], written to `exps` and `excesses`
-    /// (scratch space of one length), then summed in eight lanes. Terms below −708 count as 0,
-    /// so the caller keeps them above −700 for full precision.
+    /// The accumulator of `count` terms zₖ given as `sum` = Σ exp(zₖ − `shift`) and `excess`
+    /// = Σ expm1(zₖ − `shift`), every zₖ ≤ `shift`.
     #[inline(always)]
-    pub(crate) fn shifted(
-        z: impl Fn(usize) -> f64,
-        shift: f64,
-        exps: &mut [f64],
-        excesses: &mut [f64],
-    ) -> Self {
-        for (k, (e, x)) in exps.iter_mut().zip(&mut *excesses).enumerate() {
-            (*e, *x) = exp_expm1(z(k));
-        }
+    pub(crate) fn new(shift: f64, sum: f64, excess: f64, count: u64) -> Self {
         Self {
             shift,
-            sum: lanes::sum(exps),
-            excess: lanes::sum(excesses),
-            count: exps.len() as u64,
+            sum,
+            excess,
+            count,
         }
     }
 

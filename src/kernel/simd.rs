@@ -145,6 +145,10 @@ pub(crate) trait Element: Scalar {
     /// The portable micro-kernel's type.
     type Portable: MicroKernel<Self>;
 
+    /// The Taylor degree of the exponentials of the epilogues ([`super::exp::reduced`]):
+    /// enough for this precision's dot products.
+    const EXP_DEGREE: usize;
+
     /// `self · a + b` with one rounding (the micro-kernels' step).
     fn mul_add(self, a: Self, b: Self) -> Self;
 }
@@ -424,9 +428,10 @@ micro_kernel!(Portable, f32, Scalar1, mr = 4, nv = 8);
 micro_kernel!(Portable, f64, Scalar1, mr = 4, nv = 8);
 
 macro_rules! element {
-    ($elem:ty) => {
+    ($elem:ty, $degree:expr) => {
         impl Element for $elem {
             const ZERO: Self = 0.0;
+            const EXP_DEGREE: usize = $degree;
             #[cfg(target_arch = "x86_64")]
             type Avx512 = Avx512;
             #[cfg(target_arch = "x86_64")]
@@ -440,5 +445,5 @@ macro_rules! element {
         }
     };
 }
-element!(f32);
-element!(f64);
+element!(f32, super::exp::F32_DEGREE);
+element!(f64, super::exp::F64_DEGREE);

@@ -2,7 +2,7 @@
 //! the contrastive loss from one pass.
 
 use super::{RowsAndCols, rows_and_cols};
-use crate::kernel::exp::exp_expm1;
+use crate::kernel::exp::{exp_expm1, exp_of, reduced};
 use crate::kernel::logsumexp::OnlineLogSumExp;
 use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
 
@@ -33,12 +33,12 @@ impl<T: Element> Epilogue<T> for CrossEntropy {
         if let Some(shift) = self.one_shift {
             for i in block.rows() {
                 for (e, &dot) in exps.iter_mut().zip(block.row(i).1) {
-                    *e = exp_expm1(s * dot.to_f64() - shift).0;
+                    *e = exp_of(reduced(s * dot.to_f64() - shift, T::EXP_DEGREE));
                 }
-                acc.row(i).add(shift, lanes::sum(exps));
                 for (c, &e) in col_sums.iter_mut().zip(&*exps) {
                     *c += e;
                 }
+                acc.row(i).add(shift, lanes::sum(exps));
             }
             for (c, &sum) in acc.cols[cols].iter_mut().zip(&*col_sums) {
                 c.add(shift, sum);
