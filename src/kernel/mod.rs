@@ -7,14 +7,16 @@
 //! A pass visits the pairs (i, j) of two sets A (n × d) and B (m × d), or the pairs i < j of
 //! one set, in cache-sized blocks, and never holds an n × m matrix:
 //!
-//! - **Tasks** are fixed ranges of rows of A (whole *stripes*), independent of the thread
-//!   count; rayon runs them in parallel, each with its own accumulator, and the accumulators
-//!   come back in task order, so every reduction is combined in the same order whatever the
-//!   number of threads. Small passes run on the calling thread.
-//! - **Stripes** of A (at most about 2 MiB, read from L3) and **column blocks** of B (about
-//!   192 KiB, kept in L2) are packed into cache-line-aligned panels interleaved by
-//!   coordinate; a centring shift is applied while packing. One set with itself pairs a top
-//!   and a bottom stripe in each task, so that tasks do equal work.
+//! - **Tasks** are fixed ranges of rows of A, independent of the thread count (a multiple of
+//!   four of them, so that 2 or 4 cores share them evenly); rayon runs them in parallel, each
+//!   with its own accumulator, and the accumulators come back in task order, so every
+//!   reduction is combined in the same order whatever the number of threads. Small passes run
+//!   on the calling thread.
+//! - A task packs its rows a **sweep** at a time (at most about 4 MiB, read from L3) and, for
+//!   each sweep, every **column block** of B it pairs with (about 192 KiB, kept in L2), into
+//!   cache-line-aligned panels interleaved by coordinate; a centring shift is applied while
+//!   packing. One set with itself gives each task a top and a bottom range of rows, swept
+//!   together, so that tasks do equal work and pack B once for both.
 //! - The **micro-kernel** ([`simd`]) fills an MR × NR register tile of dot products, each a
 //!   sequential fused multiply-add chain in the input precision, on every instruction set, so
 //!   [`paired_dots`] (the same chains outside the tiles) is bitwise the kernel's diagonal.
@@ -24,7 +26,7 @@
 //! - One set with itself visits only the blocks with j > i (SYRK-like); rows of a diagonal
 //!   block see only their columns j > i.
 //!
-//! Extra memory is O(threads × (stripe + block)) plus what an epilogue keeps per task.
+//! Extra memory is O(threads × (sweep + block)) plus what an epilogue keeps per task.
 
 mod epilogue;
 mod exp;

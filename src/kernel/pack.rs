@@ -56,8 +56,20 @@ pub(super) fn pack_panels<T: Element>(
     out: &mut Aligned<T>,
     rows: &mut Vec<T>,
 ) {
+    let len = range.len().div_ceil(width) * x.dim() * width;
+    pack_into(x, range, width, out.zeroed(len), rows);
+}
+
+/// [`pack_panels`] into `out`, zeroed and exactly as long as the panels.
+#[inline(always)]
+fn pack_into<T: Element>(
+    x: Rows<'_, T>,
+    range: Range<usize>,
+    width: usize,
+    out: &mut [T],
+    rows: &mut Vec<T>,
+) {
     let d = x.dim();
-    let out = out.zeroed(range.len().div_ceil(width) * d * width);
     for (panel, first) in out
         .chunks_exact_mut(d * width)
         .zip(range.clone().step_by(width))
@@ -70,6 +82,27 @@ pub(super) fn pack_panels<T: Element>(
                 *slot = row[k];
             }
         }
+    }
+}
+
+/// Packs the rows of every piece into panels of `width` rows as [`pack_panels`] does, one
+/// piece after another (each piece's last panel padded), in one buffer.
+pub(super) fn pack_pieces<T: Element>(
+    x: Rows<'_, T>,
+    pieces: &[Range<usize>],
+    width: usize,
+    out: &mut Aligned<T>,
+    rows: &mut Vec<T>,
+) {
+    let d = x.dim();
+    let panels = |piece: &Range<usize>| piece.len().div_ceil(width);
+    let len = pieces.iter().map(panels).sum::<usize>() * d * width;
+    let out = out.zeroed(len);
+    let mut rest = &mut out[..];
+    for piece in pieces {
+        let (mine, tail) = rest.split_at_mut(panels(piece) * d * width);
+        pack_into(x, piece.clone(), width, mine, rows);
+        rest = tail;
     }
 }
 
