@@ -7,12 +7,14 @@
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/random.rs"]
+mod random;
 
 use std::time::Instant;
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Temperature, Text, UnitEmbeddings, align_loss,
-    contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, uniform_loss,
+    Diagonal, Image, Temperature, Text, align_loss, contrastive_loss, gap, mean_pairwise_cosine,
+    retrieval_recall, uniform_loss,
 };
 
 /// What `--help` prints.
@@ -21,20 +23,6 @@ usage: cargo run --release --example footprint -- METRIC N D
 Time and extra peak memory of one metric on N random unit rows of dimension D (f32).
 METRIC: uniform, contrastive, recall, cone, gap, align.
 ";
-
-/// n × d values from a small deterministic generator, normalised.
-fn unit<M: Modality>(n: usize, d: usize, seed: u64) -> UnitEmbeddings<f32, M> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let values = (0..n * d)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect();
-    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, d, values).unwrap()).unwrap()
-}
 
 /// A field of `/proc/self/status` in bytes (Linux).
 fn status_bytes(field: &str) -> usize {
@@ -54,7 +42,10 @@ fn main() {
     let metric = args.get(1).expect(usage).as_str();
     let n: usize = args.get(2).expect(usage).parse().expect(usage);
     let d: usize = args.get(3).expect(usage).parse().expect(usage);
-    let (a, b) = (unit::<Image>(n, d, 1), unit::<Text>(n, d, 2));
+    let (a, b) = (
+        random::unit::<f32, Image>(n, d, 1),
+        random::unit::<f32, Text>(n, d, 2),
+    );
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak resident size");
     let before = status_bytes("VmRSS:");
     let start = Instant::now();

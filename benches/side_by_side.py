@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""numpy and torch beside the crate on its two pairwise passes, in one run.
+
+Run through `benches/side_by_side.sh`, which makes the venv, builds and runs the crate's
+`throughput` example (the FMA peak and the crate's medians, as JSON), and then this script
+with the BLAS tuning variables unset. The peers use their best straightforward code:
+
+- numpy uniformity: g = x @ x.T (OpenBLAS's syrk: half the flops), then in place
+  g *= 2t; g -= 2t; np.exp(g, out=g) (on unit rows, -t||xi - xj||^2 = 2t(g - 1)), then
+  (sum - trace) / 2 over the n(n-1)/2 pairs i < j, and the log of the mean;
+- numpy contrastive: one GEMM for the logits and scipy's logsumexp over rows and columns;
+- torch: x @ x.T with in-place ops, and F.cross_entropy on the logits and their transpose;
+- align_uniform's literal torch.pdist(x).pow(2).mul(-t).exp().mean().log();
+- the bare sgemm x @ y.T (y a different buffer, so no syrk) with no epilogue.
+
+It prints the BLAS kernels threadpoolctl reports, one table of medians, and the ratios.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import scipy
+import torch
+import torch.nn.functional as F
+from scipy.special import logsumexp
+from threadpoolctl import threadpool_info
+
+T = 2.0  # the uniformity's t
+SCALE = 100.0  # CLIP's logit scale 1/τ
+
+
+def numpy_uniform(x):
+    n = x.shape[0]
+    g = x @ x.T
+    g *= 2.0 * T
+    g -= 2.0 * T
+    np.exp(g, out=g)
+    total = (g.sum(dtype=np.float64) - np.trace(g, dtype=np.float64)) / 2.0
+    return np.log(total / (n * (n - 1) / 2))
+
+
+def numpy_contrastive(a, b):
+    z = a @ b.T
+    z *= SCALE
+    target = np.diagonal(z)
+    rows = (logsumexp(z, axis=1) - target).mean()
+    cols = (logsumexp(z, axis=0) - target).mean()
+    return 0.5 * (rows + cols)
+
+
+def torch_uniform(x):
+    n = x.shape[0]
+    g = x @ x.T
+    g.mul_(2.0 * T).sub_(2.0 * T).exp_()
+    total = (g.sum(dtype=torch.float64) - g.diagonal().sum(dtype=torch.float64)) / 2.0
+    return torch.log(total / (n * (n - 1) / 2))
+
+
+def torch_contrastive(a, b):
+    logits = (a @ b.T).mul_(SCALE)
+    labels = torch.arange(a.shape[0])
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+
+def torch_pdist(x):
+    return torch.pdist(x).pow(2).mul(-T).exp().mean().log()
+
+
+def unit(rng, n, d, dtype):
+    x = rng.standard_normal((n, d)).astype(dtype)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def median_seconds(f, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--crate", required=True, help="the throughput example's --json output")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--pdist-up-to", type=int, default=16384, help="largest n for pdist")
+    args = p.parse_args()
+    with open(args.crate) as f:
+        crate = json.load(f)
+    threads = crate["threads"]
+    torch.set_num_threads(threads)
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}")
+    for pool in threadpool_info():
+        print(
+            "  {} {} ({}): {} threads, kernel {}".format(
+                pool.get("user_api"),
+                pool.get("internal_api"),
+                pool.get("filepath", "").split("/")[-1],
+                pool.get("num_threads"),
+                pool.get("architecture"),
+            )
+        )
+    print(f"  torch BLAS: {torch.backends.mkl.is_available() and 'MKL' or 'not MKL'}, "
+          f"{torch.get_num_threads()} threads")
+    peak32 = crate["peak_f32"]
+    print(
+        f"crate: {crate['isa']}, {threads} threads; f32 FMA peak {peak32 / 1e9:.1f} GFLOP/s "
+        f"(before the crate's runs; {crate['peak_f32_after'] / 1e9:.1f} after), "
+        f"f64 peak half of it"
+    )
+    rng = np.random.default_rng(0)
+    header = (
+        f"{'metric':<12} {'dtype':<5} {'n':>6} {'d':>4} | {'crate s':>8} {'% peak':>6} | "
+        f"{'numpy s':>8} {'torch s':>8} {'pdist s':>8} {'sgemm s':>8} | "
+        f"{'numpy/crate':>11} {'torch/crate':>11} {'crate/sgemm':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    dtypes = {"f32": np.float32, "f64": np.float64}
+    for t in crate["timings"]:
+        n, d, dtype = t["n"], t["d"], dtypes[t["dtype"]]
+        a, b = unit(rng, n, d, dtype), unit(rng, n, d, dtype)
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        sgemm = median_seconds(lambda: a @ b.T, args.repeats)
+        pdist = float("nan")
+        if t["metric"] == "uniform_loss":
+            numpy_s = median_seconds(lambda: numpy_uniform(a), args.repeats)
+            torch_s = median_seconds(lambda: torch_uniform(ta), args.repeats)
+            if n <= args.pdist_up_to:
+                pdist = median_seconds(lambda: torch_pdist(ta), max(1, args.repeats // 2))
+            name = "uniform"
+        else:
+            numpy_s = median_seconds(lambda: numpy_contrastive(a, b), args.repeats)
+            torch_s = median_seconds(lambda: torch_contrastive(ta, tb), args.repeats)
+            name = "contrastive"
+        peak = peak32 / 2 if t["dtype"] == "f64" else peak32
+        seconds = t["seconds"]
+        print(
+            f"{name:<12} {t['dtype']:<5} {n:>6} {d:>4} | {seconds:>8.4f} "
+            f"{100 * t['flops'] / seconds / peak:>5.1f}% | {numpy_s:>8.4f} {torch_s:>8.4f} "
+            f"{pdist:>8.4f} {sgemm:>8.4f} | {numpy_s / seconds:>10.2f}x {torch_s / seconds:>10.2f}x "
+            f"{seconds / sgemm:>11.2f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
