@@ -507,3 +507,71 @@ proptest! {
         }
     }
 }
+
+/// The f32 exponential (degree 7) at its worst: near-duplicate rows, where every exponent is
+/// near 0 and only expm1's relative precision carries the value, and a large t, where the
+/// exponents spread over tens of units and cross every reduction interval. Each pass is checked
+/// against log1p(mean expm1 z) or the log-sum-exp, in f64, of the same f32 dot products.
+#[test]
+fn the_f32_exponential_keeps_tight_cones_exact_and_large_t_within_its_bound() {
+    let (n, d) = (90, 16);
+    let centre: Vec<f64> = (0..d).map(|k| 1.0 + 0.1 * k as f64).collect();
+    // (noise, t, tolerance, relative): the tolerance is relative to |value| when `relative`.
+    let cases = [
+        (1e-3, 2.0, 1e-12, true),      // exponents ~ −1e-5: full relative precision
+        (1e-2, 300.0, F32_EXP, false), // exponents ~ −0.1 … −2: k ≠ 0, r near ±ln 2 / 2
+        (3e-2, 5e3, F32_EXP, false),   // exponents to about −100: the terms spread widely
+    ];
+    for (noise, t, tolerance, relative) in cases {
+        let jitter = values::<f64>(n, d, 11, false);
+        let x: Vec<f32> = jitter
+            .iter()
+            .enumerate()
+            .map(|(k, e)| (centre[k % d] + noise * e) as f32)
+            .collect();
+        let mean: Vec<f64> = (0..d)
+            .map(|k| {
+                x.iter()
+                    .skip(k)
+                    .step_by(d)
+                    .map(|&v| f64::from(v))
+                    .sum::<f64>()
+                    / n as f64
+            })
+            .collect();
+        let scale = (1.0 / noise).log2().round().exp2();
+        let rows = Rows::new(&x, d).shifted(&mean, scale);
+        let seen = rows.gather(&(0..n).collect::<Vec<_>>());
+        let norms: Vec<f64> = seen
+            .chunks_exact(d)
+            .map(|r| f64::from(fma_dot(r, r)))
+            .collect();
+        let gram = fma_matrix(&seen, &seen, d);
+        let z: Vec<f64> = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                let squared = (norms[i] + norms[j]) - 2.0 * f64::from(gram[i * n + j]);
+                -t * (squared.max(0.0) / (scale * scale))
+            })
+            .collect();
+        let count = z.len() as f64;
+        let exact = if relative {
+            (accurate_sum(z.iter().map(|v| v.exp_m1())) / count).ln_1p()
+        } else {
+            naive_lse(&z) - count.ln()
+        };
+        for isa in Isa::available() {
+            let got = gaussian_log_mean_on(isa, Sets::one(&x, d), true, &mean, scale, t);
+            let bound = tolerance
+                * if relative {
+                    exact.abs()
+                } else {
+                    exact.abs().max(1.0)
+                };
+            assert!(
+                (got - exact).abs() <= bound,
+                "{isa:?} noise {noise} t {t}: {got:e} vs {exact:e} (bound {bound:e})"
+            );
+        }
+    }
+}
