@@ -10,6 +10,11 @@
 //! An instruction set is a zero-sized token ([`Avx512`], [`Avx2`], [`Portable`]) that can only
 //! be obtained from [`Isa`], which checks the CPU at run time; holding one is the proof that
 //! makes its `#[target_feature]` code safe to call.
+//!
+//! The tests also run each vector instruction set's tiles on every CPU: `PortableAvx512` and
+//! `PortableAvx2` share their [`Geometry`] with the real tokens and replace the five
+//! intrinsics of [`Lanes`] by arrays (`Array`), so that the packing, scheduling and tile
+//! edges of every shipped tile shape are tested whatever the CPU of the test run.
 
 use crate::Scalar;
 
@@ -29,6 +34,12 @@ enum Kind {
     Avx2,
     /// Any target: scalar code that the compiler may vectorise (NEON on aarch64).
     Portable,
+    /// Tests, any target: the AVX-512 tiles with array lanes.
+    #[cfg(test)]
+    PortableAvx512,
+    /// Tests, any target: the AVX2 tiles with array lanes.
+    #[cfg(test)]
+    PortableAvx2,
 }
 
 impl Isa {
@@ -49,7 +60,8 @@ impl Isa {
         Self(Kind::Portable)
     }
 
-    /// Every instruction set this CPU supports, fastest first; the portable one is last.
+    /// Every instruction set this CPU supports, fastest first, then the portable one, then the
+    /// emulations of the vector instruction sets (which run on every CPU).
     #[cfg(test)]
     pub(crate) fn available() -> Vec<Self> {
         let mut found = vec![Self::detect()];
@@ -63,7 +75,15 @@ impl Isa {
         if found[0] != Self(Kind::Portable) {
             found.push(Self(Kind::Portable));
         }
+        found.extend([Self(Kind::PortableAvx512), Self(Kind::PortableAvx2)]);
         found
+    }
+
+    /// Whether this is an emulation of a vector instruction set with array lanes (as slow as
+    /// the portable kernel: the tests check only its dot products on their largest passes).
+    #[cfg(test)]
+    pub(crate) fn is_emulation(self) -> bool {
+        matches!(self.0, Kind::PortableAvx512 | Kind::PortableAvx2)
     }
 
     /// Runs `job` with this instruction set's micro-kernel, with the whole job (driver,
@@ -80,6 +100,12 @@ impl Isa {
             Kind::Avx2 => unsafe { with_avx2(job, T::Avx2::new_unchecked()) },
             // SAFETY: the portable kernel runs on every CPU.
             Kind::Portable => job.run(unsafe { T::Portable::new_unchecked() }),
+            #[cfg(test)]
+            // SAFETY: the emulations use no CPU feature: they run on every CPU.
+            Kind::PortableAvx512 => job.run(unsafe { T::PortableAvx512::new_unchecked() }),
+            #[cfg(test)]
+            // SAFETY: as above.
+            Kind::PortableAvx2 => job.run(unsafe { T::PortableAvx2::new_unchecked() }),
         }
     }
 }
@@ -144,6 +170,12 @@ pub(crate) trait Element: Scalar {
     type Avx2: MicroKernel<Self>;
     /// The portable micro-kernel's type.
     type Portable: MicroKernel<Self>;
+    /// The type of the emulation of the AVX-512 micro-kernel.
+    #[cfg(test)]
+    type PortableAvx512: MicroKernel<Self>;
+    /// The type of the emulation of the AVX2 micro-kernel.
+    #[cfg(test)]
+    type PortableAvx2: MicroKernel<Self>;
 
     /// The Taylor degree of the exponentials of the epilogues ([`super::exp::reduced`]):
     /// enough for this precision's dot products.
@@ -155,7 +187,9 @@ pub(crate) trait Element: Scalar {
 
 /// One instruction set's vector of `T`: the five operations a micro-kernel needs.
 trait Lanes<T>: Copy {
+    /// The vector.
     type V: Copy;
+    /// The number of `T` in a vector.
     const LANES: usize;
 
     /// # Safety
@@ -231,9 +265,54 @@ fn check_tile<T>(d: usize, mr: usize, nr: usize, a: &[T], b: &[T], out: &[T], st
     );
 }
 
-/// Implements [`MicroKernel`] for a token and element type with the given lanes and shape.
+/// A vector instruction set's geometry, shared by its token and the token that emulates it in
+/// the tests, so that both run the same tiles.
+#[cfg(any(test, target_arch = "x86_64"))]
+#[derive(Clone, Copy)]
+struct Geometry {
+    /// Bytes of a vector register.
+    bytes: usize,
+    /// Rows of a tile ([`MicroKernel::MR`]).
+    mr: usize,
+    /// Vectors across a tile ([`MicroKernel::NR`] is `nv` times the lanes).
+    nv: usize,
+}
+
+#[cfg(any(test, target_arch = "x86_64"))]
+impl Geometry {
+    /// The lanes of `T` in a vector.
+    const fn lanes<T>(self) -> usize {
+        self.bytes / size_of::<T>()
+    }
+}
+
+/// AVX-512F: 64-byte vectors (16 f32, 8 f64); 12 × 2 accumulators of the 32 zmm registers.
+#[cfg(any(test, target_arch = "x86_64"))]
+const AVX512: Geometry = Geometry {
+    bytes: 64,
+    mr: 12,
+    nv: 2,
+};
+
+/// AVX2: 32-byte vectors (8 f32, 4 f64); 6 × 2 accumulators of the 16 ymm registers.
+#[cfg(any(test, target_arch = "x86_64"))]
+const AVX2: Geometry = Geometry {
+    bytes: 32,
+    mr: 6,
+    nv: 2,
+};
+
+/// Implements [`MicroKernel`] for a token and element type with the given lanes, and either a
+/// vector instruction set's geometry (whose lanes must be those given) or a shape.
 macro_rules! micro_kernel {
-    ($token:ty, $elem:ty, $lanes:ty, mr = $mr:literal, nv = $nv:literal) => {
+    ($token:ty, $elem:ty, $lanes:ty, $geometry:expr) => {
+        const _: () = assert!(
+            <$lanes as Lanes<$elem>>::LANES == $geometry.lanes::<$elem>(),
+            "lanes of another width than the geometry's"
+        );
+        micro_kernel!($token, $elem, $lanes, mr = $geometry.mr, nv = $geometry.nv);
+    };
+    ($token:ty, $elem:ty, $lanes:ty, mr = $mr:expr, nv = $nv:expr) => {
         impl MicroKernel<$elem> for $token {
             const MR: usize = $mr;
             const NR: usize = $nv * <$lanes as Lanes<$elem>>::LANES;
@@ -254,9 +333,10 @@ macro_rules! micro_kernel {
                     stride,
                 );
                 // SAFETY: the token proves the instruction set (it is only created by `Isa`
-                // after detection, or is the portable one); `check_tile` proved the ranges.
+                // after detection, or is the portable one or an emulation); `check_tile`
+                // proved the ranges.
                 unsafe {
-                    fma_tile::<$elem, $lanes, $mr, $nv>(
+                    fma_tile::<$elem, $lanes, { $mr }, { $nv }>(
                         d,
                         a.as_ptr(),
                         b.as_ptr(),
@@ -283,11 +363,21 @@ pub(crate) struct Avx2(());
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Portable(());
 
+/// The emulation of the AVX-512 token: its tiles with [`Array`] lanes, valid on every CPU.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PortableAvx512(());
+
+/// The emulation of the AVX2 token: its tiles with [`Array`] lanes, valid on every CPU.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PortableAvx2(());
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
+    use super::{AVX2, AVX512, Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
 
     #[derive(Clone, Copy)]
     pub(super) struct Zmm32;
@@ -300,11 +390,11 @@ mod x86 {
 
     /// Implements [`Lanes`] from the instruction set's five intrinsics.
     macro_rules! lanes {
-        ($name:ty, $elem:ty, $v:ty, $n:literal,
+        ($name:ty, $elem:ty, $v:ty,
          $zero:ident, $splat:ident, $load:ident, $fma:ident, $store:ident) => {
             impl Lanes<$elem> for $name {
                 type V = $v;
-                const LANES: usize = $n;
+                const LANES: usize = size_of::<$v>() / size_of::<$elem>();
                 #[inline(always)]
                 unsafe fn zero() -> $v {
                     // SAFETY: the caller guarantees the instruction set.
@@ -338,7 +428,6 @@ mod x86 {
         Zmm32,
         f32,
         __m512,
-        16,
         _mm512_setzero_ps,
         _mm512_set1_ps,
         _mm512_loadu_ps,
@@ -349,7 +438,6 @@ mod x86 {
         Zmm64,
         f64,
         __m512d,
-        8,
         _mm512_setzero_pd,
         _mm512_set1_pd,
         _mm512_loadu_pd,
@@ -360,7 +448,6 @@ mod x86 {
         Ymm32,
         f32,
         __m256,
-        8,
         _mm256_setzero_ps,
         _mm256_set1_ps,
         _mm256_loadu_ps,
@@ -371,7 +458,6 @@ mod x86 {
         Ymm64,
         f64,
         __m256d,
-        4,
         _mm256_setzero_pd,
         _mm256_set1_pd,
         _mm256_loadu_pd,
@@ -379,11 +465,10 @@ mod x86 {
         _mm256_storeu_pd
     );
 
-    // 12 × 2 accumulators of 32 zmm; 6 × 2 of 16 ymm.
-    micro_kernel!(Avx512, f32, Zmm32, mr = 12, nv = 2);
-    micro_kernel!(Avx512, f64, Zmm64, mr = 12, nv = 2);
-    micro_kernel!(Avx2, f32, Ymm32, mr = 6, nv = 2);
-    micro_kernel!(Avx2, f64, Ymm64, mr = 6, nv = 2);
+    micro_kernel!(Avx512, f32, Zmm32, AVX512);
+    micro_kernel!(Avx512, f64, Zmm64, AVX512);
+    micro_kernel!(Avx2, f32, Ymm32, AVX2);
+    micro_kernel!(Avx2, f64, Ymm64, AVX2);
 }
 
 /// Scalar "vectors" of one lane; `mul_add` is the fused multiply-add on every target.
@@ -427,6 +512,51 @@ scalar_lanes!(f64);
 micro_kernel!(Portable, f32, Scalar1, mr = 4, nv = 8);
 micro_kernel!(Portable, f64, Scalar1, mr = 4, nv = 8);
 
+/// Array "vectors" of `N` lanes, each operation lane by lane, on every CPU: the vector
+/// instruction sets' tiles without their intrinsics. `fma` is `mul_add` in every lane (one
+/// rounding, as the intrinsics), so the tiles are bitwise those of the real kernels.
+#[cfg(test)]
+#[derive(Clone, Copy)]
+struct Array<const N: usize>;
+
+#[cfg(test)]
+impl<T: Element, const N: usize> Lanes<T> for Array<N> {
+    type V = [T; N];
+    const LANES: usize = N;
+    #[inline(always)]
+    unsafe fn zero() -> [T; N] {
+        [T::ZERO; N]
+    }
+    #[inline(always)]
+    unsafe fn splat(p: *const T) -> [T; N] {
+        // SAFETY: the caller guarantees one valid read.
+        [unsafe { *p }; N]
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const T) -> [T; N] {
+        // SAFETY: the caller guarantees N valid reads; `read_unaligned` needs no alignment.
+        unsafe { p.cast::<[T; N]>().read_unaligned() }
+    }
+    #[inline(always)]
+    unsafe fn fma(a: [T; N], b: [T; N], c: [T; N]) -> [T; N] {
+        std::array::from_fn(|l| a[l].mul_add(b[l], c[l]))
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut T, v: [T; N]) {
+        // SAFETY: the caller guarantees N valid writes; `write_unaligned` needs no alignment.
+        unsafe { p.cast::<[T; N]>().write_unaligned(v) }
+    }
+}
+
+#[cfg(test)]
+micro_kernel!(PortableAvx512, f32, Array<16>, AVX512);
+#[cfg(test)]
+micro_kernel!(PortableAvx512, f64, Array<8>, AVX512);
+#[cfg(test)]
+micro_kernel!(PortableAvx2, f32, Array<8>, AVX2);
+#[cfg(test)]
+micro_kernel!(PortableAvx2, f64, Array<4>, AVX2);
+
 macro_rules! element {
     ($elem:ty, $degree:expr) => {
         impl Element for $elem {
@@ -437,6 +567,10 @@ macro_rules! element {
             #[cfg(target_arch = "x86_64")]
             type Avx2 = Avx2;
             type Portable = Portable;
+            #[cfg(test)]
+            type PortableAvx512 = PortableAvx512;
+            #[cfg(test)]
+            type PortableAvx2 = PortableAvx2;
 
             #[inline(always)]
             fn mul_add(self, a: Self, b: Self) -> Self {

@@ -1,4 +1,5 @@
-//! One test body for every path: each instruction set this CPU has (portable, AVX2, AVX-512),
+//! One test body for every path: each instruction set this CPU has (portable, AVX2, AVX-512)
+//! and, on every CPU, the emulations of the AVX-512 and AVX2 tiles with array lanes;
 //! sequential and parallel passes, awkward shapes, f32 and f64, and every epilogue, against
 //! naive references.
 //!
@@ -109,29 +110,91 @@ fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
     );
 }
 
-/// Every epilogue of a pass of `a` (n × d) against `b` (m × d) on `isa`, checked.
-fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed: u64) {
-    let what = format!("{isa:?} {} n={n} m={m} d={d}", T::NAME);
-    let (a, b) = (
-        values::<T>(n, d, seed, true),
-        values::<T>(m, d, seed + 1, true),
-    );
-    let (ra, rb) = (Rows::new(&a, d), Rows::new(&b, d));
-    let sets = Sets::new(&a, &b, d);
-    let dots = fma_matrix(&a, &b, d);
-    let exp = exp_tolerance::<T>();
+/// A pass of `a` against `b` and of `a` with itself, with its dot products as every
+/// instruction set must compute them: made once, checked on each.
+struct Pass<T> {
+    /// The rows of `a`.
+    n: usize,
+    /// The rows of `b`.
+    m: usize,
+    /// The dimension.
+    d: usize,
+    /// The seed of `a` (`b`: `seed + 1`; the epilogues' raw rows: `seed + 2`, `seed + 3`).
+    seed: u64,
+    /// n × d unit rows.
+    a: Vec<T>,
+    /// m × d unit rows.
+    b: Vec<T>,
+    /// The n × m matrix of `fma_dot(aᵢ, bⱼ)`.
+    between: Vec<T>,
+    /// `fma_dot(aᵢ, aⱼ)` for i < j, in order (i, j).
+    within: Vec<f64>,
+}
 
-    // The dot products themselves, bit for bit.
+impl<T: Element> Pass<T> {
+    /// The pass of n × d unit rows from `seed` against m × d from `seed + 1`.
+    fn new(n: usize, m: usize, d: usize, seed: u64) -> Self {
+        let (a, b) = (
+            values::<T>(n, d, seed, true),
+            values::<T>(m, d, seed + 1, true),
+        );
+        let row = |i: usize| &a[i * d..][..d];
+        let within = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| fma_dot(row(i), row(j)).to_f64()))
+            .collect();
+        Self {
+            n,
+            m,
+            d,
+            seed,
+            between: fma_matrix(&a, &b, d),
+            within,
+            a,
+            b,
+        }
+    }
+
+    /// The pass's name in failure messages.
+    fn label(&self, isa: Isa) -> String {
+        let (n, m, d) = (self.n, self.m, self.d);
+        format!("{isa:?} {} n={n} m={m} d={d}", T::NAME)
+    }
+}
+
+/// The dot products of `pass` on `isa`, bit for bit: of A × B, of the pairs i < j of A (as a
+/// multiset: every value falls in the one bin of `values_in_bins`), and the paired dots when
+/// n = m.
+fn check_dots<T: Element>(isa: Isa, pass: &Pass<T>) {
+    let what = pass.label(isa);
+    let (n, m, d) = (pass.n, pass.m, pass.d);
+    let (a, b, dots) = (&pass.a[..], &pass.b[..], &pass.between[..]);
     let mut matrix = vec![f64::NAN; n * m];
-    dot_matrix_on(isa, sets, &mut matrix);
-    for (k, (&got, &want)) in matrix.iter().zip(&dots).enumerate() {
+    dot_matrix_on(isa, Sets::new(a, b, d), &mut matrix);
+    for (k, (&got, &want)) in matrix.iter().zip(dots).enumerate() {
         assert_eq!(got, want.to_f64(), "{what}: dot ({}, {})", k / m, k % m);
     }
     if n == m {
-        let diagonal = paired_dots(isa, ra, rb);
+        let diagonal = paired_dots(isa, Rows::new(a, d), Rows::new(b, d));
         let expected: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
         assert!(diagonal == expected, "{what}: paired dots");
     }
+    let mut got = values_in_bins_on(isa, Sets::one(a, d), true, &[true]);
+    let mut expected = pass.within.clone();
+    got.sort_by(f64::total_cmp);
+    expected.sort_by(f64::total_cmp);
+    assert!(got == expected, "{what}: dots within");
+}
+
+/// Every epilogue of `pass` on `isa`, checked, after its dot products ([`check_dots`]).
+fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
+    check_dots(isa, pass);
+    let what = pass.label(isa);
+    let (n, m, d, seed) = (pass.n, pass.m, pass.d, pass.seed);
+    let (a, b, dots) = (&pass.a[..], &pass.b[..], &pass.between[..]);
+    let within = &pass.within[..];
+    let (ra, rb) = (Rows::new(a, d), Rows::new(b, d));
+    let sets = Sets::new(a, b, d);
+    let exp = exp_tolerance::<T>();
 
     // Row and column log-sum-exps at a scale with one shift, and at one needing two.
     for scale in [100.0, 1000.0] {
@@ -271,21 +334,16 @@ fn check_every_epilogue<T: Element>(isa: Isa, n: usize, m: usize, d: usize, seed
     // Histograms of A × B and of the pairs i < j of A.
     let between: Vec<f64> = dots.iter().map(|v| v.to_f64()).collect();
     check_histogram(histogram_on(isa, sets, false, 37, 0.1), &between, &what);
-    let within_dots = fma_matrix(&a, &a, d);
-    let within: Vec<f64> = (0..n)
-        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-        .map(|(i, j)| within_dots[i * n + j].to_f64())
-        .collect();
     check_histogram(
-        histogram_on(isa, Sets::one(&a, d), true, 1000, -0.2),
-        &within,
+        histogram_on(isa, Sets::one(a, d), true, 1000, -0.2),
+        within,
         &what,
     );
 
     // The values in chosen bins (every third of 37): exactly the dot products there.
     let wanted: Vec<bool> = (0..37).map(|bin| bin % 3 == 1).collect();
     let bin = |v: f64| (((v + 1.0) * 37.0 / 2.0) as usize).min(36);
-    for (pass_within, all, sets) in [(false, &between, sets), (true, &within, Sets::one(&a, d))] {
+    for (pass_within, all, sets) in [(false, &between[..], sets), (true, within, Sets::one(a, d))] {
         let mut got = values_in_bins_on(isa, sets, pass_within, &wanted);
         let mut expected: Vec<f64> = all.iter().copied().filter(|&v| wanted[bin(v)]).collect();
         got.sort_by(f64::total_cmp);
@@ -412,12 +470,24 @@ fn check_histogram(got: super::epilogue::CosineCounts, values: &[f64], what: &st
     assert_eq!((got.min, got.max), (min, max), "{what}: histogram range");
 }
 
+/// The multiply-adds n·m·d of the largest pass on which the emulations of the vector
+/// instruction sets check every epilogue: above it (the two parallel shapes of [`shapes`],
+/// whose epilogues and references would cost each emulation seconds), their dot products.
+const EMULATION_EPILOGUES_UP_TO: usize = 1 << 20;
+
 #[test]
 fn every_path_every_epilogue_every_shape() {
-    for isa in Isa::available() {
-        for (s, &(n, m, d)) in shapes().iter().enumerate() {
-            check_every_epilogue::<f32>(isa, n, m, d, s as u64);
-            check_every_epilogue::<f64>(isa, n, m, d, 100 + s as u64);
+    for (s, &(n, m, d)) in shapes().iter().enumerate() {
+        let single = Pass::<f32>::new(n, m, d, s as u64);
+        let double = Pass::<f64>::new(n, m, d, 100 + s as u64);
+        for isa in Isa::available() {
+            if isa.is_emulation() && n * m * d > EMULATION_EPILOGUES_UP_TO {
+                check_dots(isa, &single);
+                check_dots(isa, &double);
+            } else {
+                check_every_epilogue(isa, &single);
+                check_every_epilogue(isa, &double);
+            }
         }
     }
 }
@@ -501,9 +571,10 @@ proptest! {
     fn random_shapes_and_values_on_every_path(
         n in 1usize..50, m in 1usize..50, d in 1usize..100, seed in 0u64..1000,
     ) {
+        let (single, double) = (Pass::<f32>::new(n, m, d, seed), Pass::<f64>::new(n, m, d, seed));
         for isa in Isa::available() {
-            check_every_epilogue::<f32>(isa, n, m, d, seed);
-            check_every_epilogue::<f64>(isa, n, m, d, seed);
+            check_every_epilogue(isa, &single);
+            check_every_epilogue(isa, &double);
         }
     }
 }
