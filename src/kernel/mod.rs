@@ -13,7 +13,7 @@
 //!   reduction is combined in the same order whatever the number of threads. Small passes run
 //!   on the calling thread.
 //! - A task packs its rows a **sweep** at a time (at most about 4 MiB, read from L3) and, for
-//!   each sweep, every **column block** of B it pairs with (about 192 KiB, kept in L2), into
+//!   each sweep, every **column block** of B it pairs with (about 256 KiB, kept in L2), into
 //!   cache-line-aligned panels interleaved by coordinate; a centring shift is applied while
 //!   packing. One set with itself gives each task a top and a bottom range of rows, swept
 //!   together, so that tasks do equal work and pack B once for both.

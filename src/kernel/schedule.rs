@@ -21,8 +21,10 @@ const TASK_MULTIPLE: usize = 4;
 /// ... unless that would make tasks of fewer rows than this: a task packs all of B once per
 /// sweep, which short tasks cannot amortise.
 const MIN_TASK_ROWS: usize = 512;
-/// Bytes of a packed column block of B (kept in L2 while a sweep streams past it).
-const BLOCK_BYTES: usize = 192 << 10;
+/// Bytes of a packed column block of B (kept in L2 while a sweep streams past it: half of
+/// Zen 3's 512 KiB). Wider blocks spread each row's epilogue overhead over more pairs (f64 at
+/// d = 512: 64 columns, against 48 at 192 KiB).
+const BLOCK_BYTES: usize = 256 << 10;
 /// The rows of a sweep are a multiple of every micro-kernel's MR (4, 6, 12), so that only the
 /// last group of rows of each of a task's ranges can be partial.
 const SWEEP_MULTIPLE: usize = 12;

@@ -94,7 +94,7 @@ impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
         if let Some(c) = self.zero_shift {
             let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
             for i in block.rows() {
-                for (first, dots) in parts(i) {
+                for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
                     let nj = &self.col_norms[first..][..dots.len()];
                     let (e, m) = Self::zero_shift_sums(c, self.row_norms[i], nj, dots, scratch);
                     (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
