@@ -129,7 +129,9 @@ def main():
         if t["metric"] == "uniform_loss":
             numpy_s = median_seconds(lambda: numpy_uniform(a), args.repeats)
             torch_s = median_seconds(lambda: torch_uniform(ta), args.repeats)
-            if n <= args.pdist_up_to:
+            # align_uniform's recipe is f32; torch.pdist in f64 at n = 16384, d = 768 crashed
+            # the process (segfault) in the run of 2026-11-30.
+            if n <= args.pdist_up_to and dtype == np.float32:
                 pdist = median_seconds(lambda: torch_pdist(ta), max(1, args.repeats // 2))
             name = "uniform"
         else:

@@ -37,6 +37,7 @@ crate_json="$(mktemp)"
 trap 'rm -f "$crate_json"' EXIT
 "$root/target/release/examples/throughput" --sizes "$sizes" --dtypes "$dtypes" \
     --repeats "$repeats" --json > "$crate_json"
+cat "$crate_json"
 # The peers with the BLAS tuning variables unset for this command alone, every core.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
