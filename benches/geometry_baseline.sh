@@ -15,13 +15,8 @@ venv="${GEOMETRY_BASELINE_VENV:-$target/geometry-baseline-venv}"
 refs="${GEOMETRY_BASELINE_REFS:-$target/geometry-baseline-refs}"
 mirrors="${MIRRORS:-/work/.mirror}"
 
-if [ ! -x "$venv/bin/python" ]; then
-  if [ "${GEOMETRY_BASELINE_SYSTEM_SITE:-0}" = 1 ]; then
-    python3 -m venv --system-site-packages "$venv"
-  else
-    python3 -m venv "$venv"
-  fi
-fi
+. "$here/venv.sh"
+make_venv "$venv" "${GEOMETRY_BASELINE_SYSTEM_SITE:-0}"
 "$venv/bin/python" -c "import numpy, scipy, sklearn, threadpoolctl" 2>/dev/null ||
   "$venv/bin/pip" install --quiet numpy scipy scikit-learn threadpoolctl
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then

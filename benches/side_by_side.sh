@@ -21,13 +21,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 venv="${SIDE_BY_SIDE_VENV:-$root/target/side-by-side-venv}"
-if [ ! -x "$venv/bin/python" ]; then
-    if [ "${SIDE_BY_SIDE_SYSTEM_SITE:-0}" = 1 ]; then
-        python3 -m venv --system-site-packages "$venv"
-    else
-        python3 -m venv "$venv"
-    fi
-fi
+. "$here/venv.sh"
+make_venv "$venv" "${SIDE_BY_SIDE_SYSTEM_SITE:-0}"
 "$venv/bin/python" -c "import numpy, scipy, torch, threadpoolctl" 2>/dev/null \
     || "$venv/bin/pip" install --quiet numpy scipy torch threadpoolctl
 threads="$(nproc)"
