@@ -379,12 +379,16 @@ mod x86 {
 
     use super::{AVX2, AVX512, Avx2, Avx512, Lanes, MicroKernel, check_tile, fma_tile};
 
+    /// 16 f32 lanes of a 512-bit zmm register (AVX-512F).
     #[derive(Clone, Copy)]
     pub(super) struct Zmm32;
+    /// 8 f64 lanes of a zmm register (AVX-512F).
     #[derive(Clone, Copy)]
     pub(super) struct Zmm64;
+    /// 8 f32 lanes of a 256-bit ymm register (AVX2 + FMA).
     #[derive(Clone, Copy)]
     pub(super) struct Ymm32;
+    /// 4 f64 lanes of a ymm register (AVX2 + FMA).
     #[derive(Clone, Copy)]
     pub(super) struct Ymm64;
 
@@ -475,6 +479,7 @@ mod x86 {
 #[derive(Clone, Copy)]
 struct Scalar1;
 
+/// Implements [`Lanes`] of one lane for [`Scalar1`] and an element type.
 macro_rules! scalar_lanes {
     ($elem:ty) => {
         impl Lanes<$elem> for Scalar1 {
@@ -557,6 +562,7 @@ micro_kernel!(PortableAvx2, f32, Array<8>, AVX2);
 #[cfg(test)]
 micro_kernel!(PortableAvx2, f64, Array<4>, AVX2);
 
+/// Implements [`Element`] for f32 or f64 with its exponential's Taylor degree.
 macro_rules! element {
     ($elem:ty, $degree:expr) => {
         impl Element for $elem {
