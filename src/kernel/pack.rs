@@ -44,50 +44,13 @@ impl<T: Element> Aligned<T> {
     }
 }
 
-/// Packs rows `range` of `x` into panels of `width` rows interleaved by coordinate: row
-/// `range.start + p·width + r`, coordinate k, lands at `out[p·d·width + k·width + r]`. The last
-/// panel is padded with zero rows. A shift of `x` is applied here. `out` starts on a cache
-/// line.
+/// Packs the rows of each range of `pieces`, one piece after another, into panels of `width`
+/// rows interleaved by coordinate: row `piece.start + p·width + r`, coordinate k, lands at
+/// `k·width + r` of the piece's p-th panel, and the panels follow each other in `out`. Each
+/// piece's last panel is padded with zero rows. A shift of `x` is applied here. `out` starts
+/// on a cache line.
 #[inline(always)]
 pub(super) fn pack_panels<T: Element>(
-    x: Rows<'_, T>,
-    range: Range<usize>,
-    width: usize,
-    out: &mut Aligned<T>,
-    rows: &mut Vec<T>,
-) {
-    let len = range.len().div_ceil(width) * x.dim() * width;
-    pack_into(x, range, width, out.zeroed(len), rows);
-}
-
-/// [`pack_panels`] into `out`, zeroed and exactly as long as the panels.
-#[inline(always)]
-fn pack_into<T: Element>(
-    x: Rows<'_, T>,
-    range: Range<usize>,
-    width: usize,
-    out: &mut [T],
-    rows: &mut Vec<T>,
-) {
-    let d = x.dim();
-    for (panel, first) in out
-        .chunks_exact_mut(d * width)
-        .zip(range.clone().step_by(width))
-    {
-        // The panel's rows, shifted, side by side; then interleaved coordinate by coordinate,
-        // so that every store is contiguous.
-        x.copy_rows(first..range.end.min(first + width), rows);
-        for (k, slots) in panel.chunks_exact_mut(width).enumerate() {
-            for (slot, row) in slots.iter_mut().zip(rows.chunks_exact(d)) {
-                *slot = row[k];
-            }
-        }
-    }
-}
-
-/// Packs the rows of every piece into panels of `width` rows as [`pack_panels`] does, one
-/// piece after another (each piece's last panel padded), in one buffer.
-pub(super) fn pack_pieces<T: Element>(
     x: Rows<'_, T>,
     pieces: &[Range<usize>],
     width: usize,
@@ -95,14 +58,25 @@ pub(super) fn pack_pieces<T: Element>(
     rows: &mut Vec<T>,
 ) {
     let d = x.dim();
-    let panels = |piece: &Range<usize>| piece.len().div_ceil(width);
-    let len = pieces.iter().map(panels).sum::<usize>() * d * width;
-    let out = out.zeroed(len);
-    let mut rest = &mut out[..];
-    for piece in pieces {
-        let (mine, tail) = rest.split_at_mut(panels(piece) * d * width);
-        pack_into(x, piece.clone(), width, mine, rows);
-        rest = tail;
+    let panels: usize = pieces.iter().map(|p| p.len().div_ceil(width)).sum();
+    let groups = pieces.iter().flat_map(|piece| {
+        (piece.start..piece.end)
+            .step_by(width)
+            .map(move |first| first..piece.end.min(first + width))
+    });
+    for (panel, group) in out
+        .zeroed(panels * d * width)
+        .chunks_exact_mut(d * width)
+        .zip(groups)
+    {
+        // The panel's rows, shifted, side by side; then interleaved coordinate by coordinate,
+        // so that every store is contiguous.
+        x.copy_rows(group, rows);
+        for (k, slots) in panel.chunks_exact_mut(width).enumerate() {
+            for (slot, row) in slots.iter_mut().zip(rows.chunks_exact(d)) {
+                *slot = row[k];
+            }
+        }
     }
 }
 
@@ -116,11 +90,29 @@ mod tests {
         // Three rows of dimension 2, packed from row 0 in panels of two: (0,1 | 2,3), (4,5 | 0).
         let x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
         let (mut out, mut rows) = (Aligned::new(), Vec::new());
-        pack_panels(Rows::new(&x, 2), 0..3, 2, &mut out, &mut rows);
+        let one = |range| std::slice::from_ref(range);
+        pack_panels(Rows::new(&x, 2), one(&(0..3)), 2, &mut out, &mut rows);
         assert_eq!(out.as_slice(), [0.0, 2.0, 1.0, 3.0, 4.0, 0.0, 5.0, 0.0]);
         assert_eq!(out.as_slice().as_ptr() as usize % LINE, 0);
-        pack_panels(Rows::new(&x, 2), 1..2, 2, &mut out, &mut rows);
+        pack_panels(Rows::new(&x, 2), one(&(1..2)), 2, &mut out, &mut rows);
         assert_eq!(out.as_slice(), [2.0, 0.0, 3.0, 0.0]);
+        assert_eq!(out.as_slice().as_ptr() as usize % LINE, 0);
+    }
+
+    #[test]
+    fn pieces_are_packed_one_after_another_each_last_panel_padded() {
+        // Rows 0 | 1, 2 of dimension 2 in panels of two: (0,1 | 0), (2,3 | 4,5); an empty
+        // piece adds nothing.
+        let x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let (mut out, mut rows) = (Aligned::new(), Vec::new());
+        pack_panels(
+            Rows::new(&x, 2),
+            &[0..1, 2..2, 1..3],
+            2,
+            &mut out,
+            &mut rows,
+        );
+        assert_eq!(out.as_slice(), [0.0, 0.0, 1.0, 0.0, 2.0, 4.0, 3.0, 5.0]);
         assert_eq!(out.as_slice().as_ptr() as usize % LINE, 0);
     }
 
@@ -131,7 +123,7 @@ mod tests {
         let (mut out, mut row) = (Aligned::new(), Vec::new());
         pack_panels(
             Rows::new(&x, 2).shifted(&shift, 4.0),
-            0..1,
+            std::slice::from_ref(&(0..1)),
             1,
             &mut out,
             &mut row,

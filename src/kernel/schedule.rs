@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::pack::{Aligned, pack_panels, pack_pieces};
+use super::pack::{Aligned, pack_panels};
 use super::simd::{Element, Isa, Job, MicroKernel};
 use super::{Block, Epilogue, Pairs, Rows, Scratch};
 
@@ -151,7 +151,7 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
         let mut scratch = Scratch::new();
         for sweep in sweeps(&self.rows, sweep_rows::<T>(d)) {
             // Each piece of the sweep packed in groups of MR rows, one after another.
-            pack_pieces(a, &sweep, mr, &mut a_pack, &mut rows);
+            pack_panels(a, &sweep, mr, &mut a_pack, &mut rows);
             // Within one set, row i pairs only with j > i ≥ the sweep's first row.
             let first_col = match sweep.iter().map(|piece| piece.start + 1).min() {
                 Some(first) if within => first,
@@ -159,7 +159,7 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
             };
             for block_start in (first_col..b.len()).step_by(block) {
                 let cols = block_start..b.len().min(block_start + block);
-                pack_panels(b, cols.clone(), nr, &mut b_pack, &mut rows);
+                pack_panels(b, std::slice::from_ref(&cols), nr, &mut b_pack, &mut rows);
                 let groups = sweep.iter().flat_map(|piece| {
                     (piece.start..piece.end)
                         .step_by(mr)
