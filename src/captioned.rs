@@ -73,7 +73,12 @@ impl<T: Scalar, A: Modality, B: Modality> Captioned<T, A, B> {
     ) -> Result<Self> {
         check::comparable(images.shape(), captions.shape())?;
         check::labels("image_of", captions.len(), images.len(), &image_of)?;
-        check::every_group_named("image_of", images.len(), &image_of)?;
+        check::every_group_named(
+            "image_of",
+            images.len(),
+            &image_of,
+            "such that every image has a caption (this image has none)",
+        )?;
         Ok(Self {
             images,
             captions,

@@ -289,19 +289,19 @@ pub(crate) fn nonzero_gap(distance: f64) -> Result<()> {
 }
 
 /// Every group 0..`groups` is named by at least one of `labels` (already checked to be below
-/// `groups`): every image has a caption.
-pub(crate) fn every_group_named(name: &'static str, groups: usize, labels: &[usize]) -> Result<()> {
+/// `groups`): every image has a caption, no group of a jackknife is empty. `requirement` says
+/// so in words.
+pub(crate) fn every_group_named(
+    name: &'static str,
+    groups: usize,
+    labels: &[usize],
+    requirement: &'static str,
+) -> Result<()> {
     let mut named = vec![false; groups];
     labels.iter().for_each(|&g| named[g] = true);
     match named.iter().position(|&n| !n) {
         None => Ok(()),
-        Some(missing) => requirement(
-            name,
-            missing as f64,
-            false,
-            "such that every image has a caption (this image has none)",
-        )
-        .map(drop),
+        Some(missing) => self::requirement(name, missing as f64, false, requirement).map(drop),
     }
 }
 

@@ -359,6 +359,41 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
         &self.data
     }
 
+    /// The samples `indices[0]`, `indices[1]`, … as a new set, in that order; an index may
+    /// repeat. The building block of resampling: a jackknife keeps all samples but one, a
+    /// bootstrap draws n with replacement, a permutation reorders them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`](crate::Error::Empty) for no indices.
+    ///
+    /// # Panics
+    ///
+    /// If an index is ≥ n (as [`row`](Self::row)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image};
+    ///
+    /// let x = Embeddings::<f64, Image>::from_rows(&[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])?;
+    /// assert_eq!(x.select(&[2, 0, 2])?.as_slice(), &[5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        check::not_empty(indices.len())?;
+        let mut data = Vec::with_capacity(indices.len() * self.d);
+        for &i in indices {
+            data.extend_from_slice(self.row(i));
+        }
+        Ok(Self {
+            data,
+            n: indices.len(),
+            d: self.d,
+            modality: PhantomData,
+        })
+    }
+
     /// Gives back the row-major buffer.
     ///
     /// # Examples

@@ -127,6 +127,14 @@ pub enum Error {
     )]
     ZeroVariance,
 
+    /// The two sides of a paired comparison are not the same samples: their ids differ first
+    /// at sample `index`.
+    #[error("the two sides are not the same samples: their ids differ at sample {index}")]
+    DifferentSamples {
+        /// The first position where the ids differ.
+        index: usize,
+    },
+
     /// Reading failed (from a reader; a file's errors come as [`Error::File`]).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

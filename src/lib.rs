@@ -106,6 +106,7 @@ mod captioned;
 mod check;
 mod embeddings;
 mod error;
+mod estimate;
 pub mod experiments;
 mod gram;
 mod kernel;
@@ -116,12 +117,14 @@ pub mod npy;
 mod reduce;
 mod scalar;
 pub mod stats;
+mod student_t;
 mod temperature;
 mod unit;
 
 pub use captioned::Captioned;
 pub use embeddings::Embeddings;
 pub use error::{Error, NpyError, Result};
+pub use estimate::{Estimate, Interval, Jackknife, Method};
 pub use metrics::{
     Centring, ContrastiveLoss, CosineHistogram, Diagonal, DimensionShare, EffectiveRank, Gap,
     HsicEstimator, Recall, RelativeGap, RetrievalRanks, Separability, Spectrum, TopK, align_loss,

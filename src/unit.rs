@@ -157,6 +157,33 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
         }
     }
 
+    /// The unit rows `indices[0]`, `indices[1]`, … as a new set (still unit rows, no check
+    /// needed); see [`Embeddings::select`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`](crate::Error::Empty) for no indices.
+    ///
+    /// # Panics
+    ///
+    /// If an index is ≥ n.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Embeddings, Image, UnitEmbeddings};
+    ///
+    /// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[3.0, 4.0], [0.0, 2.0]])?)?;
+    /// let kept: UnitEmbeddings<f64, Image> = x.select(&[1])?;
+    /// assert_eq!(kept.as_slice(), &[0.0, 1.0]);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        Ok(Self {
+            inner: self.inner.select(indices)?,
+        })
+    }
+
     /// Gives back the plain [`Embeddings`].
     ///
     /// # Examples

@@ -1,6 +1,6 @@
 //! Confidence intervals of a mean from a few values (seeds, runs).
 
-use super::student_t::t_quantile;
+use crate::student_t::t_quantile;
 use crate::{Result, check};
 
 /// A mean with its confidence interval: mean ± half-width.

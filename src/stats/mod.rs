@@ -24,9 +24,10 @@
 mod auc;
 mod groups;
 mod interval;
-mod student_t;
+mod paired;
 
+pub use crate::student_t::{t_cdf, t_quantile};
 pub use auc::roc_auc;
 pub use groups::{GroupRates, group_rates};
 pub use interval::{ConfidenceInterval, confidence_interval};
-pub use student_t::{t_cdf, t_quantile};
+pub use paired::same_samples;

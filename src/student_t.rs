@@ -1,5 +1,6 @@
 //! Student's t distribution: its CDF by the regularised incomplete beta function and its
-//! quantile by Newton's method on ln |t|, for the confidence intervals of `summary`.
+//! quantile by Newton's method on ln |t|: the intervals and p-values of an
+//! [`Estimate`](crate::Estimate), re-exported by [`stats`](crate::stats).
 
 use crate::{Result, check};
 
