@@ -33,6 +33,11 @@ pub enum Method {
     /// The delete-a-group jackknife over g seeded groups of samples (k-NN metrics, where the
     /// bootstrap is invalid).
     GroupedJackknife,
+    /// The standard deviation of seeded bootstrap replicates.
+    Bootstrap,
+    /// A mean over a budget of random pairs or random rows (an incomplete U-statistic), its
+    /// standard error s/√budget.
+    Subsample,
 }
 
 /// A value with its standard error, the method that gave it, and the degrees of freedom of
@@ -269,7 +274,8 @@ impl Jackknife {
         check::at_least(2, values.len())?;
         check::finite_scores(values)?;
         let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
+        // The metrics' own chunked order, so a metric's jackknife has its value to the bit.
+        let mean = crate::reduce::sum_over_rows(values.len(), |i| values[i]) / n;
         let deviations = values.iter().map(|x| (mean - x) / (n - 1.0)).collect();
         Self::from_deviations(mean, deviations, Method::MeanOverSamples)
     }

@@ -130,7 +130,7 @@ pub use metrics::{
     HsicEstimator, Recall, RelativeGap, RetrievalRanks, Separability, Spectrum, TopK, align_loss,
     batched_contrastive_loss, centroid, cka, cknna, contrastive_loss,
     contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within,
-    cross_modal_uniformity, effective_rank, gap, hit_rates, isoscore, mean_centred,
+    cross_modal_uniformity, effective_rank, gap, hit_rates, isoscore, jackknife, mean_centred,
     mean_pairwise_cosine, modality_separability, mutual_knn, pairwise_cosine, predict, raw,
     relative_gap, retrieval_ranks, retrieval_recall, svcca, top_k, uniform_loss,
 };

@@ -67,14 +67,30 @@ pub(super) fn mean_distance_power<T: Scalar, A: Modality, B: Modality>(
     alpha: f64,
 ) -> Result<f64> {
     let alpha = check::positive("alpha", alpha)?;
-    let mean = pairs.mean(
-        x,
-        y,
-        #[inline(always)]
-        |a, b| {
-            let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
-            distance.value().powf(alpha)
-        },
-    );
+    let mean = pairs.mean(x, y, distance_power(alpha));
     check::no_overflow("the alignment loss", mean)
+}
+
+/// ‖xᵢ − yᵢ‖^α for each row pair (shapes already checked): the values whose mean is
+/// [`align_loss`].
+pub(super) fn distance_powers<T: Scalar, A: Modality, B: Modality>(
+    x: &Embeddings<T, A>,
+    y: &Embeddings<T, B>,
+    alpha: f64,
+) -> Result<Vec<f64>> {
+    let alpha = check::positive("alpha", alpha)?;
+    let values = Pairing::Rows.values(x, y, distance_power(alpha));
+    check::finite_values(&values, 1).map_err(|_| crate::Error::Overflow {
+        quantity: "the alignment loss",
+    })?;
+    Ok(values)
+}
+
+/// ‖a − b‖^α, the differences taken coordinate by coordinate in f64.
+fn distance_power<T: Scalar>(alpha: f64) -> impl Fn(&[T], &[T]) -> f64 + Sync {
+    #[inline(always)]
+    move |a, b| {
+        let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));
+        distance.value().powf(alpha)
+    }
 }

@@ -9,6 +9,7 @@ mod cone;
 mod contrastive;
 mod distribution;
 mod gap;
+pub mod jackknife;
 mod pairing;
 mod pairwise;
 pub mod raw;

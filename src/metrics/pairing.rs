@@ -1,6 +1,7 @@
 //! The true pairs of two sets: row i with row i, or caption j with its image gⱼ.
 
-use crate::{Embeddings, Modality, Scalar, reduce::sum_over_rows};
+use crate::reduce::{per_chunk, sum_over_rows};
+use crate::{Embeddings, Modality, Scalar};
 
 /// Which rows of A and B pair up (shapes already checked).
 #[derive(Debug, Clone, Copy)]
@@ -20,14 +21,37 @@ impl Pairing<'_> {
         b: &Embeddings<T, B>,
         f: impl Fn(&[T], &[T]) -> f64 + Sync,
     ) -> f64 {
-        let partner = |j: usize| match self {
-            Pairing::Rows => j,
-            Pairing::Groups(g) => g[j],
-        };
         sum_over_rows(
             b.len(),
             #[inline(always)]
-            |j| f(a.row(partner(j)), b.row(j)),
+            |j| f(a.row(self.partner(j)), b.row(j)),
         ) / b.len() as f64
+    }
+
+    /// f(a_row, b_row) for each pair, in the order of the rows of B.
+    pub(super) fn values<T: Scalar, A: Modality, B: Modality>(
+        self,
+        a: &Embeddings<T, A>,
+        b: &Embeddings<T, B>,
+        f: impl Fn(&[T], &[T]) -> f64 + Sync,
+    ) -> Vec<f64> {
+        per_chunk(
+            b.len(),
+            #[inline(always)]
+            |rows| {
+                rows.map(|j| f(a.row(self.partner(j)), b.row(j)))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .concat()
+    }
+
+    /// The row of A that row j of B pairs with.
+    #[inline(always)]
+    fn partner(self, j: usize) -> usize {
+        match self {
+            Pairing::Rows => j,
+            Pairing::Groups(g) => g[j],
+        }
     }
 }

@@ -1,0 +1,17 @@
+//! The jackknife of each metric that is an estimate from a sample: the same value as the
+//! metric, with the deviations of its leave-one-out values, from the same pass wherever the
+//! formula allows. Each function has the name and arguments of the metric it measures and
+//! returns a [`Jackknife`](crate::Jackknife): [`estimate`](crate::Jackknife::estimate) gives
+//! the standard error, [`difference`](crate::Jackknife::difference) compares two models on the
+//! same samples.
+//!
+//! | metric | leave-one-out values | cost beyond the metric |
+//! |---|---|---|
+//! | means over samples ([`align_loss`]) | δᵢ = (θ − xᵢ)/(n − 1): SE = s/√n | none |
+//!
+//! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
+//! coverage measured by simulation.
+
+mod means;
+
+pub use means::align_loss;
