@@ -10,7 +10,7 @@ use crate::{Embeddings, Modality, Scalar, kernel::vectorised};
 /// The f64 dot product Σₖ aₖ·bₖ, accumulated in four interleaved partial sums that are combined
 /// in a fixed order (deterministic, and a little more accurate than one running sum).
 #[inline(always)]
-pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
+pub(crate) fn dot<T: Scalar, U: Scalar>(a: &[T], b: &[U]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0_f64; 4];
     let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
@@ -42,6 +42,16 @@ pub(crate) fn per_chunk<R: Send>(n: usize, per_chunk: impl Fn(Range<usize>) -> R
             )
         })
         .collect()
+}
+
+/// f(i) for i in 0..n, computed in the chunks of [`per_chunk`].
+pub(crate) fn per_row(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+    per_chunk(
+        n,
+        #[inline(always)]
+        |rows| rows.map(&f).collect::<Vec<_>>(),
+    )
+    .concat()
 }
 
 /// Σᵢ f(i) for i in 0..n.

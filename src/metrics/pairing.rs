@@ -1,6 +1,6 @@
 //! The true pairs of two sets: row i with row i, or caption j with its image gⱼ.
 
-use crate::reduce::{per_chunk, sum_over_rows};
+use crate::reduce::{per_row, sum_over_rows};
 use crate::{Embeddings, Modality, Scalar};
 
 /// Which rows of A and B pair up (shapes already checked).
@@ -35,15 +35,11 @@ impl Pairing<'_> {
         b: &Embeddings<T, B>,
         f: impl Fn(&[T], &[T]) -> f64 + Sync,
     ) -> Vec<f64> {
-        per_chunk(
+        per_row(
             b.len(),
             #[inline(always)]
-            |rows| {
-                rows.map(|j| f(a.row(self.partner(j)), b.row(j)))
-                    .collect::<Vec<_>>()
-            },
+            |j| f(a.row(self.partner(j)), b.row(j)),
         )
-        .concat()
     }
 
     /// The row of A that row j of B pairs with.

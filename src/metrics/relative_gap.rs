@@ -60,21 +60,27 @@ impl RelativeGap {
         b: &UnitEmbeddings<T, B>,
         pairs: Pairing<'_>,
     ) -> Result<Self> {
-        let matched = pairs.mean(a, b, dot);
-        let within_a = mean_pairwise_cosine(a, Diagonal::Excluded)?;
-        let within_b = mean_pairwise_cosine(b, Diagonal::Excluded)?;
+        Ok(Self::from_cosines(
+            pairs.mean(a, b, dot),
+            mean_pairwise_cosine(a, Diagonal::Excluded)?,
+            mean_pairwise_cosine(b, Diagonal::Excluded)?,
+        ))
+    }
+
+    /// The RMG of a mean matched cosine and the two mean cosines within the sets.
+    pub(super) fn from_cosines(matched: f64, within_a: f64, within_b: f64) -> Self {
         let distance = |c: f64| (1.0 - c) / 2.0;
         let matched = match distance(matched) {
             d if d > 0.0 => d,
             _ => MATCHED_FLOOR,
         };
         let (within_a, within_b) = (distance(within_a), distance(within_b));
-        Ok(Self {
+        Self {
             value: matched / (matched + (within_a + within_b) / 2.0),
             matched,
             within_a,
             within_b,
-        })
+        }
     }
 }
 

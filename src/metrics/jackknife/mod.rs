@@ -8,10 +8,16 @@
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
 //! | means over samples ([`align_loss`]) | δᵢ = (θ − xᵢ)/(n − 1): SE = s/√n | none |
+//! | U-statistics over pairs ([`mean_pairwise_cosine`]) | from the row sums rᵢ = uᵢ·Σu − 1 | O(n·d) |
+//! | functions of them ([`relative_gap`], [`gap`]) | the formula on the leave-one-out parts | O(n·d) |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
 
+mod cone;
+mod gap;
 mod means;
 
+pub use cone::{mean_pairwise_cosine, relative_gap};
+pub use gap::gap;
 pub use means::align_loss;

@@ -1,0 +1,75 @@
+//! Standard errors: each metric's one-pass jackknife against the metric recomputed n times,
+//! the coverage of its intervals by simulation, paired comparisons, and the errors.
+
+mod common;
+
+use common::{assert_same_jackknife, random_unit};
+use modality_gap::{
+    Diagonal, Error, Image, Jackknife, Scalar, Text, UnitEmbeddings, align_loss, gap, jackknife,
+    mean_pairwise_cosine, relative_gap,
+};
+
+/// The one-pass jackknifes of the O(n·d) metrics against brute force, on a spread-out set and
+/// on a narrow cone, in f64 and f32.
+fn closed_forms_match_brute_force<T: Scalar>() {
+    for (n, d, offset, seed) in [(5, 3, 0.0, 1), (23, 4, 0.0, 2), (40, 7, 6.0, 3)] {
+        let a: UnitEmbeddings<T, Image> = random_unit(n, d, offset, seed);
+        let b: UnitEmbeddings<T, Text> = random_unit(n, d, offset * 0.5, seed + 100);
+        let what = |m: &str| format!("{m} ({} n = {n}, offset {offset})", T::NAME);
+        assert_same_jackknife(
+            &jackknife::align_loss(&a, &b, 2.0).unwrap(),
+            &Jackknife::delete_one(n, |k| align_loss(&a.select(k)?, &b.select(k)?, 2.0)).unwrap(),
+            &what("align_loss"),
+        );
+        for diagonal in [Diagonal::Excluded, Diagonal::Included] {
+            assert_same_jackknife(
+                &jackknife::mean_pairwise_cosine(&a, diagonal).unwrap(),
+                &Jackknife::delete_one(n, |k| mean_pairwise_cosine(&a.select(k)?, diagonal))
+                    .unwrap(),
+                &what(&format!("mean_pairwise_cosine {diagonal:?}")),
+            );
+        }
+        assert_same_jackknife(
+            &jackknife::gap(&a, &b).unwrap(),
+            &Jackknife::delete_one(n, |k| Ok(gap(&a.select(k)?, &b.select(k)?)?.distance()))
+                .unwrap(),
+            &what("gap"),
+        );
+        assert_same_jackknife(
+            &jackknife::relative_gap(&a, &b).unwrap(),
+            &Jackknife::delete_one(n, |k| Ok(relative_gap(&a.select(k)?, &b.select(k)?)?.value))
+                .unwrap(),
+            &what("relative_gap"),
+        );
+    }
+}
+
+#[test]
+fn closed_form_jackknifes_equal_recomputing_the_metric_n_times() {
+    closed_forms_match_brute_force::<f64>();
+    closed_forms_match_brute_force::<f32>();
+}
+
+#[test]
+fn jackknifes_need_enough_samples() {
+    let a: UnitEmbeddings<f64, Image> = random_unit(2, 3, 0.0, 1);
+    let b: UnitEmbeddings<f64, Text> = random_unit(2, 3, 0.0, 2);
+    let too_few = |r: Result<Jackknife, Error>, required| {
+        assert!(
+            matches!(r, Err(Error::TooFewSamples { required: q, found: 2 }) if q == required),
+            "{r:?}"
+        )
+    };
+    too_few(jackknife::mean_pairwise_cosine(&a, Diagonal::Excluded), 3);
+    too_few(jackknife::relative_gap(&a, &b), 3);
+    assert!(jackknife::mean_pairwise_cosine(&a, Diagonal::Included).is_ok());
+    assert!(jackknife::gap(&a, &b).is_ok());
+    let c: UnitEmbeddings<f64, Text> = random_unit(3, 3, 0.0, 2);
+    assert!(matches!(
+        jackknife::gap(&a, &c),
+        Err(Error::LengthMismatch {
+            expected: 2,
+            found: 3
+        })
+    ));
+}
