@@ -7,14 +7,15 @@
 //! --release --example peak`), so that the medians can be stated as a fraction of the peak of
 //! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
 //! `captions/{metric}/f32/d512/{images}`, `geometry/{metric}/{n}`, `spectral/{metric}/{n}` and
-//! `linear/{metric}/{n}`.
+//! `linear/{metric}/{n}` and `errors/{metric}/{value|jackknife}/{n}` (f32, d = 512).
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, HsicEstimator, Image, Modality,
     Scalar, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna, contrastive_loss,
-    cross_modal_uniformity, effective_rank, gap, isoscore, mean_centred, mean_pairwise_cosine,
-    modality_separability, mutual_knn, relative_gap, retrieval_recall, svcca, top_k, uniform_loss,
+    cross_modal_uniformity, effective_rank, gap, isoscore, jackknife, mean_centred,
+    mean_pairwise_cosine, modality_separability, mutual_knn, relative_gap, retrieval_recall, svcca,
+    top_k, uniform_loss,
 };
 use std::cell::OnceCell;
 
@@ -295,8 +296,39 @@ fn linear(c: &mut Criterion) {
     group.finish();
 }
 
+/// The pairwise passes with and without standard errors, f32, d = 512: issue 13 asks the
+/// jackknife to cost at most 10 % more than the value alone.
+fn errors(c: &mut Criterion) {
+    let mut group = c.benchmark_group("errors");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    let d = 512;
+    for n in [4096, 8192] {
+        let data = Pair::<f32>::new();
+        let id = |metric: &str, variant: &str| BenchmarkId::new(format!("{metric}/{variant}"), n);
+        group.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
+        group.bench_function(id("uniform_loss", "value"), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| uniform_loss(a, 2.0).unwrap())
+        });
+        group.bench_function(id("uniform_loss", "jackknife"), |bench| {
+            let (a, _) = pair(&data, n, d);
+            bench.iter(|| jackknife::uniform_loss(a, 2.0).unwrap())
+        });
+        group.throughput(Throughput::Elements((n * (n - 1)) as u64));
+        group.bench_function(id("cross_modal_uniformity", "value"), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| cross_modal_uniformity(a, b, 2.0).unwrap())
+        });
+        group.bench_function(id("cross_modal_uniformity", "jackknife"), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| jackknife::cross_modal_uniformity(a, b, 2.0).unwrap())
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
-    benches, pairwise, epilogues, captions, geometry, spectral, linear
+    benches, pairwise, epilogues, captions, geometry, spectral, linear, errors
 );
 
 /// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).

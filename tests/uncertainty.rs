@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_same_jackknife, random_unit};
+use common::{JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit};
 use modality_gap::{
     Diagonal, Error, Image, Jackknife, Scalar, Text, UnitEmbeddings, align_loss, gap, jackknife,
     mean_pairwise_cosine, relative_gap,
@@ -19,6 +19,7 @@ fn closed_forms_match_brute_force<T: Scalar>() {
         assert_same_jackknife(
             &jackknife::align_loss(&a, &b, 2.0).unwrap(),
             &Jackknife::delete_one(n, |k| align_loss(&a.select(k)?, &b.select(k)?, 2.0)).unwrap(),
+            JACKKNIFE,
             &what("align_loss"),
         );
         for diagonal in [Diagonal::Excluded, Diagonal::Included] {
@@ -26,6 +27,7 @@ fn closed_forms_match_brute_force<T: Scalar>() {
                 &jackknife::mean_pairwise_cosine(&a, diagonal).unwrap(),
                 &Jackknife::delete_one(n, |k| mean_pairwise_cosine(&a.select(k)?, diagonal))
                     .unwrap(),
+                JACKKNIFE,
                 &what(&format!("mean_pairwise_cosine {diagonal:?}")),
             );
         }
@@ -33,12 +35,14 @@ fn closed_forms_match_brute_force<T: Scalar>() {
             &jackknife::gap(&a, &b).unwrap(),
             &Jackknife::delete_one(n, |k| Ok(gap(&a.select(k)?, &b.select(k)?)?.distance()))
                 .unwrap(),
+            JACKKNIFE,
             &what("gap"),
         );
         assert_same_jackknife(
             &jackknife::relative_gap(&a, &b).unwrap(),
             &Jackknife::delete_one(n, |k| Ok(relative_gap(&a.select(k)?, &b.select(k)?)?.value))
                 .unwrap(),
+            JACKKNIFE,
             &what("relative_gap"),
         );
     }
@@ -72,4 +76,57 @@ fn jackknifes_need_enough_samples() {
             found: 3
         })
     ));
+}
+
+/// The kernel's per-sample sums against brute force: spread-out sets, a narrow cone (the
+/// expm1 branch), and t = 300 on a spread-out set (every exponent may fall below −700: the
+/// two-pass branch), in f64 and f32, within one set and between two; sizes that cross the
+/// kernel's tile edges.
+fn uniformity_matches_brute_force<T: Scalar>() {
+    use modality_gap::{cross_modal_uniformity, uniform_loss};
+    for (n, d, offset, t, seed) in [
+        (3, 2, 0.0, 2.0, 4),
+        (37, 5, 0.0, 2.0, 5),
+        (50, 9, 40.0, 2.0, 6),
+        (29, 3, 0.0, 300.0, 7),
+    ] {
+        let a: UnitEmbeddings<T, Image> = random_unit(n, d, offset, seed);
+        let b: UnitEmbeddings<T, Text> = random_unit(n, d, offset, seed + 100);
+        let what = |m: &str| format!("{m} ({} n = {n}, offset {offset}, t = {t})", T::NAME);
+        let tol = if T::NAME == "f32" {
+            JACKKNIFE_F32_KERNEL_PER_T * t
+        } else {
+            JACKKNIFE
+        };
+        let fast = jackknife::uniform_loss(&a, t).unwrap();
+        assert_eq!(
+            fast.value(),
+            uniform_loss(&a, t).unwrap(),
+            "{}",
+            what("value")
+        );
+        assert_same_jackknife(
+            &fast,
+            &Jackknife::delete_one(n, |k| uniform_loss(&a.select(k)?, t)).unwrap(),
+            tol,
+            &what("uniform_loss"),
+        );
+        let fast = jackknife::cross_modal_uniformity(&a, &b, t).unwrap();
+        assert_eq!(fast.value(), cross_modal_uniformity(&a, &b, t).unwrap());
+        assert_same_jackknife(
+            &fast,
+            &Jackknife::delete_one(n, |k| {
+                cross_modal_uniformity(&a.select(k)?, &b.select(k)?, t)
+            })
+            .unwrap(),
+            tol,
+            &what("cross_modal_uniformity"),
+        );
+    }
+}
+
+#[test]
+fn uniformity_jackknifes_equal_recomputing_the_metric_n_times() {
+    uniformity_matches_brute_force::<f64>();
+    uniformity_matches_brute_force::<f32>();
 }

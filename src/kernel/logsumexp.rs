@@ -89,6 +89,21 @@ impl LogSumExp {
         };
     }
 
+    /// The shift m (the largest term, when each part was shifted by its maximum).
+    pub(crate) fn shift(self) -> f64 {
+        self.shift
+    }
+
+    /// The number of terms.
+    pub(crate) fn count(self) -> u64 {
+        self.count
+    }
+
+    /// (Σ exp(zₖ − m), Σ expm1(zₖ − m)).
+    pub(crate) fn sums(self) -> (f64, f64) {
+        (self.sum, self.excess)
+    }
+
     /// log((1/count) Σ exp(zₖ)), from whichever shifted sum is accurate.
     pub(crate) fn log_mean(self) -> f64 {
         let count = self.count as f64;

@@ -73,14 +73,67 @@ pub(super) fn gaussian_log_mean_on(
     scale: f64,
     t: f64,
 ) -> f64 {
-    typed!(sets, |a, b| {
-        let (a, b) = (a.shifted(shift, scale), b.shifted(shift, scale));
-        let row_norms = widen(schedule::paired_dots(isa, a, a));
-        let col_norms = (!within).then(|| widen(schedule::paired_dots(isa, b, b)));
-        let norms = (&row_norms[..], col_norms.as_deref().unwrap_or(&row_norms));
-        epilogue::gaussian_potential(isa, Pairs::of(a, b, within), (t, scale.powi(-2)), norms)
-            .log_mean()
-    })
+    typed!(sets, |a, b| gaussian(
+        isa,
+        (a, b, within),
+        (shift, scale),
+        t,
+        false
+    )
+    .0)
+}
+
+/// [`gaussian_log_mean`], and each sample's share of the sum of the potentials beyond the
+/// mean share: (rₖ − r̄)/S, where rₖ sums the terms of the pairs that contain sample k (row k
+/// of A or column k of B), S sums all terms and r̄ = 2S/n. The log-mean is the same, to the
+/// bit, as [`gaussian_log_mean`]'s.
+pub(crate) fn gaussian_log_mean_and_shares(
+    sets: Sets<'_>,
+    within: bool,
+    shift: &[f64],
+    scale: f64,
+    t: f64,
+) -> (f64, Vec<f64>) {
+    gaussian_log_mean_and_shares_on(Isa::detect(), sets, within, shift, scale, t)
+}
+
+pub(super) fn gaussian_log_mean_and_shares_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    within: bool,
+    shift: &[f64],
+    scale: f64,
+    t: f64,
+) -> (f64, Vec<f64>) {
+    typed!(sets, |a, b| gaussian(
+        isa,
+        (a, b, within),
+        (shift, scale),
+        t,
+        true
+    ))
+}
+
+/// The Gaussian pass of both doors: the log-mean, and the shares when `shares` (else empty).
+fn gaussian<T: Element>(
+    isa: Isa,
+    (a, b, within): (Rows<'_, T>, Rows<'_, T>, bool),
+    (shift, scale): (&[f64], f64),
+    t: f64,
+    shares: bool,
+) -> (f64, Vec<f64>) {
+    let (a, b) = (a.shifted(shift, scale), b.shifted(shift, scale));
+    let row_norms = widen(schedule::paired_dots(isa, a, a));
+    let col_norms = (!within).then(|| widen(schedule::paired_dots(isa, b, b)));
+    let norms = (&row_norms[..], col_norms.as_deref().unwrap_or(&row_norms));
+    let (pairs, parameters) = (Pairs::of(a, b, within), (t, scale.powi(-2)));
+    if shares {
+        let (total, shares) = epilogue::gaussian_shares(isa, pairs, parameters, norms);
+        (total.log_mean(), shares)
+    } else {
+        let total = epilogue::gaussian_potential(isa, pairs, parameters, norms);
+        (total.log_mean(), Vec::new())
+    }
 }
 
 /// Which entries of A × B are positives: the targets of the cross-entropies and the ranks.

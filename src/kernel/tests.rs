@@ -13,8 +13,8 @@ use rand::{RngExt, SeedableRng};
 
 use super::epilogue::cross_entropies;
 use super::passes::{
-    Targets, cross_entropies_on, dot_matrix_on, gaussian_log_mean_on, histogram_on, ranks_on,
-    top_k_on, values_in_bins_on,
+    Targets, cross_entropies_on, dot_matrix_on, gaussian_log_mean_and_shares_on,
+    gaussian_log_mean_on, histogram_on, ranks_on, top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -381,13 +381,20 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     let t = 0.7;
     let got = gaussian_log_mean_on(isa, Sets::one(&x, d), true, &shift, 0.5, t);
     let gram = fma_matrix(&seen, &seen, d);
-    let z: Vec<f64> = (0..n)
+    let pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-        .map(|(i, j)| -t * ((norms[i] + norms[j]) - 2.0 * gram[i * n + j].to_f64()).max(0.0) * 4.0)
+        .collect();
+    let z: Vec<f64> = pairs
+        .iter()
+        .map(|&(i, j)| -t * ((norms[i] + norms[j]) - 2.0 * gram[i * n + j].to_f64()).max(0.0) * 4.0)
         .collect();
     if n >= 2 {
         let expected = naive_lse(&z) - (z.len() as f64).ln();
         assert_close(got, expected, exp, &format!("{what}: gaussian"));
+        let (log_mean, shares) =
+            gaussian_log_mean_and_shares_on(isa, Sets::one(&x, d), true, &shift, 0.5, t);
+        assert_eq!(log_mean, got, "{what}: gaussian with shares");
+        check_shares(&shares, n, &pairs, &z, exp, &format!("{what}: shares"));
     }
 
     // The same potential between x and a second set y of n rows, the pairs i ≠ j, both sets
@@ -401,15 +408,63 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
         .collect();
     let got = gaussian_log_mean_on(isa, Sets::new(&x, &y, d), false, &shift, 0.5, t);
     let cross = fma_matrix(&seen, &y_seen, d);
-    let z: Vec<f64> = (0..n)
+    let pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-        .map(|(i, j)| {
+        .collect();
+    let z: Vec<f64> = pairs
+        .iter()
+        .map(|&(i, j)| {
             -t * ((norms[i] + y_norms[j]) - 2.0 * cross[i * n + j].to_f64()).max(0.0) * 4.0
         })
         .collect();
     if n >= 2 {
         let expected = naive_lse(&z) - (z.len() as f64).ln();
         assert_close(got, expected, exp, &format!("{what}: gaussian between"));
+        let (log_mean, shares) =
+            gaussian_log_mean_and_shares_on(isa, Sets::new(&x, &y, d), false, &shift, 0.5, t);
+        assert_eq!(log_mean, got, "{what}: gaussian between with shares");
+        check_shares(
+            &shares,
+            n,
+            &pairs,
+            &z,
+            exp,
+            &format!("{what}: shares between"),
+        );
+    }
+}
+
+/// Each sample's share (rₖ − r̄)/S of the potentials exp(z) of `pairs`, rₖ summing the pairs
+/// that contain k, S all of them, r̄ = 2S/n, against the kernel's `shares`: each sum carries
+/// the relative error `tol` of the exponentials, so a share errs by up to
+/// tol·(rₖ + r̄)/S = tol·(share + 2r̄/S) = tol·(share + 4/n).
+fn check_shares(
+    shares: &[f64],
+    n: usize,
+    pairs: &[(usize, usize)],
+    z: &[f64],
+    tol: f64,
+    what: &str,
+) {
+    // Shares do not change when every term is scaled alike: shift by the largest exponent.
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total = accurate_sum(z.iter().map(|z| (z - max).exp()));
+    let mut r = vec![Vec::new(); n];
+    for (&(i, j), z) in pairs.iter().zip(z) {
+        r[i].push((z - max).exp());
+        r[j].push((z - max).exp());
+    }
+    let mean = 2.0 * total / n as f64;
+    let expected: Vec<f64> = r
+        .into_iter()
+        .map(|terms| (accurate_sum(terms.into_iter()) - mean) / total)
+        .collect();
+    assert_eq!(shares.len(), n, "{what}: length");
+    for (k, (got, want)) in shares.iter().zip(&expected).enumerate() {
+        assert!(
+            (got - want).abs() <= tol * (want.abs() + 4.0 / n as f64),
+            "{what}[{k}]: got {got:e}, expected {want:e}"
+        );
     }
 }
 
@@ -547,8 +602,11 @@ fn passes_are_bitwise_identical_for_any_thread_count() {
             let potential = gaussian_log_mean_on(isa, Sets::one(&a, d), true, &zero, 1.0, 2.0);
             let between =
                 gaussian_log_mean_on(isa, Sets::new(&a[..m * d], &b, d), false, &zero, 1.0, 2.0);
+            let (_, shares) =
+                gaussian_log_mean_and_shares_on(isa, Sets::one(&a, d), true, &zero, 1.0, 2.0);
             let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
             out.extend([counts.sum, counts.sum_squares, potential, between]);
+            out.extend(shares);
             out
         })
     };

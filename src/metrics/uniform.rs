@@ -56,16 +56,7 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     t: f64,
 ) -> Result<f64> {
-    check::at_least(2, x.len())?;
-    let t = check::positive("t", t)?;
-    // Distances do not change under translation. Centring first shrinks the norms in the Gram
-    // identity to the spread of the set, so a narrow cone loses no digits to cancellation; a
-    // power-of-two scale (exact) brings the spread near 1, so no magnitude over- or
-    // underflows in the kernel's precision.
-    let mean = mean_row(x);
-    let spread = max_abs_deviation(x, &mean);
-    let sets = Sets::one(x.as_slice(), x.dim());
-    log_mean_potential(sets, true, (&mean, spread), t, "the uniformity loss")
+    Potential::within(x, t)?.log_mean()
 }
 
 /// The cross-modal uniformity: the log of the mean Gaussian potential between the samples of
@@ -120,43 +111,108 @@ pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
     t: f64,
 ) -> Result<f64> {
-    check::paired(a.shape(), b.shape())?;
-    check::at_least(2, a.len())?;
-    let t = check::positive("t", t)?;
-    // Distances between the sets are invariant under a common translation only: one centre.
-    let centre: Vec<f64> = mean_row(a)
-        .into_iter()
-        .zip(mean_row(b))
-        .map(|(x, y)| 0.5 * (x + y))
-        .collect();
-    let spread = max_abs_deviation(a, &centre).max(max_abs_deviation(b, &centre));
-    let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
-    log_mean_potential(
-        sets,
-        false,
-        (&centre, spread),
-        t,
-        "the cross-modal uniformity",
-    )
+    Potential::between(a, b, t)?.log_mean()
 }
 
-/// The kernel's Gaussian log-mean of the pairs of `sets` (`within` one set, or i ≠ j between
-/// two), the rows centred at `centre` and scaled by a power of two near 1/`spread` (so no
-/// magnitude over- or underflows in the kernel's precision). 0 when every row sits at the
-/// centre (every pair coincides: log mean exp(0)).
-fn log_mean_potential(
-    sets: Sets<'_>,
+/// The Gaussian potentials of a uniformity pass: the pairs of `sets` (`within` one set, or
+/// i ≠ j between two), the rows centred at `centre` and scaled by a power of two near
+/// 1/`spread` (so no magnitude over- or underflows in the kernel's precision).
+pub(super) struct Potential<'a> {
+    sets: Sets<'a>,
     within: bool,
-    (centre, spread): (&[f64], f64),
+    n: usize,
+    centre: Vec<f64>,
+    spread: f64,
     t: f64,
     quantity: &'static str,
-) -> Result<f64> {
-    if spread == 0.0 {
-        return Ok(0.0);
+}
+
+impl<'a> Potential<'a> {
+    /// The pairs i < j of one set (n ≥ 2, t > 0).
+    pub(super) fn within<T: Scalar, M: Modality>(x: &'a Embeddings<T, M>, t: f64) -> Result<Self> {
+        check::at_least(2, x.len())?;
+        let t = check::positive("t", t)?;
+        // Distances do not change under translation. Centring first shrinks the norms in the
+        // Gram identity to the spread of the set, so a narrow cone loses no digits to
+        // cancellation; a power-of-two scale (exact) brings the spread near 1, so no magnitude
+        // over- or underflows in the kernel's precision.
+        let centre = mean_row(x);
+        let spread = max_abs_deviation(x, &centre);
+        Ok(Self {
+            sets: Sets::one(x.as_slice(), x.dim()),
+            within: true,
+            n: x.len(),
+            centre,
+            spread,
+            t,
+            quantity: "the uniformity loss",
+        })
     }
-    let scale = power_of_two_near(spread.recip());
-    let log_mean = kernel::gaussian_log_mean(sets, within, centre, scale, t);
-    check::no_overflow(quantity, log_mean)
+
+    /// The pairs i ≠ j of two paired sets (n = m ≥ 2, t > 0).
+    pub(super) fn between<T: Scalar, A: Modality, B: Modality>(
+        a: &'a Embeddings<T, A>,
+        b: &'a Embeddings<T, B>,
+        t: f64,
+    ) -> Result<Self> {
+        check::paired(a.shape(), b.shape())?;
+        check::at_least(2, a.len())?;
+        let t = check::positive("t", t)?;
+        // Distances between the sets are invariant under a common translation only: one
+        // centre.
+        let centre: Vec<f64> = mean_row(a)
+            .into_iter()
+            .zip(mean_row(b))
+            .map(|(x, y)| 0.5 * (x + y))
+            .collect();
+        let spread = max_abs_deviation(a, &centre).max(max_abs_deviation(b, &centre));
+        Ok(Self {
+            sets: Sets::new(a.as_slice(), b.as_slice(), a.dim()),
+            within: false,
+            n: a.len(),
+            centre,
+            spread,
+            t,
+            quantity: "the cross-modal uniformity",
+        })
+    }
+
+    /// The number of samples.
+    pub(super) fn len(&self) -> usize {
+        self.n
+    }
+
+    /// log of the mean potential. 0 when every row sits at the centre (every pair coincides:
+    /// log mean exp(0)).
+    pub(super) fn log_mean(&self) -> Result<f64> {
+        if self.spread == 0.0 {
+            return Ok(0.0);
+        }
+        let log_mean =
+            kernel::gaussian_log_mean(self.sets, self.within, &self.centre, self.scale(), self.t);
+        check::no_overflow(self.quantity, log_mean)
+    }
+
+    /// [`log_mean`](Self::log_mean), and each sample's share (rₖ − r̄)/S of the sum S of the
+    /// potentials beyond the mean share, rₖ summing the pairs that contain sample k (all 0
+    /// when every pair coincides).
+    pub(super) fn log_mean_and_shares(&self) -> Result<(f64, Vec<f64>)> {
+        if self.spread == 0.0 {
+            return Ok((0.0, vec![0.0; self.len()]));
+        }
+        let (log_mean, shares) = kernel::gaussian_log_mean_and_shares(
+            self.sets,
+            self.within,
+            &self.centre,
+            self.scale(),
+            self.t,
+        );
+        Ok((check::no_overflow(self.quantity, log_mean)?, shares))
+    }
+
+    fn scale(&self) -> f64 {
+        power_of_two_near(self.spread.recip())
+    }
 }
 
 /// 2ᵉ with e the integer nearest log₂ `value`, within f64's normal range.

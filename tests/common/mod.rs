@@ -396,28 +396,34 @@ pub fn random_unit<T: Scalar, M: Modality>(
     unit(n, d, &values)
 }
 
+/// Leave-one-out values of the uniformity metrics on f32 rows against the metric recomputed
+/// on each leave-one-out set, per unit of t: the kernel sees each row centred at the set's
+/// mean and rounded to f32, and a set without one sample has another mean, so the recomputed
+/// pass sees rows rounded differently, each coordinate by up to u = 2⁻²⁴ ≈ 6e-8 relative.
+/// Every exponent −t‖xᵢ − xⱼ‖² (‖·‖² ≤ 4 on unit rows) then moves by up to about 4t·2u, and
+/// so does the log of their mean: 5e-7·t ≈ t·8u is that bound (abs-or-rel, and relative to
+/// the standard errors). Measured: 5.6e-9 at t = 2 and 1.7e-5 (2.4e-6 relative) at t = 300.
+pub const JACKKNIFE_F32_KERNEL_PER_T: f64 = 5e-7;
+
 /// Asserts that a one-pass jackknife has the leave-one-out values and standard error of the
-/// metric recomputed without each sample ([`JACKKNIFE`]).
+/// metric recomputed without each sample, within `tol` (abs-or-rel; relative for the
+/// standard error).
 #[track_caller]
 pub fn assert_same_jackknife(
     fast: &modality_gap::Jackknife,
     brute: &modality_gap::Jackknife,
+    tol: f64,
     what: &str,
 ) {
     assert_eq!(fast.len(), brute.len(), "{what}: lengths");
-    assert_close(
-        fast.value(),
-        brute.value(),
-        JACKKNIFE,
-        &format!("{what}: value"),
-    );
+    assert_close(fast.value(), brute.value(), tol, &format!("{what}: value"));
     for (i, (f, b)) in fast.leave_one_out().zip(brute.leave_one_out()).enumerate() {
-        assert_close(f, b, JACKKNIFE, &format!("{what}: θ₋{i}"));
+        assert_close(f, b, tol, &format!("{what}: θ₋{i}"));
     }
     assert_relative(
         fast.standard_error(),
         brute.standard_error(),
-        JACKKNIFE,
+        tol,
         &format!("{what}: standard error"),
     );
 }

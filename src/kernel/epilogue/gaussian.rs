@@ -22,6 +22,42 @@ struct GaussianPotential<'a> {
     /// 0, and a block's terms are summed with no branch and no maximum.
     /// Else (`None`) each row is shifted by its own maximum.
     zero_shift: Option<f64>,
+    /// With per-sample sums, the shift of every term: 0 when `zero_shift` is known, else the
+    /// largest exponent (found by a first pass), each shifted exponent then floored at −700.
+    sample_shift: Option<f64>,
+}
+
+/// Each sample's Σ exp(z − shift) and Σ expm1(z − shift) over the pairs that contain it.
+#[derive(Clone)]
+struct SampleSums {
+    exps: Vec<f64>,
+    excesses: Vec<f64>,
+}
+
+impl SampleSums {
+    fn new(n: usize) -> Self {
+        Self {
+            exps: vec![0.0; n],
+            excesses: vec![0.0; n],
+        }
+    }
+
+    /// Adds `other`, sample by sample.
+    fn merge(&mut self, other: &Self) {
+        for (total, part) in [
+            (&mut self.exps, &other.exps),
+            (&mut self.excesses, &other.excesses),
+        ] {
+            total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+        }
+    }
+}
+
+/// A task's state: the log-sum-exp of its terms, and each sample's sums when they are asked
+/// for.
+struct Acc {
+    total: LogSumExp,
+    samples: Option<SampleSums>,
 }
 
 impl GaussianPotential<'_> {
@@ -29,9 +65,10 @@ impl GaussianPotential<'_> {
     /// norm is `ni`, against columns of squared norms `nj` and dot products `dots`, every z in
     /// [−700, 0]. A map into `exps` and `excesses` (scratch as long as `dots`) that compilers
     /// vectorise, then two sums in eight lanes.
+    /// With `SHIFTED`, each term is exp(max(z − `shift`, −700)) instead.
     #[inline(always)]
-    fn zero_shift_sums<T: Element>(
-        c: f64,
+    fn zero_shift_sums<T: Element, const SHIFTED: bool>(
+        (c, shift): (f64, f64),
         ni: f64,
         nj: &[f64],
         dots: &[T],
@@ -40,7 +77,13 @@ impl GaussianPotential<'_> {
         let [exps, excesses] = scratch.rows(dots.len());
         for (((e, x), &nj), &dot) in exps.iter_mut().zip(&mut *excesses).zip(nj).zip(dots) {
             let squared = (ni + nj) - 2.0 * dot.to_f64();
-            let pair = reduced(c * if squared > 0.0 { squared } else { 0.0 }, T::EXP_DEGREE);
+            let z = c * if squared > 0.0 { squared } else { 0.0 };
+            let z = if SHIFTED {
+                (z - shift).max(-SAFE_EXPONENT)
+            } else {
+                z
+            };
+            let pair = reduced(z, T::EXP_DEGREE);
             (*e, *x) = (exp_of(pair), expm1_of(pair));
         }
         (lanes::sum(exps), lanes::sum(excesses))
@@ -73,10 +116,10 @@ impl GaussianPotential<'_> {
 }
 
 impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
-    type Acc = LogSumExp;
+    type Acc = Acc;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut LogSumExp, block: &Block<'_, T>, scratch: &mut Scratch) {
+    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
         // Within one set row i sees only j > i; between two, the pair (i, i) is skipped: the
         // row's columns before and after it.
         let parts = |i: usize| {
@@ -91,20 +134,51 @@ impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
                 (i + 1, &dots[(k + 1).min(dots.len())..]),
             ]
         };
-        if let Some(c) = self.zero_shift {
+        if let Some(samples) = &mut acc.samples {
+            // Each term goes to its row's sample and to its column's.
+            let c = -self.t * self.unscale;
+            let shift = self.sample_shift.unwrap_or(0.0);
             let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
             for i in block.rows() {
                 for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
                     let nj = &self.col_norms[first..][..dots.len()];
-                    let (e, m) = Self::zero_shift_sums(c, self.row_norms[i], nj, dots, scratch);
+                    let ni = self.row_norms[i];
+                    let (e, m) = if self.zero_shift.is_some() {
+                        Self::zero_shift_sums::<T, false>((c, shift), ni, nj, dots, scratch)
+                    } else {
+                        Self::zero_shift_sums::<T, true>((c, shift), ni, nj, dots, scratch)
+                    };
+                    (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
+                    samples.exps[i] += e;
+                    samples.excesses[i] += m;
+                    let [exps, excesses] = scratch.rows(dots.len());
+                    let cols = first..first + dots.len();
+                    let to = (&mut samples.exps[cols.clone()], &mut samples.excesses[cols]);
+                    to.0.iter_mut().zip(&*exps).for_each(|(t, e)| *t += e);
+                    to.1.iter_mut().zip(&*excesses).for_each(|(t, x)| *t += x);
+                }
+            }
+            acc.total.merge(LogSumExp::new(shift, exp, expm1, count));
+        } else if let Some(c) = self.zero_shift {
+            let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
+            for i in block.rows() {
+                for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
+                    let nj = &self.col_norms[first..][..dots.len()];
+                    let (e, m) = Self::zero_shift_sums::<T, false>(
+                        (c, 0.0),
+                        self.row_norms[i],
+                        nj,
+                        dots,
+                        scratch,
+                    );
                     (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
                 }
             }
-            acc.merge(LogSumExp::new(0.0, exp, expm1, count));
+            acc.total.merge(LogSumExp::new(0.0, exp, expm1, count));
         } else {
             for i in block.rows() {
                 for (first, dots) in parts(i) {
-                    acc.merge(self.shifted_terms(i, first, dots, scratch));
+                    acc.total.merge(self.shifted_terms(i, first, dots, scratch));
                 }
             }
         }
@@ -119,27 +193,100 @@ pub(crate) fn gaussian_potential<T: Element>(
     isa: Isa,
     pairs: Pairs<'_, T>,
     (t, unscale): (f64, f64),
-    (row_norms, col_norms): (&[f64], &[f64]),
+    norms: (&[f64], &[f64]),
 ) -> LogSumExp {
-    debug_assert!(matches!(pairs, Pairs::Within(_)) || row_norms.len() == col_norms.len());
-    let tasks = row_tasks(&pairs, None)
-        .into_iter()
-        .map(|rows| (rows, LogSumExp::EMPTY))
-        .collect();
-    // ‖xᵢ − yⱼ‖² ≤ (‖xᵢ‖ + ‖yⱼ‖)² ≤ 2 (max ‖x‖² + max ‖y‖²): the largest any exponent's
-    // magnitude can be (4 max ‖x‖², exactly, within one set).
-    let largest = |norms: &[f64]| norms.iter().fold(0.0, |m: f64, &v| m.max(v));
-    let bound = 2.0 * (largest(row_norms) + largest(col_norms)) * unscale * t;
-    let epilogue = GaussianPotential {
-        t,
-        unscale,
-        row_norms,
-        col_norms,
-        zero_shift: (bound <= SAFE_EXPONENT).then_some(-t * unscale),
+    let epilogue = GaussianPotential::new((t, unscale), norms, None);
+    pass(isa, &pairs, &epilogue, false).0
+}
+
+/// [`gaussian_potential`], and each sample's share of the sum beyond the mean share:
+/// (rₖ − r̄)/S, where rₖ sums the terms of the pairs that contain sample k (row k of A or
+/// column k of B), S = ½ Σₖ rₖ sums them all, and r̄ = 2S/n. Computed from the sums of
+/// exp(z) when the mean term is below ½, else from those of expm1(z) (rₖ − r̄ = Xₖ − 2X/n with
+/// X the sums of expm1, every sample being in 2N/n of the N pairs), so a tight cluster keeps
+/// its digits. One pass when every exponent is known to lie within 700 of 0; else a first
+/// pass finds the largest exponent and a second shifts every term by it.
+pub(crate) fn gaussian_shares<T: Element>(
+    isa: Isa,
+    pairs: Pairs<'_, T>,
+    (t, unscale): (f64, f64),
+    norms: (&[f64], &[f64]),
+) -> (LogSumExp, Vec<f64>) {
+    let mut epilogue = GaussianPotential::new((t, unscale), norms, None);
+    // Without one shift for all, the first pass's total is the value (to the bit that of
+    // `gaussian_potential`), and its largest exponent the shift of the second.
+    let first = epilogue.zero_shift.is_none().then(|| {
+        let first = pass(isa, &pairs, &epilogue, false).0;
+        epilogue = GaussianPotential::new((t, unscale), norms, Some(first.shift()));
+        first
+    });
+    let (total, samples) = pass(isa, &pairs, &epilogue, true);
+    let samples = samples.expect("asked for");
+    let (n, count) = (samples.exps.len() as f64, total.count() as f64);
+    let (sum, excess) = total.sums();
+    let shares = if sum / count < 0.5 {
+        let mean = 2.0 * sum / n;
+        samples.exps.iter().map(|r| (r - mean) / sum).collect()
+    } else {
+        let mean = 2.0 * excess / n;
+        samples.excesses.iter().map(|x| (x - mean) / sum).collect()
     };
-    let mut total = LogSumExp::EMPTY;
-    for part in run(isa, &pairs, tasks, &epilogue) {
-        total.merge(part);
+    (first.unwrap_or(total), shares)
+}
+
+impl<'a> GaussianPotential<'a> {
+    fn new(
+        (t, unscale): (f64, f64),
+        (row_norms, col_norms): (&'a [f64], &'a [f64]),
+        sample_shift: Option<f64>,
+    ) -> Self {
+        // ‖xᵢ − yⱼ‖² ≤ (‖xᵢ‖ + ‖yⱼ‖)² ≤ 2 (max ‖x‖² + max ‖y‖²): the largest any exponent's
+        // magnitude can be (4 max ‖x‖², exactly, within one set).
+        let largest = |norms: &[f64]| norms.iter().fold(0.0, |m: f64, &v| m.max(v));
+        let bound = 2.0 * (largest(row_norms) + largest(col_norms)) * unscale * t;
+        Self {
+            t,
+            unscale,
+            row_norms,
+            col_norms,
+            zero_shift: (bound <= SAFE_EXPONENT).then_some(-t * unscale),
+            sample_shift,
+        }
     }
-    total
+}
+
+/// One pass: the total log-sum-exp and, with `per_sample`, each sample's sums (one vector
+/// per task, merged in task order).
+fn pass<T: Element>(
+    isa: Isa,
+    pairs: &Pairs<'_, T>,
+    epilogue: &GaussianPotential<'_>,
+    per_sample: bool,
+) -> (LogSumExp, Option<SampleSums>) {
+    debug_assert!(
+        matches!(pairs, Pairs::Within(_)) || epilogue.row_norms.len() == epilogue.col_norms.len()
+    );
+    let n = epilogue.row_norms.len();
+    let tasks = row_tasks(pairs, None)
+        .into_iter()
+        .map(|rows| {
+            let samples = per_sample.then(|| SampleSums::new(n));
+            (
+                rows,
+                Acc {
+                    total: LogSumExp::EMPTY,
+                    samples,
+                },
+            )
+        })
+        .collect();
+    let mut total = LogSumExp::EMPTY;
+    let mut samples = per_sample.then(|| SampleSums::new(n));
+    for part in run(isa, pairs, tasks, epilogue) {
+        total.merge(part.total);
+        if let (Some(all), Some(part)) = (&mut samples, &part.samples) {
+            all.merge(part);
+        }
+    }
+    (total, samples)
 }

@@ -12,7 +12,7 @@ mod select;
 mod top_k;
 
 pub(crate) use cross_entropy::cross_entropies;
-pub(crate) use gaussian::gaussian_potential;
+pub(crate) use gaussian::{gaussian_potential, gaussian_shares};
 pub(crate) use histogram::{CosineCounts, histogram};
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::{Positives, ranks};
