@@ -457,7 +457,7 @@ fn check_shares(
     let mean = 2.0 * total / n as f64;
     let expected: Vec<f64> = r
         .into_iter()
-        .map(|terms| (accurate_sum(terms.into_iter()) - mean) / total)
+        .map(|terms| (accurate_sum(terms) - mean) / total)
         .collect();
     assert_eq!(shares.len(), n, "{what}: length");
     for (k, (got, want)) in shares.iter().zip(&expected).enumerate() {
