@@ -29,7 +29,8 @@ fn main() {
     println!("{reps} replications of n = {n} pairs, 95 % t intervals (n − 1 dof), seed 13\n");
     println!("| metric | samples | true value | coverage | mean SE | SD of the values |");
     println!("|---|---|---|---|---|---|");
-    for c in coverage::coverage(reps, n, 0.95, 13) {
+    let rows = coverage::coverage(reps, n, 0.95, 13);
+    for c in &rows {
         println!(
             "| {} | {} | {:.6} | {:.1} % | {:.5} | {:.5} |",
             c.metric,
@@ -38,6 +39,13 @@ fn main() {
             100.0 * c.rate(),
             c.mean_standard_error,
             c.spread
+        );
+    }
+    for c in rows.iter().filter(|c| c.degenerate) {
+        println!(
+            "\n{} on {}: a degenerate U-statistic (its first-order projection is constant), \
+             where the jackknife overestimates the variance and the interval is conservative.",
+            c.metric, c.model
         );
     }
 }
