@@ -175,3 +175,30 @@ fn jackknife_intervals_cover_the_true_values_at_their_level() {
         );
     }
 }
+
+/// CKA's rank-one leave-one-out updates against the metric recomputed n times, both
+/// estimators, sets of different dimensions, f64 and f32.
+fn cka_matches_brute_force<T: Scalar>() {
+    use modality_gap::{HsicEstimator, cka};
+    for (n, da, db, seed) in [(5, 3, 2, 8), (31, 6, 4, 9), (64, 9, 12, 10)] {
+        let a: UnitEmbeddings<T, Image> = random_unit(n, da, 1.0, seed);
+        let b: UnitEmbeddings<T, Text> = random_unit(n, db, 0.5, seed + 100);
+        for estimator in [HsicEstimator::Biased, HsicEstimator::Unbiased] {
+            let fast = jackknife::cka(&a, &b, estimator).unwrap();
+            assert_eq!(fast.value(), cka(&a, &b, estimator).unwrap());
+            assert_same_jackknife(
+                &fast,
+                &Jackknife::delete_one(n, |k| cka(&*a.select(k)?, &*b.select(k)?, estimator))
+                    .unwrap(),
+                JACKKNIFE,
+                &format!("cka {estimator:?} ({} n = {n})", T::NAME),
+            );
+        }
+    }
+}
+
+#[test]
+fn cka_jackknife_equals_recomputing_the_metric_n_times() {
+    cka_matches_brute_force::<f64>();
+    cka_matches_brute_force::<f32>();
+}

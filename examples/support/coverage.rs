@@ -4,7 +4,7 @@
 //! (a fast run) and `examples/coverage.rs` (the table of `docs/uncertainty.md`).
 
 use modality_gap::{
-    Diagonal, Embeddings, Image, Jackknife, Modality, Result, Text, UnitEmbeddings, jackknife,
+    Diagonal, Embeddings, HsicEstimator, Image, Jackknife, Result, Text, UnitEmbeddings, jackknife,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -14,6 +14,8 @@ use rand_distr::{Distribution, StandardNormal};
 pub const KAPPA: f64 = 2.0;
 /// Wang & Isola's t.
 pub const T: f64 = 2.0;
+/// The correlation of the Gaussian pairs of the CKA row.
+pub const RHO: f64 = 0.6;
 
 /// One method's coverage: how many of `reps` intervals at `level` covered `truth`.
 pub struct Coverage {
@@ -47,8 +49,10 @@ impl Coverage {
 /// A metric with its jackknife, measured on one replication's samples.
 type Measure = fn(&Samples) -> Result<Jackknife>;
 
-/// One replication: n pairs (a, b) of unit rows in three dimensions.
+/// One replication: n pairs (a, b) of rows in three dimensions, as drawn and normalised.
 pub struct Samples {
+    raw_a: Embeddings<f64, Image>,
+    raw_b: Embeddings<f64, Text>,
     a: UnitEmbeddings<f64, Image>,
     b: UnitEmbeddings<f64, Text>,
 }
@@ -56,7 +60,7 @@ pub struct Samples {
 /// Each metric's coverage over `reps` replications of n pairs at `level`, from `seed`.
 pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
     let a_kappa = mean_resultant(KAPPA);
-    let measures: [(&str, &str, f64, Model, Measure); 7] = [
+    let measures: [(&str, &str, f64, Model, Measure); 8] = [
         (
             "align_loss (α = 2)",
             "a, b independent uniform",
@@ -85,6 +89,13 @@ pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
             0.5 / (0.5 + (1.0 - a_kappa * a_kappa) / 2.0),
             Model::Apart,
             |s| jackknife::relative_gap(&s.a, &s.b),
+        ),
+        (
+            "cka (unbiased)",
+            "a ~ N(0, I₃), b = ρa + √(1 − ρ²) z, ρ = 0.6",
+            RHO * RHO, // ‖Σ_ab‖²_F / (‖Σ_aa‖_F ‖Σ_bb‖_F) = ρ²·3 / 3
+            Model::Correlated,
+            |s| jackknife::cka(&s.raw_a, &s.raw_b, HsicEstimator::Unbiased),
         ),
         (
             "uniform_loss (t = 2)",
@@ -154,6 +165,8 @@ enum Model {
     /// a uniform, b = (a + z/2)/‖a + z/2‖ with z standard normal: b is uniform and depends
     /// on a.
     Noisy,
+    /// a standard normal, b = ρa + √(1 − ρ²) z (not normalised).
+    Correlated,
 }
 
 impl Model {
@@ -172,6 +185,11 @@ impl Model {
                     let (sin, cos) = angle.sin_cos();
                     (x, [cos * x[0] - sin * x[1], sin * x[0] + cos * x[1], x[2]])
                 }
+                Model::Correlated => {
+                    let (x, z) = (normal3(rng), normal3(rng));
+                    let r = (1.0 - RHO * RHO).sqrt();
+                    (x, [0, 1, 2].map(|k| RHO * x[k] + r * z[k]))
+                }
                 Model::Noisy => {
                     let x = uniform(rng);
                     let z = normal3(rng);
@@ -181,16 +199,15 @@ impl Model {
             a.extend(x);
             b.extend(y);
         }
+        let raw_a = Embeddings::from_row_major_vec(n, 3, a).expect("shape");
+        let raw_b = Embeddings::from_row_major_vec(n, 3, b).expect("shape");
         Samples {
-            a: unit(n, a),
-            b: unit(n, b),
+            a: UnitEmbeddings::normalize(raw_a.clone()).expect("nonzero rows"),
+            b: UnitEmbeddings::normalize(raw_b.clone()).expect("nonzero rows"),
+            raw_a,
+            raw_b,
         }
     }
-}
-
-fn unit<M: Modality>(n: usize, values: Vec<f64>) -> UnitEmbeddings<f64, M> {
-    UnitEmbeddings::normalize(Embeddings::from_row_major_vec(n, 3, values).expect("shape"))
-        .expect("nonzero rows")
 }
 
 fn normal3(rng: &mut StdRng) -> [f64; 3] {
