@@ -28,7 +28,9 @@
 //! argument checks (a private module, the one place where the crate's typed errors are made).
 //!
 //! 1. **Types.** [`Scalar`] (`f32` or `f64`), [`Modality`] markers ([`Image`], [`Text`],
-//!    [`Audio`], [`Video`], or your own in one line), and one [`Error`].
+//!    [`Audio`], [`Video`], or your own in one line), one [`Error`], and how sure a number
+//!    is: an [`Estimate`] (value, standard error, [`Method`]) with its t [`Interval`] and
+//!    p-value, and the [`Jackknife`] most standard errors come from.
 //! 2. **The pairwise kernel** (internal): every metric over pairs runs on one cache-tiled,
 //!    rayon-parallel kernel with register-blocked SIMD micro-kernels chosen at run time
 //!    (AVX-512, AVX2 + FMA, or portable code), which hands each block of dot products to a
@@ -51,8 +53,12 @@
 //!    spread of a spectrum ([`effective_rank`], [`isoscore`]) from d × d cross products,
 //!    closing the gap by [`mean_centred`] modalities, and [`Captioned`] images with several
 //!    captions each (MSCOCO) for retrieval and losses over the true pairs.
+//!    Each metric that is an estimate from a sample has its [`jackknife`]: the same value,
+//!    with the deviations of its leave-one-out values, from the metric's own pass wherever
+//!    the formula allows (uniformity's kernel pass adds each pair to both of its samples).
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
-//!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
+//!    confidence intervals, ROC-AUC, per-group rates, paired sample ids) and
+//!    [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
 //!    shift along the gap (Fig. 3b–d), the mismatched-data simulations (Fig. 3e–g), zero-shot
 //!    accuracy as the gap moves (Table 1) and the Procrustes gap amendment. The examples draw
