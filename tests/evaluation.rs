@@ -203,6 +203,21 @@ fn t_quantile_matches_the_closed_forms_at_one_and_two_dof() {
     }
 }
 
+/// Deep tails at many degrees of freedom, against mpmath 1.3.0 at 60 digits
+/// (`betainc(ν/2, 1/2, 0, ν/(ν+t²), regularized=True)/2`): the tail's exponent
+/// −(ν/2)·ln(1 + t²/ν) ≈ −t²/2 amplifies the relative error of t²/ν by t²/2, so t²/ν is formed
+/// as t·t/ν (two roundings), not through logarithms (1.5e-13 at ν = 10⁹, t = −10 before).
+#[test]
+fn the_t_cdf_keeps_deep_tails_at_many_degrees_of_freedom() {
+    for (t, dof, expected) in [
+        (-10.0, 1_000_000_000, 7.619_872_453_045_539e-24),
+        (-20.0, 1_000_000_000, 2.753_734_815_816_397_7e-89),
+        (-10.0, 1_000_000, 7.639_305_384_089_124_8e-24),
+    ] {
+        assert_relative(t_cdf(t, dof).unwrap(), expected, T_QUANTILE, "deep tail");
+    }
+}
+
 /// Reference quantiles, computed with mpmath 1.3.0 at 40 decimal digits and rounded to f64: the CDF
 /// as `betainc(ν/2, 1/2, 0, ν/(ν+t²), regularized=True)/2`, inverted by `findroot` on its
 /// logarithm, at the exact binary value of each p. They agree with the textbook tables

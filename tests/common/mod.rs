@@ -55,9 +55,8 @@ pub const F32: f64 = 1e-6;
 /// ulps of terms up to ~10 for these cases) plus that of ln B(½, ν/2), and the slope
 /// d ln P / d ln u is ≥ 0.8 at every root, so u errs by a few 1e-15 relative. The largest
 /// error measured over a grid of ν from 3 to 10⁹ and q from 1e-20 to 0.4 is 4.7e-15; that
-/// of the CDF at the points these tests use is 7.5e-15 (ν = 10⁶, t = −3.7). (Deeper CDF
-/// tails at huge ν err more, up to 1.5e-13 at ν = 10⁹, t = −10; no test here goes there:
-/// see `t_cdf`.) 1e-13 leaves a factor 13, and the same bound
+/// of the CDF at the points these tests use is 7.5e-15 (ν = 10⁶, t = −3.7), and 4e-14 in the
+/// deep tail at ν = 10⁹, t = −20 (see `t_cdf`). 1e-13 leaves a factor 2.5 to 13, and the same bound
 /// absorbs the few ulps of libm's tan, atan and sqrt in the closed forms for ν = 1 and 2.
 pub const T_QUANTILE: f64 = 1e-13;
 
