@@ -202,3 +202,54 @@ fn cka_jackknife_equals_recomputing_the_metric_n_times() {
     cka_matches_brute_force::<f64>();
     cka_matches_brute_force::<f32>();
 }
+
+/// Recall@K's jackknife (the hits and the flips of the second pass) against the metric
+/// recomputed n times, for several K, with exact ties (duplicated rows, which the metric ranks
+/// by index), f64 and f32: the deviations are the same fractions, to rounding.
+fn recall_matches_brute_force<T: Scalar>() {
+    use modality_gap::retrieval_recall;
+    for (n, d, seed) in [(2, 2, 11), (9, 2, 12), (40, 3, 13), (70, 8, 14)] {
+        let a: UnitEmbeddings<T, Image> = random_unit(n, d, 0.0, seed);
+        let noisy: UnitEmbeddings<T, Text> = random_unit(n, d, 0.0, seed + 100);
+        // Every third text a copy of its image or of the next text: exact ties.
+        let rows: Vec<usize> = (0..n).collect();
+        let b = UnitEmbeddings::<T, Text>::normalize(
+            modality_gap::Embeddings::from_row_major_vec(
+                n,
+                d,
+                rows.iter()
+                    .flat_map(|&i| match i % 3 {
+                        0 => a.row(i).to_vec(),
+                        1 => noisy.row((i + 1) % n).to_vec(),
+                        _ => noisy.row(i).to_vec(),
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for k in [1, 2, 5] {
+            let fast = jackknife::retrieval_recall(&a, &b, k).unwrap();
+            let recall = |keep: &[usize]| retrieval_recall(&a.select(keep)?, &b.select(keep)?, k);
+            let what = |dir: &str| format!("recall@{k} {dir} ({} n = {n})", T::NAME);
+            assert_same_jackknife(
+                &fast.a_to_b,
+                &Jackknife::delete_one(n, |keep| Ok(recall(keep)?.a_to_b)).unwrap(),
+                JACKKNIFE,
+                &what("a → b"),
+            );
+            assert_same_jackknife(
+                &fast.b_to_a,
+                &Jackknife::delete_one(n, |keep| Ok(recall(keep)?.b_to_a)).unwrap(),
+                JACKKNIFE,
+                &what("b → a"),
+            );
+        }
+    }
+}
+
+#[test]
+fn recall_jackknife_equals_recomputing_the_metric_n_times() {
+    recall_matches_brute_force::<f64>();
+    recall_matches_brute_force::<f32>();
+}

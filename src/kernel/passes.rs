@@ -264,6 +264,44 @@ pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (V
     })
 }
 
+/// The flips of the jackknife of Recall@K (diagonal positives, n = m), given the ranks of
+/// [`ranks`]: for each column j, the rows i ≠ j whose rank is exactly K and whose positive
+/// (i, i) is outranked by (i, j), so that leaving sample j out lifts them into the top K;
+/// and for each row i, the columns j ≠ i of rank K whose positive (j, j) is outranked by
+/// (i, j).
+pub(crate) fn recall_flips(
+    sets: Sets<'_>,
+    (row_ranks, col_ranks): (&[u64], &[u64]),
+    k: u64,
+) -> (Vec<u64>, Vec<u64>) {
+    recall_flips_on(Isa::detect(), sets, (row_ranks, col_ranks), k)
+}
+
+pub(super) fn recall_flips_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    (row_ranks, col_ranks): (&[u64], &[u64]),
+    k: u64,
+) -> (Vec<u64>, Vec<u64>) {
+    let at_k = |ranks: &[u64]| ranks.iter().map(|&r| r == k).collect::<Vec<_>>();
+    let (rows_at_k, cols_at_k) = (at_k(row_ranks), at_k(col_ranks));
+    typed!(sets, |a, b| {
+        let values = schedule::paired_dots(isa, a, b);
+        let indices: Vec<usize> = (0..a.len()).collect();
+        let diagonal = || Positives {
+            values: &values,
+            indices: &indices,
+        };
+        epilogue::flips(
+            isa,
+            a,
+            b,
+            (diagonal(), diagonal()),
+            (&rows_at_k, &cols_at_k),
+        )
+    })
+}
+
 /// Exact counts of the dot products in `bins` equal bins over [−1, 1], with their moments
 /// about `centre`: of every pair of A × B, or (`within`) of the pairs i < j of A.
 pub(crate) fn histogram(sets: Sets<'_>, within: bool, bins: usize, centre: f64) -> CosineCounts {

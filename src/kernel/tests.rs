@@ -14,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use super::epilogue::cross_entropies;
 use super::passes::{
     Targets, cross_entropies_on, dot_matrix_on, gaussian_log_mean_and_shares_on,
-    gaussian_log_mean_on, histogram_on, ranks_on, top_k_on, values_in_bins_on,
+    gaussian_log_mean_on, histogram_on, ranks_on, recall_flips_on, top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -272,6 +272,20 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
             assert_eq!(row_ranks[i], expected as u64, "{what}: row rank {i}");
             let expected = (0..n).filter(|&r| outranks(dots[r * m + i], r)).count();
             assert_eq!(col_ranks[i], expected as u64, "{what}: column rank {i}");
+        }
+        // The flips of Recall@K's jackknife, at a K that some ranks equal.
+        let k = row_ranks[n / 2];
+        let (col_flips, row_flips) = recall_flips_on(isa, sets, (&row_ranks, &col_ranks), k);
+        let beats = |s: T, j: usize, i: usize| s > targets[i] || (s == targets[i] && j > i);
+        for j in 0..n {
+            let expected = (0..n)
+                .filter(|&i| row_ranks[i] == k && beats(dots[i * m + j], j, i))
+                .count();
+            assert_eq!(col_flips[j], expected as u64, "{what}: flips of column {j}");
+            let expected = (0..n)
+                .filter(|&c| col_ranks[c] == k && beats(dots[j * m + c], j, c))
+                .count();
+            assert_eq!(row_flips[j], expected as u64, "{what}: flips of row {j}");
         }
     }
     if m >= n {

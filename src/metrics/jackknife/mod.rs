@@ -11,6 +11,7 @@
 //! | U-statistics over pairs ([`mean_pairwise_cosine`]) | from the row sums rᵢ = uᵢ·Σu − 1 | O(n·d) |
 //! | functions of them ([`relative_gap`], [`gap`]) | the formula on the leave-one-out parts | O(n·d) |
 //! | ratios of cross products ([`cka`], biased or unbiased) | rank-one updates of the d × d cross products | O(n·(d_a + d_b)²), as the metric |
+//! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | one more kernel pass |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
@@ -20,10 +21,12 @@ mod cka;
 mod cone;
 mod gap;
 mod means;
+mod retrieval;
 mod uniform;
 
 pub use cka::cka;
 pub use cone::{mean_pairwise_cosine, relative_gap};
 pub use gap::gap;
 pub use means::align_loss;
+pub use retrieval::{RecallJackknife, retrieval_recall};
 pub use uniform::{cross_modal_uniformity, uniform_loss};
