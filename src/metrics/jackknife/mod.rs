@@ -8,10 +8,13 @@
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
 //! | means over samples ([`align_loss`]) | δᵢ = (θ − xᵢ)/(n − 1): SE = s/√n | none |
+//! | k-NN metrics ([`mutual_knn`], [`cknna`]) | the metric without each of g seeded groups (delete-a-group; the bootstrap is invalid) | g evaluations of the metric |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
 
+mod knn;
 mod means;
 
+pub use knn::{cknna, mutual_knn};
 pub use means::align_loss;
