@@ -3,13 +3,13 @@
 //! independence and dependence, determinism across thread counts, and the typed errors.
 //!
 //! The coverage numbers of `docs/uncertainty.md` come from
-//! `cargo test --release --test uncertainty_resampling -- --nocapture`.
+//! `cargo test --test uncertainty_resampling -- --nocapture`.
 
 mod common;
 
 use common::{
     BOOTSTRAP_SE, COVERAGE, F64, GROUPED_JACKKNIFE_SE_RATIO, NULL_MEAN_STANDARD_ERRORS,
-    NULL_REJECTION,
+    NULL_REJECTION, SCIPY_BCA,
 };
 use modality_gap::stats::{Bootstrap, PermutationNull, bootstrap, permutation_null};
 use modality_gap::{
@@ -115,6 +115,43 @@ fn bootstrap_intervals_of_a_skewed_mean_cover_95_percent() {
             COVERAGE.contains(&coverage),
             "{name}: {coverage} outside {COVERAGE:?}"
         );
+    }
+}
+
+/// BCa against scipy's `_bca_interval` (scipy 1.17.1) on the same replicates: the crate's
+/// replicates of this seed written out, and scipy given the crate's θ (a sum in row order, one
+/// ulp above numpy's pairwise `x.mean()`, which changes the ties with θ). The script:
+///
+/// ```text
+/// from scipy.stats._resampling import _bca_interval
+/// mean = lambda d, axis=-1: np.apply_along_axis(lambda r: sum(map(float, r)) / len(r), axis, d)
+/// a1, a2 = _bca_interval((x,), mean, axis=-1, alpha=(1 - level) / 2, theta_hat_b=reps, batch=None, xp=np)[:2]
+/// np.quantile(reps, [a1, a2])
+/// ```
+///
+/// The percentile ends are numpy's `np.quantile(reps, [α, 1 − α])`. This pins the sign of the
+/// acceleration: with u = δᵢ − δ̄ instead of δ̄ − δᵢ the upper ends fall by more than 0.2.
+#[test]
+fn bca_and_percentile_match_scipy_on_the_same_replicates() {
+    let x = [0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.4, 2.6, 4.0, 0.3];
+    let mean = |rows: &[usize]| Ok(mean_of(&x, rows));
+    let boot = bootstrap(x.len(), 4000, 11, mean).unwrap();
+    let jk = Jackknife::delete_one(x.len(), mean).unwrap();
+    let scipy = [
+        (
+            0.9,
+            [0.475, 1.541_666_666_666_666_7],
+            [0.558_333_333_333_333_3, 1.738_532_464_260_507_8],
+        ),
+        (0.95, [0.416_666_666_666_666_6, 1.675], [0.5, 1.95]),
+    ];
+    for (level, percentile, bca) in scipy {
+        let (p, b) = (
+            boot.percentile(level).unwrap(),
+            boot.bca(level, &jk).unwrap(),
+        );
+        common::assert_all_close(&[p.lower, p.upper], &percentile, F64, "percentile");
+        common::assert_all_close(&[b.lower, b.upper], &bca, SCIPY_BCA, "BCa");
     }
 }
 
