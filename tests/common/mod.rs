@@ -371,7 +371,7 @@ pub const PLATONIC_FLOAT32: f64 = 1e-7;
 /// The coverage of 95 % intervals measured by simulation must fall in [93 %, 97 %]. With
 /// 2000 replications the Monte Carlo standard error of a coverage of 0.95 is
 /// √(0.95·0.05/2000) = 0.0049, so the band is ± 4 of them around the nominal level, and
-/// ± 2.6 around the 0.943 that numpy measured for these intervals (3000 replications) in the
+/// ± 2.9 around the 0.944 that numpy measured for these intervals (3000 replications) in the
 /// setting of `tests/uncertainty_resampling.rs`: an interval that under-covers by the plain
 /// normal-theory margin (z instead of t, divisor n) still passes, one that misses the skew
 /// (91 % and below at this n) does not.
