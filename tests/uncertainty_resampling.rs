@@ -243,25 +243,34 @@ fn bootstrap_and_permutations_do_not_depend_on_the_thread_count() {
     );
 }
 
-#[test]
-fn bootstrap_reports_bad_input() {
-    let ok = |_: &[usize]| Ok(1.0);
+/// `run(n, count, value)`, a bootstrap or permutation null of the constant metric `value`
+/// with `count` replicates, rejects n < 2, fewer than 2 replicates (the count named `name`)
+/// and a non-finite value on all rows (row 0, column 1).
+fn rejects_bad_counts<R: std::fmt::Debug>(
+    name: &str,
+    run: impl Fn(usize, usize, f64) -> modality_gap::Result<R>,
+) {
     assert!(matches!(
-        bootstrap(1, 10, 0, ok),
+        run(1, 10, 1.0),
         Err(Error::TooFewSamples {
             required: 2,
             found: 1
         })
     ));
-    for resamples in [0, 1] {
-        assert!(matches!(
-            bootstrap(5, resamples, 0, ok),
-            Err(Error::InvalidParameter {
-                name: "resamples",
-                ..
-            })
-        ));
+    for count in [0, 1] {
+        assert!(
+            matches!(run(5, count, 1.0), Err(Error::InvalidParameter { name: found, .. }) if found == name)
+        );
     }
+    assert!(matches!(
+        run(5, 10, f64::NAN),
+        Err(Error::NonFinite { row: 0, column: 1 })
+    ));
+}
+
+#[test]
+fn bootstrap_reports_bad_input() {
+    rejects_bad_counts("resamples", |n, b, value| bootstrap(n, b, 0, |_| Ok(value)));
     let boot = bootstrap(5, 10, 0, |rows| Ok(rows[0] as f64)).unwrap();
     for level in [0.0, 1.0, -0.5, f64::NAN] {
         assert!(matches!(
@@ -269,20 +278,16 @@ fn bootstrap_reports_bad_input() {
             Err(Error::InvalidParameter { name: "level", .. })
         ));
     }
-    // A non-finite value: on all rows at (0, 1); of resample b at (b, 0), the first b.
-    assert!(matches!(
-        bootstrap(5, 10, 0, |_| Ok(f64::NAN)),
-        Err(Error::NonFinite { row: 0, column: 1 })
-    ));
+    // A non-finite replicate: resample b's at (b, 0), the first b.
     let first_b = (0..10)
         .position(|b| {
             let probe = bootstrap(5, b + 1, 0, |rows| Ok(rows[0] as f64));
             probe.is_ok_and(|p| p.replicates()[b] > 0.0)
         })
         .unwrap();
-    let nan_unless_row_0 = |rows: &[usize]| Ok(if rows[0] == 0 { 1.0 } else { f64::INFINITY });
+    let infinite_unless_row_0 = |rows: &[usize]| Ok(if rows[0] == 0 { 1.0 } else { f64::INFINITY });
     assert!(matches!(
-        bootstrap(5, 10, 0, nan_unless_row_0),
+        bootstrap(5, 10, 0, infinite_unless_row_0),
         Err(Error::NonFinite { row, column: 0 }) if row == first_b
     ));
     // The metric's own error passes through.
@@ -456,27 +461,9 @@ fn permutation_orders_are_permutations_and_ties_count_as_similar() {
 
 #[test]
 fn permutation_null_reports_bad_input() {
-    let ok = |_: &[usize]| Ok(1.0);
-    assert!(matches!(
-        permutation_null(1, 10, 0, ok),
-        Err(Error::TooFewSamples {
-            required: 2,
-            found: 1
-        })
-    ));
-    for m in [0, 1] {
-        assert!(matches!(
-            permutation_null(4, m, 0, ok),
-            Err(Error::InvalidParameter {
-                name: "permutations",
-                ..
-            })
-        ));
-    }
-    assert!(matches!(
-        permutation_null(4, 10, 0, |_| Ok(f64::NAN)),
-        Err(Error::NonFinite { row: 0, column: 1 })
-    ));
+    rejects_bad_counts("permutations", |n, m, value| {
+        permutation_null(n, m, 0, |_| Ok(value))
+    });
     let nan_off_identity = |o: &[usize]| Ok(if o == [0, 1, 2, 3] { 1.0 } else { f64::NAN });
     assert!(matches!(
         permutation_null(4, 10, 0, nan_off_identity),

@@ -4,7 +4,7 @@
 use rand::RngExt;
 use rand::rngs::StdRng;
 
-use super::resample::{mean_and_sd, on_all, replicates};
+use super::resample::replicate;
 use crate::student_t::{t_cdf, t_quantile};
 use crate::{Estimate, Interval, Jackknife, Method, Result, check};
 
@@ -114,16 +114,18 @@ pub fn bootstrap(
     seed: u64,
     metric: impl Fn(&[usize]) -> Result<f64> + Sync,
 ) -> Result<Bootstrap> {
-    check::at_least(2, n)?;
-    check::count_within("resamples", resamples, 2, usize::MAX, "at least 2")?;
-    let value = on_all(n, &metric)?;
-    let replicates = replicates(resamples, seed, |rng| resample(n, rng), &metric)?;
-    let (_, standard_error) = mean_and_sd(&replicates)?;
+    let run = replicate(
+        n,
+        ("resamples", resamples),
+        seed,
+        |rng| resample(n, rng),
+        metric,
+    )?;
     Ok(Bootstrap {
         n,
-        value,
-        replicates,
-        standard_error,
+        value: run.value,
+        replicates: run.replicates,
+        standard_error: run.sd,
     })
 }
 

@@ -3,8 +3,8 @@
 
 use rand::seq::SliceRandom;
 
-use super::resample::{mean_and_sd, on_all, replicates};
-use crate::{Result, check};
+use super::resample::replicate;
+use crate::Result;
 
 /// A metric's observed value and its distribution under random re-pairings, from
 /// [`permutation_null`].
@@ -122,21 +122,17 @@ pub fn permutation_null(
     seed: u64,
     metric: impl Fn(&[usize]) -> Result<f64> + Sync,
 ) -> Result<PermutationNull> {
-    check::at_least(2, n)?;
-    check::count_within("permutations", permutations, 2, usize::MAX, "at least 2")?;
-    let observed = on_all(n, &metric)?;
     let shuffle = |rng: &mut _| {
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(rng);
         order
     };
-    let null = replicates(permutations, seed, shuffle, &metric)?;
-    let (null_mean, null_sd) = mean_and_sd(&null)?;
-    let as_similar = null.iter().filter(|&&v| v >= observed).count();
+    let run = replicate(n, ("permutations", permutations), seed, shuffle, metric)?;
+    let as_similar = run.replicates.iter().filter(|&&v| v >= run.value).count();
     Ok(PermutationNull {
-        observed,
-        null_mean,
-        null_sd,
+        observed: run.value,
+        null_mean: run.mean,
+        null_sd: run.sd,
         p_value: (1 + as_similar) as f64 / (permutations + 1) as f64,
         permutations,
     })

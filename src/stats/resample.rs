@@ -7,42 +7,55 @@ use rayon::prelude::*;
 
 use crate::{Result, check};
 
-/// The metric on all n samples in order (the observed value), which must be finite.
-pub(super) fn on_all(n: usize, metric: &(impl Fn(&[usize]) -> Result<f64> + Sync)) -> Result<f64> {
-    let all: Vec<usize> = (0..n).collect();
-    check::finite_value(metric(&all)?)
+/// A metric on all n rows (θ) and on `count` seeded lists of rows (θ₁ … θ_count), with the
+/// mean and standard deviation (divisor count − 1) of the latter.
+pub(super) struct Replicated {
+    pub(super) value: f64,
+    pub(super) replicates: Vec<f64>,
+    pub(super) mean: f64,
+    pub(super) sd: f64,
 }
 
-/// `metric(draw(generator r))` for r = 0 … count − 1, in parallel, in the order of r. Replicate
-/// r draws from its own generator, seeded by a mix of (`seed`, r), so the values do not depend
-/// on the number of threads or on which thread ran which replicate. Every replicate runs; the
-/// error returned is that of the first replicate (in the order of r) that failed, and a
-/// non-finite value is [`Error::NonFinite`](crate::Error::NonFinite) with r as `row`.
-pub(super) fn replicates(
-    count: usize,
+/// θ = `metric(0, 1, …, n − 1)` and θ_r = `metric(draw(generator r))` for r = 0 … count − 1,
+/// in parallel, in the order of r. Replicate r draws from its own generator, seeded by a mix
+/// of (`seed`, r), so the values do not depend on the number of threads or on which thread
+/// ran which replicate. Every replicate runs; the error returned is θ's, else that of the
+/// first replicate (in the order of r) that failed. Errors: n < 2, `count` < 2 (named
+/// `name`), the metric's, [`Error::NonFinite`](crate::Error::NonFinite) for a non-finite θ
+/// (row 0, column 1) or θ_r (row r, column 0), and an overflowing spread.
+pub(super) fn replicate(
+    n: usize,
+    (name, count): (&'static str, usize),
     seed: u64,
     draw: impl Fn(&mut StdRng) -> Vec<usize> + Sync,
-    metric: &(impl Fn(&[usize]) -> Result<f64> + Sync),
-) -> Result<Vec<f64>> {
-    let values: Vec<Result<f64>> = (0..count)
+    metric: impl Fn(&[usize]) -> Result<f64> + Sync,
+) -> Result<Replicated> {
+    check::at_least(2, n)?;
+    check::count_within(name, count, 2, usize::MAX, "at least 2")?;
+    let all: Vec<usize> = (0..n).collect();
+    let value = check::finite_value(metric(&all)?)?;
+    let replicates: Vec<Result<f64>> = (0..count)
         .into_par_iter()
         .map(|r| metric(&draw(&mut generator(seed, r))))
         .collect();
-    let values = values.into_iter().collect::<Result<Vec<f64>>>()?;
-    check::finite_scores(&values)?;
-    Ok(values)
-}
-
-/// The mean and the standard deviation (divisor m − 1) of m ≥ 2 finite values, two passes.
-pub(super) fn mean_and_sd(values: &[f64]) -> Result<(f64, f64)> {
-    let m = values.len() as f64;
-    let mean = check::no_overflow("the mean of the replicates", values.iter().sum::<f64>() / m)?;
-    let squares: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+    let replicates = replicates.into_iter().collect::<Result<Vec<f64>>>()?;
+    check::finite_scores(&replicates)?;
+    let m = count as f64;
+    let mean = check::no_overflow(
+        "the mean of the replicates",
+        replicates.iter().sum::<f64>() / m,
+    )?;
+    let squares: f64 = replicates.iter().map(|v| (v - mean) * (v - mean)).sum();
     let sd = check::no_overflow(
         "the standard deviation of the replicates",
         (squares / (m - 1.0)).sqrt(),
     )?;
-    Ok((mean, sd))
+    Ok(Replicated {
+        value,
+        replicates,
+        mean,
+        sd,
+    })
 }
 
 /// The generator of replicate `index`: `StdRng` seeded by splitmix64(splitmix64(seed) + index),

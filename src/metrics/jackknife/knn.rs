@@ -108,6 +108,10 @@ pub fn cknna<T: Scalar, A: Modality, B: Modality>(
     delete_groups(a, b, k, groups, seed, crate::cknna)
 }
 
+/// A k-NN metric of two paired sets: [`mutual_knn`](crate::mutual_knn) or
+/// [`cknna`](crate::cknna).
+type KnnMetric<T, A, B> = fn(&Embeddings<T, A>, &Embeddings<T, B>, usize) -> Result<f64>;
+
 /// `metric(A, B, k)` on all rows and without each of `groups` seeded groups of rows.
 fn delete_groups<T: Scalar, A: Modality, B: Modality>(
     a: &Embeddings<T, A>,
@@ -115,7 +119,7 @@ fn delete_groups<T: Scalar, A: Modality, B: Modality>(
     k: usize,
     groups: usize,
     seed: u64,
-    metric: fn(&Embeddings<T, A>, &Embeddings<T, B>, usize) -> Result<f64>,
+    metric: KnnMetric<T, A, B>,
 ) -> Result<Jackknife> {
     check::same_len(a.len(), b.len())?;
     let labels = Jackknife::seeded_groups(a.len(), groups, seed)?;
