@@ -52,7 +52,8 @@
 //!    closing the gap by [`mean_centred`] modalities, and [`Captioned`] images with several
 //!    captions each (MSCOCO) for retrieval and losses over the true pairs.
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
-//!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
+//!    confidence intervals, ROC-AUC, per-group rates, the bootstrap and permutation nulls of
+//!    any metric) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
 //!    shift along the gap (Fig. 3b–d), the mismatched-data simulations (Fig. 3e–g), zero-shot
 //!    accuracy as the gap moves (Table 1) and the Procrustes gap amendment. The examples draw

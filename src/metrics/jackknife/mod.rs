@@ -3,7 +3,8 @@
 //! formula allows. Each function has the name and arguments of the metric it measures and
 //! returns a [`Jackknife`](crate::Jackknife): [`estimate`](crate::Jackknife::estimate) gives
 //! the standard error, [`difference`](crate::Jackknife::difference) compares two models on the
-//! same samples.
+//! same samples. The k-NN metrics, whose delete-one jackknife would cost n passes, leave out
+//! seeded groups instead and take two more arguments: the number of groups and their seed.
 //!
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
