@@ -22,6 +22,17 @@ pub(crate) fn shape(n: usize, d: usize, len: usize) -> Result<()> {
     }
 }
 
+/// A metric's value on all samples is finite; else [`Error::NonFinite`] at row 0, column 1
+/// (the convention of [`Jackknife`](crate::Jackknife) and of the resampling results, whose
+/// column 0 holds the replicates).
+pub(crate) fn finite_value(value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NonFinite { row: 0, column: 1 })
+    }
+}
+
 /// Every value of a row-major buffer of dimension `d` is finite; else the first that is not.
 pub(crate) fn finite_values<T: Scalar>(data: &[T], d: usize) -> Result<()> {
     match data.iter().position(|v| !v.to_f64().is_finite()) {

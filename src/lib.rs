@@ -57,8 +57,8 @@
 //!    with the deviations of its leave-one-out values, from the metric's own pass wherever
 //!    the formula allows (uniformity's kernel pass adds each pair to both of its samples).
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
-//!    confidence intervals, ROC-AUC, per-group rates, paired sample ids) and
-//!    [`experiments`], the paper's
+//!    confidence intervals, ROC-AUC, per-group rates, paired sample ids, the bootstrap and
+//!    permutation nulls of any metric) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
 //!    shift along the gap (Fig. 3b–d), the mismatched-data simulations (Fig. 3e–g), zero-shot
 //!    accuracy as the gap moves (Table 1) and the Procrustes gap amendment. The examples draw

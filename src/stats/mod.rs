@@ -1,6 +1,7 @@
 //! Statistics for reporting the numbers the metrics give: Student's t distribution, confidence
-//! intervals of a mean over seeds or runs, the area under the ROC curve, and per-group
-//! prediction rates. Built on the public API only, like [`experiments`](crate::experiments).
+//! intervals of a mean over seeds or runs, the area under the ROC curve, per-group
+//! prediction rates, and the [`bootstrap`] and [`permutation_null`] of any metric. Built on
+//! the public API only, like [`experiments`](crate::experiments).
 //!
 //! ## Why our own Student's t
 //!
@@ -22,12 +23,17 @@
 //! is −1.9600). Both take about 2 µs per quantile and 0.3 µs per CDF value.
 
 mod auc;
+mod bootstrap;
 mod groups;
 mod interval;
 mod paired;
+mod permutation;
+mod resample;
 
 pub use crate::student_t::{t_cdf, t_quantile};
 pub use auc::roc_auc;
+pub use bootstrap::{Bootstrap, bootstrap};
 pub use groups::{GroupRates, group_rates};
 pub use interval::{ConfidenceInterval, confidence_interval};
 pub use paired::same_samples;
+pub use permutation::{PermutationNull, permutation_null};

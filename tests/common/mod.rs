@@ -426,3 +426,43 @@ pub fn assert_same_jackknife(
         &format!("{what}: standard error"),
     );
 }
+/// The coverage of 95 % intervals measured by simulation must fall in [93 %, 97 %]. With
+/// 2000 replications the Monte Carlo standard error of a coverage of 0.95 is
+/// √(0.95·0.05/2000) = 0.0049, so the band is ± 4 of them around the nominal level, and
+/// ± 2.9 around the 0.944 that numpy measured for these intervals (3000 replications) in the
+/// setting of `tests/uncertainty_resampling.rs`: an interval that under-covers by the plain
+/// normal-theory margin (z instead of t, divisor n) still passes, one that misses the skew
+/// (91 % and below at this n) does not.
+pub const COVERAGE: std::ops::RangeInclusive<f64> = 0.93..=0.97;
+
+/// The bootstrap standard error of a mean against its B → ∞ limit σ̂/√n, relative: the
+/// standard deviation of B = 20 000 replicates estimates it with a relative standard error
+/// of about 1/√(2(B − 1)) = 0.5 % (the replicates of a mean of 50 normal values are close to
+/// normal). 2.5 % is five of them.
+pub const BOOTSTRAP_SE: f64 = 0.025;
+
+/// The fraction of p ≤ 0.05 under independence, for 400 replications of a permutation test
+/// with m = 99: exactly 5/100 in expectation for a continuous metric (Phipson & Smyth), with
+/// a binomial standard error of √(0.05·0.95/400) = 0.011. [0.02, 0.09] is −2.7 to +3.7 of
+/// them (the upper side is the one a wrong p-value, such as #{≥}/m, would cross).
+pub const NULL_REJECTION: std::ops::Range<f64> = 0.02..0.09;
+
+/// The mean of observed − null mean over independent replications is 0 under independence
+/// (the observed pairing is one more exchangeable permutation): it must lie within 4 of its
+/// standard errors, by chance outside with probability 6e-5.
+pub const NULL_MEAN_STANDARD_ERRORS: f64 = 4.0;
+
+/// The root-mean-square grouped jackknife standard error of mutual_knn over 400 independent
+/// samples, against the standard deviation of the metric over those samples. The latter is
+/// known to ±3.5 % (400 replications), the former's mean square to a few %; the jackknife
+/// variance is biased upwards (Efron & Stein 1981), more so for a statistic that is not a
+/// smooth function of means. The ratio measured is in `docs/uncertainty.md`; [0.8, 1.5]
+/// accepts that upward bias and rejects an estimate off by a factor of √(g) or of √(n/g).
+pub const GROUPED_JACKKNIFE_SE_RATIO: std::ops::RangeInclusive<f64> = 0.8..=1.5;
+
+/// BCa ends against scipy's `_bca_interval` on the same replicates, abs-or-rel. Both take
+/// the same order statistics; the orders α₁, α₂ differ by the normal CDF and quantile (scipy's
+/// `ndtr`/`ndtri`, the crate's Student t at dof = `usize::MAX`, each within about 1e-14), and
+/// the interpolation multiplies an order's error by (B − 1) times the gap between neighbouring
+/// replicates: 4000 × 0.02 × 1e-14 ≈ 1e-12 at most. Measured: 3.0e-14.
+pub const SCIPY_BCA: f64 = 1e-12;

@@ -3,7 +3,8 @@
 //! formula allows. Each function has the name and arguments of the metric it measures and
 //! returns a [`Jackknife`](crate::Jackknife): [`estimate`](crate::Jackknife::estimate) gives
 //! the standard error, [`difference`](crate::Jackknife::difference) compares two models on the
-//! same samples.
+//! same samples. The k-NN metrics, whose delete-one jackknife would cost n passes, leave out
+//! seeded groups instead and take two more arguments: the number of groups and their seed.
 //!
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
@@ -13,6 +14,7 @@
 //! | ratios of cross products ([`cka`], biased or unbiased) | rank-one updates of the d × d cross products | O(n·(d_a + d_b)²), as the metric |
 //! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | one more kernel pass |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
+//! | k-NN metrics ([`mutual_knn`], [`cknna`]) | the metric without each of g seeded groups (delete-a-group; the bootstrap is invalid) | g evaluations of the metric |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
@@ -20,6 +22,7 @@
 mod cka;
 mod cone;
 mod gap;
+mod knn;
 mod means;
 mod retrieval;
 mod uniform;
@@ -27,6 +30,7 @@ mod uniform;
 pub use cka::cka;
 pub use cone::{mean_pairwise_cosine, relative_gap};
 pub use gap::gap;
+pub use knn::{cknna, mutual_knn};
 pub use means::align_loss;
 pub use retrieval::{RecallJackknife, retrieval_recall};
 pub use uniform::{cross_modal_uniformity, uniform_loss};
