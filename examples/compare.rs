@@ -12,7 +12,9 @@ mod help;
 
 use std::process::ExitCode;
 
-use modality_gap::{Diagonal, Image, Jackknife, Result, Text, UnitEmbeddings, jackknife, npy};
+use modality_gap::{
+    Diagonal, HsicEstimator, Image, Jackknife, Result, Text, UnitEmbeddings, jackknife, npy,
+};
 
 /// What `--help` prints.
 const USAGE: &str = "\
@@ -61,7 +63,7 @@ impl Model {
 type Metric = fn(&Model) -> Result<Jackknife>;
 
 /// The metrics compared, each with its jackknife.
-const METRICS: [(&str, Metric); 8] = [
+const METRICS: [(&str, Metric); 12] = [
     ("gap ‖Δ‖", |m| jackknife::gap(&m.images, &m.texts)),
     ("relative gap (RMG)", |m| {
         jackknife::relative_gap(&m.images, &m.texts)
@@ -83,6 +85,18 @@ const METRICS: [(&str, Metric); 8] = [
     }),
     ("cross-modal uniformity (t = 2)", |m| {
         jackknife::cross_modal_uniformity(&m.images, &m.texts, 2.0)
+    }),
+    ("R@1 image → text", |m| {
+        Ok(jackknife::retrieval_recall(&m.images, &m.texts, 1)?.a_to_b)
+    }),
+    ("R@1 text → image", |m| {
+        Ok(jackknife::retrieval_recall(&m.images, &m.texts, 1)?.b_to_a)
+    }),
+    ("CKA images ↔ texts (unbiased)", |m| {
+        jackknife::cka(&m.images, &m.texts, HsicEstimator::Unbiased)
+    }),
+    ("mutual k-NN images ↔ texts (k = 10; 50 groups)", |m| {
+        jackknife::mutual_knn(&m.images, &m.texts, 10, 50, 13)
     }),
 ];
 
