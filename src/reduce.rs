@@ -11,17 +11,40 @@ use crate::{Embeddings, Modality, Scalar, kernel::vectorised};
 /// in a fixed order (deterministic, and a little more accurate than one running sum).
 #[inline(always)]
 pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> f64 {
+    sum_of_terms(
+        a,
+        b,
+        #[inline(always)]
+        |x, y| x * y,
+    )
+}
+
+/// The squared distance Σₖ (aₖ − bₖ)², each difference taken in f64 (no cancellation through
+/// the Gram identity), summed as [`dot`] sums.
+#[inline(always)]
+pub(crate) fn squared_distance<T: Scalar>(a: &[T], b: &[T]) -> f64 {
+    sum_of_terms(
+        a,
+        b,
+        #[inline(always)]
+        |x, y| (x - y) * (x - y),
+    )
+}
+
+/// Σₖ term(aₖ, bₖ) in f64, in four interleaved partial sums combined in a fixed order.
+#[inline(always)]
+fn sum_of_terms<T: Scalar>(a: &[T], b: &[T], term: impl Fn(f64, f64) -> f64) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0_f64; 4];
     let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
     let (b4, b_rest) = b.split_at(a4.len());
     for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
         for k in 0..4 {
-            acc[k] += x[k].to_f64() * y[k].to_f64();
+            acc[k] += term(x[k].to_f64(), y[k].to_f64());
         }
     }
     for (k, (x, y)) in a_rest.iter().zip(b_rest).enumerate() {
-        acc[k] += x.to_f64() * y.to_f64();
+        acc[k] += term(x.to_f64(), y.to_f64());
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
