@@ -111,7 +111,10 @@ fn standard_errors_halve_when_the_budget_quadruples() {
         ("mean_pairwise_cosine", &cosine),
     ] {
         for ratio in ratios(se) {
-            assert!((ratio - 0.5).abs() <= SE_HALVES, "{what}: SE(4B)/SE(B) = {ratio}");
+            assert!(
+                (ratio - 0.5).abs() <= SE_HALVES,
+                "{what}: SE(4B)/SE(B) = {ratio}"
+            );
         }
     }
 }
@@ -151,7 +154,11 @@ fn estimates_do_not_depend_on_the_thread_count() {
         assert_eq!(p.dof, q.dof);
     }
     // The standard-error budget took more than one round, so the test merged rounds.
-    assert!(one[3..].iter().any(|e| e.dof as u64 + 1 > Budget::ROUND_PAIRS));
+    assert!(
+        one[3..]
+            .iter()
+            .any(|e| e.dof as u64 + 1 > Budget::ROUND_PAIRS)
+    );
 }
 
 #[test]
@@ -161,14 +168,19 @@ fn a_standard_error_budget_reaches_its_target_in_whole_rounds() {
     let e = subsample::uniform_loss(&x, 2.0, Budget::StandardError(target), 3).unwrap();
     let pairs = e.dof as u64 + 1;
     assert!(e.standard_error <= target, "{e:?}");
-    assert!(pairs > Budget::ROUND_PAIRS && pairs % Budget::ROUND_PAIRS == 0);
+    assert!(pairs > Budget::ROUND_PAIRS && pairs.is_multiple_of(Budget::ROUND_PAIRS));
     // It is the estimate of as many pairs, and one round fewer did not reach the target.
     assert_eq!(
         subsample::uniform_loss(&x, 2.0, Budget::Pairs(pairs), 3).unwrap(),
         e
     );
     let fewer = Budget::Pairs(pairs - Budget::ROUND_PAIRS);
-    assert!(subsample::uniform_loss(&x, 2.0, fewer, 3).unwrap().standard_error > target);
+    assert!(
+        subsample::uniform_loss(&x, 2.0, fewer, 3)
+            .unwrap()
+            .standard_error
+            > target
+    );
 }
 
 #[test]
@@ -207,7 +219,13 @@ fn a_tight_cluster_keeps_its_digits() {
     // Rows within 1e-6 of one direction: the uniformity is about −4e-12, where 1 − exp(·)
     // would keep only four digits; the estimate is within its interval of the exact value.
     let values: Vec<f64> = (0..400 * 8)
-        .map(|k| if k % 8 == 0 { 1.0 } else { 1e-6 * ((k as f64) * 0.37).sin() })
+        .map(|k| {
+            if k % 8 == 0 {
+                1.0
+            } else {
+                1e-6 * ((k as f64) * 0.37).sin()
+            }
+        })
         .collect();
     let x = UnitEmbeddings::<f64, Image>::normalize(
         Embeddings::from_row_major_vec(400, 8, values).unwrap(),
@@ -216,7 +234,10 @@ fn a_tight_cluster_keeps_its_digits() {
     let exact = uniform_loss(&x, 2.0).unwrap();
     let e = subsample::uniform_loss(&x, 2.0, Budget::Pairs(200_000), 4).unwrap();
     assert!(exact < -1e-12 && exact > -1e-10, "{exact:e}");
-    assert!(e.interval(0.999).unwrap().contains(exact), "{e:?} vs {exact:e}");
+    assert!(
+        e.interval(0.999).unwrap().contains(exact),
+        "{e:?} vs {exact:e}"
+    );
     assert!(e.standard_error < 0.01 * exact.abs());
 }
 
@@ -236,12 +257,21 @@ fn bad_input_is_a_typed_error() {
             subsample::cross_modal_uniformity(&x, &y, 2.0, budget, 0),
             "Budget::Pairs",
         );
-        invalid(subsample::mean_pairwise_cosine(&x, budget, 0), "Budget::Pairs");
+        invalid(
+            subsample::mean_pairwise_cosine(&x, budget, 0),
+            "Budget::Pairs",
+        );
     }
     for target in [0.0, -1e-3, f64::NAN, f64::INFINITY] {
         let budget = Budget::StandardError(target);
-        invalid(subsample::uniform_loss(&x, 2.0, budget, 0), "Budget::StandardError");
-        invalid(subsample::mean_pairwise_cosine(&x, budget, 0), "Budget::StandardError");
+        invalid(
+            subsample::uniform_loss(&x, 2.0, budget, 0),
+            "Budget::StandardError",
+        );
+        invalid(
+            subsample::mean_pairwise_cosine(&x, budget, 0),
+            "Budget::StandardError",
+        );
     }
     let pairs = Budget::Pairs(100);
     for t in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -256,21 +286,35 @@ fn bad_input_is_a_typed_error() {
     let one_text = cone::<Text>(1, 4, 0.0, 14);
     let too_few = |r: Result<Estimate, Error>| {
         assert!(
-            matches!(r, Err(Error::TooFewSamples { required: 2, found: 1 })),
+            matches!(
+                r,
+                Err(Error::TooFewSamples {
+                    required: 2,
+                    found: 1
+                })
+            ),
             "{r:?}"
         );
     };
     too_few(subsample::uniform_loss(&one, 2.0, pairs, 0));
     too_few(subsample::mean_pairwise_cosine(&one, pairs, 0));
-    too_few(subsample::cross_modal_uniformity(&one, &one_text, 2.0, pairs, 0));
+    too_few(subsample::cross_modal_uniformity(
+        &one, &one_text, 2.0, pairs, 0,
+    ));
     let wider = cone::<Text>(10, 5, 0.0, 15);
     let shorter = cone::<Text>(9, 4, 0.0, 16);
     assert!(matches!(
         subsample::cross_modal_uniformity(&x, &wider, 2.0, pairs, 0),
-        Err(Error::DimensionMismatch { expected: 4, found: 5 })
+        Err(Error::DimensionMismatch {
+            expected: 4,
+            found: 5
+        })
     ));
     assert!(matches!(
         subsample::cross_modal_uniformity(&x, &shorter, 2.0, pairs, 0),
-        Err(Error::LengthMismatch { expected: 10, found: 9 })
+        Err(Error::LengthMismatch {
+            expected: 10,
+            found: 9
+        })
     ));
 }

@@ -15,16 +15,28 @@ use crate::{Estimate, Result, Scalar};
 /// order. [`Budget::ROUND_PAIRS`] is a whole number of chunks.
 const CHUNK_PAIRS: u64 = 4096;
 
+/// Pairs whose values are computed together (their rows' loads overlap; see
+/// [`sums_of_terms`](crate::reduce)).
+pub(super) const GROUP: usize = 8;
+
+/// [`GROUP`] pairs of rows.
+pub(super) type Group<'r, T> = [(&'r [T], &'r [T]); GROUP];
+
 /// Two sets of `n` rows of dimension `dim` in row-major buffers (the same buffer twice for
-/// pairs within one set), and the value of a pair of rows.
+/// pairs within one set), and the values of [`GROUP`] pairs of rows at once.
 pub(super) struct Rows<'a, T, F> {
-    pub(super) a: &'a [T],
-    pub(super) b: &'a [T],
-    pub(super) dim: usize,
-    pub(super) value: F,
+    a: &'a [T],
+    b: &'a [T],
+    dim: usize,
+    value: F,
 }
 
-impl<T: Scalar, F: Fn(&[T], &[T]) -> f64 + Sync> Rows<'_, T, F> {
+impl<'a, T: Scalar, F: Fn(Group<'_, T>) -> [f64; GROUP] + Sync> Rows<'a, T, F> {
+    /// The rows `a` and `b` (of dimension `dim`) and the values of their pairs.
+    pub(super) fn new(a: &'a [T], b: &'a [T], dim: usize, value: F) -> Self {
+        Self { a, b, dim, value }
+    }
+
     /// The estimate from random pairs (i, j), i ≠ j, of rows aᵢ and bⱼ (n ≥ 2, checked), drawn
     /// in rounds of [`Budget::ROUND_PAIRS`] until the budget is spent.
     pub(super) fn estimate<S: Summary>(&self, budget: Budget, seed: u64) -> Result<Estimate> {
@@ -53,19 +65,36 @@ impl<T: Scalar, F: Fn(&[T], &[T]) -> f64 + Sync> Rows<'_, T, F> {
         }
     }
 
-    /// The summary of `len` pairs drawn from chunk `chunk`'s stream.
+    /// The summary of `len` pairs drawn from chunk `chunk`'s stream: the indices first, then
+    /// the values, [`GROUP`] pairs at a time (the last group padded with copies of the last
+    /// pair, whose values are dropped).
     #[inline(always)]
     fn chunk<S: Summary>(&self, seed: u64, chunk: u64, len: usize) -> S {
         let n = self.a.len() / self.dim;
         let mut rng = stream(seed, chunk);
-        let mut values: Vec<f64> = (0..len)
+        let mut pairs: Vec<(usize, usize)> = (0..len)
             .map(|_| {
                 let i = rng.random_range(0..n);
                 let j = rng.random_range(0..n - 1);
-                let j = if j >= i { j + 1 } else { j };
-                (self.value)(self.row(self.a, i), self.row(self.b, j))
+                (i, if j >= i { j + 1 } else { j })
             })
             .collect();
+        pairs.resize(len.next_multiple_of(GROUP), pairs[len - 1]);
+        let mut values = vec![0.0; pairs.len()];
+        for (group, out) in pairs
+            .chunks_exact(GROUP)
+            .zip(values.chunks_exact_mut(GROUP))
+        {
+            let rows = std::array::from_fn(
+                #[inline(always)]
+                |k| {
+                    let (i, j) = group[k];
+                    (self.row(self.a, i), self.row(self.b, j))
+                },
+            );
+            out.copy_from_slice(&(self.value)(rows));
+        }
+        values.truncate(len);
         S::of(&mut values)
     }
 

@@ -50,10 +50,10 @@
 mod draw;
 mod moments;
 
-use draw::Rows;
+use draw::{GROUP, Group, Rows};
 use moments::{Moments, Potential};
 
-use crate::reduce::{dot, squared_distance};
+use crate::reduce::{dots, squared_distances};
 use crate::{Estimate, Modality, Result, Scalar, UnitEmbeddings, check};
 
 /// How many random pairs to draw: a fixed number, or as many as reach a standard error.
@@ -81,7 +81,7 @@ use crate::{Estimate, Modality, Result, Scalar, UnitEmbeddings, check};
 /// let e = subsample::mean_pairwise_cosine(&x, Budget::StandardError(1e-3), 3)?;
 /// assert!(e.standard_error <= 1e-3);
 /// let pairs = e.dof as u64 + 1;
-/// assert_eq!(pairs % Budget::ROUND_PAIRS, 0);
+/// assert!(pairs.is_multiple_of(Budget::ROUND_PAIRS));
 /// assert_eq!(subsample::mean_pairwise_cosine(&x, Budget::Pairs(pairs), 3)?, e);
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
@@ -99,10 +99,10 @@ impl Budget {
     /// chunks of 4096, the unit of parallel work).
     pub const ROUND_PAIRS: u64 = 1 << 16;
 
-    /// The cap of a [`StandardError`](Budget::StandardError) budget, 2²⁸ ≈ 2.7·10⁸ pairs: a
-    /// standard error of about σ/16384, σ the standard deviation of the pair values; tens of
-    /// seconds at d = 512 on two cores.
-    pub const MAX_PAIRS: u64 = 1 << 28;
+    /// The cap of a [`StandardError`](Budget::StandardError) budget, 2²⁶ ≈ 6.7·10⁷ pairs: a
+    /// standard error of about σ/8192, σ the standard deviation of the pair values (for the
+    /// uniformities, relative to their mean); about ten seconds at d = 512 on two cores.
+    pub const MAX_PAIRS: u64 = 1 << 26;
 
     /// The most pairs to draw, and the standard error at which to stop early.
     fn plan(self) -> Result<(u64, Option<f64>)> {
@@ -274,13 +274,14 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     seed: u64,
 ) -> Result<Estimate> {
     check::at_least(2, x.len())?;
-    let rows = Rows {
-        a: x.as_slice(),
-        b: x.as_slice(),
-        dim: x.dim(),
-        value: dot::<T>,
-    };
-    rows.estimate::<Moments>(budget, seed)
+    Rows::new(
+        x.as_slice(),
+        x.as_slice(),
+        x.dim(),
+        #[inline(always)]
+        |pairs| dots(pairs),
+    )
+    .estimate::<Moments>(budget, seed)
 }
 
 /// The exponents −t‖aᵢ − bⱼ‖² of pairs of unit rows (t checked: finite, > 0, and small enough
@@ -290,13 +291,14 @@ fn potential<'a, T: Scalar>(
     b: &'a [T],
     dim: usize,
     t: f64,
-) -> Result<Rows<'a, T, impl Fn(&[T], &[T]) -> f64 + Sync>> {
+) -> Result<Rows<'a, T, impl Fn(Group<'_, T>) -> [f64; GROUP] + Sync>> {
     let t = check::positive("t", t)?;
     check::no_overflow("the exponent t·‖x − y‖²", 5.0 * t)?;
-    Ok(Rows {
+    Ok(Rows::new(
         a,
         b,
         dim,
-        value: move |x: &[T], y: &[T]| -t * squared_distance(x, y),
-    })
+        #[inline(always)]
+        move |pairs| squared_distances(pairs).map(|s| -t * s),
+    ))
 }
