@@ -50,7 +50,9 @@
 //!    ([`cka`], [`svcca`], the [`mutual_knn`] alignment and its kernel form [`cknna`]), the
 //!    spread of a spectrum ([`effective_rank`], [`isoscore`]) from d × d cross products,
 //!    closing the gap by [`mean_centred`] modalities, and [`Captioned`] images with several
-//!    captions each (MSCOCO) for retrieval and losses over the true pairs.
+//!    captions each (MSCOCO) for retrieval and losses over the true pairs. The same metrics
+//!    with a standard error: their [`jackknife`] over the samples, and their estimates at any
+//!    scale from a budget of random pairs in [`subsample`].
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates) and [`experiments`], the paper's
 //!    protocols: 2-D views (Fig. 1), the cone of random networks (Fig. 2b), the embedding
