@@ -188,7 +188,8 @@ fn a_standard_error_budget_stops_at_the_cap_with_the_error_reached() {
     let x = cone::<Image>(50, 2, 0.0, 10);
     let e = subsample::mean_pairwise_cosine(&x, Budget::StandardError(1e-12), 1).unwrap();
     assert_eq!(e.dof as u64 + 1, Budget::MAX_PAIRS);
-    assert!(e.standard_error > 1e-12 && e.standard_error < 1e-4, "{e:?}");
+    // σ ≈ 0.7 for cosines of isotropic 2-D rows: SE ≈ 0.7/8192 ≈ 9e-5, far above the target.
+    assert!(e.standard_error > 1e-12 && e.standard_error < 1e-3, "{e:?}");
 }
 
 #[test]
