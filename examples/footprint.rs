@@ -43,8 +43,8 @@ fn main() {
     let n: usize = args.get(2).expect(usage).parse().expect(usage);
     let d: usize = args.get(3).expect(usage).parse().expect(usage);
     let (a, b) = (
-        random::unit::<f32, Image>(n, d, 1),
-        random::unit::<f32, Text>(n, d, 2),
+        random::unit::<f32, Image>(n, d, 1, 0.0),
+        random::unit::<f32, Text>(n, d, 2, 0.0),
     );
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak resident size");
     let before = status_bytes("VmRSS:");

@@ -66,8 +66,8 @@ fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
 /// The chosen metrics (`uniform_loss`, `contrastive_loss`) at one size and precision.
 fn time_metrics<T: Scalar>(metrics: &[&str], n: usize, d: usize, repeats: usize) -> Vec<Timing> {
     let (a, b) = (
-        random::unit::<T, Image>(n, d, 1),
-        random::unit::<T, Text>(n, d, 2),
+        random::unit::<T, Image>(n, d, 1, 0.0),
+        random::unit::<T, Text>(n, d, 2, 0.0),
     );
     let (nf, df) = (n as f64, d as f64);
     let timing = |metric, seconds, flops| Timing {

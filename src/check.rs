@@ -208,6 +208,22 @@ pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<usize> {
     count_within(name, value, 1, usize::MAX, "at least 1")
 }
 
+/// A budget of random pairs: at least 2, so that their values have a standard deviation.
+pub(crate) fn pair_budget(pairs: u64) -> Result<u64> {
+    requirement(
+        "Budget::Pairs",
+        pairs as f64,
+        pairs >= 2,
+        "at least 2 pairs (a standard error needs two values)",
+    )?;
+    Ok(pairs)
+}
+
+/// A standard error to aim for: finite and > 0.
+pub(crate) fn target_standard_error(value: f64) -> Result<f64> {
+    positive("Budget::StandardError", value)
+}
+
 /// A count parameter within `low..=high`; `requirement` says so in words.
 pub(crate) fn count_within(
     name: &'static str,

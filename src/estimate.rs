@@ -69,7 +69,8 @@ pub enum Method {
 /// (the jackknife) and ch. 12 (intervals).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
-    /// The metric on the whole sample.
+    /// The metric on the whole sample (for [`Method::Subsample`], its estimate from random
+    /// pairs).
     pub value: f64,
     /// Its estimated standard deviation over samples of the same size.
     pub standard_error: f64,

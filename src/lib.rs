@@ -55,7 +55,8 @@
 //!    captions each (MSCOCO) for retrieval and losses over the true pairs.
 //!    Each metric that is an estimate from a sample has its [`jackknife`]: the same value,
 //!    with the deviations of its leave-one-out values, from the metric's own pass wherever
-//!    the formula allows (uniformity's kernel pass adds each pair to both of its samples).
+//!    the formula allows (uniformity's kernel pass adds each pair to both of its samples),
+//!    and their estimates at any scale from a budget of random pairs in [`subsample`].
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates, paired sample ids, the bootstrap and
 //!    permutation nulls of any metric) and [`experiments`], the paper's
@@ -138,7 +139,7 @@ pub use metrics::{
     contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within,
     cross_modal_uniformity, effective_rank, gap, hit_rates, isoscore, jackknife, mean_centred,
     mean_pairwise_cosine, modality_separability, mutual_knn, pairwise_cosine, predict, raw,
-    relative_gap, retrieval_ranks, retrieval_recall, svcca, top_k, uniform_loss,
+    relative_gap, retrieval_ranks, retrieval_recall, subsample, svcca, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 pub use scalar::Scalar;

@@ -11,19 +11,67 @@ use crate::{Embeddings, Modality, Scalar, kernel::vectorised};
 /// in a fixed order (deterministic, and a little more accurate than one running sum).
 #[inline(always)]
 pub(crate) fn dot<T: Scalar, U: Scalar>(a: &[T], b: &[U]) -> f64 {
-    debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0.0_f64; 4];
-    let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
-    let (b4, b_rest) = b.split_at(a4.len());
-    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
-        for k in 0..4 {
-            acc[k] += x[k].to_f64() * y[k].to_f64();
+    let [dot] = dots([(a, b)]);
+    dot
+}
+
+/// [`dot`] of G pairs of rows at once, each bitwise as alone.
+#[inline(always)]
+pub(crate) fn dots<const G: usize, T: Scalar, U: Scalar>(pairs: [(&[T], &[U]); G]) -> [f64; G] {
+    sums_of_terms(
+        pairs,
+        #[inline(always)]
+        |x, y| x * y,
+    )
+}
+
+/// The squared distances Σₖ (aₖ − bₖ)² of G pairs of rows at once, each difference taken in
+/// f64 (no cancellation through the Gram identity), each summed as [`dot`] sums.
+#[inline(always)]
+pub(crate) fn squared_distances<const G: usize, T: Scalar>(pairs: [(&[T], &[T]); G]) -> [f64; G] {
+    sums_of_terms(
+        pairs,
+        #[inline(always)]
+        |x, y| (x - y) * (x - y),
+    )
+}
+
+/// Σₖ term(aₖ, bₖ) in f64 of G pairs of rows of one length at once, each in four interleaved
+/// partial sums combined in a fixed order, and each summed exactly as it would be alone: the
+/// pairs advance together, four values at a time, so that the loads of their 2G rows are in
+/// flight together (random rows come from memory, and one pair alone leaves the memory system
+/// idle while it waits).
+#[inline(always)]
+fn sums_of_terms<const G: usize, T: Scalar, U: Scalar>(
+    pairs: [(&[T], &[U]); G],
+    term: impl Fn(f64, f64) -> f64,
+) -> [f64; G] {
+    let len = pairs.first().map_or(0, |(a, _)| a.len());
+    debug_assert!(pairs.iter().all(|(a, b)| a.len() == len && b.len() == len));
+    let steps = len / 4;
+    // Fours of values, each slice cut to `steps` (so the loop below needs no bounds checks).
+    let fours = pairs.map(|(a, b)| {
+        (
+            &a.as_chunks::<4>().0[..steps],
+            &b.as_chunks::<4>().0[..steps],
+        )
+    });
+    let mut acc = [[0.0_f64; 4]; G];
+    for step in 0..steps {
+        for ((a, b), acc) in fours.iter().zip(&mut acc) {
+            let (x, y) = (&a[step], &b[step]);
+            for k in 0..4 {
+                acc[k] += term(x[k].to_f64(), y[k].to_f64());
+            }
         }
     }
-    for (k, (x, y)) in a_rest.iter().zip(b_rest).enumerate() {
-        acc[k] += x.to_f64() * y.to_f64();
+    for ((a, b), acc) in pairs.iter().zip(&mut acc) {
+        let rest = 4 * steps..len;
+        for (k, (x, y)) in a[rest.clone()].iter().zip(&b[rest]).enumerate() {
+            acc[k] += term(x.to_f64(), y.to_f64());
+        }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    acc.map(|acc| (acc[0] + acc[1]) + (acc[2] + acc[3]))
 }
 
 /// Rows per chunk: the unit of parallel work and of the fixed summation order (inputs with
@@ -152,7 +200,7 @@ fn row_sum_and<T: Scalar, M: Modality>(
 
 #[cfg(test)]
 mod tests {
-    use super::dot;
+    use super::{dot, dots, squared_distances};
 
     #[test]
     fn dot_is_exact_on_small_integers_for_every_length() {
@@ -163,5 +211,30 @@ mod tests {
             assert_eq!(dot(&a, &b), expected, "length {len}");
             assert_eq!(dot(&a, &b), dot(&b, &a));
         }
+    }
+
+    #[test]
+    fn pairs_summed_together_are_summed_as_alone() {
+        let rows: Vec<Vec<f64>> = (0..6)
+            .map(|r| {
+                (0..11)
+                    .map(|k| ((r * 11 + k) as f64 * 0.37).sin())
+                    .collect()
+            })
+            .collect();
+        let pairs: [(&[f64], &[f64]); 3] = [
+            (&rows[0], &rows[1]),
+            (&rows[2], &rows[3]),
+            (&rows[4], &rows[5]),
+        ];
+        let together = dots(pairs);
+        let distances = squared_distances(pairs);
+        for (k, (a, b)) in pairs.into_iter().enumerate() {
+            assert_eq!(together[k].to_bits(), dot(a, b).to_bits());
+            let [alone] = squared_distances([(a, b)]);
+            assert_eq!(distances[k].to_bits(), alone.to_bits());
+        }
+        let [d] = squared_distances([(&[1.0f32, 2.0, 3.0, 4.0, 5.0][..], &[0.0f32; 5][..])]);
+        assert_eq!(d, 55.0);
     }
 }

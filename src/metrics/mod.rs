@@ -18,6 +18,7 @@ mod retrieval;
 mod separability;
 mod similarity;
 mod spectrum;
+pub mod subsample;
 mod top_k;
 mod uniform;
 

@@ -466,3 +466,23 @@ pub const GROUPED_JACKKNIFE_SE_RATIO: std::ops::RangeInclusive<f64> = 0.8..=1.5;
 /// the interpolation multiplies an order's error by (B − 1) times the gap between neighbouring
 /// replicates: 4000 × 0.02 × 1e-14 ≈ 1e-12 at most. Measured: 3.0e-14.
 pub const SCIPY_BCA: f64 = 1e-12;
+/// Seeded repetitions of a coverage simulation (tests/subsample.rs).
+pub const COVERAGE_REPETITIONS: u64 = 1000;
+
+/// Where the coverage of a 95 % interval over [`COVERAGE_REPETITIONS`] seeds must fall. With
+/// the true coverage 95 %, the count covered is binomial with standard deviation
+/// √(1000·0.95·0.05) ≈ 6.9, i.e. 0.69 %: ±2 % is ±2.9 standard deviations, which a correct
+/// interval leaves with probability 0.4 % (and the seeds are fixed, so a pass stays a pass).
+/// An interval whose standard error were off by 10 % would cover 92.9 % or 96.6 %, at or
+/// near the edges. Measured: 95.7 % (uniformity), 95.0 % (cross-modal), 95.4 % (cone).
+pub const COVERAGE_95: std::ops::RangeInclusive<f64> = 0.93..=0.97;
+
+/// SE(4B)/SE(B) of an estimate from random pairs, against ½, absolute. The standard errors are
+/// s_{4B}/√(4B) and s_B/√B, so the ratio is ½·s_{4B}/s_B; s estimates σ with a relative
+/// standard deviation of about √((κ − 1)/(4B)), κ the kurtosis of the pair values (≤ 10 for
+/// the potentials and cosines of tests/subsample.rs), ≤ 1.5 % at B = 10⁴, so the ratio errs
+/// by ≲ 0.0075 there (less at the larger budgets, and the two estimates share their first B
+/// pairs). Measured over the nine ratios: at most 0.0063 from ½. 0.02 is 2.7 of those
+/// standard deviations at the smallest budget; a standard error that fell as 1/B or not at
+/// all would give 0.25 or 1.
+pub const SE_HALVES: f64 = 0.02;
