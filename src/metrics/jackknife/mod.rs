@@ -11,16 +11,19 @@
 //! | U-statistics over pairs ([`mean_pairwise_cosine`]) | from the row sums rᵢ = uᵢ·Σu − 1 | O(n·d) |
 //! | functions of them ([`relative_gap`], [`gap`]) | the formula on the leave-one-out parts | O(n·d) |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
+//! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: about 2× |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
 
 mod cone;
+mod contrastive;
 mod gap;
 mod means;
 mod uniform;
 
 pub use cone::{mean_pairwise_cosine, relative_gap};
+pub use contrastive::contrastive_loss;
 pub use gap::gap;
 pub use means::align_loss;
 pub use uniform::{cross_modal_uniformity, uniform_loss};
