@@ -113,6 +113,9 @@ const INVERSES: [f64; 7] = [
 /// cancel: p rounds to 1 once the rest is below 2⁻⁵³).
 const MOST: f64 = 0.75;
 
+/// The shares are searched for large ones this many at a time.
+const LARGE_CHUNK: usize = 8;
+
 /// A rest below this may be made of terms floored at e^(−708) (each exponent is floored at
 /// [`UNDERFLOW`] so that every term is a normal number): its log is then recomputed exactly.
 const TINY_REST: f64 = 1e-280;
@@ -211,15 +214,20 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
             }
             row.sums.logs += lanes::sum_of(q, series_term);
             for (side, shares) in [(Side::Row, &*p), (Side::Column, &*q)] {
-                if lanes::max(shares) > SERIES_UP_TO {
-                    let large = (shares.iter().enumerate())
-                        .filter(|&(_, &share)| share > SERIES_UP_TO)
-                        .map(|(j, &share)| Large {
-                            col: cols.start + j,
-                            share,
-                            side,
-                        });
-                    row.large.extend(large);
+                if lanes::max(shares) <= SERIES_UP_TO {
+                    continue;
+                }
+                // Eight at a time: only the chunks that hold a large share are read one by one.
+                for (chunk, first) in shares
+                    .chunks(LARGE_CHUNK)
+                    .zip((cols.start..).step_by(LARGE_CHUNK))
+                {
+                    if lanes::max(chunk) > SERIES_UP_TO {
+                        let large = (chunk.iter().zip(first..))
+                            .filter(|&(&share, _)| share > SERIES_UP_TO)
+                            .map(|(&share, col)| Large { col, share, side });
+                        row.large.extend(large);
+                    }
                 }
             }
         }
