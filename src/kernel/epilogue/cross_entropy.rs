@@ -129,6 +129,10 @@ struct LeaveOneOut<'a> {
     scale: f64,
     row_lse: &'a [f64],
     col_lse: &'a [f64],
+    /// (exp(lseₖ) for each row, exp(−lse′ⱼ) for each column) where every p is a normal
+    /// number and these are finite: then q = p·exp(lseₖ)·exp(−lse′ⱼ), two roundings for an
+    /// exponential. Else (`None`) q is an exponential of its own.
+    factors: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Σ log(1 − ·) over the entries of a row or a column whose share is at most
@@ -192,13 +196,22 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
         col_logs.fill(0.0);
         col_rest.fill(0.0);
         let col_lse = &self.col_lse[cols.clone()];
+        let share = |z: f64, lse: f64| exp_of(reduced((z - lse).max(UNDERFLOW), T::EXP_DEGREE));
         for k in block.rows() {
-            let row_lse = self.row_lse[k];
-            let shares = p.iter_mut().zip(&mut *q).zip(block.row(k).1).zip(col_lse);
-            for (((p, q), &dot), &col_lse) in shares {
-                let z = s * dot.to_f64();
-                *p = exp_of(reduced((z - row_lse).max(UNDERFLOW), T::EXP_DEGREE));
-                *q = exp_of(reduced((z - col_lse).max(UNDERFLOW), T::EXP_DEGREE));
+            let (row_lse, dots) = (self.row_lse[k], block.row(k).1);
+            if let Some((row_exp, col_exp)) = &self.factors {
+                let (row_exp, col_exp) = (row_exp[k], &col_exp[cols.clone()]);
+                let shares = p.iter_mut().zip(&mut *q).zip(dots).zip(col_exp);
+                for (((p, q), &dot), &col_exp) in shares {
+                    *p = share(s * dot.to_f64(), row_lse);
+                    *q = *p * row_exp * col_exp;
+                }
+            } else {
+                let shares = p.iter_mut().zip(&mut *q).zip(dots).zip(col_lse);
+                for (((p, q), &dot), &col_lse) in shares {
+                    let z = s * dot.to_f64();
+                    (*p, *q) = (share(z, row_lse), share(z, col_lse));
+                }
             }
             let row = acc.row(k);
             row.sums.rest += lanes::sum_of(p, rest_term);
@@ -257,10 +270,17 @@ pub(crate) fn leave_one_out_logs<T: Element>(
     (row_lse, col_lse): (&[f64], &[f64]),
 ) -> (Vec<f64>, Vec<f64>) {
     debug_assert!(a.len() == b.len() && row_lse.len() == a.len() && col_lse.len() == b.len());
+    // Every exponent z − lse is at least −2sM − ln n, and |lse| at most sM + ln n.
+    let spread = 2.0 * scale * dot_bound + (a.len() as f64).ln();
+    let factors = (spread <= ONE_SHIFT_SPREAD).then(|| {
+        let exps = |lse: &[f64], sign: f64| lse.iter().map(|l| (sign * l).exp()).collect();
+        (exps(row_lse, 1.0), exps(col_lse, -1.0))
+    });
     let epilogue = LeaveOneOut {
         scale,
         row_lse,
         col_lse,
+        factors,
     };
     let init = (RowSums::default(), Sums::default());
     let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, |total, part| {

@@ -21,8 +21,8 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, Temperature, UnitEmbedd
 /// The first pass is the metric's own (the value is the metric's, to the bit) and keeps every
 /// row's and column's log-sum-exp; the second, over the same blocks, forms p and q for every
 /// pair and sums log(1 − p) per column and log(1 − q) per row. It costs a little more than the
-/// first (two exponentials per pair, where the first pass needs one at τ ≥ 1/350), so the
-/// jackknife takes about twice the metric's time (4096 pairs, d = 512, f32: 1.8× to 2.1×
+/// first (an exponential per pair, q = p·e^lseₖ·e^(−lse′ⱼ), and the log(1 − p) terms; two
+/// exponentials below τ = 1/350), so the jackknife takes about twice the metric's time (4096 pairs, d = 512, f32: 1.8× to 2.1×
 /// measured); no n × n matrix, O(n) memory per task.
 ///
 /// Precision: each log(1 − p) is its seven-term series for p ≤ 1/128 (the rest of the series
