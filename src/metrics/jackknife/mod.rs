@@ -11,7 +11,7 @@
 //! | U-statistics over pairs ([`mean_pairwise_cosine`]) | from the row sums rᵢ = uᵢ·Σu − 1 | O(n·d) |
 //! | functions of them ([`relative_gap`], [`gap`]) | the formula on the leave-one-out parts | O(n·d) |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
-//! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: about 2× |
+//! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: 2.3× in all |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
