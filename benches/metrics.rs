@@ -323,6 +323,15 @@ fn errors(c: &mut Criterion) {
             let (a, b) = pair(&data, n, d);
             bench.iter(|| jackknife::cross_modal_uniformity(a, b, 2.0).unwrap())
         });
+        group.throughput(Throughput::Elements((n * n) as u64));
+        group.bench_function(id("contrastive_loss", "value"), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| contrastive_loss(a, b, Temperature::CLIP).unwrap())
+        });
+        group.bench_function(id("contrastive_loss", "jackknife"), |bench| {
+            let (a, b) = pair(&data, n, d);
+            bench.iter(|| jackknife::contrastive_loss(a, b, Temperature::CLIP).unwrap())
+        });
     }
     group.finish();
 }

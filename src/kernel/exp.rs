@@ -7,8 +7,9 @@ const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5 · 2⁵²: adding it rounds to an integer held in the low bits of the mantissa.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
-/// Below this, exp(x) is below the smallest normal f64 and is returned as 0.
-const UNDERFLOW: f64 = -708.0;
+/// Below this, exp(x) is below the smallest normal f64 and is returned as 0; [`reduced`] holds
+/// from here up.
+pub(crate) const UNDERFLOW: f64 = -708.0;
 /// Above this, exp(x) is returned as +∞ (the true value overflows just past 709.78).
 const OVERFLOW: f64 = 709.0;
 

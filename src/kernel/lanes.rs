@@ -7,16 +7,23 @@ const LANES: usize = 8;
 /// Σ values, in eight lanes combined as ((l₀+l₄) + (l₁+l₅)) + ((l₂+l₆) + (l₃+l₇)).
 #[inline(always)]
 pub(crate) fn sum(values: &[f64]) -> f64 {
+    sum_of(values, |v| v)
+}
+
+/// Σ f(v) over the values, in the lanes and order of [`sum`]: `f` a branch-free map the
+/// compiler vectorises with the sum.
+#[inline(always)]
+pub(crate) fn sum_of(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
         for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a += v;
+            *a += f(v);
         }
     }
     for (a, &v) in acc.iter_mut().zip(rest) {
-        *a += v;
+        *a += f(v);
     }
     combine(acc)
 }

@@ -21,8 +21,9 @@
 //!   sequential fused multiply-add chain in the input precision, on every instruction set, so
 //!   [`paired_dots`] (the same chains outside the tiles) is bitwise the kernel's diagonal.
 //! - The **epilogue** ([`epilogue`]) consumes each MR-row block of dot products while it is
-//!   hot in L1, in f64: Gaussian potentials, cross-entropies, ranks, histograms, top-k, or a
-//!   copy into a caller's matrix.
+//!   hot in L1, in f64: Gaussian potentials, cross-entropies (and, given their final
+//!   log-sum-exps, a second pass for their jackknife), ranks, histograms, top-k, or a copy into
+//!   a caller's matrix.
 //! - One set with itself visits only the blocks with j > i (SYRK-like); rows of a diagonal
 //!   block see only their columns j > i.
 //!
@@ -44,8 +45,9 @@ use std::ops::Range;
 
 pub(crate) use epilogue::CosineCounts;
 pub(crate) use passes::{
-    Sets, Targets, cross_entropies, dot_matrix, gaussian_log_mean, gaussian_log_mean_and_shares,
-    histogram, ranks, recall_flips, top_k, values_in_bins, vectorised,
+    Sets, Targets, cross_entropies, cross_entropies_left_out, dot_matrix, gaussian_log_mean,
+    gaussian_log_mean_and_shares, histogram, ranks, recall_flips, top_k, values_in_bins,
+    vectorised,
 };
 use schedule::{row_tasks, run};
 use simd::{Element, Isa};

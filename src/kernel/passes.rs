@@ -169,6 +169,71 @@ pub(super) fn cross_entropies_on(
     targets: Targets<'_>,
 ) -> (f64, f64) {
     typed!(sets, |rows, cols| {
+        let pass = CrossEntropies::of(isa, (rows, cols), (scale, dot_bound), targets);
+        (mean(&pass.row_ce), mean(&pass.col_ce))
+    })
+}
+
+/// [`cross_entropies`] against the diagonal, and how each of the two means moves when one
+/// sample (row i of A and column i of B) is left out.
+#[derive(Debug, Clone)]
+pub(crate) struct LeftOut {
+    /// The means over rows and over columns, [`cross_entropies`]' to the bit.
+    pub(crate) means: (f64, f64),
+    /// L₋ᵢ − L for the mean over rows, for each sample i.
+    pub(crate) rows: Vec<f64>,
+    /// L₋ᵢ − L for the mean over columns.
+    pub(crate) cols: Vec<f64>,
+}
+
+/// [`cross_entropies`] with [`Targets::Diagonal`] (n = m ≥ 2) and, from a second pass, each
+/// mean's leave-one-out deviation. With ℓₖ the cross-entropy of row k, L their mean,
+/// pₖᵢ = exp(zₖᵢ − lseₖ) and Cᵢ = Σ_{k≠i} log(1 − pₖᵢ) (the second pass),
+///
+/// ```text
+/// L₋ᵢ − L = (Σ_{k≠i} (ℓₖ + log(1 − pₖᵢ)))/(n − 1) − L = (L − ℓᵢ + Cᵢ)/(n − 1)
+/// ```
+///
+/// and likewise over columns.
+pub(crate) fn cross_entropies_left_out(sets: Sets<'_>, scale: f64, dot_bound: f64) -> LeftOut {
+    cross_entropies_left_out_on(Isa::detect(), sets, scale, dot_bound)
+}
+
+pub(super) fn cross_entropies_left_out_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+) -> LeftOut {
+    typed!(sets, |rows, cols| {
+        let bounds = (scale, dot_bound);
+        let pass = CrossEntropies::of(isa, (rows, cols), bounds, Targets::Diagonal);
+        let lse = (&pass.row_lse[..], &pass.col_lse[..]);
+        let (by_col, by_row) = epilogue::leave_one_out_logs(isa, (rows, cols), bounds, lse);
+        LeftOut {
+            means: (mean(&pass.row_ce), mean(&pass.col_ce)),
+            rows: deviations(&pass.row_ce, &by_col),
+            cols: deviations(&pass.col_ce, &by_row),
+        }
+    })
+}
+
+/// The first pass of the cross-entropies: each row's and each column's log-sum-exp and
+/// cross-entropy.
+struct CrossEntropies {
+    row_lse: Vec<f64>,
+    col_lse: Vec<f64>,
+    row_ce: Vec<f64>,
+    col_ce: Vec<f64>,
+}
+
+impl CrossEntropies {
+    fn of<T: Element>(
+        isa: Isa,
+        (rows, cols): (Rows<'_, T>, Rows<'_, T>),
+        (scale, dot_bound): (f64, f64),
+        targets: Targets<'_>,
+    ) -> Self {
         let (row_targets, col_targets) = match targets {
             Targets::Diagonal => {
                 let diagonal = widen(schedule::paired_dots(isa, rows, cols));
@@ -201,18 +266,38 @@ pub(super) fn cross_entropies_on(
             }
         };
         let (row_lse, col_lse) = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
-        // The target logit is the kernel's own dot product (widened exactly) times s.
-        let mean_ce = |lse: Vec<OnlineLogSumExp>, targets: Vec<f64>| {
-            let count = lse.len() as f64;
-            let total: f64 = lse
-                .into_iter()
-                .zip(targets)
-                .map(|(l, t)| l.value() - scale * t)
-                .sum();
-            total / count
+        let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
+            lse.into_iter().map(OnlineLogSumExp::value).collect()
         };
-        (mean_ce(row_lse, row_targets), mean_ce(col_lse, col_targets))
-    })
+        let (row_lse, col_lse) = (values(row_lse), values(col_lse));
+        // The target logit is the kernel's own dot product (widened exactly) times s.
+        let ce = |lse: &[f64], targets: Vec<f64>| -> Vec<f64> {
+            lse.iter()
+                .zip(targets)
+                .map(|(l, t)| l - scale * t)
+                .collect()
+        };
+        Self {
+            row_ce: ce(&row_lse, row_targets),
+            col_ce: ce(&col_lse, col_targets),
+            row_lse,
+            col_lse,
+        }
+    }
+}
+
+/// The mean of per-row (per-column) cross-entropies.
+fn mean(ce: &[f64]) -> f64 {
+    ce.iter().sum::<f64>() / ce.len() as f64
+}
+
+/// (L − ℓᵢ + Cᵢ)/(n − 1) for each i: the cross-entropies ℓ, their mean L, and what leaving
+/// sample i out takes from the other rows' (columns') log-sum-exps, Cᵢ.
+fn deviations(ce: &[f64], removed: &[f64]) -> Vec<f64> {
+    let (mean, n) = (mean(ce), ce.len() as f64);
+    (ce.iter().zip(removed))
+        .map(|(l, c)| ((mean - l) + c) / (n - 1.0))
+        .collect()
 }
 
 /// The rank of each row's positive in its row and of each column's positive in its column

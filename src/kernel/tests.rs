@@ -13,8 +13,9 @@ use rand::{RngExt, SeedableRng};
 
 use super::epilogue::cross_entropies;
 use super::passes::{
-    Targets, cross_entropies_on, dot_matrix_on, gaussian_log_mean_and_shares_on,
-    gaussian_log_mean_on, histogram_on, ranks_on, recall_flips_on, top_k_on, values_in_bins_on,
+    Targets, cross_entropies_left_out_on, cross_entropies_on, dot_matrix_on,
+    gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_on, recall_flips_on,
+    top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -231,6 +232,11 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
                 exp,
                 &format!("{what}: mean CE columns at {scale}"),
             );
+            if n >= 2 {
+                let left_out = cross_entropies_left_out_on(isa, sets, scale, 1.0 + 1e-6);
+                assert_eq!(left_out.means, (to_b, to_a), "{what}: means left out");
+                check_left_out(&left_out, &z, n, exp, &format!("{what} at {scale}"));
+            }
         }
         // Grouped positives: column j belongs to row g(j), every row has one or more.
         if m >= n {
@@ -448,6 +454,38 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     }
 }
 
+/// The deviations L₋ᵢ − L of the two mean cross-entropies against the diagonal, when row i
+/// and column i of the n × n logits `z` leave, against the means recomputed without them.
+fn check_left_out(
+    left_out: &super::passes::LeftOut,
+    z: &dyn Fn(usize, usize) -> f64,
+    n: usize,
+    tol: f64,
+    what: &str,
+) {
+    // The mean over rows (columns with `transpose`) of the samples in `keep`.
+    let mean = |keep: &[usize], transpose: bool| {
+        let z = |k: usize, j: usize| if transpose { z(j, k) } else { z(k, j) };
+        let per = keep
+            .iter()
+            .map(|&k| naive_lse(&keep.iter().map(|&j| z(k, j)).collect::<Vec<_>>()) - z(k, k));
+        accurate_sum(per) / keep.len() as f64
+    };
+    let all: Vec<usize> = (0..n).collect();
+    for (transpose, got, side) in [
+        (false, &left_out.rows, "rows"),
+        (true, &left_out.cols, "columns"),
+    ] {
+        assert_eq!(got.len(), n, "{what}: {side} left out");
+        let whole = mean(&all, transpose);
+        for (i, &got) in got.iter().enumerate() {
+            let keep: Vec<usize> = (0..n).filter(|&k| k != i).collect();
+            let expected = mean(&keep, transpose) - whole;
+            assert_close(got, expected, tol, &format!("{what}: {side} without {i}"));
+        }
+    }
+}
+
 /// Each sample's share (rₖ − r̄)/S of the potentials exp(z) of `pairs`, rₖ summing the pairs
 /// that contain k, S all of them, r̄ = 2S/n, against the kernel's `shares`: each sum carries
 /// the relative error `tol` of the exponentials, so a share errs by up to
@@ -618,7 +656,10 @@ fn passes_are_bitwise_identical_for_any_thread_count() {
                 gaussian_log_mean_on(isa, Sets::new(&a[..m * d], &b, d), false, &zero, 1.0, 2.0);
             let (_, shares) =
                 gaussian_log_mean_and_shares_on(isa, Sets::one(&a, d), true, &zero, 1.0, 2.0);
+            let left_out =
+                cross_entropies_left_out_on(isa, Sets::new(&a[..m * d], &b, d), 50.0, 1.0 + 1e-6);
             let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
+            out.extend(left_out.rows.iter().chain(&left_out.cols));
             out.extend([counts.sum, counts.sum_squares, potential, between]);
             out.extend(shares);
             out

@@ -273,7 +273,15 @@ pub(super) fn loss_of_sets(
     targets: Targets<'_>,
     modalities: (&'static str, &'static str),
 ) -> Result<ContrastiveLoss> {
-    let (a_to_b, b_to_a) = kernel::cross_entropies(sets, scale, dot_bound, targets);
+    let halves = kernel::cross_entropies(sets, scale, dot_bound, targets);
+    loss_from(halves, modalities)
+}
+
+/// The loss from its two halves (over rows, over columns).
+pub(super) fn loss_from(
+    (a_to_b, b_to_a): (f64, f64),
+    modalities: (&'static str, &'static str),
+) -> Result<ContrastiveLoss> {
     Ok(ContrastiveLoss {
         symmetric: check::no_overflow("the contrastive loss", 0.5 * (a_to_b + b_to_a))?,
         a_to_b,

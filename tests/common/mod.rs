@@ -404,6 +404,20 @@ pub fn random_unit<T: Scalar, M: Modality>(
 /// the standard errors). Measured: 5.6e-9 at t = 2 and 1.7e-5 (2.4e-6 relative) at t = 300.
 pub const JACKKNIFE_F32_KERNEL_PER_T: f64 = 5e-7;
 
+/// The contrastive loss's two-pass jackknife on f32 rows against the loss recomputed
+/// without each pair (abs-or-rel, and relative to the standard errors). Both sides see the
+/// same f32 dot products, bit for bit (each is one FMA chain of its two rows, whichever rows
+/// are left out), so the logit scale amplifies no difference between them: what differs is the
+/// exponential, which f32 passes stop at Taylor degree 7 (5.3e-9 relative per term, the
+/// kernel's `F32_EXP`). A log-sum-exp then errs by up to 5.3e-9, a share p = exp(z − lse) by
+/// 1.1e-8 relative, and log(1 − p) by 1.1e-8·p/(1 − p) ≤ 3.2e-8 (p ≤ 3/4), or by 1.1e-8 where
+/// it is the log of the rest of a row; a deviation (L − ℓᵢ + Σ_k log(1 − pₖᵢ))/(n − 1) by at
+/// most 2·5.3e-9/(n − 1) + 3.2e-8, the value by 5.3e-9, the recomputed loss by 5.3e-9: in all
+/// below 5e-8 (a column that holds 3/4 of every row, the worst case). 1e-7 leaves a factor 2.
+/// Measured on the tests' sets: 1.2e-10 (leave-one-out values), 5.5e-11 (standard errors,
+/// relative), the truncation errors of the two sides largely cancelling.
+pub const JACKKNIFE_F32_CONTRASTIVE: f64 = 1e-7;
+
 /// Asserts that a one-pass jackknife has the leave-one-out values and standard error of the
 /// metric recomputed without each sample, within `tol` (abs-or-rel; relative for the
 /// standard error).

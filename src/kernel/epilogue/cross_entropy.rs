@@ -1,8 +1,8 @@
 //! The row-wise and column-wise log-sum-exp of the logits s·aᵢ·bⱼ: both cross-entropies of
-//! the contrastive loss from one pass.
+//! the contrastive loss from one pass; and a second pass, given them, for its jackknife.
 
 use super::{RowsAndCols, rows_and_cols};
-use crate::kernel::exp::{exp_expm1, exp_of, reduced};
+use crate::kernel::exp::{UNDERFLOW, exp_expm1, exp_of, reduced};
 use crate::kernel::logsumexp::OnlineLogSumExp;
 use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
 
@@ -90,4 +90,251 @@ pub(crate) fn cross_entropies<T: Element>(
     rows_and_cols(isa, (a, b), &epilogue, (empty, empty), |total, part| {
         total.merge(part)
     })
+}
+
+/// log(1 − p) by its series −p·(1 + p/2 + … + p⁶/7) for p up to this: the first term left
+/// out, p⁷/8, and those after it are at most 2.2e-16 of the sum, so the series is as exact as
+/// p itself (and the map vectorises, where `ln_1p` is a library call).
+const SERIES_UP_TO: f64 = 1.0 / 128.0;
+
+/// 1/k for k = 1, …, 7: the series of −log(1 − p)/p.
+const INVERSES: [f64; 7] = [
+    1.0,
+    1.0 / 2.0,
+    1.0 / 3.0,
+    1.0 / 4.0,
+    1.0 / 5.0,
+    1.0 / 6.0,
+    1.0 / 7.0,
+];
+
+/// Above this, p is most of its row's (column's) weight: at most one entry of a row (column)
+/// can be, and log(1 − p) is the log of the rest of the weight, summed without p (1 − p would
+/// cancel: p rounds to 1 once the rest is below 2⁻⁵³).
+const MOST: f64 = 0.75;
+
+/// The shares are searched for large ones this many at a time.
+const LARGE_CHUNK: usize = 8;
+
+/// A rest below this may be made of terms floored at e^(−708) (each exponent is floored at
+/// [`UNDERFLOW`] so that every term is a normal number): its log is then recomputed exactly.
+const TINY_REST: f64 = 1e-280;
+
+/// The second pass of the contrastive loss's jackknife. Given every row's and every column's
+/// final log-sum-exp, it forms each entry's share of its row, p = exp(zₖⱼ − lseₖ), and of its
+/// column, q = exp(zₖⱼ − lse′ⱼ), off the diagonal, and sums log(1 − p) per column and
+/// log(1 − q) per row: what leaving a sample out (its row and its column) takes from each
+/// other row's and column's log-sum-exp.
+struct LeaveOneOut<'a> {
+    scale: f64,
+    row_lse: &'a [f64],
+    col_lse: &'a [f64],
+    /// (exp(lseₖ) for each row, exp(−lse′ⱼ) for each column) where every p is a normal
+    /// number and these are finite: then q = p·exp(lseₖ)·exp(−lse′ⱼ), two roundings for an
+    /// exponential. Else (`None`) q is an exponential of its own.
+    factors: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// Σ log(1 − ·) over the entries of a row or a column whose share is at most
+/// [`SERIES_UP_TO`], and the sum of the shares at most [`MOST`] (the diagonal's included).
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    logs: f64,
+    rest: f64,
+}
+
+/// Which log-sum-exp an entry's share is of.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    /// p = exp(zₖⱼ − lseₖ): its log(1 − p) goes to column j.
+    Row,
+    /// q = exp(zₖⱼ − lse′ⱼ): its log(1 − q) goes to row k.
+    Column,
+}
+
+/// An off-diagonal share above [`SERIES_UP_TO`] of row k (the row that keeps it) and column
+/// `col`: its log(1 − ·) is taken after the pass, when the rests are complete.
+#[derive(Debug, Clone, Copy)]
+struct Large {
+    col: usize,
+    share: f64,
+    side: Side,
+}
+
+/// A row's sums and its large shares, in the order the pass met them.
+#[derive(Debug, Clone, Default)]
+struct RowSums {
+    sums: Sums,
+    large: Vec<Large>,
+}
+
+/// log(1 − p) by the series for p ≤ [`SERIES_UP_TO`], else 0 (the large shares are taken
+/// apart): branch-free.
+#[inline(always)]
+fn series_term(p: f64) -> f64 {
+    let mut c = INVERSES[6];
+    for &k in INVERSES[..6].iter().rev() {
+        c = c.mul_add(p, k);
+    }
+    if p <= SERIES_UP_TO { -p * c } else { 0.0 }
+}
+
+/// p if it is part of a rest (p ≤ [`MOST`]), else 0: branch-free.
+#[inline(always)]
+fn rest_term(p: f64) -> f64 {
+    if p <= MOST { p } else { 0.0 }
+}
+
+impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
+    type Acc = RowsAndCols<RowSums, Sums>;
+
+    #[inline(always)]
+    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
+        debug_assert!(!block.is_within(), "the cross-entropies pair two sets");
+        let (s, cols) = (self.scale, block.cols());
+        let [p, q, col_logs, col_rest] = scratch.rows(cols.len());
+        col_logs.fill(0.0);
+        col_rest.fill(0.0);
+        let col_lse = &self.col_lse[cols.clone()];
+        let share = |z: f64, lse: f64| exp_of(reduced((z - lse).max(UNDERFLOW), T::EXP_DEGREE));
+        for k in block.rows() {
+            let (row_lse, dots) = (self.row_lse[k], block.row(k).1);
+            if let Some((row_exp, col_exp)) = &self.factors {
+                let (row_exp, col_exp) = (row_exp[k], &col_exp[cols.clone()]);
+                let shares = p.iter_mut().zip(&mut *q).zip(dots).zip(col_exp);
+                for (((p, q), &dot), &col_exp) in shares {
+                    *p = share(s * dot.to_f64(), row_lse);
+                    *q = *p * row_exp * col_exp;
+                }
+            } else {
+                let shares = p.iter_mut().zip(&mut *q).zip(dots).zip(col_lse);
+                for (((p, q), &dot), &col_lse) in shares {
+                    let z = s * dot.to_f64();
+                    (*p, *q) = (share(z, row_lse), share(z, col_lse));
+                }
+            }
+            let row = acc.row(k);
+            row.sums.rest += lanes::sum_of(p, rest_term);
+            for (r, &q) in col_rest.iter_mut().zip(&*q) {
+                *r += rest_term(q);
+            }
+            // The diagonal leaves with its own sample, not with another.
+            if cols.contains(&k) {
+                (p[k - cols.start], q[k - cols.start]) = (0.0, 0.0);
+            }
+            for (c, &p) in col_logs.iter_mut().zip(&*p) {
+                *c += series_term(p);
+            }
+            row.sums.logs += lanes::sum_of(q, series_term);
+            for (side, shares) in [(Side::Row, &*p), (Side::Column, &*q)] {
+                if lanes::max(shares) <= SERIES_UP_TO {
+                    continue;
+                }
+                // Eight at a time: only the chunks that hold a large share are read one by one.
+                for (chunk, first) in shares
+                    .chunks(LARGE_CHUNK)
+                    .zip((cols.start..).step_by(LARGE_CHUNK))
+                {
+                    if lanes::max(chunk) > SERIES_UP_TO {
+                        let large = (chunk.iter().zip(first..))
+                            .filter(|&(&share, _)| share > SERIES_UP_TO)
+                            .map(|(&share, col)| Large { col, share, side });
+                        row.large.extend(large);
+                    }
+                }
+            }
+        }
+        for ((c, &logs), &rest) in acc.cols[cols].iter_mut().zip(&*col_logs).zip(&*col_rest) {
+            c.logs += logs;
+            c.rest += rest;
+        }
+    }
+}
+
+/// For n = m and the final log-sum-exps of [`cross_entropies`] (`row_lse`, `col_lse`):
+/// (Σ_{k≠j} log(1 − pₖⱼ) for each column j, Σ_{j≠k} log(1 − qₖⱼ) for each row k), with
+/// pₖⱼ = exp(zₖⱼ − lseₖ) and qₖⱼ = exp(zₖⱼ − lse′ⱼ). Leaving sample i out turns row k's
+/// log-sum-exp into lseₖ + log(1 − pₖᵢ) and column j's into lse′ⱼ + log(1 − qᵢⱼ), so the first
+/// vector is what the rows lose, summed, when column j leaves, the second what the columns lose
+/// when row k leaves.
+///
+/// Each log(1 − p) errs by a few ulps of p (the series, p ≤ 1/128), of log(1 − p) (`ln_1p`,
+/// p ≤ 3/4), or of the rest 1 − p (summed without p, above 3/4), on top of p's own error (an
+/// ulp of the exponent zₖⱼ − lseₖ, or the Taylor degree of f32 passes). A rest that underflows
+/// (below 1e-280, possible only where logits spread over 600 and more) is recomputed exactly
+/// by a pass of its own row (column) without the large share's column (row).
+pub(crate) fn leave_one_out_logs<T: Element>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    (scale, dot_bound): (f64, f64),
+    (row_lse, col_lse): (&[f64], &[f64]),
+) -> (Vec<f64>, Vec<f64>) {
+    debug_assert!(a.len() == b.len() && row_lse.len() == a.len() && col_lse.len() == b.len());
+    // Every exponent z − lse is at least −2sM − ln n, and |lse| at most sM + ln n.
+    let spread = 2.0 * scale * dot_bound + (a.len() as f64).ln();
+    let factors = (spread <= ONE_SHIFT_SPREAD).then(|| {
+        let exps = |lse: &[f64], sign: f64| lse.iter().map(|l| (sign * l).exp()).collect();
+        (exps(row_lse, 1.0), exps(col_lse, -1.0))
+    });
+    let epilogue = LeaveOneOut {
+        scale,
+        row_lse,
+        col_lse,
+        factors,
+    };
+    let init = (RowSums::default(), Sums::default());
+    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, |total, part| {
+        total.logs += part.logs;
+        total.rest += part.rest;
+    });
+    let mut by_col: Vec<f64> = cols.iter().map(|c| c.logs).collect();
+    let mut by_row: Vec<f64> = rows.iter().map(|r| r.sums.logs).collect();
+    for (k, row) in rows.iter().enumerate() {
+        for &Large {
+            col: j,
+            share,
+            side,
+        } in &row.large
+        {
+            match side {
+                Side::Row => {
+                    by_col[j] += log_of_rest(share, row.sums.rest, || {
+                        log_sum_exp_without(isa, (a, b), (k, j), (scale, dot_bound)) - row_lse[k]
+                    });
+                }
+                Side::Column => {
+                    by_row[k] += log_of_rest(share, cols[j].rest, || {
+                        log_sum_exp_without(isa, (b, a), (j, k), (scale, dot_bound)) - col_lse[j]
+                    });
+                }
+            }
+        }
+    }
+    (by_col, by_row)
+}
+
+/// log(1 − p) for a share p > [`SERIES_UP_TO`] whose row (column) sums `rest` without it when
+/// p > [`MOST`]; `exact` computes it where the rest underflows.
+fn log_of_rest(share: f64, rest: f64, exact: impl FnOnce() -> f64) -> f64 {
+    if share <= MOST {
+        (-share).ln_1p()
+    } else if rest >= TINY_REST {
+        rest.ln()
+    } else {
+        exact()
+    }
+}
+
+/// log Σ_{j≠skip} exp(s·aₖ·bⱼ): row k of A against the rows of B but `skip`, by a pass of
+/// its own (the same dot products, bit for bit).
+fn log_sum_exp_without<T: Element>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    (k, skip): (usize, usize),
+    (scale, dot_bound): (f64, f64),
+) -> f64 {
+    let others: Vec<usize> = (0..b.len()).filter(|&j| j != skip).collect();
+    let (row, others) = (a.gather(&[k]), b.gather(&others));
+    let (row, others) = (Rows::new(&row, a.dim()), Rows::new(&others, b.dim()));
+    cross_entropies(isa, row, others, scale, dot_bound).0[0].value()
 }

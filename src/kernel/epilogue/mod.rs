@@ -11,7 +11,7 @@ mod rank;
 mod select;
 mod top_k;
 
-pub(crate) use cross_entropy::cross_entropies;
+pub(crate) use cross_entropy::{cross_entropies, leave_one_out_logs};
 pub(crate) use gaussian::{gaussian_potential, gaussian_shares};
 pub(crate) use histogram::{CosineCounts, histogram};
 pub(crate) use matrix::dot_matrix;

@@ -1,0 +1,86 @@
+//! The contrastive loss: a mean of log-sum-exps, each of which loses one term when a sample
+//! leaves; the terms lost come from a second pass of the kernel, given the first's sums.
+
+use crate::kernel::{self, Sets};
+use crate::metrics::contrastive::{dot_bound, loss_from};
+use crate::{Jackknife, Method, Modality, Result, Scalar, Temperature, UnitEmbeddings, check};
+
+/// The jackknife of the symmetric [`contrastive_loss`](crate::contrastive_loss), exact, from
+/// two passes of the pairwise kernel. Leaving pair i out removes row i and column i of the
+/// logits zₖⱼ = aₖ·bⱼ/τ: row i's cross-entropy leaves the mean, and every other row k loses
+/// the term of column i from its log-sum-exp. With ℓₖ = lseₖ − zₖₖ the cross-entropy of row
+/// k, L_r their mean, pₖᵢ = exp(zₖᵢ − lseₖ) the share of column i in row k, and likewise
+/// ℓ′ⱼ, L_c and qₖⱼ = exp(zₖⱼ − lse′ⱼ) over columns,
+///
+/// ```text
+/// L_r,₋ᵢ − L_r = (L_r − ℓᵢ + Cᵢ)/(n − 1),   Cᵢ = Σ_{k≠i} log(1 − pₖᵢ)
+/// L_c,₋ᵢ − L_c = (L_c − ℓ′ᵢ + Rᵢ)/(n − 1),  Rᵢ = Σ_{j≠i} log(1 − qᵢⱼ)
+/// θ₋ᵢ − θ = ½ (L_r,₋ᵢ − L_r + L_c,₋ᵢ − L_c)
+/// ```
+///
+/// The first pass is the metric's own (the value is the metric's, to the bit) and keeps every
+/// row's and column's log-sum-exp; the second, over the same blocks, forms p and q for every
+/// pair and sums log(1 − p) per column and log(1 − q) per row. It costs about a third more
+/// than the first (an exponential per pair, q = p·e^lseₖ·e^(−lse′ⱼ), and the two series of
+/// log(1 − ·); two exponentials below τ = 1/350), so the jackknife takes 2.3× the metric's
+/// time (4096 pairs, d = 512, f32: 416 ms against 178 ms); no n × n matrix, O(n) memory per
+/// task.
+///
+/// Precision: each log(1 − p) is its seven-term series for p ≤ 1/128 (the rest of the series
+/// is below 2.2e-16 of it), `ln_1p` up to p = 3/4, and above, where 1 − p would cancel, the log
+/// of the row's other shares summed without p; so every deviation keeps the digits of the
+/// log-sum-exps themselves, an ulp or two of the largest logit (f64 rows), or the 5e-9
+/// relative of the exponential at f32 precision. Leave-one-out values match the loss
+/// recomputed without each pair to 1e-14 (f64; 1e-10 for f32 rows) in the tests. The loss is
+/// a smooth function of means over rows and columns, so the jackknife is consistent.
+///
+/// The loss grows with the number of negatives (about as log n), which the jackknife reads as
+/// an O(1/n) bias: [`bias_corrected`](crate::Jackknife::bias_corrected) extrapolates that
+/// trend rather than removing a bias (on the CLIP pairs below, 2.49 against 1.80); the
+/// standard error is what to report.
+///
+/// # Errors
+///
+/// Those of [`contrastive_loss`](crate::contrastive_loss), and
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 3.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Image, Temperature, Text, UnitEmbeddings, contrastive_loss, jackknife, npy};
+///
+/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
+/// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
+/// let loss = jackknife::contrastive_loss(&img, &txt, Temperature::CLIP)?.estimate();
+/// assert_eq!(loss.value, contrastive_loss(&img, &txt, Temperature::CLIP)?.symmetric);
+/// // The 500 published CLIP pairs at τ = 0.01: 1.8009 ± 0.0911.
+/// assert!((loss.value - 1.8009).abs() < 1e-4);
+/// assert!((loss.standard_error - 0.0911).abs() < 1e-4);
+/// let ci = loss.interval(0.95)?;
+/// assert!(ci.lower > 1.62 && ci.upper < 1.98);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Radford et al., "Learning Transferable Visual Models From Natural Language Supervision",
+/// ICML 2021 (the symmetric loss); van den Oord, Li & Vinyals, "Representation Learning with
+/// Contrastive Predictive Coding", 2018 (InfoNCE); Efron & Stein, "The Jackknife Estimate of
+/// Variance", Annals of Statistics 1981.
+pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    temperature: Temperature,
+) -> Result<Jackknife> {
+    check::paired(a.shape(), b.shape())?;
+    check::at_least(3, a.len())?;
+    let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
+    let left_out =
+        kernel::cross_entropies_left_out(sets, temperature.logit_scale(), dot_bound(a, b));
+    let value = loss_from(left_out.means, (A::NAME, B::NAME))?.symmetric;
+    let deviations = (left_out.rows.iter().zip(&left_out.cols))
+        .map(|(r, c)| 0.5 * (r + c))
+        .collect();
+    Jackknife::from_deviations(value, deviations, Method::Jackknife)
+}
