@@ -13,7 +13,8 @@ mod help;
 use std::process::ExitCode;
 
 use modality_gap::{
-    Diagonal, HsicEstimator, Image, Jackknife, Result, Text, UnitEmbeddings, jackknife, npy,
+    Diagonal, HsicEstimator, Image, Jackknife, Result, Temperature, Text, UnitEmbeddings,
+    jackknife, npy,
 };
 
 /// What `--help` prints.
@@ -63,7 +64,7 @@ impl Model {
 type Metric = fn(&Model) -> Result<Jackknife>;
 
 /// The metrics compared, each with its jackknife.
-const METRICS: [(&str, Metric); 12] = [
+const METRICS: [(&str, Metric); 13] = [
     ("gap ‖Δ‖", |m| jackknife::gap(&m.images, &m.texts)),
     ("relative gap (RMG)", |m| {
         jackknife::relative_gap(&m.images, &m.texts)
@@ -85,6 +86,9 @@ const METRICS: [(&str, Metric); 12] = [
     }),
     ("cross-modal uniformity (t = 2)", |m| {
         jackknife::cross_modal_uniformity(&m.images, &m.texts, 2.0)
+    }),
+    ("contrastive loss (τ = 0.01)", |m| {
+        jackknife::contrastive_loss(&m.images, &m.texts, Temperature::CLIP)
     }),
     ("R@1 image → text", |m| {
         Ok(jackknife::retrieval_recall(&m.images, &m.texts, 1)?.a_to_b)
