@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit};
+use common::{
+    COVERAGE_95, JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit,
+};
 use modality_gap::{
     Diagonal, Error, Image, Jackknife, Scalar, Text, UnitEmbeddings, align_loss, gap, jackknife,
     mean_pairwise_cosine, relative_gap,
@@ -158,7 +160,7 @@ fn jackknife_intervals_cover_the_true_values_at_their_level() {
             continue;
         }
         assert!(
-            (0.93..=0.97).contains(&rate),
+            COVERAGE_95.contains(&rate),
             "{} on {}: coverage {rate} of {} (truth {})",
             c.metric,
             c.model,

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{
-    BOOTSTRAP_SE, COVERAGE, F64, GROUPED_JACKKNIFE_SE_RATIO, NULL_MEAN_STANDARD_ERRORS,
+    BOOTSTRAP_SE, COVERAGE_95, F64, GROUPED_JACKKNIFE_SE_RATIO, NULL_MEAN_STANDARD_ERRORS,
     NULL_REJECTION, SCIPY_BCA,
 };
 use modality_gap::stats::{Bootstrap, PermutationNull, bootstrap, permutation_null};
@@ -112,8 +112,8 @@ fn bootstrap_intervals_of_a_skewed_mean_cover_95_percent() {
         let coverage = rate(covered.iter().map(|c| c[k]));
         println!("coverage of the {name} interval: {coverage:.4}");
         assert!(
-            COVERAGE.contains(&coverage),
-            "{name}: {coverage} outside {COVERAGE:?}"
+            COVERAGE_95.contains(&coverage),
+            "{name}: {coverage} outside {COVERAGE_95:?}"
         );
     }
 }

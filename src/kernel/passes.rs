@@ -174,6 +174,36 @@ pub(super) fn cross_entropies_on(
     })
 }
 
+/// The cross-entropy of each row of A against every column of B at logit scale s, row i's
+/// target the column `targets[i]`: log Σⱼ exp(s·aᵢ·bⱼ) − s·aᵢ·b_{tᵢ}, for a finite s > 0 and
+/// `dot_bound` ≥ every |aᵢ·bⱼ| (A of any number of rows: a sample of the rows of a loss).
+pub(crate) fn row_cross_entropies(
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+    targets: &[usize],
+) -> Vec<f64> {
+    row_cross_entropies_on(Isa::detect(), sets, scale, dot_bound, targets)
+}
+
+pub(super) fn row_cross_entropies_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+    targets: &[usize],
+) -> Vec<f64> {
+    typed!(sets, |rows, cols| {
+        let picked = cols.gather(targets);
+        let target_dots = schedule::paired_dots(isa, rows, Rows::new(&picked, cols.dim()));
+        let (row_lse, _) = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
+        // The target logit is the kernel's own dot product (widened exactly) times s.
+        (row_lse.into_iter().zip(target_dots))
+            .map(|(lse, dot)| lse.value() - scale * dot.to_f64())
+            .collect()
+    })
+}
+
 /// [`cross_entropies`] against the diagonal, and how each of the two means moves when one
 /// sample (row i of A and column i of B) is left out.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use super::epilogue::cross_entropies;
 use super::passes::{
     Targets, cross_entropies_left_out_on, cross_entropies_on, dot_matrix_on,
     gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_on, recall_flips_on,
-    top_k_on, values_in_bins_on,
+    row_cross_entropies_on, top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -237,6 +237,19 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
                 assert_eq!(left_out.means, (to_b, to_a), "{what}: means left out");
                 check_left_out(&left_out, &z, n, exp, &format!("{what} at {scale}"));
             }
+        }
+        // Each row's cross-entropy against all columns, to targets of our choosing.
+        let targets: Vec<usize> = (0..n).map(|i| (3 * i + 1) % m).collect();
+        let per_row = row_cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, &targets);
+        for (i, (&got, &t)) in per_row.iter().zip(&targets).enumerate() {
+            let z: Vec<f64> = (0..m).map(|j| scale * dots[i * m + j].to_f64()).collect();
+            let expected = naive_lse(&z) - z[t];
+            assert_close(
+                got,
+                expected,
+                exp,
+                &format!("{what}: CE of row {i} at {scale}"),
+            );
         }
         // Grouped positives: column j belongs to row g(j), every row has one or more.
         if m >= n {

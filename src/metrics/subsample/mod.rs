@@ -1,5 +1,5 @@
 //! Estimates at any scale: uniformity, cross-modal uniformity and the cone from a budget of
-//! random pairs, with their standard errors. Each function has the name of the exact metric it
+//! random pairs, and the contrastive loss from random rows, with their standard errors. Each function has the name of the exact metric it
 //! estimates and takes the same arguments, then a [`Budget`] and a seed; it returns an
 //! [`Estimate`](crate::Estimate) with [`Method::Subsample`](crate::Method::Subsample).
 //!
@@ -8,6 +8,7 @@
 //! | [`uniform_loss`] | i ≠ j of one set (uniform over i < j) | log of the mean of exp(−t‖xᵢ − xⱼ‖²) | s_w / (√B · mean w) |
 //! | [`cross_modal_uniformity`] | i ≠ j of A × B | log of the mean of exp(−t‖aᵢ − bⱼ‖²) | s_w / (√B · mean w) |
 //! | [`mean_pairwise_cosine`] | i ≠ j of one set | mean of uᵢ·uⱼ | s / √B |
+//! | [`contrastive_loss`] | B whole rows and B whole columns (each against all n) | mean of ½(ℓᵢ + ℓ′ⱼ) | s / √B |
 //!
 //! ## What the standard error measures
 //!
@@ -47,8 +48,11 @@
 //!   and Uniformity on the Hypersphere*, ICML 2020 (uniformity).
 //! - W. Liang et al., *Mind the Gap*, NeurIPS 2022 (the cone effect).
 
+mod contrastive;
 mod draw;
 mod moments;
+
+pub use contrastive::contrastive_loss;
 
 use draw::{GROUP, Group, Rows};
 use moments::{Moments, Potential};

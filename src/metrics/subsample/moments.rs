@@ -37,6 +37,11 @@ impl Moments {
         (self.m2 / (b - 1.0) / b).sqrt()
     }
 
+    /// The mean of the values and s/√B, unclamped.
+    pub(super) fn mean_estimate(&self) -> Estimate {
+        self.estimate_of(self.mean, self.standard_error())
+    }
+
     /// An estimate of `value` with this standard error, dof = B − 1.
     fn estimate_of(&self, value: f64, standard_error: f64) -> Estimate {
         Estimate {
