@@ -255,3 +255,57 @@ fn recall_jackknife_equals_recomputing_the_metric_n_times() {
     recall_matches_brute_force::<f64>();
     recall_matches_brute_force::<f32>();
 }
+
+/// The COCO metrics' jackknife (one image and all its captions left out) against the metric
+/// recomputed on each set without an image, with unequal caption groups, f64 and f32.
+fn captioned_matches_brute_force<T: Scalar>() {
+    use modality_gap::Captioned;
+    for (n, d, seed) in [(3, 2, 15), (12, 4, 16), (30, 6, 17)] {
+        let images: UnitEmbeddings<T, Image> = random_unit(n, d, 1.0, seed);
+        // Image i has 1 + i mod 3 captions, each near it.
+        let image_of: Vec<usize> = (0..n).flat_map(|i| vec![i; 1 + i % 3]).collect();
+        let noise: UnitEmbeddings<T, Text> = random_unit(image_of.len(), d, 0.0, seed + 100);
+        let values: Vec<T> = (image_of.iter().enumerate())
+            .flat_map(|(j, &i)| {
+                let (a, z) = (images.row(i), noise.row(j));
+                (0..d)
+                    .map(|k| T::from_f64(a[k].to_f64() + 0.5 * z[k].to_f64()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let captions = UnitEmbeddings::<T, Text>::normalize(
+            modality_gap::Embeddings::from_row_major_vec(image_of.len(), d, values).unwrap(),
+        )
+        .unwrap();
+        let coco = Captioned::new(images.clone(), captions.clone(), image_of.clone()).unwrap();
+        // The set of the kept images and their captions, image indices renumbered.
+        let without = |keep: &[usize]| {
+            let mut new_index = vec![usize::MAX; n];
+            keep.iter().enumerate().for_each(|(k, &i)| new_index[i] = k);
+            let kept: Vec<usize> = (0..image_of.len())
+                .filter(|&j| new_index[image_of[j]] != usize::MAX)
+                .collect();
+            let of = kept.iter().map(|&j| new_index[image_of[j]]).collect();
+            Captioned::new(images.select(keep)?, captions.select(&kept)?, of)
+        };
+        let what = |m: &str| format!("captioned {m} ({} n = {n})", T::NAME);
+        assert_same_jackknife(
+            &jackknife::captioned::align_loss(&coco, 2.0).unwrap(),
+            &Jackknife::delete_one(n, |keep| without(keep)?.align_loss(2.0)).unwrap(),
+            JACKKNIFE,
+            &what("align_loss"),
+        );
+        assert_same_jackknife(
+            &jackknife::captioned::relative_gap(&coco).unwrap(),
+            &Jackknife::delete_one(n, |keep| Ok(without(keep)?.relative_gap()?.value)).unwrap(),
+            JACKKNIFE,
+            &what("relative_gap"),
+        );
+    }
+}
+
+#[test]
+fn captioned_jackknifes_equal_recomputing_the_metric_without_each_image() {
+    captioned_matches_brute_force::<f64>();
+    captioned_matches_brute_force::<f32>();
+}

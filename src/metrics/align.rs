@@ -87,7 +87,7 @@ pub(super) fn distance_powers<T: Scalar, A: Modality, B: Modality>(
 }
 
 /// ‖a − b‖^α, the differences taken coordinate by coordinate in f64.
-fn distance_power<T: Scalar>(alpha: f64) -> impl Fn(&[T], &[T]) -> f64 + Sync {
+pub(super) fn distance_power<T: Scalar>(alpha: f64) -> impl Fn(&[T], &[T]) -> f64 + Sync {
     #[inline(always)]
     move |a, b| {
         let distance = Norm::of(|| a.iter().zip(b).map(|(p, q)| p.to_f64() - q.to_f64()));

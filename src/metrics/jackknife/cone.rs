@@ -135,13 +135,13 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
 
 /// The sums rᵢ = uᵢ·s − ‖uᵢ‖² of each row's cosines with the others (s = Σⱼ uⱼ), from which
 /// the mean cosine over i ≠ j and its leave-one-out values follow in O(1) each.
-struct WithinSums {
+pub(super) struct WithinSums {
     r: Vec<f64>,
     mean: f64,
 }
 
 impl WithinSums {
-    fn new<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Self {
+    pub(super) fn new<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Self {
         let (sum, _) = row_sum_and_squared_norms(x);
         let r = per_row(x.len(), |i| dot(x.row(i), &sum) - dot(x.row(i), x.row(i)));
         let mean = r.iter().sum::<f64>() / r.len() as f64;
@@ -149,12 +149,12 @@ impl WithinSums {
     }
 
     /// The mean cosine over i ≠ j, r̄/(n − 1).
-    fn mean(&self) -> f64 {
+    pub(super) fn mean(&self) -> f64 {
         self.mean / (self.r.len() - 1) as f64
     }
 
     /// The mean with row i left out, minus the mean: 2(r̄ − rᵢ)/((n − 1)(n − 2)).
-    fn deviation(&self, i: usize) -> f64 {
+    pub(super) fn deviation(&self, i: usize) -> f64 {
         let n = self.r.len() as f64;
         2.0 * (self.mean - self.r[i]) / ((n - 1.0) * (n - 2.0))
     }

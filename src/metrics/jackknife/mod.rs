@@ -14,12 +14,14 @@
 //! | ratios of cross products ([`cka`], biased or unbiased) | rank-one updates of the d × d cross products | O(n·(d_a + d_b)²), as the metric |
 //! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | one more kernel pass |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
+//! | the COCO metrics of [`Captioned`](crate::Captioned) ([`captioned::align_loss`], [`captioned::relative_gap`]) | one image and all its captions left out, from per-image sums | O(m·d) |
 //! | k-NN metrics ([`mutual_knn`], [`cknna`]) | the metric without each of g seeded groups (delete-a-group; the bootstrap is invalid) | g evaluations of the metric |
 //! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: 2.3× in all |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
 
+pub mod captioned;
 mod cka;
 mod cone;
 mod contrastive;
