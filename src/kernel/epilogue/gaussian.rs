@@ -42,6 +42,23 @@ impl SampleSums {
         }
     }
 
+    /// Adds the terms of row i against the columns `first`, `first + 1`, …: their sums
+    /// (`exp`, `expm1`) to sample i, and each term (`exps[k]`, `excesses[k]`) to its column's
+    /// sample.
+    #[inline(always)]
+    fn add(
+        &mut self,
+        (i, first): (usize, usize),
+        (exp, expm1): (f64, f64),
+        [exps, excesses]: [&mut [f64]; 2],
+    ) {
+        self.exps[i] += exp;
+        self.excesses[i] += expm1;
+        let cols = first..first + exps.len();
+        (self.exps[cols.clone()].iter_mut().zip(&*exps)).for_each(|(t, e)| *t += e);
+        (self.excesses[cols].iter_mut().zip(&*excesses)).for_each(|(t, x)| *t += x);
+    }
+
     /// Adds `other`, sample by sample.
     fn merge(&mut self, other: &Self) {
         for (total, part) in [
@@ -113,6 +130,38 @@ impl GaussianPotential<'_> {
         }
         LogSumExp::of(exponents, exps, excesses)
     }
+
+    /// The terms of rows `rows` (each as the `parts` of its columns) under one shift: the
+    /// exponents c·‖xᵢ − yⱼ‖² − `shift` (floored at −700 when `SHIFTED`), summed with no branch
+    /// and no maximum, and, when the task keeps them, added to each term's two samples.
+    #[inline(always)]
+    fn one_shift<'b, T: Element, const SHIFTED: bool>(
+        &self,
+        acc: &mut Acc,
+        rows: std::ops::Range<usize>,
+        parts: impl Fn(usize) -> [(usize, &'b [T]); 2],
+        (c, shift): (f64, f64),
+        scratch: &mut Scratch,
+    ) {
+        let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
+        for i in rows {
+            for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
+                let nj = &self.col_norms[first..][..dots.len()];
+                let (e, m) = Self::zero_shift_sums::<T, SHIFTED>(
+                    (c, shift),
+                    self.row_norms[i],
+                    nj,
+                    dots,
+                    scratch,
+                );
+                (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
+                if let Some(samples) = &mut acc.samples {
+                    samples.add((i, first), (e, m), scratch.rows(dots.len()));
+                }
+            }
+        }
+        acc.total.merge(LogSumExp::new(shift, exp, expm1, count));
+    }
 }
 
 impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
@@ -134,51 +183,18 @@ impl<T: Element> Epilogue<T> for GaussianPotential<'_> {
                 (i + 1, &dots[(k + 1).min(dots.len())..]),
             ]
         };
-        if let Some(samples) = &mut acc.samples {
-            // Each term goes to its row's sample and to its column's.
-            let c = -self.t * self.unscale;
-            let shift = self.sample_shift.unwrap_or(0.0);
-            let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
-            for i in block.rows() {
-                for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
-                    let nj = &self.col_norms[first..][..dots.len()];
-                    let ni = self.row_norms[i];
-                    let (e, m) = if self.zero_shift.is_some() {
-                        Self::zero_shift_sums::<T, false>((c, shift), ni, nj, dots, scratch)
-                    } else {
-                        Self::zero_shift_sums::<T, true>((c, shift), ni, nj, dots, scratch)
-                    };
-                    (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
-                    samples.exps[i] += e;
-                    samples.excesses[i] += m;
-                    let [exps, excesses] = scratch.rows(dots.len());
-                    let cols = first..first + dots.len();
-                    let to = (&mut samples.exps[cols.clone()], &mut samples.excesses[cols]);
-                    to.0.iter_mut().zip(&*exps).for_each(|(t, e)| *t += e);
-                    to.1.iter_mut().zip(&*excesses).for_each(|(t, x)| *t += x);
-                }
+        match (self.zero_shift, self.sample_shift) {
+            (Some(c), _) => self.one_shift::<T, false>(acc, block.rows(), parts, (c, 0.0), scratch),
+            (None, Some(shift)) => {
+                let c = -self.t * self.unscale;
+                self.one_shift::<T, true>(acc, block.rows(), parts, (c, shift), scratch)
             }
-            acc.total.merge(LogSumExp::new(shift, exp, expm1, count));
-        } else if let Some(c) = self.zero_shift {
-            let (mut exp, mut expm1, mut count) = (0.0, 0.0, 0);
-            for i in block.rows() {
-                for (first, dots) in parts(i).into_iter().filter(|(_, d)| !d.is_empty()) {
-                    let nj = &self.col_norms[first..][..dots.len()];
-                    let (e, m) = Self::zero_shift_sums::<T, false>(
-                        (c, 0.0),
-                        self.row_norms[i],
-                        nj,
-                        dots,
-                        scratch,
-                    );
-                    (exp, expm1, count) = (exp + e, expm1 + m, count + dots.len() as u64);
-                }
-            }
-            acc.total.merge(LogSumExp::new(0.0, exp, expm1, count));
-        } else {
-            for i in block.rows() {
-                for (first, dots) in parts(i) {
-                    acc.total.merge(self.shifted_terms(i, first, dots, scratch));
+            (None, None) => {
+                debug_assert!(acc.samples.is_none(), "per-sample sums need one shift");
+                for i in block.rows() {
+                    for (first, dots) in parts(i) {
+                        acc.total.merge(self.shifted_terms(i, first, dots, scratch));
+                    }
                 }
             }
         }
