@@ -211,7 +211,7 @@ pub(crate) fn gaussian_potential<T: Element>(
     (t, unscale): (f64, f64),
     norms: (&[f64], &[f64]),
 ) -> LogSumExp {
-    let epilogue = GaussianPotential::new((t, unscale), norms, None);
+    let epilogue = GaussianPotential::new((t, unscale), norms);
     pass(isa, &pairs, &epilogue, false).0
 }
 
@@ -228,12 +228,12 @@ pub(crate) fn gaussian_shares<T: Element>(
     (t, unscale): (f64, f64),
     norms: (&[f64], &[f64]),
 ) -> (LogSumExp, Vec<f64>) {
-    let mut epilogue = GaussianPotential::new((t, unscale), norms, None);
+    let mut epilogue = GaussianPotential::new((t, unscale), norms);
     // Without one shift for all, the first pass's total is the value (to the bit that of
     // `gaussian_potential`), and its largest exponent the shift of the second.
     let first = epilogue.zero_shift.is_none().then(|| {
         let first = pass(isa, &pairs, &epilogue, false).0;
-        epilogue = GaussianPotential::new((t, unscale), norms, Some(first.shift()));
+        epilogue.sample_shift = Some(first.shift());
         first
     });
     let (total, samples) = pass(isa, &pairs, &epilogue, true);
@@ -251,11 +251,9 @@ pub(crate) fn gaussian_shares<T: Element>(
 }
 
 impl<'a> GaussianPotential<'a> {
-    fn new(
-        (t, unscale): (f64, f64),
-        (row_norms, col_norms): (&'a [f64], &'a [f64]),
-        sample_shift: Option<f64>,
-    ) -> Self {
+    /// The potentials at `t` and `unscale` of rows and columns of squared norms `norms`,
+    /// without per-sample sums.
+    fn new((t, unscale): (f64, f64), (row_norms, col_norms): (&'a [f64], &'a [f64])) -> Self {
         // ‖xᵢ − yⱼ‖² ≤ (‖xᵢ‖ + ‖yⱼ‖)² ≤ 2 (max ‖x‖² + max ‖y‖²): the largest any exponent's
         // magnitude can be (4 max ‖x‖², exactly, within one set).
         let largest = |norms: &[f64]| norms.iter().fold(0.0, |m: f64, &v| m.max(v));
@@ -266,7 +264,7 @@ impl<'a> GaussianPotential<'a> {
             row_norms,
             col_norms,
             zero_shift: (bound <= SAFE_EXPONENT).then_some(-t * unscale),
-            sample_shift,
+            sample_shift: None,
         }
     }
 }

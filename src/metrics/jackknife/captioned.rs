@@ -4,7 +4,7 @@
 use super::cone::WithinSums;
 use crate::metrics::align::distance_power;
 use crate::metrics::pairing::Pairing;
-use crate::reduce::{dot, row_sum_and_squared_norms};
+use crate::reduce::dot;
 use crate::{Captioned, Jackknife, Method, Modality, RelativeGap, Result, Scalar, check};
 
 /// The jackknife of [`Captioned::align_loss`](crate::Captioned::align_loss) over the n images,
@@ -108,16 +108,15 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
     let matched_total: f64 = matched.iter().sum();
     let within_images = WithinSums::new(images);
     // The caption term: the sums rⱼ, and per image Σ rⱼ, Σ uⱼ and Σ ‖uⱼ‖² over its captions.
-    let (sum, squared_total) = row_sum_and_squared_norms(captions);
-    let m = captions.len() as f64;
-    let total = dot(&sum, &sum) - squared_total;
+    let within_captions = WithinSums::new(captions);
+    let (m, total) = (captions.len() as f64, within_captions.total());
     let d = captions.dim();
     let mut groups = vec![(0.0, vec![0.0; d], 0.0); images.len()];
     for (j, &i) in image_of.iter().enumerate() {
         let u = captions.row(j);
         let norm = dot(u, u);
         let group = &mut groups[i];
-        group.0 += dot(u, &sum) - norm;
+        group.0 += within_captions.row(j);
         group
             .1
             .iter_mut()
@@ -130,12 +129,12 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
             let kept = m - counts[i];
             check::at_least(2, kept as usize)?;
             let (r, group_sum, norms) = &groups[i];
-            let within_captions =
+            let captions_left =
                 (total - 2.0 * r + dot(group_sum, group_sum) - norms) / (kept * (kept - 1.0));
             let rmg = RelativeGap::from_cosines(
                 (matched_total - matched_sums[i]) / kept,
                 within_images.mean() + within_images.deviation(i),
-                within_captions,
+                captions_left,
             );
             Ok(rmg.value - value)
         })

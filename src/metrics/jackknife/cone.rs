@@ -148,6 +148,16 @@ impl WithinSums {
         Self { r, mean }
     }
 
+    /// rᵢ, row i's sum of cosines with the others.
+    pub(super) fn row(&self, i: usize) -> f64 {
+        self.r[i]
+    }
+
+    /// Σᵢ rᵢ, the sum of the cosines over the ordered pairs i ≠ j.
+    pub(super) fn total(&self) -> f64 {
+        self.mean * self.r.len() as f64
+    }
+
     /// The mean cosine over i ≠ j, r̄/(n − 1).
     pub(super) fn mean(&self) -> f64 {
         self.mean / (self.r.len() - 1) as f64
