@@ -7,8 +7,8 @@ use common::{
     COVERAGE_95, JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit,
 };
 use modality_gap::{
-    Diagonal, Error, Image, Jackknife, Scalar, Text, UnitEmbeddings, align_loss, gap, jackknife,
-    mean_pairwise_cosine, relative_gap,
+    Centring, Diagonal, Embeddings, Error, Image, Jackknife, Scalar, Spectrum, Text,
+    UnitEmbeddings, align_loss, gap, jackknife, mean_pairwise_cosine, relative_gap,
 };
 
 /// The one-pass jackknifes of the O(n·d) metrics against brute force, on a spread-out set and
@@ -68,8 +68,23 @@ fn jackknifes_need_enough_samples() {
     };
     too_few(jackknife::mean_pairwise_cosine(&a, Diagonal::Excluded), 3);
     too_few(jackknife::relative_gap(&a, &b), 3);
+    too_few(jackknife::isoscore(&*a), 3);
+    too_few(
+        jackknife::effective_rank(&*a, Spectrum::Variances, Centring::None),
+        3,
+    );
     assert!(jackknife::mean_pairwise_cosine(&a, Diagonal::Included).is_ok());
     assert!(jackknife::gap(&a, &b).is_ok());
+    // Three rows, two of them equal: leaving out the third leaves no variance.
+    let twins = Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]).unwrap();
+    assert!(matches!(
+        jackknife::isoscore(&twins),
+        Err(Error::ZeroVariance)
+    ));
+    assert!(matches!(
+        jackknife::effective_rank(&twins, Spectrum::SingularValues, Centring::Mean),
+        Err(Error::ZeroVariance)
+    ));
     let c: UnitEmbeddings<f64, Text> = random_unit(3, 3, 0.0, 2);
     assert!(matches!(
         jackknife::gap(&a, &c),
@@ -203,6 +218,53 @@ fn cka_matches_brute_force<T: Scalar>() {
 fn cka_jackknife_equals_recomputing_the_metric_n_times() {
     cka_matches_brute_force::<f64>();
     cka_matches_brute_force::<f32>();
+}
+
+/// The spectra's leave-one-out values (IsoScore's trace and Frobenius updates, the effective
+/// rank's secular roots) against the metric recomputed n times: more rows than dimensions,
+/// fewer (each left-out row takes a direction with it), a narrow cone, both spectra and
+/// centrings, f64 and f32.
+fn spectra_match_brute_force<T: Scalar>() {
+    use modality_gap::{effective_rank, isoscore};
+    for (n, d, offset, seed) in [
+        (6, 4, 0.0, 11),
+        (40, 7, 0.0, 12),
+        (12, 20, 0.0, 13),
+        (50, 8, 5.0, 14),
+    ] {
+        let x: UnitEmbeddings<T, Image> = random_unit(n, d, offset, seed);
+        let what = |m: &str| format!("{m} ({} n = {n}, d = {d}, offset {offset})", T::NAME);
+        assert_same_jackknife(
+            &jackknife::isoscore(&x).unwrap(),
+            &Jackknife::delete_one(n, |k| isoscore(&*x.select(k)?)).unwrap(),
+            JACKKNIFE,
+            &what("isoscore"),
+        );
+        for spectrum in [Spectrum::SingularValues, Spectrum::Variances] {
+            for centring in [Centring::Mean, Centring::None] {
+                let fast = jackknife::effective_rank(&x, spectrum, centring).unwrap();
+                assert_eq!(
+                    fast.value(),
+                    effective_rank(&x, spectrum, centring).unwrap().value
+                );
+                assert_same_jackknife(
+                    &fast,
+                    &Jackknife::delete_one(n, |k| {
+                        Ok(effective_rank(&*x.select(k)?, spectrum, centring)?.value)
+                    })
+                    .unwrap(),
+                    JACKKNIFE,
+                    &what(&format!("effective_rank {spectrum:?} {centring:?}")),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn spectrum_jackknifes_equal_recomputing_the_metric_n_times() {
+    spectra_match_brute_force::<f64>();
+    spectra_match_brute_force::<f32>();
 }
 
 /// Recall@K's jackknife (the hits and the flips of the second pass) against the metric

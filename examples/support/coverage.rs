@@ -4,8 +4,8 @@
 //! (a fast run) and `examples/coverage.rs` (the table of `docs/uncertainty.md`).
 
 use modality_gap::{
-    Diagonal, Embeddings, HsicEstimator, Image, Jackknife, Result, Temperature, Text,
-    UnitEmbeddings, jackknife,
+    Centring, Diagonal, Embeddings, HsicEstimator, Image, Jackknife, Result, Spectrum, Temperature,
+    Text, UnitEmbeddings, jackknife,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -17,6 +17,8 @@ pub const KAPPA: f64 = 2.0;
 pub const T: f64 = 2.0;
 /// The correlation of the Gaussian pairs of the CKA row.
 pub const RHO: f64 = 0.6;
+/// The standard deviations along e₁, e₂, e₃ of the Gaussian rows of the spectra's rows.
+pub const SCALES: [f64; 3] = [3.0, 2.0, 1.0];
 
 /// One method's coverage: how many of `reps` intervals at `level` covered `truth`.
 pub struct Coverage {
@@ -61,7 +63,7 @@ pub struct Samples {
 /// Each metric's coverage over `reps` replications of n pairs at `level`, from `seed`.
 pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
     let a_kappa = mean_resultant(KAPPA);
-    let measures: [(&str, &str, f64, Model, Measure); 9] = [
+    let measures: [(&str, &str, f64, Model, Measure); 12] = [
         (
             "align_loss (α = 2)",
             "a, b independent uniform",
@@ -97,6 +99,27 @@ pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
             RHO * RHO, // ‖Σ_ab‖²_F / (‖Σ_aa‖_F ‖Σ_bb‖_F) = ρ²·3 / 3
             Model::Correlated,
             |s| jackknife::cka(&s.raw_a, &s.raw_b, HsicEstimator::Unbiased),
+        ),
+        (
+            "isoscore",
+            "a ~ N(0, diag(9, 4, 1))",
+            isoscore(SCALES.map(|s| s * s)), // ((Σλ)²/Σλ² − 1)/(d − 1) = (196/98 − 1)/2
+            Model::Elongated,
+            |s| jackknife::isoscore(&s.raw_a),
+        ),
+        (
+            "effective_rank (σ)",
+            "a ~ N(0, diag(9, 4, 1))",
+            effective_rank(SCALES), // p ∝ (3, 2, 1)
+            Model::Elongated,
+            |s| jackknife::effective_rank(&s.raw_a, Spectrum::SingularValues, Centring::Mean),
+        ),
+        (
+            "effective_rank (σ²)",
+            "a ~ N(0, diag(9, 4, 1))",
+            effective_rank(SCALES.map(|s| s * s)), // p ∝ (9, 4, 1)
+            Model::Elongated,
+            |s| jackknife::effective_rank(&s.raw_a, Spectrum::Variances, Centring::Mean),
         ),
         (
             "contrastive_loss (τ = 0.1)",
@@ -191,6 +214,8 @@ enum Model {
     Noisy,
     /// a standard normal, b = ρa + √(1 − ρ²) z (not normalised).
     Correlated,
+    /// a ~ N(0, diag(SCALES)²), b standard normal (not normalised).
+    Elongated,
 }
 
 impl Model {
@@ -214,6 +239,10 @@ impl Model {
                     let r = (1.0 - RHO * RHO).sqrt();
                     (x, [0, 1, 2].map(|k| RHO * x[k] + r * z[k]))
                 }
+                Model::Elongated => {
+                    let (x, y) = (normal3(rng), normal3(rng));
+                    ([0, 1, 2].map(|k| SCALES[k] * x[k]), y)
+                }
                 Model::Noisy => {
                     let x = uniform(rng);
                     let z = normal3(rng);
@@ -232,6 +261,25 @@ impl Model {
             raw_b,
         }
     }
+}
+
+/// ((Σλ)²/Σλ² − 1)/(d − 1) of a spectrum λ.
+fn isoscore(lambda: [f64; 3]) -> f64 {
+    let (sum, squares) = (
+        lambda.iter().sum::<f64>(),
+        lambda.iter().map(|l| l * l).sum::<f64>(),
+    );
+    (sum * sum / squares - 1.0) / 2.0
+}
+
+/// exp(−Σ pⱼ ln pⱼ) for pⱼ ∝ wⱼ.
+fn effective_rank(weights: [f64; 3]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    (-weights
+        .iter()
+        .map(|w| w / total * (w / total).ln())
+        .sum::<f64>())
+    .exp()
 }
 
 fn normal3(rng: &mut StdRng) -> [f64; 3] {

@@ -12,6 +12,8 @@
 //! | U-statistics over pairs ([`mean_pairwise_cosine`]) | from the row sums rᵢ = uᵢ·Σu − 1 | O(n·d) |
 //! | functions of them ([`relative_gap`], [`gap`]) | the formula on the leave-one-out parts | O(n·d) |
 //! | ratios of cross products ([`cka`], biased or unbiased) | rank-one updates of the d × d cross products | O(n·(d_a + d_b)²), as the metric |
+//! | ratios of the scatter's trace and Frobenius norm ([`isoscore`]) | rank-one updates of the d × d scatter | O(n·d²), as the metric |
+//! | entropies of the spectrum ([`effective_rank`]) | the eigenvalues of each rank-one downdate, from the secular equation | O(n·d²) per secular iteration |
 //! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | one more kernel pass |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
 //! | the COCO metrics of [`Captioned`](crate::Captioned) ([`captioned::align_loss`], [`captioned::relative_gap`]) | one image and all its captions left out, from per-image sums | O(m·d) |
@@ -25,10 +27,13 @@ pub mod captioned;
 mod cka;
 mod cone;
 mod contrastive;
+mod downdate;
 mod gap;
 mod knn;
 mod means;
+mod products;
 mod retrieval;
+mod spectrum;
 mod uniform;
 
 pub use cka::cka;
@@ -38,4 +43,5 @@ pub use gap::gap;
 pub use knn::{cknna, mutual_knn};
 pub use means::align_loss;
 pub use retrieval::{RecallJackknife, retrieval_recall};
+pub use spectrum::{effective_rank, isoscore};
 pub use uniform::{cross_modal_uniformity, uniform_loss};

@@ -145,22 +145,28 @@ pub fn effective_rank<T: Scalar, M: Modality>(
     centring: Centring,
 ) -> Result<EffectiveRank> {
     let (variances, bound) = gram_spectrum(x, centring)?;
-    let weights: Vec<f64> = match spectrum {
-        Spectrum::SingularValues => variances.iter().map(|l| l.sqrt()).collect(),
-        Spectrum::Variances => variances,
+    Ok(EffectiveRank {
+        value: rank_of_spectrum(&variances, bound, spectrum),
+        bound,
+    })
+}
+
+/// exp of the entropy of the weights of `variances` (λ, decreasing, 0 past `bound`), in
+/// [1, bound].
+pub(crate) fn rank_of_spectrum(variances: &[f64], bound: usize, spectrum: Spectrum) -> f64 {
+    let weight = |l: f64| match spectrum {
+        Spectrum::SingularValues => l.sqrt(),
+        Spectrum::Variances => l,
     };
-    let total: f64 = weights.iter().sum();
-    let entropy: f64 = weights
+    let total: f64 = variances.iter().map(|&l| weight(l)).sum();
+    let entropy: f64 = variances
         .iter()
-        .filter(|&&w| w > 0.0)
-        .map(|&w| {
-            let p = w / total;
+        .filter(|&&l| l > 0.0)
+        .map(|&l| {
+            let p = weight(l) / total;
             -p * p.ln()
         })
         .sum();
     // The entropy of at most `bound` positive weights lies in [0, ln bound]; exp can round past.
-    Ok(EffectiveRank {
-        value: entropy.exp().clamp(1.0, bound as f64),
-        bound,
-    })
+    entropy.exp().clamp(1.0, bound as f64)
 }

@@ -4,6 +4,7 @@
 mod effective_rank;
 mod isoscore;
 
+pub(crate) use effective_rank::rank_of_spectrum;
 pub use effective_rank::{EffectiveRank, Spectrum, effective_rank};
 pub use isoscore::isoscore;
 
@@ -42,13 +43,22 @@ fn gram_spectrum<T: Scalar, M: Modality>(
     // Off the diagonal |gⱼₖ| ≤ √(gⱼⱼ gₖₖ) ≤ tr: a finite trace bounds every entry.
     check::no_overflow("the Gram matrix of the rows", gram.trace())?;
     let mut values = eigenvalues(gram);
-    // Entries below about 1e-154 square to 0: no variance that f64 can see.
+    drop_rounding(&mut values, bound)?;
+    Ok((values, bound))
+}
+
+/// Sets to 0 the eigenvalues (decreasing) past the rank bound and those at or below the
+/// rounding level d·ε·λ₁ ([`rounding_level`]).
+///
+/// Errors: [`Error::ZeroVariance`](crate::Error::ZeroVariance) when λ₁ ≤ 0 (entries below
+/// about 1e-154 square to 0: no variance that f64 can see).
+pub(crate) fn drop_rounding(values: &mut [f64], bound: usize) -> Result<()> {
     check::some_variance(values[0] <= 0.0)?;
-    let noise = rounding_level(d, values[0]);
+    let noise = rounding_level(values.len(), values[0]);
     values[bound..].fill(0.0);
     values
         .iter_mut()
         .filter(|l| **l <= noise)
         .for_each(|l| *l = 0.0);
-    Ok((values, bound))
+    Ok(())
 }
