@@ -152,4 +152,48 @@ impl<T: Scalar, A: Modality, B: Modality> Captioned<T, A, B> {
     pub fn captions_of(&self, i: usize) -> Option<usize> {
         (i < self.images.len()).then(|| self.image_of.iter().filter(|&&g| g == i).count())
     }
+
+    /// The images at `images` (in that order; an index may repeat, as in a bootstrap sample),
+    /// each with all of its captions: image k of the result is image `images[k]`, and its
+    /// captions follow image by image, in their order here. The unit of COCO-style data is the
+    /// image with its captions, so this is the subset to resample or leave out
+    /// ([`jackknife::captioned`](crate::jackknife::captioned)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`](crate::Error::Empty) for no index,
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) (named `images`) for an
+    /// index that is not an image.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::{Captioned, Embeddings, Image, Text, UnitEmbeddings};
+    ///
+    /// let images = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+    /// let captions = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.1], [0.1, 1.0], [1.0, -0.1]])?)?;
+    /// let coco = Captioned::new(images, captions, vec![0, 1, 0])?;
+    /// let first = coco.select(&[0])?;
+    /// assert_eq!((first.images().len(), first.image_of()), (1, &[0, 0][..]));
+    /// assert_eq!(first.captions().row(1), coco.captions().row(2));
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn select(&self, images: &[usize]) -> Result<Self> {
+        let n = self.images.len();
+        check::labels("images", images.len(), n, images)?;
+        let mut captions_of = vec![Vec::new(); n];
+        for (j, &i) in self.image_of.iter().enumerate() {
+            captions_of[i].push(j);
+        }
+        let (kept, image_of): (Vec<usize>, Vec<usize>) = images
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &i)| captions_of[i].iter().map(move |&j| (j, k)))
+            .unzip();
+        Self::new(
+            self.images.select(images)?,
+            self.captions.select(&kept)?,
+            image_of,
+        )
+    }
 }

@@ -374,17 +374,34 @@ impl Jackknife {
         metric: impl Fn(&[usize]) -> Result<f64> + Sync,
         method: Method,
     ) -> Result<Self> {
+        let [jackknife] = Self::by_groups_of(groups, g, |keep| Ok([metric(keep)?]), method)?;
+        Ok(jackknife)
+    }
+
+    /// The jackknifes of K metrics computed together (one evaluation per left-out group gives
+    /// all K), with valid labels `groups[i]` < g.
+    pub(crate) fn by_groups_of<const K: usize>(
+        groups: &[usize],
+        g: usize,
+        metric: impl Fn(&[usize]) -> Result<[f64; K]> + Sync,
+        method: Method,
+    ) -> Result<[Self; K]> {
         let all: Vec<usize> = (0..groups.len()).collect();
         let value = metric(&all)?;
-        let left_out: Vec<f64> = (0..g)
+        let left_out: Vec<[f64; K]> = (0..g)
             .into_par_iter()
             .map(|k| {
                 let keep: Vec<usize> = all.iter().copied().filter(|&i| groups[i] != k).collect();
                 metric(&keep)
             })
             .collect::<Result<_>>()?;
-        let deviations = left_out.into_iter().map(|v| v - value).collect();
-        Self::from_deviations(value, deviations, method)
+        let jackknifes = (0..K)
+            .map(|c| {
+                let deviations = left_out.iter().map(|v| v[c] - value[c]).collect();
+                Self::from_deviations(value[c], deviations, method)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(jackknifes.try_into().expect("K jackknifes"))
     }
 
     /// θ, the metric on all samples.

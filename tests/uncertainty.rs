@@ -7,7 +7,7 @@ use common::{
     COVERAGE_95, JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit,
 };
 use modality_gap::{
-    Centring, Diagonal, Embeddings, Error, Image, Jackknife, Scalar, Spectrum, Text,
+    Centring, Diagonal, Embeddings, Error, Image, Jackknife, Scalar, Spectrum, Temperature, Text,
     UnitEmbeddings, align_loss, gap, jackknife, mean_pairwise_cosine, relative_gap,
 };
 
@@ -363,7 +363,84 @@ fn captioned_matches_brute_force<T: Scalar>() {
             JACKKNIFE,
             &what("relative_gap"),
         );
+        // Captioned::select keeps each image with all its captions, as `without` does.
+        let keep: Vec<usize> = (0..n).filter(|i| i % 3 != 1).collect();
+        let (selected, by_hand) = (coco.select(&keep).unwrap(), without(&keep).unwrap());
+        assert_eq!(selected.image_of(), by_hand.image_of());
+        assert_eq!(
+            selected.captions().as_slice(),
+            by_hand.captions().as_slice()
+        );
+        // The grouped jackknifes of the COCO retrieval and loss: the metric without each
+        // seeded group of images.
+        let groups = n.min(4);
+        let labels = Jackknife::seeded_groups(n, groups, 5).unwrap();
+        let without_group = |h: usize| {
+            let keep: Vec<usize> = (0..n).filter(|&i| labels[i] != h).collect();
+            without(&keep).unwrap()
+        };
+        let recall = jackknife::captioned::retrieval_recall(&coco, 1, groups, 5).unwrap();
+        let tau = Temperature::new(0.2).unwrap();
+        let loss = jackknife::captioned::contrastive_loss(&coco, tau, groups, 5).unwrap();
+        let full = (
+            coco.retrieval_recall(1).unwrap(),
+            coco.contrastive_loss(tau).unwrap(),
+        );
+        assert_eq!(
+            (recall.a_to_b.value(), recall.b_to_a.value(), loss.value()),
+            (full.0.a_to_b, full.0.b_to_a, full.1.symmetric)
+        );
+        for h in 0..groups {
+            let part = without_group(h);
+            let r = part.retrieval_recall(1).unwrap();
+            let l = part.contrastive_loss(tau).unwrap().symmetric;
+            assert_eq!(recall.a_to_b.deviations()[h], r.a_to_b - full.0.a_to_b);
+            assert_eq!(recall.b_to_a.deviations()[h], r.b_to_a - full.0.b_to_a);
+            assert!((loss.deviations()[h] - (l - full.1.symmetric)).abs() <= JACKKNIFE);
+        }
+        assert_eq!(
+            loss.estimate().method,
+            modality_gap::Method::GroupedJackknife
+        );
     }
+}
+
+#[test]
+fn captioned_select_checks_its_indices() {
+    use modality_gap::Captioned;
+    let images: UnitEmbeddings<f64, Image> = random_unit(3, 2, 0.0, 1);
+    let captions: UnitEmbeddings<f64, Text> = random_unit(4, 2, 0.0, 2);
+    let coco = Captioned::new(images, captions, vec![0, 1, 2, 0]).unwrap();
+    // A repeated image brings its captions twice (a bootstrap sample).
+    let twice = coco.select(&[0, 0]).unwrap();
+    assert_eq!(twice.image_of(), &[0, 0, 1, 1]);
+    assert_eq!(twice.captions().row(2), coco.captions().row(0));
+    assert!(matches!(coco.select(&[]), Err(Error::Empty)));
+    assert!(matches!(
+        coco.select(&[1, 3]),
+        Err(Error::InvalidParameter { name: "images", .. })
+    ));
+}
+
+/// The held-out accuracy's standard error is the binomial one of its test outcomes:
+/// √(p(1 − p)/(n_test − 1)).
+#[test]
+fn separability_standard_error_is_that_of_its_held_out_outcomes() {
+    use modality_gap::modality_separability;
+    // Two overlapping cones: some held-out samples fall on the wrong side.
+    let a: UnitEmbeddings<f64, Image> = random_unit(200, 5, 1.0, 21);
+    let b: UnitEmbeddings<f64, Text> = random_unit(150, 5, -1.0, 22);
+    let metric = modality_separability(&a, &b).unwrap();
+    let jk = jackknife::modality_separability(&a, &b).unwrap();
+    let (p, m) = (metric.accuracy, metric.test_count as f64);
+    assert!(p > 0.6 && p < 1.0, "accuracy {p}");
+    assert_eq!((jk.value(), jk.len()), (p, metric.test_count));
+    common::assert_relative(
+        jk.standard_error(),
+        (p * (1.0 - p) / (m - 1.0)).sqrt(),
+        JACKKNIFE,
+        "separability SE",
+    );
 }
 
 #[test]

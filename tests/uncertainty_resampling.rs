@@ -13,8 +13,8 @@ use common::{
 };
 use modality_gap::stats::{Bootstrap, PermutationNull, bootstrap, permutation_null};
 use modality_gap::{
-    Embeddings, Error, HsicEstimator, Image, Jackknife, Method, Text, cka, cknna, jackknife,
-    mutual_knn, svcca,
+    Embeddings, Error, HsicEstimator, Image, Jackknife, Method, Text, UnitEmbeddings, cka, cknna,
+    cosine_quantiles_between, cosine_quantiles_within, jackknife, mutual_knn, svcca,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -525,6 +525,38 @@ fn grouped_jackknife_of_knn_metrics_is_the_metric_without_each_group() {
         let expected = by_hand(&a, &b, groups, 17, |a, b| cknna(a, b, k).unwrap());
         common::assert_all_close(jk.deviations(), &expected, F64, "cknna deviations");
     }
+    for (groups, q) in [(2, 2), (7, 3), (53, 1)] {
+        let jk = jackknife::svcca(&a, &b, q, groups, 17).unwrap();
+        assert_eq!(jk.value(), svcca(&a, &b, q).unwrap());
+        let expected = by_hand(&a, &b, groups, 17, |a, b| svcca(a, b, q).unwrap());
+        common::assert_all_close(jk.deviations(), &expected, F64, "svcca deviations");
+    }
+    // The quantiles of the cosines, within one set and between the two.
+    let (ua, ub) = (
+        UnitEmbeddings::normalize(a.clone()).unwrap(),
+        UnitEmbeddings::normalize(b.clone()).unwrap(),
+    );
+    for (groups, q) in [(2, 0.5), (7, 0.1), (53, 0.9)] {
+        let jk = jackknife::cosine_quantile_between(&ua, &ub, q, groups, 17).unwrap();
+        assert_eq!(
+            jk.value(),
+            cosine_quantiles_between(&ua, &ub, &[q]).unwrap()[0]
+        );
+        let expected = by_hand(&a, &b, groups, 17, |a, b| {
+            let (a, b) = (
+                UnitEmbeddings::normalize(a.clone()),
+                UnitEmbeddings::normalize(b.clone()),
+            );
+            cosine_quantiles_between(&a.unwrap(), &b.unwrap(), &[q]).unwrap()[0]
+        });
+        common::assert_all_close(jk.deviations(), &expected, F64, "quantile between");
+        let jk = jackknife::cosine_quantile_within(&ua, q, groups, 17).unwrap();
+        let expected = by_hand(&a, &b, groups, 17, |a, _| {
+            cosine_quantiles_within(&UnitEmbeddings::normalize(a.clone()).unwrap(), &[q]).unwrap()
+                [0]
+        });
+        common::assert_all_close(jk.deviations(), &expected, F64, "quantile within");
+    }
     // The same seed, the same groups: two models on the same samples pair.
     let (_, c) = pair(53, 5, 1.5, 3);
     let this = jackknife::mutual_knn(&a, &b, 4, 10, 1).unwrap();
@@ -562,6 +594,50 @@ fn grouped_jackknife_standard_error_of_mutual_knn_matches_its_spread() {
     let coverage = rate(runs.iter().map(|&(v, se)| (v - mean).abs() <= t * se));
     println!(
         "mutual_knn n = {KNN_N}, g = {KNN_GROUPS}: mean {mean:.4}, SD over samples {spread:.5}, RMS jackknife SE {rms_se:.5} (ratio {:.3}), coverage {coverage:.4}",
+        rms_se / spread
+    );
+    assert!(
+        GROUPED_JACKKNIFE_SE_RATIO.contains(&(rms_se / spread)),
+        "ratio {}",
+        rms_se / spread
+    );
+}
+
+/// Sample size, groups and replications of the quantile's simulation: the median cosine
+/// within one set of n = 200 rows of N(0, I₄) shifted by 1 along the first axis (a cone), in
+/// g = 10 groups of 20 (d = 20 > √n, as Shao & Wu's condition asks).
+const QUANTILE_N: usize = 200;
+const QUANTILE_GROUPS: usize = 10;
+const QUANTILE_REPLICATIONS: u64 = 400;
+
+#[test]
+fn grouped_jackknife_standard_error_of_a_cosine_quantile_matches_its_spread() {
+    let runs: Vec<(f64, f64)> = (0..QUANTILE_REPLICATIONS)
+        .into_par_iter()
+        .map(|seed| {
+            let (a, _) = pair(QUANTILE_N, 4, 0.0, 3000 + seed);
+            let shifted: Vec<f64> = a
+                .rows()
+                .flat_map(|r| [r[0] + 1.0, r[1], r[2], r[3]])
+                .collect();
+            let x = UnitEmbeddings::normalize(
+                Embeddings::<f64, Image>::from_row_major_vec(QUANTILE_N, 4, shifted).unwrap(),
+            )
+            .unwrap();
+            let e = jackknife::cosine_quantile_within(&x, 0.5, QUANTILE_GROUPS, seed)
+                .unwrap()
+                .estimate();
+            (e.value, e.standard_error)
+        })
+        .collect();
+    let r = runs.len() as f64;
+    let mean = runs.iter().map(|&(v, _)| v).sum::<f64>() / r;
+    let spread = (runs.iter().map(|&(v, _)| (v - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    let rms_se = (runs.iter().map(|&(_, se)| se * se).sum::<f64>() / r).sqrt();
+    let t = -modality_gap::stats::t_quantile(0.025, QUANTILE_GROUPS - 1).unwrap();
+    let coverage = rate(runs.iter().map(|&(v, se)| (v - mean).abs() <= t * se));
+    println!(
+        "median cosine n = {QUANTILE_N}, g = {QUANTILE_GROUPS}: mean {mean:.4}, SD over samples {spread:.5}, RMS jackknife SE {rms_se:.5} (ratio {:.3}), coverage {coverage:.4}",
         rms_se / spread
     );
     assert!(

@@ -90,6 +90,15 @@ pub fn modality_separability<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
 ) -> Result<Separability> {
+    Ok(separability_and_outcomes(a, b)?.0)
+}
+
+/// [`modality_separability`], and whether each held-out sample (those of `a`, then those of
+/// `b`) was classified correctly (1) or not (0).
+pub(crate) fn separability_and_outcomes<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+) -> Result<(Separability, Vec<f64>)> {
     check::comparable(a.shape(), b.shape())?;
     check::at_least(HELD_OUT_EVERY, a.len())?;
     check::at_least(HELD_OUT_EVERY, b.len())?;
@@ -104,12 +113,16 @@ pub fn modality_separability<T: Scalar, A: Modality, B: Modality>(
         centre: &centre,
     };
     let theta = problem.fit();
-    let [test, train] = [true, false].map(|held_out| problem.accuracy(&theta, held_out));
-    Ok(Separability {
-        accuracy: test.0,
-        train_accuracy: train.0,
-        test_count: test.1,
-    })
+    let [test, train] = [true, false].map(|held_out| problem.outcomes(&theta, held_out));
+    let accuracy = |outcomes: &[f64]| outcomes.iter().sum::<f64>() / outcomes.len() as f64;
+    Ok((
+        Separability {
+            accuracy: accuracy(&test),
+            train_accuracy: accuracy(&train),
+            test_count: test.len(),
+        },
+        test,
+    ))
 }
 
 /// Every `HELD_OUT_EVERY`-th sample of each set (i mod 5 = 4) is held out.
@@ -265,19 +278,16 @@ impl<T: Scalar> Problem<'_, T> {
         (gradient, hessian)
     }
 
-    /// The fraction of held-out (or training) samples on their side of the boundary, and
-    /// their count.
-    fn accuracy(&self, theta: &DVector<f64>, held_out_samples: bool) -> (f64, usize) {
-        let (mut correct, mut count) = (0usize, 0usize);
-        for margins in self.margins(theta) {
-            for (i, &z) in margins.z.iter().enumerate() {
-                if held_out(i) == held_out_samples {
-                    count += 1;
-                    correct += usize::from((z > 0.0) == margins.positive);
-                }
-            }
-        }
-        (correct as f64 / count as f64, count)
+    /// For each held-out (or training) sample, 1 on its side of the boundary, 0 not.
+    fn outcomes(&self, theta: &DVector<f64>, held_out_samples: bool) -> Vec<f64> {
+        self.margins(theta)
+            .iter()
+            .flat_map(|margins| {
+                (margins.z.iter().enumerate())
+                    .filter(|&(i, _)| held_out(i) == held_out_samples)
+                    .map(|(_, &z)| f64::from(u8::from((z > 0.0) == margins.positive)))
+            })
+            .collect()
     }
 }
 
@@ -356,7 +366,7 @@ mod tests {
                 assert!(problem.objective(&moved) > f, "coordinate {k}, step {h}");
             }
         }
-        assert_eq!(problem.accuracy(&theta, true).1, 12 + 9);
-        assert_eq!(problem.accuracy(&theta, false).1, 48 + 36);
+        assert_eq!(problem.outcomes(&theta, true).len(), 12 + 9);
+        assert_eq!(problem.outcomes(&theta, false).len(), 48 + 36);
     }
 }

@@ -1,11 +1,14 @@
 //! The COCO metrics of [`Captioned`](crate::Captioned), whose unit is an image with all its
 //! captions: the jackknife leaves one image and its captions out at a time.
 
+use super::RecallJackknife;
 use super::cone::WithinSums;
 use crate::metrics::align::distance_power;
 use crate::metrics::pairing::Pairing;
 use crate::reduce::dot;
-use crate::{Captioned, Jackknife, Method, Modality, RelativeGap, Result, Scalar, check};
+use crate::{
+    Captioned, Jackknife, Method, Modality, RelativeGap, Result, Scalar, Temperature, check,
+};
 
 /// The jackknife of [`Captioned::align_loss`](crate::Captioned::align_loss) over the n images,
 /// each left out with its captions, exactly and in O(m·d): with vⱼ = ‖a_{gⱼ} − bⱼ‖^α, sᵢ the
@@ -140,6 +143,130 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
         })
         .collect::<Result<Vec<_>>>()?;
     Jackknife::from_deviations(value, deviations, Method::Jackknife)
+}
+
+/// The delete-a-group jackknife of [`Captioned::retrieval_recall`](crate::Captioned::retrieval_recall)
+/// in both directions: the images are dealt into g seeded groups
+/// ([`Jackknife::seeded_groups`]), and Recall@K is recomputed without each group's images and
+/// all their captions ([`Captioned::select`]); g + 1 passes of the metric, both directions from
+/// each ([`Method::GroupedJackknife`], dof = g − 1).
+///
+/// The COCO protocol's ranks depend on the other images and captions (a caption's rank counts
+/// the images above its own; an image's, the captions of other images above its best one),
+/// and the exact delete-one flips of [`jackknife::retrieval_recall`](super::retrieval_recall)
+/// have no one-pass form with several positives per query; leaving groups of images out
+/// measures the same dependence, at g passes instead of n. The same (`groups`, `seed`) gives
+/// the same groups, so two models on the same data pair ([`Jackknife::difference`]).
+///
+/// # Errors
+///
+/// Those of the metric (K ≥ 1), [`Error::InvalidParameter`](crate::Error::InvalidParameter)
+/// unless 2 ≤ `groups` ≤ n (the number of images).
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Captioned, Embeddings, Image, Method, Text, UnitEmbeddings, jackknife};
+///
+/// let images = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(
+///     &(0..20).map(|i| { let t = i as f64; [t.sin(), t.cos(), 0.5] }).collect::<Vec<_>>(),
+/// )?)?;
+/// let captions = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(
+///     &(0..40).map(|j| { let t = (j / 2) as f64 + 0.3 * (j % 2) as f64; [t.sin(), t.cos(), 0.6] }).collect::<Vec<_>>(),
+/// )?)?;
+/// let coco = Captioned::new(images, captions, (0..40).map(|j| j / 2).collect())?;
+/// let r1 = jackknife::captioned::retrieval_recall(&coco, 1, 5, 3)?;
+/// assert_eq!(r1.a_to_b.value(), coco.retrieval_recall(1)?.a_to_b);
+/// assert_eq!((r1.b_to_a.len(), r1.b_to_a.estimate().method), (5, Method::GroupedJackknife));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Karpathy & Fei-Fei, CVPR 2015 (the 5k split and its protocol); Efron & Tibshirani 1993,
+/// ch. 11.5 (the delete-d jackknife).
+pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
+    coco: &Captioned<T, A, B>,
+    k: usize,
+    groups: usize,
+    seed: u64,
+) -> Result<RecallJackknife> {
+    let [a_to_b, b_to_a] = by_image_groups(coco, groups, seed, |part| {
+        let recall = part.retrieval_recall(k)?;
+        Ok([recall.a_to_b, recall.b_to_a])
+    })?;
+    Ok(RecallJackknife { a_to_b, b_to_a })
+}
+
+/// The delete-a-group jackknife of the symmetric loss of
+/// [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss) (several positives per
+/// image), over g seeded groups of images, each left out with its captions, as
+/// [`retrieval_recall`] does it: g + 1 passes of the metric.
+///
+/// Each log-sum-exp depends on every image and caption; with one positive per query the
+/// exact delete-one values follow from a second pass
+/// ([`jackknife::contrastive_loss`](super::contrastive_loss)), with several the groups of
+/// images stand in for it.
+///
+/// # Errors
+///
+/// Those of the metric, and [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless
+/// 2 ≤ `groups` ≤ n.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Captioned, Embeddings, Image, Temperature, Text, UnitEmbeddings, jackknife};
+///
+/// let images = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(
+///     &(0..20).map(|i| { let t = i as f64; [t.sin(), t.cos(), 0.5] }).collect::<Vec<_>>(),
+/// )?)?;
+/// let captions = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(
+///     &(0..40).map(|j| { let t = (j / 2) as f64 + 0.3 * (j % 2) as f64; [t.sin(), t.cos(), 0.6] }).collect::<Vec<_>>(),
+/// )?)?;
+/// let coco = Captioned::new(images, captions, (0..40).map(|j| j / 2).collect())?;
+/// let tau = Temperature::new(0.1)?;
+/// let loss = jackknife::captioned::contrastive_loss(&coco, tau, 5, 3)?;
+/// assert_eq!(loss.value(), coco.contrastive_loss(tau)?.symmetric);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+///
+/// # References
+///
+/// Radford et al., "CLIP", ICML 2021; Khosla et al., "Supervised Contrastive Learning",
+/// NeurIPS 2020 (L_out); Efron & Tibshirani 1993, ch. 11.5.
+pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+    coco: &Captioned<T, A, B>,
+    temperature: Temperature,
+    groups: usize,
+    seed: u64,
+) -> Result<Jackknife> {
+    let [loss] = by_image_groups(coco, groups, seed, |part| {
+        Ok([part.contrastive_loss(temperature)?.symmetric])
+    })?;
+    Ok(loss)
+}
+
+/// K metrics of the images and their captions, without each of g seeded groups of images.
+fn by_image_groups<T: Scalar, A: Modality, B: Modality, const K: usize>(
+    coco: &Captioned<T, A, B>,
+    groups: usize,
+    seed: u64,
+    metric: impl Fn(&Captioned<T, A, B>) -> Result<[f64; K]> + Sync,
+) -> Result<[Jackknife; K]> {
+    let labels = Jackknife::seeded_groups(coco.images().len(), groups, seed)?;
+    Jackknife::by_groups_of(
+        &labels,
+        groups,
+        |keep| {
+            if keep.len() == coco.images().len() {
+                metric(coco)
+            } else {
+                metric(&coco.select(keep)?)
+            }
+        },
+        Method::GroupedJackknife,
+    )
 }
 
 /// Per image, the sum of `values` (one per caption) over its captions, and its number of
