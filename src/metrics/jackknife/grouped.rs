@@ -128,7 +128,7 @@ pub fn cknna<T: Scalar, A: Modality, B: Modality>(
 /// # Examples
 ///
 /// ```
-/// use modality_gap::{Embeddings, Image, Jackknife, Text, jackknife, svcca};
+/// use modality_gap::{Embeddings, Image, Text, jackknife, svcca};
 ///
 /// let a = Embeddings::<f64, Image>::from_rows(&(0..40).map(|i| { let t = i as f64; [t.sin(), t.cos(), (0.3 * t).sin()] }).collect::<Vec<_>>())?;
 /// let b = Embeddings::<f64, Text>::from_rows(&(0..40).map(|i| { let t = i as f64; [t.sin() + 0.2 * (2.0 * t).cos(), (0.7 * t).cos()] }).collect::<Vec<_>>())?;
