@@ -342,6 +342,28 @@ fn errors(c: &mut Criterion) {
             bench.iter(|| jackknife::retrieval_recall(a, b, 1).unwrap())
         });
     }
+    // The spectra (O(n·d²) metrics): IsoScore's rank-one updates cost about the metric again,
+    // the effective rank's d secular solves per row far more.
+    let (n, data) = (2048, Pair::<f32>::new());
+    let id = |metric: &str, variant: &str| BenchmarkId::new(format!("{metric}/{variant}"), n);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(id("isoscore", "value"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| isoscore(a).unwrap())
+    });
+    group.bench_function(id("isoscore", "jackknife"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| jackknife::isoscore(a).unwrap())
+    });
+    let (spectrum, centring) = (Spectrum::SingularValues, Centring::Mean);
+    group.bench_function(id("effective_rank", "value"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| effective_rank(a, spectrum, centring).unwrap())
+    });
+    group.bench_function(id("effective_rank", "jackknife"), |bench| {
+        let (a, _) = pair(&data, n, d);
+        bench.iter(|| jackknife::effective_rank(a, spectrum, centring).unwrap())
+    });
     group.finish();
 }
 

@@ -13,8 +13,8 @@ mod help;
 use std::process::ExitCode;
 
 use modality_gap::{
-    Diagonal, HsicEstimator, Image, Jackknife, Result, Temperature, Text, UnitEmbeddings,
-    jackknife, npy,
+    Centring, Diagonal, HsicEstimator, Image, Jackknife, Result, Spectrum, Temperature, Text,
+    UnitEmbeddings, jackknife, npy,
 };
 
 /// What `--help` prints.
@@ -64,7 +64,7 @@ impl Model {
 type Metric = fn(&Model) -> Result<Jackknife>;
 
 /// The metrics compared, each with its jackknife.
-const METRICS: [(&str, Metric); 13] = [
+const METRICS: [(&str, Metric); 19] = [
     ("gap ‖Δ‖", |m| jackknife::gap(&m.images, &m.texts)),
     ("relative gap (RMG)", |m| {
         jackknife::relative_gap(&m.images, &m.texts)
@@ -101,6 +101,20 @@ const METRICS: [(&str, Metric); 13] = [
     }),
     ("mutual k-NN images ↔ texts (k = 10; 50 groups)", |m| {
         jackknife::mutual_knn(&m.images, &m.texts, 10, 50, 13)
+    }),
+    ("SVCCA images ↔ texts (q = 10; 50 groups)", |m| {
+        jackknife::svcca(&m.images, &m.texts, 10, 50, 13)
+    }),
+    ("effective rank (σ): images", |m| {
+        jackknife::effective_rank(&m.images, Spectrum::SingularValues, Centring::Mean)
+    }),
+    ("effective rank (σ): texts", |m| {
+        jackknife::effective_rank(&m.texts, Spectrum::SingularValues, Centring::Mean)
+    }),
+    ("IsoScore: images", |m| jackknife::isoscore(&m.images)),
+    ("IsoScore: texts", |m| jackknife::isoscore(&m.texts)),
+    ("median cosine images ↔ texts (20 groups)", |m| {
+        jackknife::cosine_quantile_between(&m.images, &m.texts, 0.5, 20, 13)
     }),
 ];
 
