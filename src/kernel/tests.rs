@@ -306,6 +306,9 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
                 .count();
             assert_eq!(row_flips[j], expected as u64, "{what}: flips of row {j}");
         }
+        // No query at rank n (ranks are at most n − 1): no flips, and no pass.
+        let none = recall_flips_on(isa, sets, (&row_ranks, &col_ranks), n as u64);
+        assert_eq!(none, (vec![0; m], vec![0; n]), "{what}: no query at rank n");
     }
     if m >= n {
         let g = groups(n, m);

@@ -52,35 +52,46 @@ impl<T: Element> Epilogue<T> for Ranks<'_, T> {
     }
 }
 
-/// For the rows and columns whose positive ranks exactly K (`rows_at_k`, `cols_at_k`): which
-/// entries outrank it. Each such entry (i, j) is a flip of the jackknife of Recall@K: leaving
-/// sample j out lifts row i's positive into the top K (and leaving sample i out, column j's).
-/// Counted per column for the rows, per row for the columns.
-struct Flips<'a, T> {
+/// For each row of the pass (each a query whose positive ranks exactly K): which columns
+/// outrank its positive. Counted per column: column j's count is the number of these queries
+/// that leaving sample j out lifts into the top K.
+struct FlipsPerColumn<'a, T> {
     rows: Positives<'a, T>,
-    cols: Positives<'a, T>,
-    rows_at_k: &'a [bool],
-    cols_at_k: &'a [bool],
 }
 
-impl<T: Element> Epilogue<T> for Flips<'_, T> {
-    type Acc = Acc;
+impl<T: Element> Epilogue<T> for FlipsPerColumn<'_, T> {
+    type Acc = RowsAndCols<(), u64>;
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, _: &mut Scratch) {
+    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, _: &mut Scratch) {
         for i in block.rows() {
             let (first, dots) = block.row(i);
-            let col_counts = &mut acc.cols[first..][..dots.len()];
-            if self.rows_at_k[i] {
-                let (target, at) = (self.rows.values[i], self.rows.indices[i]);
-                for (k, (count, &s)) in col_counts.iter_mut().zip(dots).enumerate() {
-                    *count += u64::from(outranks(s, first + k, target, at));
-                }
+            let (target, at) = (self.rows.values[i], self.rows.indices[i]);
+            let counts = &mut acc.cols[first..][..dots.len()];
+            for (k, (count, &s)) in counts.iter_mut().zip(dots).enumerate() {
+                *count += u64::from(outranks(s, first + k, target, at));
             }
-            let flipped: u64 = (first..first + dots.len())
-                .zip(dots)
-                .filter(|&(j, _)| self.cols_at_k[j])
-                .map(|(j, &s)| u64::from(outranks(s, i, self.cols.values[j], self.cols.indices[j])))
+        }
+    }
+}
+
+/// For each column of the pass (each a query of the other direction whose positive ranks
+/// exactly K): which rows outrank its positive. Counted per row.
+struct FlipsPerRow<'a, T> {
+    cols: Positives<'a, T>,
+}
+
+impl<T: Element> Epilogue<T> for FlipsPerRow<'_, T> {
+    type Acc = RowsAndCols<u64, ()>;
+
+    #[inline(always)]
+    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, _: &mut Scratch) {
+        for i in block.rows() {
+            let (first, dots) = block.row(i);
+            let targets = &self.cols.values[first..][..dots.len()];
+            let at = &self.cols.indices[first..][..dots.len()];
+            let flipped: u64 = (dots.iter().zip(targets).zip(at))
+                .map(|((&s, &target), &at)| u64::from(outranks(s, i, target, at)))
                 .sum();
             *acc.row(i) += flipped;
         }
@@ -102,23 +113,36 @@ pub(crate) fn ranks<T: Element>(
     })
 }
 
-/// For each column j, the rows i whose positive ranks exactly K and is outranked by (i, j);
-/// for each row i, the columns j whose positive ranks exactly K and is outranked by (i, j)
-/// ([`Flips`]). Same positives as [`ranks`].
-pub(crate) fn flips<T: Element>(
+/// The flips of Recall@K's jackknife in one direction: `queries` are the rows whose positive
+/// ranks exactly K (their positives in `positives`, indexed as `queries`), `candidates` all the
+/// columns; for each column j, how many of the queries (i, j) outranks. The dot products are
+/// the full pass's, bit for bit (each is one FMA chain of its two rows).
+pub(crate) fn flips_per_column<T: Element>(
     isa: Isa,
-    a: Rows<'_, T>,
-    b: Rows<'_, T>,
-    (rows, cols): (Positives<'_, T>, Positives<'_, T>),
-    (rows_at_k, cols_at_k): (&[bool], &[bool]),
-) -> (Vec<u64>, Vec<u64>) {
-    let epilogue = Flips {
-        rows,
-        cols,
-        rows_at_k,
-        cols_at_k,
-    };
-    let (per_row, per_col) =
-        rows_and_cols(isa, (a, b), &epilogue, (0, 0), |total, part| *total += part);
-    (per_col, per_row)
+    queries: Rows<'_, T>,
+    candidates: Rows<'_, T>,
+    positives: Positives<'_, T>,
+) -> Vec<u64> {
+    let epilogue = FlipsPerColumn { rows: positives };
+    rows_and_cols(
+        isa,
+        (queries, candidates),
+        &epilogue,
+        ((), 0),
+        |total, part| *total += part,
+    )
+    .1
+}
+
+/// The other direction: `queries` are the columns whose positive ranks exactly K (their
+/// positives in `positives`), `candidates` all the rows; for each row i, how many of the
+/// queries (i, j) outranks.
+pub(crate) fn flips_per_row<T: Element>(
+    isa: Isa,
+    candidates: Rows<'_, T>,
+    queries: Rows<'_, T>,
+    positives: Positives<'_, T>,
+) -> Vec<u64> {
+    let epilogue = FlipsPerRow { cols: positives };
+    rows_and_cols(isa, (candidates, queries), &epilogue, (0, ()), |_, _| ()).0
 }

@@ -35,8 +35,9 @@ pub struct RecallJackknife {
 /// R₋ⱼ − R = (H/n − hitⱼ + Cⱼ)/(n − 1)
 /// ```
 ///
-/// with H the number of hits and ties ranked as the metric ranks them. The second pass of the
-/// kernel counts the flips Cⱼ of both directions (about the time of the metric again). Recall
+/// with H the number of hits and ties ranked as the metric ranks them. Two more passes of the
+/// kernel count the flips Cⱼ, each over the queries of rank exactly K only (those rows against
+/// every column, those columns against every row). Recall
 /// is a mean of hits, but not of independent ones: Cⱼ is the part a plain s/√n over the hits
 /// would miss. The value is the metric's.
 ///
