@@ -46,7 +46,7 @@ use std::ops::Range;
 pub(crate) use epilogue::CosineCounts;
 pub(crate) use passes::{
     Sets, Targets, cross_entropies, cross_entropies_left_out, dot_matrix, gaussian_log_mean,
-    gaussian_log_mean_and_shares, histogram, ranks, recall_flips, row_cross_entropies, top_k,
+    gaussian_log_mean_and_shares, histogram, ranks, ranks_and_flips, row_cross_entropies, top_k,
     values_in_bins, vectorised,
 };
 use schedule::{row_tasks, run};

@@ -379,56 +379,37 @@ pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (V
     })
 }
 
-/// The flips of the jackknife of Recall@K (diagonal positives, n = m), given the ranks of
-/// [`ranks`]: for each column j, the rows i ≠ j whose rank is exactly K and whose positive
-/// (i, i) is outranked by (i, j), so that leaving sample j out lifts them into the top K;
-/// and for each row i, the columns j ≠ i of rank K whose positive (j, j) is outranked by
-/// (i, j). Only the queries of rank exactly K are passed over (those rows against every
-/// column, those columns against every row): a fraction of the metric's pass, as small as the
-/// share of queries at rank K.
-pub(crate) fn recall_flips(
-    sets: Sets<'_>,
-    (row_ranks, col_ranks): (&[u64], &[u64]),
-    k: u64,
-) -> (Vec<u64>, Vec<u64>) {
-    recall_flips_on(Isa::detect(), sets, (row_ranks, col_ranks), k)
+/// The ranks of [`ranks`] (diagonal positives, n = m) and the flips of the jackknife of
+/// Recall@K, from the same pass: for each column j, the rows i ≠ j whose rank is exactly K and
+/// whose positive (i, i) is outranked by (i, j), so that leaving sample j out lifts them into
+/// the top K; and for each row i, the columns j ≠ i of rank K whose positive (j, j) is
+/// outranked by (i, j). Returns ((row ranks, column ranks), (column flips, row flips)).
+pub(crate) fn ranks_and_flips(sets: Sets<'_>, k: u64) -> RanksAndFlips {
+    ranks_and_flips_on(Isa::detect(), sets, k)
 }
 
-pub(super) fn recall_flips_on(
-    isa: Isa,
-    sets: Sets<'_>,
-    (row_ranks, col_ranks): (&[u64], &[u64]),
-    k: u64,
-) -> (Vec<u64>, Vec<u64>) {
-    let at_k =
-        |ranks: &[u64]| -> Vec<usize> { (0..ranks.len()).filter(|&i| ranks[i] == k).collect() };
-    let (rows_at_k, cols_at_k) = (at_k(row_ranks), at_k(col_ranks));
-    typed!(sets, |a, b| {
-        let diagonal = schedule::paired_dots(isa, a, b);
-        let positives =
-            |queries: &[usize]| -> Vec<_> { queries.iter().map(|&i| diagonal[i]).collect() };
-        let col_flips = if rows_at_k.is_empty() {
-            vec![0; b.len()]
-        } else {
-            let (rows, values) = (a.gather(&rows_at_k), positives(&rows_at_k));
-            let queries = Positives {
-                values: &values,
-                indices: &rows_at_k,
-            };
-            epilogue::flips_per_column(isa, Rows::new(&rows, a.dim()), b, queries)
+/// ((row ranks, column ranks), (flips per column, flips per row)).
+pub(crate) type RanksAndFlips = ((Vec<u64>, Vec<u64>), (Vec<u64>, Vec<u64>));
+
+pub(super) fn ranks_and_flips_on(isa: Isa, sets: Sets<'_>, k: u64) -> RanksAndFlips {
+    let (rows, col_ranks) = typed!(sets, |a, b| {
+        let values = schedule::paired_dots(isa, a, b);
+        let indices: Vec<usize> = (0..a.len()).collect();
+        let diagonal = || Positives {
+            values: &values,
+            indices: &indices,
         };
-        let row_flips = if cols_at_k.is_empty() {
-            vec![0; a.len()]
-        } else {
-            let (cols, values) = (b.gather(&cols_at_k), positives(&cols_at_k));
-            let queries = Positives {
-                values: &values,
-                indices: &cols_at_k,
-            };
-            epilogue::flips_per_row(isa, a, Rows::new(&cols, b.dim()), queries)
-        };
-        (col_flips, row_flips)
-    })
+        epilogue::ranks_and_outrankers(isa, a, b, (diagonal(), diagonal()), k)
+    });
+    let (mut col_flips, mut row_flips) = (vec![0; col_ranks.len()], vec![0; rows.len()]);
+    for (i, row) in rows.iter().enumerate() {
+        if row.count == k {
+            row.outrankers.iter().for_each(|&j| col_flips[j] += 1);
+        }
+        row_flips[i] = row.outranked.iter().filter(|&&j| col_ranks[j] == k).count() as u64;
+    }
+    let row_ranks = rows.into_iter().map(|r| r.count).collect();
+    ((row_ranks, col_ranks), (col_flips, row_flips))
 }
 
 /// Exact counts of the dot products in `bins` equal bins over [−1, 1], with their moments

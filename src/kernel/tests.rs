@@ -14,8 +14,8 @@ use rand::{RngExt, SeedableRng};
 use super::epilogue::cross_entropies;
 use super::passes::{
     Targets, cross_entropies_left_out_on, cross_entropies_on, dot_matrix_on,
-    gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_on, recall_flips_on,
-    row_cross_entropies_on, top_k_on, values_in_bins_on,
+    gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_and_flips_on,
+    ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -292,22 +292,35 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
             let expected = (0..n).filter(|&r| outranks(dots[r * m + i], r)).count();
             assert_eq!(col_ranks[i], expected as u64, "{what}: column rank {i}");
         }
-        // The flips of Recall@K's jackknife, at a K that some ranks equal.
-        let k = row_ranks[n / 2];
-        let (col_flips, row_flips) = recall_flips_on(isa, sets, (&row_ranks, &col_ranks), k);
+        // The flips of Recall@K's jackknife, from the ranks' own pass, at a K that some ranks
+        // equal (and K = 1, the usual one).
         let beats = |s: T, j: usize, i: usize| s > targets[i] || (s == targets[i] && j > i);
-        for j in 0..n {
-            let expected = (0..n)
-                .filter(|&i| row_ranks[i] == k && beats(dots[i * m + j], j, i))
-                .count();
-            assert_eq!(col_flips[j], expected as u64, "{what}: flips of column {j}");
-            let expected = (0..n)
-                .filter(|&c| col_ranks[c] == k && beats(dots[j * m + c], j, c))
-                .count();
-            assert_eq!(row_flips[j], expected as u64, "{what}: flips of row {j}");
+        for k in [row_ranks[n / 2], col_ranks[0], 1] {
+            let (same_ranks, (col_flips, row_flips)) = ranks_and_flips_on(isa, sets, k);
+            assert_eq!(
+                same_ranks,
+                (row_ranks.clone(), col_ranks.clone()),
+                "{what}: ranks"
+            );
+            for j in 0..n {
+                let expected = (0..n)
+                    .filter(|&i| row_ranks[i] == k && beats(dots[i * m + j], j, i))
+                    .count();
+                assert_eq!(
+                    col_flips[j], expected as u64,
+                    "{what}: flips of column {j}, K = {k}"
+                );
+                let expected = (0..n)
+                    .filter(|&c| col_ranks[c] == k && beats(dots[j * m + c], j, c))
+                    .count();
+                assert_eq!(
+                    row_flips[j], expected as u64,
+                    "{what}: flips of row {j}, K = {k}"
+                );
+            }
         }
-        // No query at rank n (ranks are at most n − 1): no flips, and no pass.
-        let none = recall_flips_on(isa, sets, (&row_ranks, &col_ranks), n as u64);
+        // No query at rank n (ranks are at most n − 1): no flips.
+        let (_, none) = ranks_and_flips_on(isa, sets, n as u64);
         assert_eq!(none, (vec![0; m], vec![0; n]), "{what}: no query at rank n");
     }
     if m >= n {

@@ -15,7 +15,7 @@ pub(crate) use cross_entropy::{cross_entropies, leave_one_out_logs};
 pub(crate) use gaussian::{gaussian_potential, gaussian_shares};
 pub(crate) use histogram::{CosineCounts, histogram};
 pub(crate) use matrix::dot_matrix;
-pub(crate) use rank::{Positives, flips_per_column, flips_per_row, ranks};
+pub(crate) use rank::{Positives, ranks, ranks_and_outrankers};
 pub(crate) use select::select;
 pub(crate) use top_k::top_k;
 

@@ -11,13 +11,29 @@ pub(crate) struct Positives<'a, T> {
 }
 
 /// Counts, for each row i and each column j, the entries that outrank its positive: a larger
-/// similarity, or an equal one at a larger index (the order of a stable argsort).
-struct Ranks<'a, T> {
+/// similarity, or an equal one at a larger index (the order of a stable argsort). With `KEEP`,
+/// it also keeps what the jackknife of Recall@`keep` needs ([`Ranked`]): whether leaving a
+/// sample out lifts a query into the top K depends on the query's final rank, known only at
+/// the end, so the pass keeps the first `keep` outrankers of every query, which are all of
+/// them for a query that ends at rank K.
+struct Ranks<'a, T, const KEEP: bool> {
     rows: Positives<'a, T>,
     cols: Positives<'a, T>,
+    keep: u64,
 }
 
-type Acc = RowsAndCols<u64, u64>;
+/// One row of a pass of [`Ranks`]: the entries that outrank its positive, and with `KEEP` the
+/// first `keep` of them (column indices) and the columns whose positive it outranked while
+/// they had fewer than `keep` outrankers in its task (so every outranker of a column that ends
+/// at rank K is among some rows' `outranked`, its task's count having stayed ≤ K).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ranked {
+    pub(crate) count: u64,
+    pub(crate) outrankers: Vec<usize>,
+    pub(crate) outranked: Vec<usize>,
+}
+
+type Acc = RowsAndCols<Ranked, u64>;
 
 /// Whether the similarity `s` at index `index` outranks a positive of similarity `target` at
 /// index `at`: larger, or equal at a larger index (the order of a stable argsort).
@@ -26,11 +42,12 @@ fn outranks<T: Element>(s: T, index: usize, target: T, at: usize) -> bool {
     s > target || (s == target && index > at)
 }
 
-impl<T: Element> Epilogue<T> for Ranks<'_, T> {
+impl<T: Element, const KEEP: bool> Epilogue<T> for Ranks<'_, T, KEEP> {
     type Acc = Acc;
 
     #[inline(always)]
     fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, _: &mut Scratch) {
+        let keep = self.keep;
         for i in block.rows() {
             let (first, dots) = block.row(i);
             let (target, at) = (self.rows.values[i], self.rows.indices[i]);
@@ -39,61 +56,38 @@ impl<T: Element> Epilogue<T> for Ranks<'_, T> {
                 .enumerate()
                 .map(|(k, &s)| u64::from(outranks(s, first + k, target, at)))
                 .sum();
-            *acc.row(i) += above;
+            let row = &mut acc.rows[i - acc.first_row];
+            if KEEP && above > 0 && row.count < keep {
+                let room = keep as usize - row.outrankers.len();
+                let found = (first..first + dots.len())
+                    .zip(dots)
+                    .filter(|&(j, &s)| outranks(s, j, target, at))
+                    .map(|(j, _)| j);
+                row.outrankers.extend(found.take(room));
+            }
+            row.count += above;
             let col_targets = &self.cols.values[first..][..dots.len()];
             let col_at = &self.cols.indices[first..][..dots.len()];
             let col_counts = &mut acc.cols[first..][..dots.len()];
+            let mut below_keep = false;
             for (((count, &s), &target), &at) in
                 col_counts.iter_mut().zip(dots).zip(col_targets).zip(col_at)
             {
-                *count += u64::from(outranks(s, i, target, at));
+                let outranked = outranks(s, i, target, at);
+                if KEEP {
+                    below_keep |= outranked & (*count < keep);
+                }
+                *count += u64::from(outranked);
             }
-        }
-    }
-}
-
-/// For each row of the pass (each a query whose positive ranks exactly K): which columns
-/// outrank its positive. Counted per column: column j's count is the number of these queries
-/// that leaving sample j out lifts into the top K.
-struct FlipsPerColumn<'a, T> {
-    rows: Positives<'a, T>,
-}
-
-impl<T: Element> Epilogue<T> for FlipsPerColumn<'_, T> {
-    type Acc = RowsAndCols<(), u64>;
-
-    #[inline(always)]
-    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, _: &mut Scratch) {
-        for i in block.rows() {
-            let (first, dots) = block.row(i);
-            let (target, at) = (self.rows.values[i], self.rows.indices[i]);
-            let counts = &mut acc.cols[first..][..dots.len()];
-            for (k, (count, &s)) in counts.iter_mut().zip(dots).enumerate() {
-                *count += u64::from(outranks(s, first + k, target, at));
+            if KEEP && below_keep {
+                // The columns this row outranked while below `keep` (now at most `keep`).
+                let newly = (0..dots.len())
+                    .filter(|&c| {
+                        col_counts[c] <= keep && outranks(dots[c], i, col_targets[c], col_at[c])
+                    })
+                    .map(|c| first + c);
+                acc.rows[i - acc.first_row].outranked.extend(newly);
             }
-        }
-    }
-}
-
-/// For each column of the pass (each a query of the other direction whose positive ranks
-/// exactly K): which rows outrank its positive. Counted per row.
-struct FlipsPerRow<'a, T> {
-    cols: Positives<'a, T>,
-}
-
-impl<T: Element> Epilogue<T> for FlipsPerRow<'_, T> {
-    type Acc = RowsAndCols<u64, ()>;
-
-    #[inline(always)]
-    fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, _: &mut Scratch) {
-        for i in block.rows() {
-            let (first, dots) = block.row(i);
-            let targets = &self.cols.values[first..][..dots.len()];
-            let at = &self.cols.indices[first..][..dots.len()];
-            let flipped: u64 = (dots.iter().zip(targets).zip(at))
-                .map(|((&s, &target), &at)| u64::from(outranks(s, i, target, at)))
-                .sum();
-            *acc.row(i) += flipped;
         }
     }
 }
@@ -108,41 +102,37 @@ pub(crate) fn ranks<T: Element>(
     b: Rows<'_, T>,
     (rows, cols): (Positives<'_, T>, Positives<'_, T>),
 ) -> (Vec<u64>, Vec<u64>) {
-    rows_and_cols(isa, (a, b), &Ranks { rows, cols }, (0, 0), |total, part| {
-        *total += part
-    })
+    let epilogue = Ranks::<T, false> {
+        rows,
+        cols,
+        keep: 0,
+    };
+    let (rows, cols) = ranked(isa, (a, b), &epilogue);
+    (rows.into_iter().map(|r| r.count).collect(), cols)
 }
 
-/// The flips of Recall@K's jackknife in one direction: `queries` are the rows whose positive
-/// ranks exactly K (their positives in `positives`, indexed as `queries`), `candidates` all the
-/// columns; for each column j, how many of the queries (i, j) outranks. The dot products are
-/// the full pass's, bit for bit (each is one FMA chain of its two rows).
-pub(crate) fn flips_per_column<T: Element>(
+/// The ranks of [`ranks`] with the outrankers that Recall@`keep`'s jackknife needs
+/// ([`Ranked`]), from the same pass.
+pub(crate) fn ranks_and_outrankers<T: Element>(
     isa: Isa,
-    queries: Rows<'_, T>,
-    candidates: Rows<'_, T>,
-    positives: Positives<'_, T>,
-) -> Vec<u64> {
-    let epilogue = FlipsPerColumn { rows: positives };
+    a: Rows<'_, T>,
+    b: Rows<'_, T>,
+    (rows, cols): (Positives<'_, T>, Positives<'_, T>),
+    keep: u64,
+) -> (Vec<Ranked>, Vec<u64>) {
+    ranked(isa, (a, b), &Ranks::<T, true> { rows, cols, keep })
+}
+
+fn ranked<T: Element, const KEEP: bool>(
+    isa: Isa,
+    sets: (Rows<'_, T>, Rows<'_, T>),
+    epilogue: &Ranks<'_, T, KEEP>,
+) -> (Vec<Ranked>, Vec<u64>) {
     rows_and_cols(
         isa,
-        (queries, candidates),
-        &epilogue,
-        ((), 0),
+        sets,
+        epilogue,
+        (Ranked::default(), 0),
         |total, part| *total += part,
     )
-    .1
-}
-
-/// The other direction: `queries` are the columns whose positive ranks exactly K (their
-/// positives in `positives`), `candidates` all the rows; for each row i, how many of the
-/// queries (i, j) outranks.
-pub(crate) fn flips_per_row<T: Element>(
-    isa: Isa,
-    candidates: Rows<'_, T>,
-    queries: Rows<'_, T>,
-    positives: Positives<'_, T>,
-) -> Vec<u64> {
-    let epilogue = FlipsPerRow { cols: positives };
-    rows_and_cols(isa, (candidates, queries), &epilogue, (0, ()), |_, _| ()).0
 }

@@ -1,7 +1,7 @@
 //! Recall@K: a mean of hits whose leave-one-out values also move the other queries' ranks.
 
 use crate::kernel::{self, Sets};
-use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
+use crate::{Jackknife, Method, Modality, Result, RetrievalRanks, Scalar, UnitEmbeddings, check};
 
 /// The jackknifes of both directions of [`retrieval_recall`](crate::retrieval_recall).
 ///
@@ -35,9 +35,10 @@ pub struct RecallJackknife {
 /// R₋ⱼ − R = (H/n − hitⱼ + Cⱼ)/(n − 1)
 /// ```
 ///
-/// with H the number of hits and ties ranked as the metric ranks them. Two more passes of the
-/// kernel count the flips Cⱼ, each over the queries of rank exactly K only (those rows against
-/// every column, those columns against every row). Recall
+/// with H the number of hits and ties ranked as the metric ranks them. The metric's own pass
+/// finds the flips Cⱼ too: it keeps each query's first K outrankers (all of them for a query
+/// that ends at rank K), and for each column the rows that outranked it while it had fewer
+/// than K; the flips follow once the ranks are final. Recall
 /// is a mean of hits, but not of independent ones: Cⱼ is the part a plain s/√n over the hits
 /// would miss. The value is the metric's.
 ///
@@ -75,11 +76,10 @@ pub fn retrieval_recall<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<RecallJackknife> {
     check::paired(a.shape(), b.shape())?;
     check::at_least(2, a.len())?;
-    let ranks = crate::retrieval_ranks(a, b)?;
-    let recall = ranks.recall(k)?;
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
-    let (col_flips, row_flips) =
-        kernel::recall_flips(sets, (ranks.a_to_b(), ranks.b_to_a()), k as u64);
+    let ((a_to_b, b_to_a), (col_flips, row_flips)) = kernel::ranks_and_flips(sets, k as u64);
+    let ranks = RetrievalRanks::new(a_to_b, b_to_a, (A::NAME, B::NAME));
+    let recall = ranks.recall(k)?;
     let jackknife = |value: f64, ranks: &[u64], flips: &[u64]| {
         let n = ranks.len() as f64;
         let deviations = ranks
