@@ -14,7 +14,7 @@
 //! | ratios of cross products ([`cka`], biased or unbiased) | rank-one updates of the d × d cross products | O(n·(d_a + d_b)²), as the metric |
 //! | ratios of the scatter's trace and Frobenius norm ([`isoscore`]) | rank-one updates of the d × d scatter | O(n·d²), as the metric |
 //! | entropies of the spectrum ([`effective_rank`]) | the eigenvalues of each rank-one downdate, from the secular equation | O(n·d²) per secular iteration |
-//! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | one more kernel pass |
+//! | [`retrieval_recall`] (both directions) | the hits, and the queries of rank K that a left-out candidate outranked | the same kernel pass (each query's first K outrankers kept) |
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
 //! | the COCO metrics of [`Captioned`](crate::Captioned) ([`captioned::align_loss`], [`captioned::relative_gap`]) | one image and all its captions left out, from per-image sums | O(m·d) |
 //! | k-NN metrics ([`mutual_knn`], [`cknna`]) | the metric without each of g seeded groups (delete-a-group; the bootstrap is invalid) | g evaluations of the metric |
