@@ -144,6 +144,12 @@ pub enum Error {
     #[error("{0}")]
     Npy(#[from] NpyError),
 
+    /// A `.safetensors` file that this crate cannot read, or a tensor in it that is not
+    /// embeddings (behind the feature `safetensors`).
+    #[cfg(feature = "safetensors")]
+    #[error("{0}")]
+    SafeTensors(#[from] crate::SafeTensorsError),
+
     /// An error while reading the file at `path`: any of the others, with the file named.
     #[error("{}: {source}", path.display())]
     File {

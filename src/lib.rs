@@ -122,6 +122,8 @@ mod modality;
 mod norm;
 pub mod npy;
 mod reduce;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 mod scalar;
 pub mod stats;
 mod student_t;
@@ -142,6 +144,8 @@ pub use metrics::{
     relative_gap, retrieval_ranks, retrieval_recall, subsample, svcca, top_k, uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
+#[cfg(feature = "safetensors")]
+pub use safetensors::SafeTensorsError;
 pub use scalar::Scalar;
 pub use temperature::Temperature;
 pub use unit::UnitEmbeddings;
