@@ -7,6 +7,8 @@
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/progress_bar.rs"]
+mod progress_bar;
 #[path = "support/random.rs"]
 mod random;
 
@@ -49,19 +51,18 @@ fn main() {
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak resident size");
     let before = status_bytes("VmRSS:");
     let start = Instant::now();
-    let value = match metric {
-        "uniform" => uniform_loss(&a, 2.0).unwrap(),
-        "contrastive" => {
-            contrastive_loss(&a, &b, Temperature::CLIP)
-                .unwrap()
-                .symmetric
-        }
-        "recall" => retrieval_recall(&a, &b, 1).unwrap().a_to_b,
-        "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded).unwrap(),
-        "gap" => gap(&a, &b).unwrap().distance(),
-        "align" => align_loss(&a, &b, 2.0).unwrap(),
-        _ => panic!("{usage}"),
-    };
+    let value = progress_bar::with_bar("footprint", || {
+        Ok(match metric {
+            "uniform" => uniform_loss(&a, 2.0)?,
+            "contrastive" => contrastive_loss(&a, &b, Temperature::CLIP)?.symmetric,
+            "recall" => retrieval_recall(&a, &b, 1)?.a_to_b,
+            "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded)?,
+            "gap" => gap(&a, &b)?.distance(),
+            "align" => align_loss(&a, &b, 2.0)?,
+            _ => panic!("{usage}"),
+        })
+    })
+    .unwrap();
     let seconds = start.elapsed().as_secs_f64();
     let extra = status_bytes("VmHWM:").saturating_sub(before);
     let set_gb = (n * d * 4) as f64 / 1e9;

@@ -14,6 +14,8 @@
 mod help;
 #[path = "support/pair.rs"]
 mod pair;
+#[path = "support/progress_bar.rs"]
+mod progress_bar;
 
 use std::process::ExitCode;
 
@@ -77,7 +79,8 @@ impl pair::Report for Options {
         a: Embeddings<f64, A>,
         t: Embeddings<f64, Text>,
     ) -> Result<()> {
-        report(source, a, t, self)
+        // A bar on the terminal for any pass of a large input that runs over a second.
+        progress_bar::with_bar("report", || report(source, a, t, self))
     }
 }
 

@@ -150,6 +150,10 @@ pub enum Error {
     #[error("{0}")]
     SafeTensors(#[from] crate::SafeTensorsError),
 
+    /// The work was stopped by its [`progress::observe`](crate::progress::observe) callback.
+    #[error("cancelled by the progress callback")]
+    Cancelled,
+
     /// An error while reading the file at `path`: any of the others, with the file named.
     #[error("{}: {source}", path.display())]
     File {

@@ -121,6 +121,7 @@ mod metrics;
 mod modality;
 mod norm;
 pub mod npy;
+pub mod progress;
 mod reduce;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;

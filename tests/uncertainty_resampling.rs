@@ -585,20 +585,32 @@ fn grouped_jackknife_standard_error_of_mutual_knn_matches_its_spread() {
             (e.value, e.standard_error)
         })
         .collect();
+    assert_standard_error_matches_spread(
+        &format!("mutual_knn n = {KNN_N}, g = {KNN_GROUPS}"),
+        &runs,
+        KNN_GROUPS,
+    );
+}
+
+/// The RMS of the grouped jackknife's standard errors over independent replications
+/// (value, SE) against the spread of the values, within `GROUPED_JACKKNIFE_SE_RATIO`; prints
+/// both and the coverage of E[θ] (estimated by the mean over the replications) by the t
+/// interval of g − 1 degrees of freedom.
+#[track_caller]
+fn assert_standard_error_matches_spread(what: &str, runs: &[(f64, f64)], groups: usize) {
     let r = runs.len() as f64;
     let mean = runs.iter().map(|&(v, _)| v).sum::<f64>() / r;
     let spread = (runs.iter().map(|&(v, _)| (v - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
     let rms_se = (runs.iter().map(|&(_, se)| se * se).sum::<f64>() / r).sqrt();
-    // Coverage of E[θ] (estimated by the mean over the replications) by the t interval.
-    let t = -modality_gap::stats::t_quantile(0.025, KNN_GROUPS - 1).unwrap();
+    let t = -modality_gap::stats::t_quantile(0.025, groups - 1).unwrap();
     let coverage = rate(runs.iter().map(|&(v, se)| (v - mean).abs() <= t * se));
     println!(
-        "mutual_knn n = {KNN_N}, g = {KNN_GROUPS}: mean {mean:.4}, SD over samples {spread:.5}, RMS jackknife SE {rms_se:.5} (ratio {:.3}), coverage {coverage:.4}",
+        "{what}: mean {mean:.4}, SD over samples {spread:.5}, RMS jackknife SE {rms_se:.5} (ratio {:.3}), coverage {coverage:.4}",
         rms_se / spread
     );
     assert!(
         GROUPED_JACKKNIFE_SE_RATIO.contains(&(rms_se / spread)),
-        "ratio {}",
+        "{what}: ratio {}",
         rms_se / spread
     );
 }
@@ -630,20 +642,10 @@ fn grouped_jackknife_standard_error_of_a_cosine_quantile_matches_its_spread() {
             (e.value, e.standard_error)
         })
         .collect();
-    let r = runs.len() as f64;
-    let mean = runs.iter().map(|&(v, _)| v).sum::<f64>() / r;
-    let spread = (runs.iter().map(|&(v, _)| (v - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
-    let rms_se = (runs.iter().map(|&(_, se)| se * se).sum::<f64>() / r).sqrt();
-    let t = -modality_gap::stats::t_quantile(0.025, QUANTILE_GROUPS - 1).unwrap();
-    let coverage = rate(runs.iter().map(|&(v, se)| (v - mean).abs() <= t * se));
-    println!(
-        "median cosine n = {QUANTILE_N}, g = {QUANTILE_GROUPS}: mean {mean:.4}, SD over samples {spread:.5}, RMS jackknife SE {rms_se:.5} (ratio {:.3}), coverage {coverage:.4}",
-        rms_se / spread
-    );
-    assert!(
-        GROUPED_JACKKNIFE_SE_RATIO.contains(&(rms_se / spread)),
-        "ratio {}",
-        rms_se / spread
+    assert_standard_error_matches_spread(
+        &format!("median cosine n = {QUANTILE_N}, g = {QUANTILE_GROUPS}"),
+        &runs,
+        QUANTILE_GROUPS,
     );
 }
 

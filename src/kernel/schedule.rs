@@ -4,6 +4,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::progress;
+
 use super::pack::{Aligned, pack_panels};
 use super::simd::{Element, Isa, Job, MicroKernel};
 use super::{Block, Epilogue, Pairs, Rows, Scratch};
@@ -113,12 +115,14 @@ pub(crate) fn run<T: Element, E: Epilogue<T>>(
     tasks: Vec<(TaskRows, E::Acc)>,
     epilogue: &E,
 ) -> Vec<E::Acc> {
+    let progress = progress::pass(pairs.count() as u64);
     let task = |(rows, mut acc): (TaskRows, E::Acc)| {
         isa.run(Task {
             pairs,
             rows,
             acc: &mut acc,
             epilogue,
+            progress: progress.as_ref(),
         });
         acc
     };
@@ -135,6 +139,8 @@ struct Task<'r, 'p, T, E: Epilogue<T>> {
     rows: TaskRows,
     acc: &'r mut E::Acc,
     epilogue: &'r E,
+    /// The observer's view of this pass ([`crate::progress`]), if any.
+    progress: Option<&'r progress::Pass>,
 }
 
 impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
@@ -150,6 +156,9 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
         let mut dots = vec![T::ZERO; mr * block];
         let mut scratch = Scratch::new();
         for sweep in sweeps(&self.rows, sweep_rows::<T>(d)) {
+            if self.progress.is_some_and(progress::Pass::cancelled) {
+                return;
+            }
             // Each piece of the sweep packed in groups of MR rows, one after another.
             pack_panels(a, &sweep, mr, &mut a_pack, &mut rows);
             // Within one set, row i pairs only with j > i ≥ the sweep's first row.
@@ -187,8 +196,18 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
                     self.epilogue.consume(self.acc, &view, &mut scratch);
                 }
             }
+            if let Some(progress) = self.progress {
+                progress.advance(sweep_pairs(&sweep, b.len(), within));
+            }
         }
     }
+}
+
+/// The pairs a sweep visits: each of its rows i against all m columns, or within one set
+/// against the columns j > i.
+fn sweep_pairs(sweep: &[Range<usize>], m: usize, within: bool) -> u64 {
+    let row = |i: usize| if within { m - 1 - i } else { m } as u64;
+    sweep.iter().flat_map(|piece| piece.clone()).map(row).sum()
 }
 
 /// `fma_dot(aᵢ, bᵢ)` for every i (both sides as the kernel sees them, shifts applied): the
