@@ -1,0 +1,49 @@
+//! What each fuzz target does with its bytes: every reader of outside bytes, and everything
+//! it returns read back. Shared by the libFuzzer targets (`fuzz_targets/`) and the replay of
+//! the committed corpus in the crate's tests (`tests/fuzz_corpus.rs`), so that a crash the
+//! fuzzer once found fails `cargo test`. Each returns normally on any input: a typed error is
+//! an answer, a panic or an abort is the bug.
+
+use modality_gap::{Image, Text, npy};
+
+/// A `.npy` file of one (n, d) array, as f32 and as f64, whole and without its non-finite rows.
+pub fn npy_read(data: &[u8]) {
+    let _ = npy::read_from::<f32, Image, _>(data);
+    let _ = npy::read_from::<f64, Text, _>(data);
+    let _ = npy::read_finite_rows_from::<f32, Image, _>(data);
+}
+
+/// A `.npy` file of a stacked [2, n, d] pair.
+pub fn npy_pair(data: &[u8]) {
+    let _ = npy::read_pair_from::<f32, Image, Text, _>(data);
+    let _ = npy::read_pair_finite_rows_from::<f64, Image, Text, _>(data);
+}
+
+/// A `.npy` file of (n,) integer labels.
+pub fn npy_labels(data: &[u8]) {
+    let _ = npy::read_labels_from(data);
+}
+
+/// An `.npz` archive: every member as embeddings, as a pair and as labels.
+#[cfg(feature = "npz")]
+pub fn npz(data: &[u8]) {
+    if let Ok(mut archive) = npy::Npz::new(std::io::Cursor::new(data)) {
+        for name in archive.names() {
+            let _ = archive.read::<f32, Image>(&name);
+            let _ = archive.read_pair::<f32, Image, Text>(&name);
+            let _ = archive.read_labels(&name);
+        }
+    }
+}
+
+/// A `.safetensors` file: every tensor as embeddings, in f32 and f64.
+#[cfg(feature = "safetensors")]
+pub fn safetensors(data: &[u8]) {
+    use modality_gap::safetensors::Tensors;
+    if let Ok(tensors) = Tensors::from_bytes(data.to_vec()) {
+        for name in tensors.names() {
+            let _ = tensors.read::<f32, Image>(&name);
+            let _ = tensors.read::<f64, Text>(&name);
+        }
+    }
+}
