@@ -38,7 +38,9 @@
 //!    visits the pairs i < j only. Metrics reach it through one function per kind of pass,
 //!    on row-major slices; it knows nothing of the types below.
 //! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
-//!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input.
+//!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input
+//!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`). Long pairwise
+//!    passes report their progress and stop on request through [`progress::observe`].
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
 //!    the whole set, with label targets, or over batches), [`retrieval_recall`] (or [`retrieval_ranks`], for every K from one pass), zero-shot
