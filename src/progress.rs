@@ -7,6 +7,9 @@
 //! nothing else when no observer is set). The O(n·d) and O(n·d²) passes are short beside the
 //! pairwise ones and do not report, nor do passes that the work starts on other threads (the
 //! metric evaluations that `Jackknife::delete_groups` and `stats::bootstrap` run in parallel).
+//! Call [`observe`] from outside rayon's pool (as a program's main thread is): on one of its
+//! worker threads, jobs of other work that the worker runs while it waits would see the
+//! observer too.
 
 use std::cell::RefCell;
 use std::ops::ControlFlow;
@@ -49,8 +52,9 @@ impl Progress {
 
 /// Runs `work`, calling `on_progress` as the pairwise passes it starts advance: after each
 /// sweep of rows (up to a few hundred rows against all columns), from the threads that run
-/// them (so it must be `Send + Sync + 'static`: share state through an `Arc`); the last report
-/// of a pass has `done == total`. If `on_progress` returns
+/// them (so it must be `Send + Sync + 'static`: share state through an `Arc`); reports from
+/// two threads may arrive out of order, and the largest `done` of a pass is its `total`. If
+/// `on_progress` returns
 /// [`ControlFlow::Break`], the passes skip their remaining pairs and `observe` returns
 /// [`Error::Cancelled`], whatever `work` returned. Results do not change when observed.
 ///
@@ -91,13 +95,28 @@ pub fn observe<R>(
         cancelled: AtomicBool::new(false),
         passes: AtomicUsize::new(0),
     });
-    let previous = OBSERVER.with(|o| o.replace(Some(Arc::clone(&observer))));
+    let scope = Scope {
+        previous: OBSERVER.with(|o| o.replace(Some(Arc::clone(&observer)))),
+    };
     let result = work();
-    OBSERVER.with(|o| *o.borrow_mut() = previous);
+    drop(scope);
     if observer.cancelled.load(Ordering::Relaxed) {
         Err(Error::Cancelled)
     } else {
         result
+    }
+}
+
+/// Restores the observer that was set before an [`observe`] when it ends, also when its work
+/// unwinds (so a caught panic leaves no stale, perhaps cancelled, observer on the thread).
+struct Scope {
+    previous: Option<Arc<Observer>>,
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        OBSERVER.with(|o| *o.borrow_mut() = previous);
     }
 }
 

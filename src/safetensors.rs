@@ -250,7 +250,8 @@ fn widen<T: Scalar, const B: usize>(value: impl Fn([u8; B]) -> f64 + 'static) ->
 
 /// A `.safetensors` file of the given tensors (name, dtype as the format names it, shape,
 /// little-endian data), in order: for tests and examples, and to write embeddings for
-/// other tools. The data must hold the shape's number of values of the dtype.
+/// other tools. Names and dtypes are written as JSON strings (escaped). The data must hold the
+/// shape's number of values of the dtype, or readers (this crate's too) refuse the file.
 ///
 /// # Examples
 ///
@@ -265,10 +266,10 @@ pub fn encode(tensors: &[(&str, &str, &[usize], &[u8])]) -> Vec<u8> {
     let mut header = String::from("{");
     let mut offset = 0;
     for (k, (name, dtype, shape, data)) in tensors.iter().enumerate() {
-        let name = name.replace('\\', "\\\\").replace('"', "\\\"");
+        let (name, dtype) = (json_string(name), json_string(dtype));
         let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
         header += &format!(
-            "{}\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+            "{}{name}:{{\"dtype\":{dtype},\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
             if k == 0 { "" } else { "," },
             shape.join(","),
             offset + data.len()
@@ -286,4 +287,19 @@ pub fn encode(tensors: &[(&str, &str, &[usize], &[u8])]) -> Vec<u8> {
         .iter()
         .for_each(|(.., data)| file.extend_from_slice(data));
     file
+}
+
+/// `text` as a JSON string literal: quoted, with `"`, `\` and control characters escaped.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -127,6 +127,15 @@ fn refuses_malformed_files() {
 }
 
 #[test]
+fn encode_escapes_names() {
+    let name = "a \"quoted\\ name\n";
+    let file = encode(&[(name, "F32", &[1, 1], &1f32.to_le_bytes())]);
+    let tensors = Tensors::from_bytes(file).unwrap();
+    assert_eq!(tensors.names(), [name]);
+    assert_eq!(tensors.read::<f32, Image>(name).unwrap().row(0), &[1.0]);
+}
+
+#[test]
 fn bfloat16_widens_exactly_at_its_edges() {
     // 1, −2, the largest finite bfloat16 (0x7f7f: (2 − 2⁻⁷)·2¹²⁷), the smallest normal (2⁻¹²⁶)
     // and the smallest subnormal (2⁻¹³³).

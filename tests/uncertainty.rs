@@ -318,6 +318,29 @@ fn recall_jackknife_equals_recomputing_the_metric_n_times() {
     recall_matches_brute_force::<f32>();
 }
 
+/// K = 0 is refused before the pass; K ≥ n keeps nothing and leaves recall 1 in every
+/// leave-one-out set (deviations 0).
+#[test]
+fn recall_jackknife_checks_k_and_takes_any_large_k() {
+    let a: UnitEmbeddings<f64, Image> = random_unit(9, 3, 0.0, 31);
+    let b: UnitEmbeddings<f64, Text> = random_unit(9, 3, 0.0, 32);
+    assert!(matches!(
+        jackknife::retrieval_recall(&a, &b, 0),
+        Err(Error::InvalidParameter { name: "k", .. })
+    ));
+    for k in [9, 50] {
+        let jk = jackknife::retrieval_recall(&a, &b, k).unwrap();
+        assert_eq!((jk.a_to_b.value(), jk.b_to_a.value()), (1.0, 1.0));
+        assert!(
+            jk.a_to_b
+                .deviations()
+                .iter()
+                .chain(jk.b_to_a.deviations())
+                .all(|&d| d == 0.0)
+        );
+    }
+}
+
 /// The COCO metrics' jackknife (one image and all its captions left out) against the metric
 /// recomputed on each set without an image, with unequal caption groups, f64 and f32.
 fn captioned_matches_brute_force<T: Scalar>() {

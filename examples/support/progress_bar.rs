@@ -1,6 +1,6 @@
 //! A progress bar for the examples' long passes: [`with_bar`] observes the work
 //! (`modality_gap::progress::observe`) and draws a bar on the terminal (indicatif, on stderr;
-//! nothing when stderr is not a terminal) once a pass has run for a second.
+//! nothing when stderr is not a terminal) once the work has run for a second.
 
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
@@ -10,11 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use modality_gap::Result;
 use modality_gap::progress::{self, Progress};
 
-/// How long a pass runs before its bar appears.
+/// How long the work runs before a bar appears.
 const QUIET: Duration = Duration::from_secs(1);
 
-/// Runs `work` with a bar named `label` for each of its pairwise passes that lasts over
-/// [`QUIET`].
+/// Runs `work` with a bar named `label` for each of its pairwise passes, shown once the work
+/// has run for [`QUIET`].
 pub fn with_bar<R>(label: &'static str, work: impl FnOnce() -> Result<R>) -> Result<R> {
     let start = Instant::now();
     let bar: Arc<Mutex<Option<(usize, ProgressBar)>>> = Arc::new(Mutex::new(None));

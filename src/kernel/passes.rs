@@ -383,7 +383,8 @@ pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (V
 /// Recall@K, from the same pass: for each column j, the rows i ≠ j whose rank is exactly K and
 /// whose positive (i, i) is outranked by (i, j), so that leaving sample j out lifts them into
 /// the top K; and for each row i, the columns j ≠ i of rank K whose positive (j, j) is
-/// outranked by (i, j). Returns ((row ranks, column ranks), (column flips, row flips)).
+/// outranked by (i, j). Returns ((row ranks, column ranks), (column flips, row flips)). At
+/// most `u32::MAX` rows (the indices it keeps are u32).
 pub(crate) fn ranks_and_flips(sets: Sets<'_>, k: u64) -> RanksAndFlips {
     ranks_and_flips_on(Isa::detect(), sets, k)
 }
@@ -399,14 +400,21 @@ pub(super) fn ranks_and_flips_on(isa: Isa, sets: Sets<'_>, k: u64) -> RanksAndFl
             values: &values,
             indices: &indices,
         };
-        epilogue::ranks_and_outrankers(isa, a, b, (diagonal(), diagonal()), k)
+        // No query ranks K ≥ n (ranks are at most n − 1): keep nothing then.
+        debug_assert!(a.len() <= u32::MAX as usize, "indices are kept as u32");
+        let keep = if k >= a.len() as u64 { 0 } else { k };
+        epilogue::ranks_and_outrankers(isa, a, b, (diagonal(), diagonal()), keep)
     });
     let (mut col_flips, mut row_flips) = (vec![0; col_ranks.len()], vec![0; rows.len()]);
     for (i, row) in rows.iter().enumerate() {
         if row.count == k {
-            row.outrankers.iter().for_each(|&j| col_flips[j] += 1);
+            row.outrankers
+                .iter()
+                .for_each(|&j| col_flips[j as usize] += 1);
         }
-        row_flips[i] = row.outranked.iter().filter(|&&j| col_ranks[j] == k).count() as u64;
+        row_flips[i] = (row.outranked.iter())
+            .filter(|&&j| col_ranks[j as usize] == k)
+            .count() as u64;
     }
     let row_ranks = rows.into_iter().map(|r| r.count).collect();
     ((row_ranks, col_ranks), (col_flips, row_flips))

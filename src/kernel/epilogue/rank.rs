@@ -29,8 +29,8 @@ struct Ranks<'a, T, const KEEP: bool> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ranked {
     pub(crate) count: u64,
-    pub(crate) outrankers: Vec<usize>,
-    pub(crate) outranked: Vec<usize>,
+    pub(crate) outrankers: Vec<u32>,
+    pub(crate) outranked: Vec<u32>,
 }
 
 type Acc = RowsAndCols<Ranked, u64>;
@@ -62,7 +62,7 @@ impl<T: Element, const KEEP: bool> Epilogue<T> for Ranks<'_, T, KEEP> {
                 let found = (first..first + dots.len())
                     .zip(dots)
                     .filter(|&(j, &s)| outranks(s, j, target, at))
-                    .map(|(j, _)| j);
+                    .map(|(j, _)| index(j));
                 row.outrankers.extend(found.take(room));
             }
             row.count += above;
@@ -85,11 +85,17 @@ impl<T: Element, const KEEP: bool> Epilogue<T> for Ranks<'_, T, KEEP> {
                     .filter(|&c| {
                         col_counts[c] <= keep && outranks(dots[c], i, col_targets[c], col_at[c])
                     })
-                    .map(|c| first + c);
+                    .map(|c| index(first + c));
                 acc.rows[i - acc.first_row].outranked.extend(newly);
             }
         }
     }
+}
+
+/// A row or column index as kept in [`Ranked`] (its door takes at most `u32::MAX` rows).
+#[inline(always)]
+fn index(i: usize) -> u32 {
+    i as u32
 }
 
 /// (rank of each row's positive in its row, rank of each column's positive in its column):

@@ -193,8 +193,7 @@ pub fn cosine_quantile_within<T: Scalar, M: Modality>(
     groups: usize,
     seed: u64,
 ) -> Result<Jackknife> {
-    let labels = Jackknife::seeded_groups(x.len(), groups, seed)?;
-    Jackknife::delete_groups(&labels, groups, |keep| {
+    by_seeded_groups(x.len(), groups, seed, |keep| {
         Ok(crate::cosine_quantiles_within(&x.select(keep)?, &[q])?[0])
     })
 }
@@ -229,8 +228,7 @@ pub fn cosine_quantile_between<T: Scalar, A: Modality, B: Modality>(
     seed: u64,
 ) -> Result<Jackknife> {
     check::same_len(a.len(), b.len())?;
-    let labels = Jackknife::seeded_groups(a.len(), groups, seed)?;
-    Jackknife::delete_groups(&labels, groups, |keep| {
+    by_seeded_groups(a.len(), groups, seed, |keep| {
         Ok(crate::cosine_quantiles_between(&a.select(keep)?, &b.select(keep)?, &[q])?[0])
     })
 }
@@ -249,8 +247,18 @@ fn delete_groups<T: Scalar, A: Modality, B: Modality>(
     metric: PairedMetric<T, A, B>,
 ) -> Result<Jackknife> {
     check::same_len(a.len(), b.len())?;
-    let labels = Jackknife::seeded_groups(a.len(), groups, seed)?;
-    Jackknife::delete_groups(&labels, groups, |keep| {
+    by_seeded_groups(a.len(), groups, seed, |keep| {
         metric(&a.select(keep)?, &b.select(keep)?, k)
     })
+}
+
+/// `metric(keep)` on all n samples and without each of `groups` seeded groups.
+fn by_seeded_groups(
+    n: usize,
+    groups: usize,
+    seed: u64,
+    metric: impl Fn(&[usize]) -> Result<f64> + Sync,
+) -> Result<Jackknife> {
+    let labels = Jackknife::seeded_groups(n, groups, seed)?;
+    Jackknife::delete_groups(&labels, groups, metric)
 }

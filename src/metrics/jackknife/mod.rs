@@ -1,10 +1,13 @@
 //! The jackknife of each metric that is an estimate from a sample: the same value as the
 //! metric, with the deviations of its leave-one-out values, from the same pass wherever the
-//! formula allows. Each function has the name and arguments of the metric it measures and
-//! returns a [`Jackknife`](crate::Jackknife): [`estimate`](crate::Jackknife::estimate) gives
-//! the standard error, [`difference`](crate::Jackknife::difference) compares two models on the
-//! same samples. The k-NN metrics, whose delete-one jackknife would cost n passes, leave out
-//! seeded groups instead and take two more arguments: the number of groups and their seed.
+//! formula allows. Each function has the name of the metric it measures and its arguments
+//! (one quantile instead of a slice of them for the cosine quantiles), and returns a
+//! [`Jackknife`](crate::Jackknife): [`estimate`](crate::Jackknife::estimate) gives the
+//! standard error, [`difference`](crate::Jackknife::difference) compares two models on the
+//! same samples. Where leaving one sample out has no closed form and would cost n evaluations
+//! (SVCCA, the COCO retrieval and loss) or is not valid (the k-NN metrics, the quantiles),
+//! seeded groups are left out instead, and the function takes two more arguments: the number
+//! of groups and their seed.
 //!
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
@@ -18,6 +21,10 @@
 //! | logs of U-statistics ([`uniform_loss`], [`cross_modal_uniformity`]) | each sample's sum of potentials, from the kernel pass | O(n) memory per task, the same pass |
 //! | the COCO metrics of [`Captioned`](crate::Captioned) ([`captioned::align_loss`], [`captioned::relative_gap`]) | one image and all its captions left out, from per-image sums | O(m·d) |
 //! | k-NN metrics ([`mutual_knn`], [`cknna`]) | the metric without each of g seeded groups (delete-a-group; the bootstrap is invalid) | g evaluations of the metric |
+//! | [`svcca`] | the metric without each of g seeded groups | g evaluations |
+//! | quantiles ([`cosine_quantile_within`], [`cosine_quantile_between`]) | without each of g seeded groups (delete-d: a quantile is not smooth) | g exact quantile passes |
+//! | [`modality_separability`] (held-out accuracy) | the test outcomes' mean: SE = s/√n_test, given the fitted boundary | none |
+//! | COCO retrieval and loss ([`captioned::retrieval_recall`], [`captioned::contrastive_loss`]) | without each of g seeded groups of images, with their captions | g evaluations |
 //! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: 2.3× in all |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its

@@ -63,7 +63,7 @@ impl Centred {
 pub(super) struct Products {
     n: f64,
     /// ‖C‖²_F, C = Σ x̃ⱼỹⱼᵀ.
-    pub(super) frobenius: f64,
+    frobenius: f64,
     /// Σⱼ pⱼqⱼ.
     norm_products: f64,
     /// Σⱼ pⱼ and Σⱼ qⱼ (1 for the scaled rows, up to rounding).
@@ -106,6 +106,11 @@ impl Products {
             m,
             g,
         }
+    }
+
+    /// Σⱼ pⱼ and Σⱼ qⱼ (for one set with itself, the trace of its scatter).
+    pub(super) fn totals(&self) -> (f64, f64) {
+        self.totals
     }
 
     /// Σⱼ p'ⱼ and Σⱼ q'ⱼ of the n − 1 samples without sample i (about their own means):

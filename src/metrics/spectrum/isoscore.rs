@@ -78,6 +78,10 @@ pub fn isoscore<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<f64> {
         let r = l / largest;
         (s + r, q + r * r)
     });
-    let participation = sum * sum / squares;
-    Ok(((participation - 1.0) / (d - 1) as f64).clamp(0.0, 1.0))
+    Ok(of_participation(sum * sum / squares, d))
+}
+
+/// IsoScore from the participation ratio (Σλ)²/Σλ² of d dimensions, clamped to [0, 1].
+pub(crate) fn of_participation(participation: f64, d: usize) -> f64 {
+    ((participation - 1.0) / (d - 1) as f64).clamp(0.0, 1.0)
 }

@@ -7,6 +7,7 @@ mod isoscore;
 pub(crate) use effective_rank::rank_of_spectrum;
 pub use effective_rank::{EffectiveRank, Spectrum, effective_rank};
 pub use isoscore::isoscore;
+pub(crate) use isoscore::of_participation;
 
 use crate::gram::{cross_products, eigenvalues, rounding_level};
 use crate::reduce::{max_abs_deviation, mean_row};

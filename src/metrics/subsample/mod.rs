@@ -93,10 +93,12 @@ use crate::{Estimate, Modality, Result, Scalar, UnitEmbeddings, check};
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Budget {
-    /// Draw this many pairs (at least 2).
+    /// Draw this many pairs (at least 2); for [`contrastive_loss`], this many (row, column)
+    /// draws, each a whole row and column against all n.
     Pairs(u64),
     /// Draw rounds of [`Budget::ROUND_PAIRS`] pairs until the standard error is at most this
-    /// (finite, > 0), or [`Budget::MAX_PAIRS`] pairs are drawn.
+    /// (finite, > 0), or [`Budget::MAX_PAIRS`] pairs are drawn; for [`contrastive_loss`],
+    /// rounds of [`Budget::ROUND_ROWS`] draws, at most n.
     StandardError(f64),
 }
 
