@@ -342,15 +342,7 @@ pub(crate) fn ranks(sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<
 pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<u64>) {
     typed!(sets, |a, b| {
         match groups {
-            None => {
-                let values = schedule::paired_dots(isa, a, b);
-                let indices: Vec<usize> = (0..a.len()).collect();
-                let diagonal = || Positives {
-                    values: &values,
-                    indices: &indices,
-                };
-                epilogue::ranks(isa, a, b, (diagonal(), diagonal()))
-            }
+            None => on_diagonal(isa, a, b, |positives| epilogue::ranks(isa, a, b, positives)),
             Some(g) => {
                 let col_values = group_dots(isa, a, b, g);
                 // Each row's best positive: the largest value, on ties the last column.
@@ -394,16 +386,12 @@ pub(crate) type RanksAndFlips = ((Vec<u64>, Vec<u64>), (Vec<u64>, Vec<u64>));
 
 pub(super) fn ranks_and_flips_on(isa: Isa, sets: Sets<'_>, k: u64) -> RanksAndFlips {
     let (rows, col_ranks) = typed!(sets, |a, b| {
-        let values = schedule::paired_dots(isa, a, b);
-        let indices: Vec<usize> = (0..a.len()).collect();
-        let diagonal = || Positives {
-            values: &values,
-            indices: &indices,
-        };
         // No query ranks K ≥ n (ranks are at most n − 1): keep nothing then.
         debug_assert!(a.len() <= u32::MAX as usize, "indices are kept as u32");
         let keep = if k >= a.len() as u64 { 0 } else { k };
-        epilogue::ranks_and_outrankers(isa, a, b, (diagonal(), diagonal()), keep)
+        on_diagonal(isa, a, b, |positives| {
+            epilogue::ranks_and_outrankers(isa, a, b, positives, keep)
+        })
     });
     let (mut col_flips, mut row_flips) = (vec![0; col_ranks.len()], vec![0; rows.len()]);
     for (i, row) in rows.iter().enumerate() {
@@ -501,6 +489,23 @@ impl<R, F: FnOnce() -> R> Job<f32> for Vectorised<F> {
     fn run<K: MicroKernel<f32>>(self, _: K) -> R {
         (self.0)()
     }
+}
+
+/// `pass((row positives, column positives))` with the diagonal (aᵢ, bᵢ) as the positive of
+/// row i and of column i (n = m), its values the kernel's own dot products.
+fn on_diagonal<T: Element, R>(
+    isa: Isa,
+    a: Rows<'_, T>,
+    b: Rows<'_, T>,
+    pass: impl FnOnce((Positives<'_, T>, Positives<'_, T>)) -> R,
+) -> R {
+    let values = schedule::paired_dots(isa, a, b);
+    let indices: Vec<usize> = (0..a.len()).collect();
+    let diagonal = || Positives {
+        values: &values,
+        indices: &indices,
+    };
+    pass((diagonal(), diagonal()))
 }
 
 /// a_{gⱼ}·bⱼ for every column j, bitwise equal to the pass's own dot products.
