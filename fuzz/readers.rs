@@ -47,3 +47,37 @@ pub fn safetensors(data: &[u8]) {
         }
     }
 }
+
+/// A `.npy` file mapped into memory (`npy::map`, `npy::map_pair`) agrees with the plain reader
+/// on the same bytes: the same values, or the same error (wrapped in the path), or data the
+/// map cannot borrow in place because it is misaligned.
+#[cfg(feature = "mmap")]
+pub fn npy_map(data: &[u8]) {
+    use modality_gap::{Error, NpyError};
+    fn agree<V: PartialEq + std::fmt::Debug>(mapped: Result<V, Error>, read: Result<V, Error>) {
+        match (mapped, read) {
+            (Ok(mapped), Ok(read)) => assert_eq!(mapped, read, "mapped and read values differ"),
+            (Err(Error::File { source, .. }), Ok(_)) => assert!(
+                matches!(*source, Error::Npy(NpyError::Misaligned { .. })),
+                "only the map refuses: {source}"
+            ),
+            (Err(Error::File { source, .. }), Err(read)) => {
+                assert_eq!(source.to_string(), read.to_string(), "different errors")
+            }
+            (mapped, read) => panic!("mapped {mapped:?}, read {read:?}"),
+        }
+    }
+    // One scratch file per process: libFuzzer and the test harness run inputs one at a time
+    // per process, and nothing else writes it while a map of it lives.
+    let path = std::env::temp_dir().join(format!("modality-gap-map-{}.npy", std::process::id()));
+    std::fs::write(&path, data).expect("the temporary folder is writable");
+    // SAFETY: the file is not written again while the mapped sets live (they drop here).
+    agree(
+        unsafe { npy::map::<f32, Image>(&path) },
+        npy::read_from(data),
+    );
+    // SAFETY: as above.
+    let pair = unsafe { npy::map_pair::<f64, Image, Text>(&path) };
+    agree(pair, npy::read_pair_from(data));
+    std::fs::remove_file(&path).expect("the scratch file was written above");
+}

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 
 use nalgebra::{DMatrix, DMatrixView, Dim, Matrix, RawStorage};
 
+use crate::storage::Storage;
 use crate::{Modality, Result, Scalar, check};
 
 /// n embeddings of dimension d from modality `M`, stored sample by sample.
@@ -28,7 +29,7 @@ use crate::{Modality, Result, Scalar, check};
 /// # Ok::<(), modality_gap::Error>(())
 /// ```
 pub struct Embeddings<T: Scalar, M: Modality> {
-    data: Vec<T>,
+    data: Storage<T>,
     n: usize,
     d: usize,
     modality: PhantomData<fn() -> M>,
@@ -53,8 +54,15 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn from_row_major_vec(n: usize, d: usize, data: Vec<T>) -> Result<Self> {
-        check::shape(n, d, data.len())?;
-        check::finite_values(&data, d)?;
+        Self::from_storage(n, d, Storage::Owned(data))
+    }
+
+    /// n samples of dimension d in `data`, checked as
+    /// [`from_row_major_vec`](Self::from_row_major_vec) checks them.
+    pub(crate) fn from_storage(n: usize, d: usize, data: Storage<T>) -> Result<Self> {
+        let values = data.as_slice();
+        check::shape(n, d, values.len())?;
+        check::finite_values(values, d)?;
         Ok(Self {
             data,
             n,
@@ -181,7 +189,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn as_sample_columns(&self) -> DMatrixView<'_, T> {
-        DMatrixView::from_slice(&self.data, self.d, self.n)
+        DMatrixView::from_slice(self.as_slice(), self.d, self.n)
     }
 
     /// An `n × d` nalgebra matrix whose **rows** are the samples (a copy).
@@ -198,7 +206,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn to_sample_rows(&self) -> DMatrix<T> {
-        DMatrix::from_row_slice(self.n, self.d, &self.data)
+        DMatrix::from_row_slice(self.n, self.d, self.as_slice())
     }
 
     /// The same samples as another modality (no copy), e.g. to read the first half of a
@@ -241,7 +249,11 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn cast<U: Scalar>(&self) -> Result<Embeddings<U, M>> {
-        let data = self.data.iter().map(|v| U::from_f64(v.to_f64())).collect();
+        let data = self
+            .as_slice()
+            .iter()
+            .map(|v| U::from_f64(v.to_f64()))
+            .collect();
         Embeddings::from_row_major_vec(self.n, self.d, data)
     }
 
@@ -325,7 +337,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// ```
     pub fn row(&self, i: usize) -> &[T] {
         assert!(i < self.n, "row {i} out of range for {} samples", self.n);
-        &self.data[i * self.d..(i + 1) * self.d]
+        &self.as_slice()[i * self.d..(i + 1) * self.d]
     }
 
     /// The samples in order, each a slice of length d.
@@ -341,7 +353,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn rows(&self) -> std::slice::ChunksExact<'_, T> {
-        self.data.chunks_exact(self.d)
+        self.as_slice().chunks_exact(self.d)
     }
 
     /// All values, row-major (sample `i` at `[i·d .. (i+1)·d]`).
@@ -356,7 +368,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn as_slice(&self) -> &[T] {
-        &self.data
+        self.data.as_slice()
     }
 
     /// The samples `indices[0]`, `indices[1]`, … as a new set, in that order; an index may
@@ -387,7 +399,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
             data.extend_from_slice(self.row(i));
         }
         Ok(Self {
-            data,
+            data: Storage::Owned(data),
             n: indices.len(),
             d: self.d,
             modality: PhantomData,
@@ -406,7 +418,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn into_vec(self) -> Vec<T> {
-        self.data
+        self.data.into_vec()
     }
 }
 
@@ -423,7 +435,7 @@ impl<T: Scalar, M: Modality> Clone for Embeddings<T, M> {
 
 impl<T: Scalar, M: Modality> PartialEq for Embeddings<T, M> {
     fn eq(&self, other: &Self) -> bool {
-        self.d == other.d && self.data == other.data
+        self.d == other.d && self.as_slice() == other.as_slice()
     }
 }
 

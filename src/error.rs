@@ -296,6 +296,17 @@ pub enum NpyError {
         /// How many.
         extra: u64,
     },
+
+    /// A mapped file's data does not start at a multiple of its element's size, so it cannot
+    /// be borrowed as values in place (numpy pads every header to 64 bytes; this file was
+    /// written otherwise). Read it with the plain reader, which copies.
+    #[error("misaligned .npy data: it starts at byte {offset}, not a multiple of {align}")]
+    Misaligned {
+        /// Where the data starts.
+        offset: u64,
+        /// The alignment its element type needs.
+        align: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

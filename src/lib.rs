@@ -129,6 +129,7 @@ mod reduce;
 pub mod safetensors;
 mod scalar;
 pub mod stats;
+mod storage;
 mod student_t;
 mod temperature;
 mod unit;

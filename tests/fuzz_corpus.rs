@@ -53,3 +53,11 @@ fn npz_corpus() {
 fn safetensors_corpus() {
     replay("safetensors", readers::safetensors);
 }
+
+/// The map of every `.npy` input, of one array or a pair, agrees with the plain reader.
+#[cfg(feature = "mmap")]
+#[test]
+fn npy_map_agrees_with_read_on_the_npy_corpora() {
+    replay("npy_read", readers::npy_map);
+    replay("npy_pair", readers::npy_map);
+}

@@ -37,8 +37,12 @@ use std::path::Path;
 
 use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 
+#[cfg(feature = "mmap")]
+pub(crate) mod map;
 #[cfg(feature = "npz")]
 mod npz;
+#[cfg(feature = "mmap")]
+pub use map::{map, map_pair};
 #[cfg(feature = "npz")]
 pub use npz::Npz;
 
@@ -436,7 +440,7 @@ impl Layout {
 }
 
 /// The element type named by the header's `descr`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dtype {
     /// An IEEE float of `bytes` bytes (2, 4 or 8).
     Float { bytes: usize, big_endian: bool },
@@ -472,6 +476,25 @@ pub(crate) fn f16_to_f64(bits: u16) -> f64 {
 /// Reads one floating-point array of the given layout: (n, d) and all its values in C order.
 fn read_floats<T: Scalar, R: Read>(reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
     let (n, d, dtype, bytes, fortran) = read_array(reader, layout)?;
+    let values = floats(&bytes, dtype);
+    let sets = match layout {
+        Layout::Pair => 2,
+        _ => 1,
+    };
+    Ok((
+        n,
+        d,
+        if fortran {
+            c_order(values, sets, n, d)
+        } else {
+            values
+        },
+    ))
+}
+
+/// The values of `bytes`, IEEE floats of the float type `dtype`, converted to `T` (widened
+/// exactly, or rounded to nearest).
+fn floats<T: Scalar>(bytes: &[u8], dtype: Dtype) -> Vec<T> {
     let Dtype::Float {
         bytes: width,
         big_endian,
@@ -491,23 +514,10 @@ fn read_floats<T: Scalar, R: Read>(reader: R, layout: Layout) -> Result<(usize, 
             _ => f64::from_le_bytes(raw),
         }
     };
-    let values: Vec<T> = bytes
+    bytes
         .chunks_exact(width)
         .map(|b| T::from_f64(value(b)))
-        .collect();
-    let sets = match layout {
-        Layout::Pair => 2,
-        _ => 1,
-    };
-    Ok((
-        n,
-        d,
-        if fortran {
-            c_order(values, sets, n, d)
-        } else {
-            values
-        },
-    ))
+        .collect()
 }
 
 /// The values of a Fortran-order array of shape (n, d), or [sets, n, d], in C order. Element
@@ -533,15 +543,22 @@ fn at<V>(path: &Path, read: impl FnOnce(BufReader<File>) -> Result<V>) -> Result
         })
 }
 
-/// Reads one array of the given layout: (n, d), its element type, and its data bytes, checked
-/// against the header's shape.
-/// The data is C order unless `fortran` (the last value).
-fn read_array<R: Read>(
-    mut reader: R,
-    layout: Layout,
-) -> Result<(usize, usize, Dtype, Vec<u8>, bool)> {
+/// An array's header, checked: its shape as (n, d), element type, order, and where its data
+/// starts and how many bytes it holds.
+struct Header {
+    n: usize,
+    d: usize,
+    dtype: Dtype,
+    /// The data is in Fortran order (else C order).
+    fortran: bool,
+    data_offset: u64,
+    byte_count: u64,
+}
+
+/// Reads and checks the header of one array of the given layout, leaving `reader` at its data.
+fn read_header<R: Read>(reader: &mut R, layout: Layout) -> Result<Header> {
     let mut prefix = [0u8; 8];
-    read_exactly(&mut reader, &mut prefix, 0)?;
+    read_exactly(reader, &mut prefix, 0)?;
     if &prefix[..6] != MAGIC {
         // A zip archive (np.savez) starts with a local file header, or is an empty archive.
         let zip = prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06");
@@ -559,7 +576,7 @@ fn read_array<R: Read>(
         _ => return Err(NpyError::UnsupportedVersion { major, minor }.into()),
     };
     let mut length = [0u8; 4];
-    read_exactly(&mut reader, &mut length[..length_bytes], 8)?;
+    read_exactly(reader, &mut length[..length_bytes], 8)?;
     let header_len = u32::from_le_bytes(length) as usize;
     if header_len > MAX_HEADER_BYTES {
         return Err(NpyError::HeaderTooLong {
@@ -570,12 +587,11 @@ fn read_array<R: Read>(
     }
     let mut header = vec![0u8; header_len];
     let data_offset = 8 + length_bytes;
-    read_exactly(&mut reader, &mut header, data_offset as u64)?;
+    read_exactly(reader, &mut header, data_offset as u64)?;
     let (descr, shape, fortran) = parse_header(&header)?;
     let dtype = layout.dtype(&descr)?;
     let (n, d) = layout.samples(&shape)?;
     let data_offset = (data_offset + header_len) as u64;
-
     let byte_count = shape
         .iter()
         .try_fold(dtype.size() as u64, |acc, &s| acc.checked_mul(s))
@@ -583,6 +599,25 @@ fn read_array<R: Read>(
         .ok_or_else(|| NpyError::ShapeOverflow {
             shape: shape.clone(),
         })?;
+    Ok(Header {
+        n,
+        d,
+        dtype,
+        fortran,
+        data_offset,
+        byte_count,
+    })
+}
+
+/// Reads one array of the given layout: (n, d), its element type, and its data bytes, checked
+/// against the header's shape.
+/// The data is C order unless `fortran` (the last value).
+fn read_array<R: Read>(
+    mut reader: R,
+    layout: Layout,
+) -> Result<(usize, usize, Dtype, Vec<u8>, bool)> {
+    let header = read_header(&mut reader, layout)?;
+    let (data_offset, byte_count) = (header.data_offset, header.byte_count);
     let mut bytes = Vec::new();
     (&mut reader).take(byte_count).read_to_end(&mut bytes)?;
     if (bytes.len() as u64) < byte_count {
@@ -596,7 +631,7 @@ fn read_array<R: Read>(
     if extra > 0 {
         return Err(NpyError::TrailingBytes { extra }.into());
     }
-    Ok((n, d, dtype, bytes, fortran))
+    Ok((header.n, header.d, header.dtype, bytes, header.fortran))
 }
 
 /// Fills `buf`, or reports how far the file got (`offset` is where `buf` starts).
