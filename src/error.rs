@@ -150,6 +150,11 @@ pub enum Error {
     #[error("{0}")]
     SafeTensors(#[from] crate::SafeTensorsError),
 
+    /// A tile plan, a part of a sharded pass, or their merge that does not fit
+    /// ([`shard`](crate::shard)).
+    #[error("{0}")]
+    Shard(#[from] ShardError),
+
     /// The work was stopped by its [`progress::observe`](crate::progress::observe) callback.
     #[error("cancelled by the progress callback")]
     Cancelled,
@@ -306,6 +311,74 @@ pub enum NpyError {
         offset: u64,
         /// The alignment its element type needs.
         align: usize,
+    },
+}
+
+/// How a sharded pass ([`shard`](crate::shard)) was misused: tiles, shards and parts that
+/// do not fit their plan or each other.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Error, Image, ShardError, UnitEmbeddings, shard::Plan};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0]])?)?;
+/// let plan = Plan::uniform_loss(&x, 2.0)?;
+/// assert!(matches!(plan.shard(3, 3), Err(Error::Shard(ShardError::Rank { rank: 3, shards: 3 }))));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardError {
+    /// A range of tiles that is empty or reaches past the plan's last tile.
+    #[error("tiles {start}..{end} are not a non-empty range of the plan's {count} tiles")]
+    Tiles {
+        /// The first tile asked for.
+        start: usize,
+        /// One past the last.
+        end: usize,
+        /// The plan's tiles.
+        count: usize,
+    },
+
+    /// A rank that is not below the number of shards (or no shards at all).
+    #[error("rank {rank} is not one of {shards} shards")]
+    Rank {
+        /// The rank asked for.
+        rank: usize,
+        /// The number of shards.
+        shards: usize,
+    },
+
+    /// Embeddings or parameters that are not the ones the plan was made for.
+    #[error("the embeddings or parameters differ from those of the plan: {what}")]
+    NotThePlan {
+        /// What differs.
+        what: &'static str,
+    },
+
+    /// Two parts of different passes (metric, shapes, element type or parameter).
+    #[error("the parts are of different passes")]
+    DifferentPasses,
+
+    /// Two parts merged out of order: the second must start where the first ends.
+    #[error("tiles {next_start}.. do not follow tiles ..{end}: merge parts in tile order")]
+    OutOfOrder {
+        /// Where the first part ends.
+        end: usize,
+        /// Where the second starts.
+        next_start: usize,
+    },
+
+    /// A part finished before it holds every tile.
+    #[error("the part holds tiles {start}..{end} of {count}: merge every tile before finishing")]
+    Incomplete {
+        /// Its first tile.
+        start: usize,
+        /// One past its last.
+        end: usize,
+        /// The plan's tiles.
+        count: usize,
     },
 }
 

@@ -17,7 +17,8 @@ use super::lanes;
 /// within 700 below it.
 /// The mean of a tight cluster, where log mean = log(1 − small), keeps its relative accuracy
 /// through `ln_1p(e / count)`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct LogSumExp {
     shift: f64,
     sum: f64,
@@ -59,6 +60,15 @@ impl LogSumExp {
             excess,
             count,
         }
+    }
+
+    /// The parts' terms together, added in order to the empty sum.
+    pub(crate) fn sum_of(parts: impl IntoIterator<Item = Self>) -> Self {
+        let mut total = Self::EMPTY;
+        for part in parts {
+            total.merge(part);
+        }
+        total
     }
 
     /// Adds the terms of `other`.
@@ -120,6 +130,7 @@ impl LogSumExp {
 /// flash-attention form of the cross-entropies, where each row and each column gathers
 /// partial sums block by block.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct OnlineLogSumExp {
     max: f64,
     sum: f64,

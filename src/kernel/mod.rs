@@ -44,12 +44,15 @@ mod tests;
 use std::ops::Range;
 
 pub(crate) use epilogue::CosineCounts;
+pub(crate) use logsumexp::LogSumExp;
 pub(crate) use passes::{
-    Sets, Targets, cross_entropies, cross_entropies_left_out, dot_matrix, gaussian_log_mean,
-    gaussian_log_mean_and_shares, histogram, ranks, ranks_and_flips, row_cross_entropies, top_k,
+    CrossEntropyTile, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
+    cross_entropies_of, cross_entropy_tiles, dot_matrix, gaussian_log_mean,
+    gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles, histogram, histogram_of,
+    histogram_tiles, ranks, ranks_and_flips, row_cross_entropies, tile_pairs, top_k,
     values_in_bins, vectorised,
 };
-use schedule::{row_tasks, run};
+use schedule::{ALL_TILES, row_tasks, run, tiles};
 use simd::{Element, Isa};
 
 /// One side of a pass: `n` rows of dimension `d` in one row-major buffer, optionally shifted
@@ -89,6 +92,14 @@ impl<'a, T: Element> Rows<'a, T> {
             self.copy_row(i, row);
         }
         out
+    }
+
+    /// Rows `rows` of these (with the same shift).
+    fn slice(self, rows: Range<usize>) -> Self {
+        Self {
+            data: &self.data[rows.start * self.dim..rows.end * self.dim],
+            ..self
+        }
     }
 
     /// The number of rows.

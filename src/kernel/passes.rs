@@ -4,7 +4,9 @@
 //! call for every instruction set the CPU has.
 
 use super::epilogue::{self, CosineCounts, Positives};
-use super::logsumexp::OnlineLogSumExp;
+use std::ops::Range;
+
+use super::logsumexp::{LogSumExp, OnlineLogSumExp};
 use super::simd::{Isa, Job, MicroKernel};
 use super::{Element, Pairs, Rows, schedule};
 use crate::scalar::{Pair, Scalar, pair};
@@ -122,18 +124,37 @@ fn gaussian<T: Element>(
     t: f64,
     shares: bool,
 ) -> (f64, Vec<f64>) {
+    gaussian_setup(
+        isa,
+        (a, b, within),
+        (shift, scale),
+        t,
+        |pairs, parameters, norms| {
+            if shares {
+                let (total, shares) = epilogue::gaussian_shares(isa, pairs, parameters, norms);
+                (total.log_mean(), shares)
+            } else {
+                let total = epilogue::gaussian_potential(isa, pairs, parameters, norms);
+                (total.log_mean(), Vec::new())
+            }
+        },
+    )
+}
+
+/// Runs `pass` on what every Gaussian pass takes: the pairs of the rows shifted and scaled,
+/// (t, 1/scale²), and the rows' and the columns' squared norms as the kernel sees them.
+fn gaussian_setup<T: Element, R>(
+    isa: Isa,
+    (a, b, within): (Rows<'_, T>, Rows<'_, T>, bool),
+    (shift, scale): (&[f64], f64),
+    t: f64,
+    pass: impl FnOnce(Pairs<'_, T>, (f64, f64), (&[f64], &[f64])) -> R,
+) -> R {
     let (a, b) = (a.shifted(shift, scale), b.shifted(shift, scale));
     let row_norms = widen(schedule::paired_dots(isa, a, a));
     let col_norms = (!within).then(|| widen(schedule::paired_dots(isa, b, b)));
     let norms = (&row_norms[..], col_norms.as_deref().unwrap_or(&row_norms));
-    let (pairs, parameters) = (Pairs::of(a, b, within), (t, scale.powi(-2)));
-    if shares {
-        let (total, shares) = epilogue::gaussian_shares(isa, pairs, parameters, norms);
-        (total.log_mean(), shares)
-    } else {
-        let total = epilogue::gaussian_potential(isa, pairs, parameters, norms);
-        (total.log_mean(), Vec::new())
-    }
+    pass(Pairs::of(a, b, within), (t, scale.powi(-2)), norms)
 }
 
 /// Which entries of A × B are positives: the targets of the cross-entropies and the ranks.
@@ -300,20 +321,22 @@ impl CrossEntropies {
             lse.into_iter().map(OnlineLogSumExp::value).collect()
         };
         let (row_lse, col_lse) = (values(row_lse), values(col_lse));
-        // The target logit is the kernel's own dot product (widened exactly) times s.
-        let ce = |lse: &[f64], targets: Vec<f64>| -> Vec<f64> {
-            lse.iter()
-                .zip(targets)
-                .map(|(l, t)| l - scale * t)
-                .collect()
-        };
         Self {
-            row_ce: ce(&row_lse, row_targets),
-            col_ce: ce(&col_lse, col_targets),
+            row_ce: cross_entropy_of(&row_lse, row_targets, scale),
+            col_ce: cross_entropy_of(&col_lse, col_targets, scale),
             row_lse,
             col_lse,
         }
     }
+}
+
+/// Each row's (column's) cross-entropy lse − s·target, the target logit the kernel's own dot
+/// product (widened exactly) times s.
+fn cross_entropy_of(lse: &[f64], targets: Vec<f64>, scale: f64) -> Vec<f64> {
+    lse.iter()
+        .zip(targets)
+        .map(|(l, t)| l - scale * t)
+        .collect()
 }
 
 /// The mean of per-row (per-column) cross-entropies.
@@ -517,4 +540,133 @@ fn group_dots<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, groups: &[us
 /// The values in f64 (exact).
 fn widen<T: Element>(values: Vec<T>) -> Vec<f64> {
     values.into_iter().map(Scalar::to_f64).collect()
+}
+
+/// The passes a plan cuts into tiles ([`crate::shard`]). A pass's tiles are its tasks: fixed
+/// by the shapes and the element type, never by the number of threads or of shards, so that
+/// the tiles' states combined in order give the bits of the pass run in one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tiled {
+    /// [`gaussian_log_mean`]'s pass.
+    Gaussian { within: bool },
+    /// [`cross_entropies`]' pass.
+    CrossEntropies,
+    /// [`histogram`]'s pass.
+    Histogram { within: bool, bins: usize },
+}
+
+/// The pairs each tile of a pass visits, in order.
+pub(crate) fn tile_pairs(sets: Sets<'_>, pass: Tiled) -> Vec<u64> {
+    typed!(sets, |a, b| {
+        let (pairs, cap) = match pass {
+            Tiled::Gaussian { within } => (Pairs::of(a, b, within), None),
+            Tiled::CrossEntropies => (Pairs::Between(a, b), Some(epilogue::MAX_WIDE_TASKS)),
+            Tiled::Histogram { within, bins } => (
+                Pairs::of(a, b, within),
+                Some(epilogue::histogram_max_tasks(bins)),
+            ),
+        };
+        schedule::task_pairs(&pairs, &schedule::row_tasks(&pairs, cap))
+    })
+}
+
+/// The log-sum-exp of each of the tiles `tiles` of [`gaussian_log_mean`]'s pass (arguments
+/// as there), in order; [`gaussian_log_mean_of`] all of them is the pass's value.
+pub(crate) fn gaussian_tiles(
+    sets: Sets<'_>,
+    (within, shift, scale, t): (bool, &[f64], f64, f64),
+    tiles: Range<usize>,
+) -> Vec<LogSumExp> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| gaussian_setup(
+        isa,
+        (a, b, within),
+        (shift, scale),
+        t,
+        |pairs, parameters, norms| epilogue::gaussian_potential_tiles(
+            isa, pairs, parameters, norms, tiles
+        )
+    ))
+}
+
+/// [`gaussian_log_mean`] from the states of all its tiles, in order.
+pub(crate) fn gaussian_log_mean_of(tiles: Vec<LogSumExp>) -> f64 {
+    LogSumExp::sum_of(tiles).log_mean()
+}
+
+/// One tile of [`cross_entropies`]' pass with [`Targets::Diagonal`]: the log-sum-exp of each
+/// of its rows, its part of every column's, and the dot product aᵢ·bᵢ of each of its rows.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct CrossEntropyTile {
+    pub(crate) rows: Vec<OnlineLogSumExp>,
+    pub(crate) cols: Vec<OnlineLogSumExp>,
+    pub(crate) diagonal: Vec<f64>,
+}
+
+/// The tiles `tiles` of [`cross_entropies`]' pass against the diagonal (n = m), in order.
+pub(crate) fn cross_entropy_tiles(
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+    tiles: Range<usize>,
+) -> Vec<CrossEntropyTile> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| {
+        let pairs = Pairs::Between(a, b);
+        let tasks = schedule::row_tasks(&pairs, Some(epilogue::MAX_WIDE_TASKS));
+        let tasks = schedule::tiles(tasks, tiles.clone());
+        let parts = epilogue::cross_entropy_tiles(isa, (a, b), (scale, dot_bound), tiles);
+        (tasks.into_iter().zip(parts))
+            .map(|(task, (rows, cols))| {
+                let own = task[0].clone();
+                let diagonal = schedule::paired_dots(isa, a.slice(own.clone()), b.slice(own));
+                CrossEntropyTile {
+                    rows,
+                    cols,
+                    diagonal: widen(diagonal),
+                }
+            })
+            .collect()
+    })
+}
+
+/// [`cross_entropies`]' two means against the diagonal, from all the tiles of its pass in
+/// order: to the bit the pass's own.
+pub(crate) fn cross_entropies_of(tiles: Vec<CrossEntropyTile>, scale: f64) -> (f64, f64) {
+    let cols = tiles.first().map_or(0, |tile| tile.cols.len());
+    let mut diagonal = Vec::with_capacity(cols);
+    let parts = tiles.into_iter().map(|tile| {
+        diagonal.extend(tile.diagonal);
+        (tile.rows, tile.cols)
+    });
+    let (row_lse, col_lse) = epilogue::merge_cross_entropy_tiles(parts, cols);
+    let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
+        lse.into_iter().map(OnlineLogSumExp::value).collect()
+    };
+    let row_ce = cross_entropy_of(&values(row_lse), diagonal.clone(), scale);
+    let col_ce = cross_entropy_of(&values(col_lse), diagonal, scale);
+    (mean(&row_ce), mean(&col_ce))
+}
+
+/// The counts of each of the tiles `tiles` of [`histogram`]'s pass (arguments as there), in
+/// order; [`histogram_of`] all of them is the pass's.
+pub(crate) fn histogram_tiles(
+    sets: Sets<'_>,
+    within: bool,
+    (bins, centre): (usize, f64),
+    tiles: Range<usize>,
+) -> Vec<CosineCounts> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| epilogue::histogram_tiles(
+        isa,
+        Pairs::of(a, b, within),
+        (bins, centre),
+        tiles
+    ))
+}
+
+/// [`histogram`] from the counts of all its tiles, in order.
+pub(crate) fn histogram_of(tiles: Vec<CosineCounts>, bins: usize, centre: f64) -> CosineCounts {
+    CosineCounts::sum_of(tiles, bins, centre)
 }

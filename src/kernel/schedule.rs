@@ -85,6 +85,28 @@ pub(crate) fn row_tasks<T: Element>(
         .collect()
 }
 
+/// Every tile of a pass: a pass run in one process.
+pub(crate) const ALL_TILES: Range<usize> = 0..usize::MAX;
+
+/// The tasks `tiles` of a pass's tasks (a shard's range of a plan's tiles, which are the
+/// tasks), in order.
+pub(crate) fn tiles<X>(tasks: Vec<X>, tiles: Range<usize>) -> Vec<X> {
+    tasks
+        .into_iter()
+        .take(tiles.end)
+        .skip(tiles.start)
+        .collect()
+}
+
+/// The pairs each task of a pass visits, in task order.
+pub(crate) fn task_pairs<T: Element>(pairs: &Pairs<'_, T>, tasks: &[TaskRows]) -> Vec<u64> {
+    let (within, m) = (matches!(pairs, Pairs::Within(_)), pairs.sides().1.len());
+    tasks
+        .iter()
+        .map(|task| sweep_pairs(task, m, within))
+        .collect()
+}
+
 /// A task's rows cut into sweeps of at most `rows` rows in all, in order: each a list of
 /// ranges (pieces of the task's ranges).
 fn sweeps(task: &[Range<usize>], rows: usize) -> Vec<Vec<Range<usize>>> {

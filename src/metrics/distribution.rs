@@ -75,9 +75,7 @@ impl CosineHistogram {
     ///
     /// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 2a.
     pub fn within<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, bins: usize) -> Result<Self> {
-        check::at_least(2, x.len())?;
-        let bins = bin_count(bins)?;
-        let centre = mean_pairwise_cosine(x, Diagonal::Excluded)?;
+        let (bins, centre) = (bin_count(bins)?, centre_within(x)?);
         let sets = Sets::one(x.as_slice(), x.dim());
         Ok(Self::from(kernel::histogram(sets, true, bins, centre)))
     }
@@ -109,14 +107,7 @@ impl CosineHistogram {
         b: &UnitEmbeddings<T, B>,
         bins: usize,
     ) -> Result<Self> {
-        check::comparable(a.shape(), b.shape())?;
-        let bins = bin_count(bins)?;
-        // The mean of aᵢ·bⱼ over all pairs is mean(a)·mean(b).
-        let centre = centroid(a)
-            .iter()
-            .zip(centroid(b))
-            .map(|(x, y)| x * y)
-            .sum();
+        let (bins, centre) = (bin_count(bins)?, centre_between(a, b)?);
         let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
         Ok(Self::from(kernel::histogram(sets, false, bins, centre)))
     }
@@ -287,8 +278,28 @@ impl From<CosineCounts> for CosineHistogram {
     }
 }
 
+/// The centre of the moments of the similarities within one set (n ≥ 2): their mean.
+pub(super) fn centre_within<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Result<f64> {
+    check::at_least(2, x.len())?;
+    mean_pairwise_cosine(x, Diagonal::Excluded)
+}
+
+/// The centre of the moments of the similarities between two sets of one dimension: their
+/// mean over all pairs, mean(a)·mean(b).
+pub(super) fn centre_between<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+) -> Result<f64> {
+    check::comparable(a.shape(), b.shape())?;
+    Ok(centroid(a)
+        .iter()
+        .zip(centroid(b))
+        .map(|(x, y)| x * y)
+        .sum())
+}
+
 /// A bin count in 1..=`MAX_BINS`.
-fn bin_count(bins: usize) -> Result<usize> {
+pub(super) fn bin_count(bins: usize) -> Result<usize> {
     check::count_within("bins", bins, 1, MAX_BINS, "between 1 and 2^24")
 }
 

@@ -16,6 +16,7 @@ pub mod raw;
 mod relative_gap;
 mod retrieval;
 mod separability;
+pub mod shard;
 mod similarity;
 mod spectrum;
 pub mod subsample;

@@ -1,3 +1,6 @@
+use std::ops::Range;
+
+use crate::kernel::LogSumExp;
 use crate::{
     Embeddings, Modality, Result, Scalar, UnitEmbeddings, check,
     kernel::{self, Sets},
@@ -177,6 +180,36 @@ impl<'a> Potential<'a> {
         })
     }
 
+    /// Whether every pair coincides: the log-mean is then 0, with no pass.
+    pub(super) fn coincides(&self) -> bool {
+        self.spread == 0.0
+    }
+
+    /// The pairs each tile of the pass visits ([`crate::shard`]).
+    pub(super) fn tile_pairs(&self) -> Vec<u64> {
+        let within = self.within;
+        kernel::tile_pairs(self.sets, kernel::Tiled::Gaussian { within })
+    }
+
+    /// The states of the tiles `tiles` of the pass, in order.
+    pub(super) fn tiles(&self, tiles: Range<usize>) -> Vec<LogSumExp> {
+        let parameters = (self.within, &self.centre[..], self.scale(), self.t);
+        kernel::gaussian_tiles(self.sets, parameters, tiles)
+    }
+
+    /// [`log_mean`](Self::log_mean) from the states of every tile of the pass, in order (of
+    /// the same inputs: `coincides` is [`coincides`](Self::coincides)).
+    pub(super) fn log_mean_of(
+        quantity: &'static str,
+        coincides: bool,
+        tiles: Vec<LogSumExp>,
+    ) -> Result<f64> {
+        if coincides {
+            return Ok(0.0);
+        }
+        check::no_overflow(quantity, kernel::gaussian_log_mean_of(tiles))
+    }
+
     /// The number of samples.
     pub(super) fn len(&self) -> usize {
         self.n
@@ -185,7 +218,7 @@ impl<'a> Potential<'a> {
     /// log of the mean potential. 0 when every row sits at the centre (every pair coincides:
     /// log mean exp(0)).
     pub(super) fn log_mean(&self) -> Result<f64> {
-        if self.spread == 0.0 {
+        if self.coincides() {
             return Ok(0.0);
         }
         let log_mean =

@@ -1,10 +1,12 @@
 //! The row-wise and column-wise log-sum-exp of the logits s·aᵢ·bⱼ: both cross-entropies of
 //! the contrastive loss from one pass; and a second pass, given them, for its jackknife.
 
-use super::{RowsAndCols, rows_and_cols};
+use std::ops::Range;
+
+use super::{RowsAndCols, merge_rows_and_cols, rows_and_cols, rows_and_cols_tiles};
 use crate::kernel::exp::{UNDERFLOW, exp_expm1, exp_of, reduced};
 use crate::kernel::logsumexp::OnlineLogSumExp;
-use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
+use crate::kernel::{ALL_TILES, Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
 
 /// Logits spread over at most this much share one shift: with |aᵢ·bⱼ| ≤ M every logit lies in
 /// [−sM, sM], so while 2sM ≤ 700 each exp(zᵢⱼ − sM) ≥ e^(−700) stays a normal f64 and one
@@ -81,13 +83,33 @@ pub(crate) fn cross_entropies<T: Element>(
     scale: f64,
     dot_bound: f64,
 ) -> (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>) {
+    let parts = cross_entropy_tiles(isa, (a, b), (scale, dot_bound), ALL_TILES);
+    merge_cross_entropy_tiles(parts, b.len())
+}
+
+/// Each of the tasks `tiles` of [`cross_entropies`]' pass, in order: the log-sum-exp of each of
+/// its rows, and its part of each column's.
+pub(crate) fn cross_entropy_tiles<T: Element>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    (scale, dot_bound): (f64, f64),
+    tiles: Range<usize>,
+) -> Vec<(Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)> {
     let empty = OnlineLogSumExp::EMPTY;
     let largest = scale * dot_bound;
     let epilogue = CrossEntropy {
         scale,
         one_shift: (2.0 * largest <= ONE_SHIFT_SPREAD).then_some(largest),
     };
-    rows_and_cols(isa, (a, b), &epilogue, (empty, empty), |total, part| {
+    rows_and_cols_tiles(isa, (a, b), &epilogue, (empty, empty), tiles)
+}
+
+/// [`cross_entropies`] from all the tiles of its pass, in order (`cols` columns).
+pub(crate) fn merge_cross_entropy_tiles(
+    tiles: impl IntoIterator<Item = (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)>,
+    cols: usize,
+) -> (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>) {
+    merge_rows_and_cols(tiles, cols, OnlineLogSumExp::EMPTY, |total, part| {
         total.merge(part)
     })
 }

@@ -4,7 +4,11 @@
 use crate::kernel::exp::{exp_of, expm1_of, reduced};
 use crate::kernel::lanes;
 use crate::kernel::logsumexp::LogSumExp;
-use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Scratch, row_tasks, run};
+use std::ops::Range;
+
+use crate::kernel::{
+    ALL_TILES, Block, Element, Epilogue, Isa, Pairs, Scratch, row_tasks, run, tiles,
+};
 
 /// Exponents that stay above −700 keep every exp a normal f64 (the smallest is e^(−708.4)).
 const SAFE_EXPONENT: f64 = 700.0;
@@ -211,8 +215,27 @@ pub(crate) fn gaussian_potential<T: Element>(
     (t, unscale): (f64, f64),
     norms: (&[f64], &[f64]),
 ) -> LogSumExp {
+    LogSumExp::sum_of(gaussian_potential_tiles(
+        isa,
+        pairs,
+        (t, unscale),
+        norms,
+        ALL_TILES,
+    ))
+}
+
+/// The log-sum-exp of each of the tasks `tiles` of [`gaussian_potential`]'s pass, in order:
+/// summed in order from the first task, the pass's own.
+pub(crate) fn gaussian_potential_tiles<T: Element>(
+    isa: Isa,
+    pairs: Pairs<'_, T>,
+    (t, unscale): (f64, f64),
+    norms: (&[f64], &[f64]),
+    tiles: Range<usize>,
+) -> Vec<LogSumExp> {
     let epilogue = GaussianPotential::new((t, unscale), norms);
-    pass(isa, &pairs, &epilogue, false).0
+    let parts = task_parts(isa, &pairs, &epilogue, false, tiles);
+    parts.into_iter().map(|part| part.total).collect()
 }
 
 /// [`gaussian_potential`], and each sample's share of the sum beyond the mean share:
@@ -277,11 +300,31 @@ fn pass<T: Element>(
     epilogue: &GaussianPotential<'_>,
     per_sample: bool,
 ) -> (LogSumExp, Option<SampleSums>) {
+    let n = epilogue.row_norms.len();
+    let mut total = LogSumExp::EMPTY;
+    let mut samples = per_sample.then(|| SampleSums::new(n));
+    for part in task_parts(isa, pairs, epilogue, per_sample, ALL_TILES) {
+        total.merge(part.total);
+        if let (Some(all), Some(part)) = (&mut samples, &part.samples) {
+            all.merge(part);
+        }
+    }
+    (total, samples)
+}
+
+/// The states of the tasks `tiles` of a pass, in task order.
+fn task_parts<T: Element>(
+    isa: Isa,
+    pairs: &Pairs<'_, T>,
+    epilogue: &GaussianPotential<'_>,
+    per_sample: bool,
+    selected: Range<usize>,
+) -> Vec<Acc> {
     debug_assert!(
         matches!(pairs, Pairs::Within(_)) || epilogue.row_norms.len() == epilogue.col_norms.len()
     );
     let n = epilogue.row_norms.len();
-    let tasks = row_tasks(pairs, None)
+    let tasks = tiles(row_tasks(pairs, None), selected)
         .into_iter()
         .map(|rows| {
             let samples = per_sample.then(|| SampleSums::new(n));
@@ -294,13 +337,5 @@ fn pass<T: Element>(
             )
         })
         .collect();
-    let mut total = LogSumExp::EMPTY;
-    let mut samples = per_sample.then(|| SampleSums::new(n));
-    for part in run(isa, pairs, tasks, epilogue) {
-        total.merge(part.total);
-        if let (Some(all), Some(part)) = (&mut samples, &part.samples) {
-            all.merge(part);
-        }
-    }
-    (total, samples)
+    run(isa, pairs, tasks, epilogue)
 }

@@ -1,12 +1,17 @@
 //! Exact counts of the pairwise similarities in fixed bins over [−1, 1], with their moments.
 
 use super::MAX_WIDE_TASKS;
-use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run};
+use std::ops::Range;
+
+use crate::kernel::{
+    ALL_TILES, Block, Element, Epilogue, Isa, Pairs, Scratch, lanes, row_tasks, run, tiles,
+};
 
 /// Counts in `bins` equal bins over [−1, 1] (values outside, from rounding, go to the end
 /// bins), and the moments Σ(v − c), Σ(v − c)² about a centre c near the mean (so that the
 /// variance does not cancel), the minimum and the maximum.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CosineCounts {
     pub(crate) counts: Vec<u64>,
     pub(crate) centre: f64,
@@ -26,6 +31,15 @@ impl CosineCounts {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
         }
+    }
+
+    /// The parts' values together, added in order to no values.
+    pub(crate) fn sum_of(parts: impl IntoIterator<Item = Self>, bins: usize, centre: f64) -> Self {
+        let mut total = Self::empty(bins, centre);
+        for part in parts {
+            total.merge(part);
+        }
+        total
     }
 
     /// Adds another part's values (counts exactly; moments in call order).
@@ -85,15 +99,25 @@ pub(crate) fn histogram<T: Element>(
     bins: usize,
     centre: f64,
 ) -> CosineCounts {
-    // Every task keeps its own counts: at most about 64 MiB of them in all.
-    let max_tasks = ((64 << 20) / (8 * bins)).clamp(1, MAX_WIDE_TASKS);
-    let tasks = row_tasks(&pairs, Some(max_tasks))
+    let parts = histogram_tiles(isa, pairs, (bins, centre), ALL_TILES);
+    CosineCounts::sum_of(parts, bins, centre)
+}
+
+/// Every task keeps its own counts: at most about 64 MiB of them in all.
+pub(crate) fn histogram_max_tasks(bins: usize) -> usize {
+    ((64 << 20) / (8 * bins)).clamp(1, MAX_WIDE_TASKS)
+}
+
+/// The counts of each of the tasks `selected` of [`histogram`]'s pass, in order.
+pub(crate) fn histogram_tiles<T: Element>(
+    isa: Isa,
+    pairs: Pairs<'_, T>,
+    (bins, centre): (usize, f64),
+    selected: Range<usize>,
+) -> Vec<CosineCounts> {
+    let tasks = tiles(row_tasks(&pairs, Some(histogram_max_tasks(bins))), selected)
         .into_iter()
         .map(|rows| (rows, CosineCounts::empty(bins, centre)))
         .collect();
-    let mut total = CosineCounts::empty(bins, centre);
-    for part in run(isa, &pairs, tasks, &Histogram { bins, centre }) {
-        total.merge(part);
-    }
-    total
+    run(isa, &pairs, tasks, &Histogram { bins, centre })
 }

@@ -11,9 +11,11 @@ mod rank;
 mod select;
 mod top_k;
 
-pub(crate) use cross_entropy::{cross_entropies, leave_one_out_logs};
-pub(crate) use gaussian::{gaussian_potential, gaussian_shares};
-pub(crate) use histogram::{CosineCounts, histogram};
+pub(crate) use cross_entropy::{
+    cross_entropies, cross_entropy_tiles, leave_one_out_logs, merge_cross_entropy_tiles,
+};
+pub(crate) use gaussian::{gaussian_potential, gaussian_potential_tiles, gaussian_shares};
+pub(crate) use histogram::{CosineCounts, histogram, histogram_max_tasks, histogram_tiles};
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::{Positives, ranks, ranks_and_outrankers};
 pub(crate) use select::select;
@@ -24,9 +26,11 @@ pub(super) use super::schedule::MAX_BLOCK_COLS;
 
 /// Tasks for an epilogue whose accumulators are wide (a value per column of B, or per bin):
 /// their number is bounded so that the memory stays O(16 · m).
-const MAX_WIDE_TASKS: usize = 16;
+pub(super) const MAX_WIDE_TASKS: usize = 16;
 
-use crate::kernel::{Element, Epilogue, Isa, Pairs, Rows, row_tasks, run};
+use std::ops::Range;
+
+use crate::kernel::{ALL_TILES, Element, Epilogue, Isa, Pairs, Rows, row_tasks, run, tiles};
 
 /// The per-task state of an epilogue that keeps a value per row of its task and a value per
 /// column of B.
@@ -59,8 +63,52 @@ where
     C: Clone + Send,
     E: Epilogue<T, Acc = RowsAndCols<R, C>>,
 {
+    let parts = rows_and_cols_tiles(
+        isa,
+        (a, b),
+        epilogue,
+        (row_init, col_init.clone()),
+        ALL_TILES,
+    );
+    merge_rows_and_cols(parts, b.len(), col_init, merge)
+}
+
+/// The rows and the `cols` columns of the parts (rows, columns) of a pass, in task order: the
+/// rows one after another, each column combined by `merge` from `col_init`.
+fn merge_rows_and_cols<R, C: Clone>(
+    parts: impl IntoIterator<Item = (Vec<R>, Vec<C>)>,
+    cols: usize,
+    col_init: C,
+    merge: impl Fn(&mut C, C),
+) -> (Vec<R>, Vec<C>) {
+    let mut rows = Vec::new();
+    let mut total = vec![col_init; cols];
+    for (part_rows, part_cols) in parts {
+        rows.extend(part_rows);
+        for (total, part) in total.iter_mut().zip(part_cols) {
+            merge(total, part);
+        }
+    }
+    (rows, total)
+}
+
+/// The (rows, columns) of the tasks `selected` of a pass whose epilogue keeps
+/// [`RowsAndCols`], in task order.
+fn rows_and_cols_tiles<T, R, C, E>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    epilogue: &E,
+    (row_init, col_init): (R, C),
+    selected: Range<usize>,
+) -> Vec<(Vec<R>, Vec<C>)>
+where
+    T: Element,
+    R: Clone + Send,
+    C: Clone + Send,
+    E: Epilogue<T, Acc = RowsAndCols<R, C>>,
+{
     let pairs = Pairs::Between(a, b);
-    let tasks = row_tasks(&pairs, Some(MAX_WIDE_TASKS))
+    let tasks = tiles(row_tasks(&pairs, Some(MAX_WIDE_TASKS)), selected)
         .into_iter()
         .map(|rows| {
             debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
@@ -72,13 +120,6 @@ where
             (rows, acc)
         })
         .collect();
-    let mut rows = Vec::with_capacity(a.len());
-    let mut cols = vec![col_init; b.len()];
-    for acc in run(isa, &pairs, tasks, epilogue) {
-        rows.extend(acc.rows);
-        for (total, part) in cols.iter_mut().zip(acc.cols) {
-            merge(total, part);
-        }
-    }
-    (rows, cols)
+    let parts = run(isa, &pairs, tasks, epilogue).into_iter();
+    parts.map(|part| (part.rows, part.cols)).collect()
 }

@@ -1,0 +1,239 @@
+//! Pairwise passes cut into tiles that run anywhere (other threads, processes, machines) and
+//! merge into the single-process result, bit for bit.
+//!
+//! A [`Plan`] cuts one metric's pass into tiles: the tasks the kernel itself cuts it into,
+//! ranges of rows of A against every column of B (for one set with itself, a range from the
+//! top and one from the bottom against the columns j > i, so that tiles do equal work). The
+//! cut depends only on the shapes and the element type, never on the number of threads or of
+//! shards. [`Plan::shard`] gives each of any number of shards a contiguous range of tiles with
+//! about equal pairs.
+//!
+//! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
+//! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
+//! ([`ContrastiveTile`]), or counts and moments ([`HistogramTile`]). [`Part::merge`] joins a
+//! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
+//! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
+//! the single-process pass combines its tasks, so the value is the same bits as the metric's
+//! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
+//! [`CosineHistogram`]) for any plan split, shard count and merge grouping. With the cargo
+//! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
+//!
+//! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss (at
+//! most 16 tiles: one value per column each) and O(tiles · bins) for a histogram.
+//!
+//! # Examples
+//!
+//! ```
+//! use modality_gap::shard::{self, Plan};
+//! use modality_gap::{Embeddings, Image, UnitEmbeddings, uniform_loss};
+//!
+//! let rows: Vec<[f64; 3]> = (0..600).map(|i| {
+//!     let a = i as f64 * 0.37;
+//!     [a.cos(), a.sin(), 0.3 * (2.0 * a).sin()]
+//! }).collect();
+//! let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&rows)?)?;
+//! let plan = Plan::uniform_loss(&x, 2.0)?;
+//! // Three shards (three MPI ranks, say), each over its own tiles ...
+//! let parts = (0..3)
+//!     .map(|rank| shard::uniform_loss(&plan, &x, plan.shard(rank, 3)?))
+//!     .collect::<Result<Vec<_>, _>>()?;
+//! // ... gathered and merged in rank order.
+//! let mut parts = parts.into_iter();
+//! let first = parts.next().unwrap();
+//! let whole = parts.try_fold(first, |whole, part| whole.merge(part))?;
+//! assert_eq!(whole.finish()?.to_bits(), uniform_loss(&x, 2.0)?.to_bits());
+//! # Ok::<(), modality_gap::Error>(())
+//! ```
+
+mod tiles;
+
+use std::ops::Range;
+
+pub use tiles::{
+    ContrastiveTile, HistogramTile, UniformTile, contrastive_loss, cosine_histogram_between,
+    cosine_histogram_within, uniform_loss,
+};
+
+use crate::{Result, ShardError};
+
+/// Which metric's pass, on which shapes and parameter: what two parts must share to merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Pass {
+    metric: Metric,
+    /// Rows of A, rows of B, the dimension, and the element type's size in bytes.
+    shape: (usize, usize, usize, usize),
+    /// The bits of t, of the logit scale, or the number of bins.
+    parameter: u64,
+    /// The number of tiles.
+    tiles: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+enum Metric {
+    UniformLoss,
+    ContrastiveLoss,
+    CosineHistogramWithin,
+    CosineHistogramBetween,
+}
+
+/// One metric's pass cut into tiles, with the pairs each tile visits.
+///
+/// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
+/// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
+/// [`Plan::cosine_histogram_between`]); every shard makes the same plan from the same inputs.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::shard::Plan;
+/// use modality_gap::{Embeddings, Image, UnitEmbeddings};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&vec![[0.6, 0.8]; 3000])?)?;
+/// let plan = Plan::uniform_loss(&x, 2.0)?;
+/// assert_eq!(plan.pairs(0..plan.tiles()), 3000 * 2999 / 2);
+/// let halves = [plan.shard(0, 2)?, plan.shard(1, 2)?];
+/// assert_eq!((halves[0].start, halves[0].end, halves[1].end), (0, halves[1].start, plan.tiles()));
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pass: Pass,
+    tile_pairs: Vec<u64>,
+}
+
+impl Plan {
+    /// The number of tiles.
+    pub fn tiles(&self) -> usize {
+        self.tile_pairs.len()
+    }
+
+    /// The pairs that the tiles `tiles` visit.
+    ///
+    /// # Panics
+    ///
+    /// If `tiles` reaches past the last tile.
+    pub fn pairs(&self, tiles: Range<usize>) -> u64 {
+        self.tile_pairs[tiles].iter().sum()
+    }
+
+    /// The tiles of shard `rank` of `shards`: contiguous, in rank order, covering every tile
+    /// once, each shard's pairs as near to an equal share as whole tiles allow (a shard may get
+    /// none when there are more shards than tiles).
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Rank`] unless `rank` < `shards`.
+    pub fn shard(&self, rank: usize, shards: usize) -> Result<Range<usize>> {
+        if rank >= shards {
+            return Err(ShardError::Rank { rank, shards }.into());
+        }
+        let total: u128 = self.tile_pairs.iter().map(|&p| u128::from(p)).sum();
+        // Shard r starts at the first tile whose preceding pairs reach r/shards of the total.
+        let start = |r: usize| -> usize {
+            if r == shards {
+                return self.tiles();
+            }
+            let target = total * r as u128;
+            let mut before = 0u128;
+            for (k, &p) in self.tile_pairs.iter().enumerate() {
+                if before * shards as u128 >= target {
+                    return k;
+                }
+                before += u128::from(p);
+            }
+            self.tiles()
+        };
+        Ok(start(rank)..start(rank + 1))
+    }
+
+    /// Checks that `tiles` is a range of this plan's tiles.
+    fn check_tiles(&self, tiles: &Range<usize>) -> Result<()> {
+        if tiles.start > tiles.end || tiles.end > self.tiles() {
+            return Err(ShardError::Tiles {
+                start: tiles.start,
+                end: tiles.end,
+                count: self.tiles(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Checks that a part's inputs are the plan's.
+    fn check_pass(&self, pass: Pass) -> Result<()> {
+        if pass == self.pass {
+            Ok(())
+        } else {
+            Err(ShardError::NotThePlan {
+                what: "the metric, the shapes, the element type or the parameter",
+            }
+            .into())
+        }
+    }
+}
+
+/// The states of a range of consecutive tiles of one pass, each tile's kept apart.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::shard::{self, Plan};
+/// use modality_gap::{Embeddings, Image, UnitEmbeddings};
+///
+/// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&vec![[0.6, 0.8]; 40])?)?;
+/// let plan = Plan::uniform_loss(&x, 2.0)?;
+/// let all = shard::uniform_loss(&plan, &x, 0..plan.tiles())?;
+/// assert_eq!(all.tiles(), 0..plan.tiles());
+/// assert_eq!(all.finish()?, 0.0); // every pair coincides: log mean exp(0)
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Part<S> {
+    pass: Pass,
+    start: usize,
+    states: Vec<S>,
+}
+
+impl<S> Part<S> {
+    /// The tiles whose states this part holds.
+    pub fn tiles(&self) -> Range<usize> {
+        self.start..self.start + self.states.len()
+    }
+
+    /// This part and the `next` one, whose tiles start where this part's end.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::DifferentPasses`] for parts of different passes,
+    /// [`ShardError::OutOfOrder`] unless `next` starts where this part ends.
+    pub fn merge(mut self, next: Self) -> Result<Self> {
+        if self.pass != next.pass {
+            return Err(ShardError::DifferentPasses.into());
+        }
+        if next.start != self.tiles().end {
+            return Err(ShardError::OutOfOrder {
+                end: self.tiles().end,
+                next_start: next.start,
+            }
+            .into());
+        }
+        self.states.extend(next.states);
+        Ok(self)
+    }
+
+    /// The states of every tile, in order, with the pass.
+    fn complete(self) -> Result<(Pass, Vec<S>)> {
+        if self.start != 0 || self.states.len() != self.pass.tiles {
+            return Err(ShardError::Incomplete {
+                start: self.start,
+                end: self.tiles().end,
+                count: self.pass.tiles,
+            }
+            .into());
+        }
+        Ok((self.pass, self.states))
+    }
+}

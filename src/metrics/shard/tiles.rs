@@ -1,0 +1,479 @@
+//! The tiles of each sharded metric: its plan, a part over a range of tiles, and the value
+//! from every tile.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use super::{Metric, Part, Pass, Plan};
+use crate::kernel::{self, CosineCounts, CrossEntropyTile, LogSumExp, Sets, Tiled};
+use crate::metrics::contrastive::{dot_bound, loss_from};
+use crate::metrics::distribution::{bin_count, centre_between, centre_within};
+use crate::metrics::uniform::Potential;
+use crate::{
+    ContrastiveLoss, CosineHistogram, Modality, Result, Scalar, ShardError, Temperature,
+    UnitEmbeddings, check,
+};
+
+/// The state of one tile of the uniformity loss: the log-sum-exp of its pairs' potentials.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct UniformTile {
+    terms: LogSumExp,
+    /// Every pair of the set coincides (the loss is 0 and no pass runs).
+    coincides: bool,
+}
+
+/// The state of one tile of the contrastive loss: the log-sum-exp of each of its rows, its
+/// part of each column's, and each of its rows' matched logit.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = ""))]
+pub struct ContrastiveTile<A: Modality, B: Modality> {
+    tile: CrossEntropyTile,
+    modalities: PhantomData<fn() -> (A, B)>,
+}
+
+// By hand: derives would ask the modality markers for the traits too.
+impl<A: Modality, B: Modality> Clone for ContrastiveTile<A, B> {
+    fn clone(&self) -> Self {
+        Self {
+            tile: self.tile.clone(),
+            modalities: PhantomData,
+        }
+    }
+}
+
+impl<A: Modality, B: Modality> PartialEq for ContrastiveTile<A, B> {
+    fn eq(&self, other: &Self) -> bool {
+        self.tile == other.tile
+    }
+}
+
+impl<A: Modality, B: Modality> std::fmt::Debug for ContrastiveTile<A, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContrastiveTile")
+            .field("modalities", &(A::NAME, B::NAME))
+            .field("tile", &self.tile)
+            .finish()
+    }
+}
+
+/// The state of one tile of a cosine histogram: its counts and moments.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HistogramTile {
+    counts: CosineCounts,
+}
+
+impl Plan {
+    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`uniform_loss`](crate::uniform_loss).
+    ///
+    /// # Examples
+    ///
+    /// See [the module](crate::shard).
+    pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) -> Result<Self> {
+        let potential = Potential::within(x, t)?;
+        let tile_pairs = potential.tile_pairs();
+        Ok(Self {
+            pass: uniform_pass(x, t, tile_pairs.len()),
+            tile_pairs,
+        })
+    }
+
+    /// The plan of [`contrastive_loss`](crate::contrastive_loss)`(a, b, temperature)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`contrastive_loss`](crate::contrastive_loss).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, Temperature, Text, UnitEmbeddings, contrastive_loss};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..50).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows[1..])?.select(&(0..49).chain([0]).collect::<Vec<_>>())?)?;
+    /// let plan = Plan::contrastive_loss(&a, &b, Temperature::CLIP)?;
+    /// let loss = shard::contrastive_loss(&plan, &a, &b, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(loss, contrastive_loss(&a, &b, Temperature::CLIP)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+        temperature: Temperature,
+    ) -> Result<Self> {
+        check::paired(a.shape(), b.shape())?;
+        let tile_pairs = kernel::tile_pairs(sets(a, b), Tiled::CrossEntropies);
+        Ok(Self {
+            pass: contrastive_pass(a, b, temperature.logit_scale(), tile_pairs.len()),
+            tile_pairs,
+        })
+    }
+
+    /// The plan of [`CosineHistogram::within`]`(x, bins)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`CosineHistogram::within`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{CosineHistogram, Embeddings, Image, UnitEmbeddings};
+    ///
+    /// let rows: Vec<[f64; 2]> = (0..30).map(|i| [(i as f64).cos(), (i as f64).sin()]).collect();
+    /// let x = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&rows)?)?;
+    /// let plan = Plan::cosine_histogram_within(&x, 8)?;
+    /// let h = shard::cosine_histogram_within(&plan, &x, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(h, CosineHistogram::within(&x, 8)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn cosine_histogram_within<T: Scalar, M: Modality>(
+        x: &UnitEmbeddings<T, M>,
+        bins: usize,
+    ) -> Result<Self> {
+        let bins = bin_count(bins)?;
+        check::at_least(2, x.len())?;
+        let pass = Tiled::Histogram { within: true, bins };
+        let tile_pairs = kernel::tile_pairs(sets(x, x), pass);
+        Ok(Self {
+            pass: histogram_pass::<T>(
+                Metric::CosineHistogramWithin,
+                x.shape(),
+                x.len(),
+                bins,
+                &tile_pairs,
+            ),
+            tile_pairs,
+        })
+    }
+
+    /// The plan of [`CosineHistogram::between`]`(a, b, bins)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`CosineHistogram::between`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{CosineHistogram, Embeddings, Image, Text, UnitEmbeddings};
+    ///
+    /// let rows: Vec<[f64; 2]> = (0..30).map(|i| [(i as f64).cos(), (i as f64).sin()]).collect();
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&rows)?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&rows[..7])?)?;
+    /// let plan = Plan::cosine_histogram_between(&a, &b, 8)?;
+    /// let h = shard::cosine_histogram_between(&plan, &a, &b, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(h, CosineHistogram::between(&a, &b, 8)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn cosine_histogram_between<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+        bins: usize,
+    ) -> Result<Self> {
+        let bins = bin_count(bins)?;
+        check::comparable(a.shape(), b.shape())?;
+        let pass = Tiled::Histogram {
+            within: false,
+            bins,
+        };
+        let tile_pairs = kernel::tile_pairs(sets(a, b), pass);
+        Ok(Self {
+            pass: histogram_pass::<T>(
+                Metric::CosineHistogramBetween,
+                a.shape(),
+                b.len(),
+                bins,
+                &tile_pairs,
+            ),
+            tile_pairs,
+        })
+    }
+}
+
+/// The two sets of a pass.
+fn sets<'a, T: Scalar, A: Modality, B: Modality>(
+    a: &'a UnitEmbeddings<T, A>,
+    b: &'a UnitEmbeddings<T, B>,
+) -> Sets<'a> {
+    Sets::new(a.as_slice(), b.as_slice(), a.dim())
+}
+
+fn uniform_pass<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64, tiles: usize) -> Pass {
+    Pass {
+        metric: Metric::UniformLoss,
+        shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
+        parameter: t.to_bits(),
+        tiles,
+    }
+}
+
+fn contrastive_pass<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    scale: f64,
+    tiles: usize,
+) -> Pass {
+    Pass {
+        metric: Metric::ContrastiveLoss,
+        shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
+        parameter: scale.to_bits(),
+        tiles,
+    }
+}
+
+fn histogram_pass<T: Scalar>(
+    metric: Metric,
+    (n, d): (usize, usize),
+    m: usize,
+    bins: usize,
+    tile_pairs: &[u64],
+) -> Pass {
+    Pass {
+        metric,
+        shape: (n, m, d, size_of::<T>()),
+        parameter: bins as u64,
+        tiles: tile_pairs.len(),
+    }
+}
+
+/// The part of [`uniform_loss`](crate::uniform_loss) over the tiles `tiles` of `plan`, made
+/// with [`Plan::uniform_loss`]`(x, t)`.
+///
+/// # Errors
+///
+/// [`ShardError::NotThePlan`] for embeddings of another shape or element type than the
+/// plan's, [`ShardError::Tiles`] for tiles past the plan's last.
+///
+/// # Examples
+///
+/// See [the module](crate::shard).
+pub fn uniform_loss<T: Scalar, M: Modality>(
+    plan: &Plan,
+    x: &UnitEmbeddings<T, M>,
+    tiles: Range<usize>,
+) -> Result<Part<UniformTile>> {
+    plan.check_tiles(&tiles)?;
+    let t = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(uniform_pass(x, t, plan.tiles()))?;
+    let potential = Potential::within(x, t)?;
+    let coincides = potential.coincides();
+    let states = if coincides {
+        vec![LogSumExp::EMPTY; tiles.len()]
+    } else {
+        potential.tiles(tiles.clone())
+    };
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states: (states.into_iter())
+            .map(|terms| UniformTile { terms, coincides })
+            .collect(),
+    })
+}
+
+impl Part<UniformTile> {
+    /// [`uniform_loss`](crate::uniform_loss), from every tile: the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for tiles of inputs that disagree (a coincident set in some,
+    /// not in others); as [`uniform_loss`](crate::uniform_loss).
+    ///
+    /// # Examples
+    ///
+    /// See [the module](crate::shard).
+    pub fn finish(self) -> Result<f64> {
+        let (_, states) = self.complete()?;
+        let coincides = states.first().is_some_and(|tile| tile.coincides);
+        if states.iter().any(|tile| tile.coincides != coincides) {
+            return Err(ShardError::NotThePlan {
+                what: "the embeddings of the tiles",
+            }
+            .into());
+        }
+        let terms = states.into_iter().map(|tile| tile.terms).collect();
+        Potential::log_mean_of("the uniformity loss", coincides, terms)
+    }
+}
+
+/// The part of [`contrastive_loss`](crate::contrastive_loss) over the tiles `tiles` of
+/// `plan`, made with [`Plan::contrastive_loss`]`(a, b, temperature)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`].
+///
+/// # Examples
+///
+/// See [`Plan::contrastive_loss`].
+pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<ContrastiveTile<A, B>>> {
+    plan.check_tiles(&tiles)?;
+    check::paired(a.shape(), b.shape())?;
+    let scale = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(contrastive_pass(a, b, scale, plan.tiles()))?;
+    let states = kernel::cross_entropy_tiles(sets(a, b), scale, dot_bound(a, b), tiles.clone());
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states: (states.into_iter())
+            .map(|tile| ContrastiveTile {
+                tile,
+                modalities: PhantomData,
+            })
+            .collect(),
+    })
+}
+
+impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
+    /// [`contrastive_loss`](crate::contrastive_loss), from every tile: the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for a tile whose state has the wrong size (a corrupted
+    /// transfer); as [`contrastive_loss`](crate::contrastive_loss).
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::contrastive_loss`].
+    pub fn finish(self) -> Result<ContrastiveLoss> {
+        let (pass, states) = self.complete()?;
+        let (n, m, ..) = pass.shape;
+        let tiles: Vec<CrossEntropyTile> = states.into_iter().map(|state| state.tile).collect();
+        let rows: usize = tiles.iter().map(|tile| tile.rows.len()).sum();
+        let sized = tiles
+            .iter()
+            .all(|tile| tile.cols.len() == m && tile.diagonal.len() == tile.rows.len());
+        if !sized || rows != n {
+            return Err(ShardError::NotThePlan {
+                what: "the size of a tile's state",
+            }
+            .into());
+        }
+        let scale = f64::from_bits(pass.parameter);
+        loss_from(kernel::cross_entropies_of(tiles, scale), (A::NAME, B::NAME))
+    }
+}
+
+/// The part of [`CosineHistogram::within`] over the tiles `tiles` of `plan`, made with
+/// [`Plan::cosine_histogram_within`]`(x, bins)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`].
+///
+/// # Examples
+///
+/// See [`Plan::cosine_histogram_within`].
+pub fn cosine_histogram_within<T: Scalar, M: Modality>(
+    plan: &Plan,
+    x: &UnitEmbeddings<T, M>,
+    tiles: Range<usize>,
+) -> Result<Part<HistogramTile>> {
+    plan.check_tiles(&tiles)?;
+    let bins = plan.pass.parameter as usize;
+    let metric = Metric::CosineHistogramWithin;
+    plan.check_pass(histogram_pass::<T>(
+        metric,
+        x.shape(),
+        x.len(),
+        bins,
+        &plan.tile_pairs,
+    ))?;
+    let centre = centre_within(x)?;
+    let counts = kernel::histogram_tiles(sets(x, x), true, (bins, centre), tiles.clone());
+    Ok(histogram_part(plan, tiles, counts))
+}
+
+/// The part of [`CosineHistogram::between`] over the tiles `tiles` of `plan`, made with
+/// [`Plan::cosine_histogram_between`]`(a, b, bins)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`].
+///
+/// # Examples
+///
+/// See [`Plan::cosine_histogram_between`].
+pub fn cosine_histogram_between<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<HistogramTile>> {
+    plan.check_tiles(&tiles)?;
+    let bins = plan.pass.parameter as usize;
+    let metric = Metric::CosineHistogramBetween;
+    plan.check_pass(histogram_pass::<T>(
+        metric,
+        a.shape(),
+        b.len(),
+        bins,
+        &plan.tile_pairs,
+    ))?;
+    let centre = centre_between(a, b)?;
+    let counts = kernel::histogram_tiles(sets(a, b), false, (bins, centre), tiles.clone());
+    Ok(histogram_part(plan, tiles, counts))
+}
+
+fn histogram_part(
+    plan: &Plan,
+    tiles: Range<usize>,
+    counts: Vec<CosineCounts>,
+) -> Part<HistogramTile> {
+    Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states: counts
+            .into_iter()
+            .map(|counts| HistogramTile { counts })
+            .collect(),
+    }
+}
+
+impl Part<HistogramTile> {
+    /// The [`CosineHistogram`] of the pass, from every tile: the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for a tile of another bin count or centre.
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::cosine_histogram_within`].
+    pub fn finish(self) -> Result<CosineHistogram> {
+        let (pass, states) = self.complete()?;
+        let bins = pass.parameter as usize;
+        let centre = states.first().map_or(0.0, |tile| tile.counts.centre);
+        let agree = |tile: &HistogramTile| {
+            tile.counts.counts.len() == bins && tile.counts.centre.to_bits() == centre.to_bits()
+        };
+        if !states.iter().all(agree) {
+            return Err(ShardError::NotThePlan {
+                what: "the bins or the centre of a tile",
+            }
+            .into());
+        }
+        let counts = states.into_iter().map(|tile| tile.counts).collect();
+        Ok(CosineHistogram::from(kernel::histogram_of(
+            counts, bins, centre,
+        )))
+    }
+}

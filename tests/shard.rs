@@ -1,0 +1,221 @@
+//! Sharded passes (`modality_gap::shard`): any number of shards, each over its plan's tiles,
+//! merged in tile order in any grouping, give the bits of the single-process metric; every
+//! misuse is a typed error.
+
+mod common;
+
+use common::random_unit;
+use modality_gap::shard::{self, Part, Plan};
+use modality_gap::{
+    CosineHistogram, Error, Image, Scalar, ShardError, Temperature, Text, contrastive_loss,
+    uniform_loss,
+};
+use proptest::prelude::*;
+
+/// The parts of `shards` shards merged as `grouping` says: left to right, or each pair of
+/// neighbours first and then the pairs (a different association of the same order).
+fn merged<S>(parts: Vec<Part<S>>, pairwise: bool) -> Part<S> {
+    let mut parts = parts;
+    while parts.len() > 1 {
+        if pairwise {
+            let mut next = Vec::new();
+            let mut it = parts.into_iter();
+            while let Some(left) = it.next() {
+                next.push(match it.next() {
+                    Some(right) => left.merge(right).unwrap(),
+                    None => left,
+                });
+            }
+            parts = next;
+        } else {
+            let rest = parts.split_off(1);
+            let first = parts.pop().unwrap();
+            parts = vec![rest.into_iter().fold(first, |a, b| a.merge(b).unwrap())];
+        }
+    }
+    parts.pop().unwrap()
+}
+
+/// Every shard's part of a plan, in rank order.
+fn parts<S>(
+    plan: &Plan,
+    shards: usize,
+    part: impl Fn(std::ops::Range<usize>) -> Result<Part<S>, Error>,
+) -> Vec<Part<S>> {
+    (0..shards)
+        .map(|rank| part(plan.shard(rank, shards).unwrap()).unwrap())
+        .collect()
+}
+
+fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed: u64) {
+    let a = random_unit::<T, Image>(n, d, 1.5, seed);
+    let b = random_unit::<T, Text>(n, d, -1.0, seed + 1);
+    let t = 2.0;
+    let plan = Plan::uniform_loss(&a, t).unwrap();
+    let part = merged(
+        parts(&plan, shards, |r| shard::uniform_loss(&plan, &a, r)),
+        pairwise,
+    );
+    assert_eq!(
+        part.finish().unwrap().to_bits(),
+        uniform_loss(&a, t).unwrap().to_bits(),
+        "uniformity, n = {n}, d = {d}, {shards} shards"
+    );
+
+    let tau = Temperature::new(0.05).unwrap();
+    let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
+    let part = |r| shard::contrastive_loss(&plan, &a, &b, r);
+    let loss = merged(parts(&plan, shards, part), pairwise)
+        .finish()
+        .unwrap();
+    assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "contrastive");
+
+    let plan = Plan::cosine_histogram_within(&a, 50).unwrap();
+    let part = |r| shard::cosine_histogram_within(&plan, &a, r);
+    let h = merged(parts(&plan, shards, part), pairwise)
+        .finish()
+        .unwrap();
+    assert_eq!(
+        h,
+        CosineHistogram::within(&a, 50).unwrap(),
+        "histogram within"
+    );
+
+    let b = b.select(&(0..n / 3 + 1).collect::<Vec<_>>()).unwrap();
+    let plan = Plan::cosine_histogram_between(&a, &b, 7).unwrap();
+    let part = |r| shard::cosine_histogram_between(&plan, &a, &b, r);
+    let h = merged(parts(&plan, shards, part), pairwise)
+        .finish()
+        .unwrap();
+    assert_eq!(
+        h,
+        CosineHistogram::between(&a, &b, 7).unwrap(),
+        "histogram between"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Odd shapes (one tile to several), both element types, 1 to 7 shards (more shards than
+    /// tiles leaves some empty), both groupings of the merges.
+    #[test]
+    fn shards_merged_in_order_give_the_single_process_bits(
+        n in 2usize..2600,
+        d in 1usize..20,
+        shards in 1usize..8,
+        pairwise in any::<bool>(),
+        wide in any::<bool>(),
+        seed in 0u64..1000,
+    ) {
+        if wide {
+            same_bits::<f64>(n, d, shards, pairwise, seed);
+        } else {
+            same_bits::<f32>(n, d, shards, pairwise, seed);
+        }
+    }
+}
+
+#[test]
+fn plans_of_large_sets_have_several_balanced_tiles() {
+    let x = random_unit::<f32, Image>(3000, 16, 0.0, 1);
+    let plan = Plan::uniform_loss(&x, 2.0).unwrap();
+    assert!(plan.tiles() >= 4, "{} tiles", plan.tiles());
+    assert_eq!(plan.pairs(0..plan.tiles()), 3000 * 2999 / 2);
+    let shares: Vec<u64> = (0..2)
+        .map(|rank| plan.pairs(plan.shard(rank, 2).unwrap()))
+        .collect();
+    let ratio = shares[0] as f64 / shares[1] as f64;
+    assert!((0.8..1.25).contains(&ratio), "{shares:?}");
+    // More shards than tiles: the tail gets none, and every tile is still in one shard.
+    let ranges: Vec<_> = (0..9).map(|r| plan.shard(r, 9).unwrap()).collect();
+    assert_eq!(ranges[0].start, 0);
+    assert_eq!(ranges[8].end, plan.tiles());
+    assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+}
+
+fn shard_error<V: std::fmt::Debug>(result: Result<V, Error>) -> ShardError {
+    match result {
+        Err(Error::Shard(e)) => e,
+        other => panic!("expected a shard error, got {other:?}"),
+    }
+}
+
+#[test]
+fn misuse_is_a_typed_error() {
+    let x = random_unit::<f64, Image>(1500, 4, 0.5, 3);
+    let y = random_unit::<f64, Image>(1400, 4, 0.5, 4);
+    let plan = Plan::uniform_loss(&x, 2.0).unwrap();
+    let tiles = plan.tiles();
+    assert!(tiles >= 2);
+    assert_eq!(
+        shard_error(plan.shard(2, 2)),
+        ShardError::Rank { rank: 2, shards: 2 }
+    );
+    assert_eq!(
+        shard_error(shard::uniform_loss(&plan, &x, 0..tiles + 1)),
+        ShardError::Tiles {
+            start: 0,
+            end: tiles + 1,
+            count: tiles
+        }
+    );
+    assert!(matches!(
+        shard_error(shard::uniform_loss(&plan, &y, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    let x32 = random_unit::<f32, Image>(1500, 4, 0.5, 3);
+    assert!(matches!(
+        shard_error(shard::uniform_loss(&plan, &x32, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    let first = shard::uniform_loss(&plan, &x, 0..1).unwrap();
+    let last = shard::uniform_loss(&plan, &x, 1..tiles).unwrap();
+    assert_eq!(
+        shard_error(last.clone().merge(first.clone())),
+        ShardError::OutOfOrder {
+            end: tiles,
+            next_start: 0
+        }
+    );
+    assert_eq!(
+        shard_error(first.clone().finish()),
+        ShardError::Incomplete {
+            start: 0,
+            end: 1,
+            count: tiles
+        }
+    );
+    let other = Plan::uniform_loss(&x, 3.0).unwrap();
+    let other_last = shard::uniform_loss(&other, &x, 1..tiles).unwrap();
+    assert_eq!(
+        shard_error(first.clone().merge(other_last)),
+        ShardError::DifferentPasses
+    );
+    assert_eq!(
+        first.merge(last).unwrap().finish().unwrap().to_bits(),
+        uniform_loss(&x, 2.0).unwrap().to_bits()
+    );
+}
+
+/// Parts cross a process boundary as bytes and come back the same.
+#[cfg(feature = "serde")]
+#[test]
+fn parts_survive_serialisation() {
+    let a = random_unit::<f32, Image>(1200, 8, 1.0, 5);
+    let b = random_unit::<f32, Text>(1200, 8, -1.0, 6);
+    let tau = Temperature::CLIP;
+    let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
+    let halves = parts(&plan, 2, |r| shard::contrastive_loss(&plan, &a, &b, r));
+    let sent: Vec<Vec<u8>> = halves
+        .iter()
+        .map(|part| postcard::to_allocvec(part).unwrap())
+        .collect();
+    let received: Vec<Part<_>> = sent
+        .iter()
+        .map(|bytes| postcard::from_bytes(bytes).unwrap())
+        .collect();
+    assert_eq!(received, halves);
+    let loss = merged(received, false).finish().unwrap();
+    assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap());
+}
