@@ -39,8 +39,9 @@
 //!    on row-major slices; it knows nothing of the types below.
 //! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
 //!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input
-//!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`). Long pairwise
-//!    passes report their progress and stop on request through [`progress::observe`].
+//!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`; `.npy` files
+//!    mapped in place with the feature `mmap`). Long pairwise passes report their progress
+//!    and stop on request through [`progress::observe`].
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
 //!    the whole set, with label targets, or over batches), [`retrieval_recall`] (or [`retrieval_ranks`], for every K from one pass), zero-shot
@@ -59,6 +60,8 @@
 //!    with the deviations of its leave-one-out values, from the metric's own pass wherever
 //!    the formula allows (uniformity's kernel pass adds each pair to both of its samples),
 //!    and their estimates at any scale from a budget of random pairs in [`subsample`].
+//!    Passes cut into tiles that other processes compute and merge into the same bits:
+//!    [`shard`].
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates, paired sample ids, the bootstrap and
 //!    permutation nulls of any metric) and [`experiments`], the paper's

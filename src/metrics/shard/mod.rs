@@ -15,7 +15,7 @@
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
-//! [`CosineHistogram`]) for any plan split, shard count and merge grouping. With the cargo
+//! [`CosineHistogram`](crate::CosineHistogram)) for any plan split, shard count and merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
 //! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss (at

@@ -1,0 +1,194 @@
+//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, sharded over
+//! MPI ranks: every rank maps the same `.npy` file, computes the parts of its own tiles of each
+//! pass, and rank 0 gathers them, merges them in rank order and checks the result bitwise
+//! against the single-process metrics.
+//!
+//! ```text
+//! cargo build --release --features mpi --example mpi_uniform
+//! mpirun -n 3 target/release/examples/mpi_uniform [PAIR.npy | N D]
+//! ```
+//!
+//! With a file, it reads a stacked `[2, n, d]` float32 pair of unit rows (the published
+//! features' layout); else rank 0 writes N × D random unit rows of each set (default
+//! 8192 × 512, a cone like CLIP's) to a file in the temporary folder, which every rank maps.
+//! See `docs/scale.md` for a cluster.
+
+#[path = "support/help.rs"]
+mod help;
+#[path = "support/random.rs"]
+mod random;
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use modality_gap::shard::{self, Part, Plan};
+use modality_gap::{
+    CosineHistogram, Embeddings, Image, Temperature, Text, UnitEmbeddings, contrastive_loss, npy,
+    uniform_loss,
+};
+use mpi::datatype::PartitionMut;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+const USAGE: &str = "\
+usage: mpirun -n RANKS target/release/examples/mpi_uniform [PAIR.npy | N D]
+(build it with: cargo build --release --features mpi --example mpi_uniform)
+Uniformity (t = 2), the contrastive loss (tau = 0.01) and a 100-bin cosine histogram of the
+first set, each pass's tiles shared out over the ranks; rank 0 merges the parts and checks
+them bitwise against the single-process metrics. PAIR.npy is a stacked [2, n, d] float32
+file of unit rows; without one, rank 0 writes N x D random unit rows per set (default
+8192 512) to the temporary folder.
+";
+
+fn main() -> Result<(), Box<dyn Error>> {
+    help::on_request(USAGE);
+    let universe = mpi::initialize().ok_or("MPI is already initialised")?;
+    let world = universe.world();
+    let (rank, ranks) = (world.rank() as usize, world.size() as usize);
+    let path = input(&world)?;
+    // SAFETY: no rank writes the file while the sets live (rank 0 wrote it before the barrier).
+    let (a, b) = unsafe { npy::map_pair::<f32, Image, Text>(&path)? };
+    let (a, b) = (
+        UnitEmbeddings::verify_unit(a, 1e-3)?,
+        UnitEmbeddings::verify_unit(b, 1e-3)?,
+    );
+    let (t, tau, bins) = (2.0, Temperature::CLIP, 100);
+    let plans = (
+        Plan::uniform_loss(&a, t)?,
+        Plan::contrastive_loss(&a, &b, tau)?,
+        Plan::cosine_histogram_within(&a, bins)?,
+    );
+
+    world.barrier();
+    let start = Instant::now();
+    let uniform = shard::uniform_loss(&plans.0, &a, plans.0.shard(rank, ranks)?)?;
+    let contrastive = shard::contrastive_loss(&plans.1, &a, &b, plans.1.shard(rank, ranks)?)?;
+    let histogram = shard::cosine_histogram_within(&plans.2, &a, plans.2.shard(rank, ranks)?)?;
+    let uniform = gather(&world, &uniform)?;
+    let contrastive = gather(&world, &contrastive)?;
+    let histogram = gather(&world, &histogram)?;
+    let Some(((uniform, contrastive), histogram)) = uniform.zip(contrastive).zip(histogram) else {
+        return Ok(()); // not rank 0: its parts are sent
+    };
+    let uniform = uniform.finish()?;
+    let contrastive = contrastive.finish()?;
+    let histogram = histogram.finish()?;
+    let sharded = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let one_process = (
+        uniform_loss(&a, t)?,
+        contrastive_loss(&a, &b, tau)?,
+        CosineHistogram::within(&a, bins)?,
+    );
+    let single = start.elapsed().as_secs_f64();
+    let (n, d) = a.shape();
+    println!(
+        "n = {n}, d = {d}, f32, {ranks} ranks; tiles per pass {} / {} / {}",
+        plans.0.tiles(),
+        plans.1.tiles(),
+        plans.2.tiles()
+    );
+    println!("uniformity        {uniform:.12}");
+    println!("contrastive loss  {:.12}", contrastive.symmetric);
+    println!(
+        "cosine histogram  mean {:.12} over {} pairs",
+        histogram.mean(),
+        histogram.pair_count()
+    );
+    println!(
+        "sharded over {ranks} ranks (map, passes, gather, merge): {sharded:.3} s; one process on rank 0: {single:.3} s"
+    );
+    let same = uniform.to_bits() == one_process.0.to_bits()
+        && contrastive == one_process.1
+        && histogram == one_process.2;
+    if !same {
+        return Err("the merged parts differ from the single-process metrics".into());
+    }
+    println!("bitwise equal to the single-process metrics");
+    Ok(())
+}
+
+/// The input file: the argument, or a random pair that rank 0 writes (every rank waits for it).
+fn input(world: &SimpleCommunicator) -> Result<PathBuf, Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [file] = &args[..] {
+        return Ok(PathBuf::from(file));
+    }
+    let number = |k: usize, default: usize| args.get(k).map_or(Ok(default), |s| s.parse());
+    let (n, d) = (number(0, 8192)?, number(1, 512)?);
+    let path = std::env::temp_dir().join(format!("modality-gap-mpi-{n}x{d}.npy"));
+    if world.rank() == 0 {
+        let a = random::unit::<f32, Image>(n, d, 1, 0.3);
+        let b = random::unit::<f32, Text>(n, d, 2, 0.3);
+        write_pair(&path, a.as_embeddings(), b.as_embeddings())?;
+    }
+    world.barrier();
+    Ok(path)
+}
+
+/// Writes a stacked `[2, n, d]` float32 `.npy` file (format 1.0, numpy's 64-byte header).
+fn write_pair(
+    path: &Path,
+    a: &Embeddings<f32, Image>,
+    b: &Embeddings<f32, Text>,
+) -> std::io::Result<()> {
+    let (n, d) = a.shape();
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (2, {n}, {d}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in a.as_slice().iter().chain(b.as_slice()) {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    // Written whole under another name, then renamed: a rank never maps a half-written file.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(partial, path)
+}
+
+/// Every rank's part gathered on rank 0 as bytes, and merged there in rank order (tile
+/// order); `None` on the other ranks.
+fn gather<S: Serialize + DeserializeOwned>(
+    world: &SimpleCommunicator,
+    part: &Part<S>,
+) -> Result<Option<Part<S>>, Box<dyn Error>> {
+    let bytes = postcard::to_allocvec(part)?;
+    let root = world.process_at_rank(0);
+    let count = i32::try_from(bytes.len())?;
+    if world.rank() != 0 {
+        root.gather_into(&count);
+        root.gather_varcount_into(&bytes[..]);
+        return Ok(None);
+    }
+    let mut counts = vec![0i32; world.size() as usize];
+    root.gather_into_root(&count, &mut counts[..]);
+    let displacements: Vec<i32> = counts
+        .iter()
+        .scan(0, |offset, &c| {
+            let at = *offset;
+            *offset += c;
+            Some(at)
+        })
+        .collect();
+    let mut all = vec![0u8; counts.iter().map(|&c| c as usize).sum()];
+    let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displacements[..]);
+    root.gather_varcount_into_root(&bytes[..], &mut partition);
+    let mut merged: Option<Part<S>> = None;
+    for (&at, &c) in displacements.iter().zip(&counts) {
+        let part: Part<S> = postcard::from_bytes(&all[at as usize..(at + c) as usize])?;
+        merged = Some(match merged {
+            None => part,
+            Some(whole) => whole.merge(part)?,
+        });
+    }
+    Ok(merged)
+}
