@@ -6,11 +6,28 @@
 
 use modality_gap::{Image, Text, npy};
 
-/// A `.npy` file of one (n, d) array, as f32 and as f64, whole and without its non-finite rows.
+/// A `.npy` file of one (n, d) array, as f32 and as f64, whole and without its non-finite rows;
+/// and in chunks of 3 rows, which give the reader's values whenever the reader reads the file
+/// (but for a Fortran-order array, which they refuse), and an error whenever it does not,
+/// though not always the same one: a chunk can meet a NaN before the reader, which reads every
+/// byte first, meets the file's end.
 pub fn npy_read(data: &[u8]) {
-    let _ = npy::read_from::<f32, Image, _>(data);
+    let whole = npy::read_from::<f32, Image, _>(data);
     let _ = npy::read_from::<f64, Text, _>(data);
     let _ = npy::read_finite_rows_from::<f32, Image, _>(data);
+    let chunked = npy::Chunks::<f32, Image, _>::new(data, 3).and_then(|chunks| {
+        let mut values = Vec::new();
+        for chunk in chunks {
+            values.extend_from_slice(chunk?.as_slice());
+        }
+        Ok(values)
+    });
+    match (whole, chunked) {
+        (Ok(whole), Ok(values)) => assert_eq!(whole.as_slice(), &values[..], "chunks differ"),
+        (_, Err(modality_gap::Error::Npy(modality_gap::NpyError::FortranOrder)))
+        | (Err(_), Err(_)) => {}
+        (whole, chunked) => panic!("read {whole:?}, chunks {:?}", chunked.map(|v| v.len())),
+    }
 }
 
 /// A `.npy` file of a stacked [2, n, d] pair.

@@ -302,6 +302,11 @@ pub enum NpyError {
         extra: u64,
     },
 
+    /// A Fortran-order array handed to the chunked reader: its rows are not contiguous, so
+    /// it cannot be read row by row. Read it whole ([`npy::read`](crate::npy::read)).
+    #[error(".npy array in Fortran order: it cannot be read row by row; read it whole")]
+    FortranOrder,
+
     /// A mapped file's data does not start at a multiple of its element's size, so it cannot
     /// be borrowed as values in place (numpy pads every header to 64 bytes; this file was
     /// written otherwise). Read it with the plain reader, which copies.

@@ -148,7 +148,8 @@ pub use metrics::{
     contrastive_loss_with_targets, cosine_quantiles_between, cosine_quantiles_within,
     cross_modal_uniformity, effective_rank, gap, hit_rates, isoscore, jackknife, mean_centred,
     mean_pairwise_cosine, modality_separability, mutual_knn, pairwise_cosine, predict, raw,
-    relative_gap, retrieval_ranks, retrieval_recall, shard, subsample, svcca, top_k, uniform_loss,
+    relative_gap, retrieval_ranks, retrieval_recall, shard, stream, subsample, svcca, top_k,
+    uniform_loss,
 };
 pub use modality::{Audio, Image, Modality, Text, Video};
 #[cfg(feature = "safetensors")]

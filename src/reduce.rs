@@ -76,7 +76,7 @@ fn sums_of_terms<const G: usize, T: Scalar, U: Scalar>(
 
 /// Rows per chunk: the unit of parallel work and of the fixed summation order (inputs with
 /// fewer rows are one chunk).
-const CHUNK_ROWS: usize = 2048;
+pub(crate) const CHUNK_ROWS: usize = 2048;
 
 /// `per_chunk(rows)` for each chunk of rows, in parallel, in chunk order; each call compiled
 /// for the best instruction set of the CPU (the loops vectorise to its width).
@@ -170,32 +170,55 @@ fn row_sum_and<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     extra: impl Fn(&[T]) -> f64 + Sync,
 ) -> (Vec<f64>, f64) {
-    let d = x.dim();
-    let partials = per_chunk(
-        x.len(),
-        #[inline(always)]
-        |rows| {
-            let mut sum = vec![0.0; d];
-            let mut extras = 0.0;
-            for i in rows {
-                let row = x.row(i);
-                for (s, v) in sum.iter_mut().zip(row) {
-                    *s += v.to_f64();
-                }
-                extras += extra(row);
-            }
-            (sum, extras)
-        },
-    );
-    let mut total = vec![0.0; d];
-    let mut extras = 0.0;
-    for (sum, e) in partials {
-        for (t, s) in total.iter_mut().zip(sum) {
-            *t += s;
+    let mut total = RowSum::new(x.dim());
+    total.add_rows(x.as_slice(), extra);
+    (total.sum, total.extras)
+}
+
+/// A row sum Σᵢ xᵢ and a sum Σᵢ extra(xᵢ) over rows given a whole number of chunks at a time:
+/// the sums of each chunk added in order, so rows given in one piece or in several (cut at
+/// multiples of [`CHUNK_ROWS`]) sum to the same bits.
+#[derive(Debug, Clone)]
+pub(crate) struct RowSum {
+    pub(crate) sum: Vec<f64>,
+    pub(crate) extras: f64,
+}
+
+impl RowSum {
+    /// No rows of dimension d yet.
+    pub(crate) fn new(d: usize) -> Self {
+        Self {
+            sum: vec![0.0; d],
+            extras: 0.0,
         }
-        extras += e;
     }
-    (total, extras)
+
+    /// Adds the row-major rows `values` (of this sum's dimension), a chunk of
+    /// [`CHUNK_ROWS`] at a time.
+    pub(crate) fn add_rows<T: Scalar>(&mut self, values: &[T], extra: impl Fn(&[T]) -> f64 + Sync) {
+        let d = self.sum.len();
+        let partials = per_chunk(
+            values.len() / d,
+            #[inline(always)]
+            |rows| {
+                let mut sum = vec![0.0; d];
+                let mut extras = 0.0;
+                for row in values[rows.start * d..rows.end * d].chunks_exact(d) {
+                    for (s, v) in sum.iter_mut().zip(row) {
+                        *s += v.to_f64();
+                    }
+                    extras += extra(row);
+                }
+                (sum, extras)
+            },
+        );
+        for (sum, e) in partials {
+            for (t, s) in self.sum.iter_mut().zip(sum) {
+                *t += s;
+            }
+            self.extras += e;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -70,14 +70,24 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     x: &UnitEmbeddings<T, M>,
     diagonal: Diagonal,
 ) -> Result<f64> {
-    let n = x.len() as f64;
     let (sum, squared_norms) = row_sum_and_squared_norms(x);
+    cone_from_sums(x.len(), &sum, squared_norms, diagonal)
+}
+
+/// [`mean_pairwise_cosine`] of n unit rows from their row sum and their sum of squared norms.
+pub(crate) fn cone_from_sums(
+    n: usize,
+    sum: &[f64],
+    squared_norms: f64,
+    diagonal: Diagonal,
+) -> Result<f64> {
     let all_pairs: f64 = sum.iter().map(|s| s * s).sum();
+    let count = n as f64;
     let mean = match diagonal {
-        Diagonal::Included => all_pairs / (n * n),
+        Diagonal::Included => all_pairs / (count * count),
         Diagonal::Excluded => {
-            check::at_least(2, x.len())?;
-            (all_pairs - squared_norms) / (n * (n - 1.0))
+            check::at_least(2, n)?;
+            (all_pairs - squared_norms) / (count * (count - 1.0))
         }
     };
     // Rounding of the stored unit rows can carry a mean of identical rows an ulp past 1.

@@ -36,6 +36,13 @@ pub struct Gap {
 }
 
 impl Gap {
+    /// centroid(a) − centroid(b), from the two centroids (of one dimension).
+    pub(crate) fn between_centroids(a: Vec<f64>, b: Vec<f64>) -> Self {
+        let vector: Vec<f64> = a.into_iter().zip(b).map(|(x, y)| x - y).collect();
+        let norm = Norm::of(|| vector.iter().copied());
+        Gap { vector, norm }
+    }
+
     /// The gap vector Δ = mean(a) − mean(b), of dimension d.
     ///
     /// # Examples
@@ -201,13 +208,7 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
 ) -> Result<Gap> {
     check::comparable(a.shape(), b.shape())?;
-    let vector: Vec<f64> = centroid(a)
-        .into_iter()
-        .zip(centroid(b))
-        .map(|(x, y)| x - y)
-        .collect();
-    let norm = Norm::of(|| vector.iter().copied());
-    Ok(Gap { vector, norm })
+    Ok(Gap::between_centroids(centroid(a), centroid(b)))
 }
 
 /// The centroid (1/n) Σᵢ xᵢ of a set, in f64: the centre of a modality, of unit rows or not.

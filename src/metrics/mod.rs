@@ -19,6 +19,7 @@ mod separability;
 pub mod shard;
 mod similarity;
 mod spectrum;
+pub mod stream;
 pub mod subsample;
 mod top_k;
 mod uniform;

@@ -37,10 +37,12 @@ use std::path::Path;
 
 use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 
+mod chunks;
 #[cfg(feature = "mmap")]
 pub(crate) mod map;
 #[cfg(feature = "npz")]
 mod npz;
+pub use chunks::Chunks;
 #[cfg(feature = "mmap")]
 pub use map::{map, map_pair};
 #[cfg(feature = "npz")]

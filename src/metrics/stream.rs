@@ -1,0 +1,185 @@
+//! O(n·d) metrics of sets larger than memory, a chunk of rows at a time: the centroid, the
+//! cone's mean pairwise cosine and the gap, from [`RowSums`] fed by any source of rows, such
+//! as the chunked reader [`npy::Chunks`](crate::npy::Chunks) over a file or a pipe.
+//!
+//! The sums are those of the in-memory metrics, in the same order (fixed chunks of 2048 rows,
+//! added in order; the rows of an unfinished chunk wait in a buffer of at most 2047 rows), so
+//! the values are the in-memory metrics' bits whatever the sizes of the pieces the rows come
+//! in. Memory: the buffer, d sums, and whatever the source holds (one chunk for
+//! [`npy::Chunks`](crate::npy::Chunks)).
+//!
+//! # Examples
+//!
+//! ```
+//! use modality_gap::{Embeddings, Image, UnitEmbeddings, npy, stream::RowSums};
+//!
+//! // Rows from a file in chunks of 1000 (here an in-memory file of 2500 rows).
+//! let rows: Vec<f32> = (0..2500 * 3).map(|k| ((k * 7919) % 1000) as f32 / 500.0 - 0.9).collect();
+//! let header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2500, 3), }\n";
+//! let mut file = b"\x93NUMPY\x01\x00".to_vec();
+//! file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+//! file.extend_from_slice(header);
+//! file.extend(rows.iter().flat_map(|v| v.to_le_bytes()));
+//!
+//! let mut sums = RowSums::<f32, Image>::new(3)?;
+//! for chunk in npy::Chunks::<f32, Image, _>::new(&file[..], 1000)? {
+//!     sums.add(&UnitEmbeddings::normalize(chunk?)?)?;
+//! }
+//! let whole = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_row_major_vec(2500, 3, rows)?)?;
+//! assert_eq!(sums.centroid()?, modality_gap::centroid(&whole));
+//! assert_eq!(
+//!     sums.mean_pairwise_cosine(modality_gap::Diagonal::Excluded)?,
+//!     modality_gap::mean_pairwise_cosine(&whole, modality_gap::Diagonal::Excluded)?
+//! );
+//! # Ok::<(), modality_gap::Error>(())
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::metrics::cone::cone_from_sums;
+use crate::reduce::{CHUNK_ROWS, RowSum, dot};
+use crate::{Diagonal, Gap, Modality, Result, Scalar, UnitEmbeddings, check};
+
+/// The row sum Σᵢ uᵢ and the sum of squared norms Σᵢ ‖uᵢ‖² of unit rows added piece by
+/// piece, in the in-memory metrics' order.
+#[derive(Debug, Clone)]
+pub struct RowSums<T: Scalar, M: Modality> {
+    n: usize,
+    sums: RowSum,
+    /// The rows of the unfinished chunk (fewer than 2048), row-major.
+    pending: Vec<T>,
+    modality: PhantomData<fn() -> M>,
+}
+
+impl<T: Scalar, M: Modality> RowSums<T, M> {
+    /// No rows yet, of dimension d.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroDimension`](crate::Error::ZeroDimension) for d = 0.
+    pub fn new(d: usize) -> Result<Self> {
+        if d == 0 {
+            return Err(crate::Error::ZeroDimension);
+        }
+        Ok(Self {
+            n: 0,
+            sums: RowSum::new(d),
+            pending: Vec::new(),
+            modality: PhantomData,
+        })
+    }
+
+    /// Adds the rows of `rows`, after those added before.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for rows of another
+    /// dimension.
+    pub fn add(&mut self, rows: &UnitEmbeddings<T, M>) -> Result<()> {
+        let d = self.dim();
+        check::same_dim(d, rows.dim())?;
+        let mut values = rows.as_slice();
+        if !self.pending.is_empty() {
+            let take = values.len().min(CHUNK_ROWS * d - self.pending.len());
+            self.pending.extend_from_slice(&values[..take]);
+            values = &values[take..];
+            if self.pending.len() == CHUNK_ROWS * d {
+                self.sums.add_rows(&self.pending, squared_norm);
+                self.pending.clear();
+            }
+        }
+        let whole = values.len() / (CHUNK_ROWS * d) * (CHUNK_ROWS * d);
+        self.sums.add_rows(&values[..whole], squared_norm);
+        self.pending.extend_from_slice(&values[whole..]);
+        self.n += rows.len();
+        Ok(())
+    }
+
+    /// The number of rows added (n).
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether no rows were added.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The dimension of the rows (d).
+    pub fn dim(&self) -> usize {
+        self.sums.sum.len()
+    }
+
+    /// (Σᵢ uᵢ, Σᵢ ‖uᵢ‖²) over every row added: the buffered rows are the last chunk.
+    fn totals(&self) -> Result<RowSum> {
+        check::not_empty(self.n)?;
+        let mut sums = self.sums.clone();
+        sums.add_rows(&self.pending, squared_norm);
+        Ok(sums)
+    }
+
+    /// [`centroid`](crate::centroid) of every row added: the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`](crate::Error::Empty) before any row.
+    ///
+    /// # Examples
+    ///
+    /// See [the module](crate::stream).
+    pub fn centroid(&self) -> Result<Vec<f64>> {
+        let n = self.n as f64;
+        let mut sum = self.totals()?.sum;
+        sum.iter_mut().for_each(|s| *s /= n);
+        Ok(sum)
+    }
+
+    /// [`mean_pairwise_cosine`](crate::mean_pairwise_cosine) of every row added: the same
+    /// bits.
+    ///
+    /// # Errors
+    ///
+    /// As [`mean_pairwise_cosine`](crate::mean_pairwise_cosine);
+    /// [`Error::Empty`](crate::Error::Empty) before any row.
+    ///
+    /// # Examples
+    ///
+    /// See [the module](crate::stream).
+    pub fn mean_pairwise_cosine(&self, diagonal: Diagonal) -> Result<f64> {
+        let totals = self.totals()?;
+        cone_from_sums(self.n, &totals.sum, totals.extras, diagonal)
+    }
+}
+
+/// ‖u‖², as the in-memory cone sums it.
+#[inline(always)]
+fn squared_norm<T: Scalar>(row: &[T]) -> f64 {
+    dot(row, row)
+}
+
+/// [`gap`](crate::gap) of the rows added to `a` and to `b`: the same bits.
+///
+/// # Errors
+///
+/// As [`gap`](crate::gap); [`Error::Empty`](crate::Error::Empty) for a set with no rows.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, stream::{self, RowSums}};
+///
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.6, 0.8]])?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[0.0, 1.0]])?)?;
+/// let (mut sa, mut sb) = (RowSums::new(2)?, RowSums::new(2)?);
+/// sa.add(&a)?;
+/// sb.add(&b)?;
+/// assert_eq!(stream::gap(&sa, &sb)?, modality_gap::gap(&a, &b)?);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+pub fn gap<T: Scalar, A: Modality, B: Modality>(
+    a: &RowSums<T, A>,
+    b: &RowSums<T, B>,
+) -> Result<Gap> {
+    check::same_dim(a.dim(), b.dim())?;
+    Ok(Gap::between_centroids(a.centroid()?, b.centroid()?))
+}
