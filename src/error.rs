@@ -155,6 +155,13 @@ pub enum Error {
     #[error("{0}")]
     Shard(#[from] ShardError),
 
+    /// An `ndarray` view whose rows are not contiguous and in order (not standard layout), so
+    /// it cannot be borrowed as embeddings (behind the feature `ndarray`).
+    #[error(
+        "the array is not in standard (row-major, contiguous) layout: borrow `array.as_standard_layout()` instead"
+    )]
+    NotStandardLayout,
+
     /// The work was stopped by its [`progress::observe`](crate::progress::observe) callback.
     #[error("cancelled by the progress callback")]
     Cancelled,

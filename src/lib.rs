@@ -40,7 +40,8 @@
 //! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
 //!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input
 //!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`; `.npy` files
-//!    mapped in place with the feature `mmap`). Long pairwise passes report their progress
+//!    mapped in place with the feature `mmap`; `ndarray` views borrowed through [`array`]
+//!    with the feature `ndarray`). Long pairwise passes report their progress
 //!    and stop on request through [`progress::observe`].
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
@@ -114,6 +115,8 @@
 #![doc(test(attr(deny(warnings))))]
 #![deny(unsafe_code)]
 
+#[cfg(feature = "ndarray")]
+pub mod array;
 mod captioned;
 mod check;
 mod embeddings;
