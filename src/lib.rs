@@ -40,7 +40,7 @@
 //! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
 //!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input
 //!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`; `.npy` files
-//!    mapped in place with the feature `mmap`; `ndarray` views borrowed through [`array`]
+//!    mapped in place with the feature `mmap`; `ndarray` views borrowed through `modality_gap::array`
 //!    with the feature `ndarray`). Long pairwise passes report their progress
 //!    and stop on request through [`progress::observe`].
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
