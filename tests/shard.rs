@@ -7,7 +7,7 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    CosineHistogram, Error, Image, Scalar, ShardError, Temperature, Text, contrastive_loss,
+    CosineHistogram, Error, Image, Scalar, ShardError, Temperature, Text, contrastive_loss, top_k,
     uniform_loss,
 };
 use proptest::prelude::*;
@@ -92,6 +92,15 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         CosineHistogram::between(&a, &b, 7).unwrap(),
         "histogram between"
     );
+
+    for k in [1, 5, n] {
+        let plan = Plan::top_k(&a, &b, k).unwrap();
+        let part = |r| shard::top_k(&plan, &a, &b, r);
+        let found = merged(parts(&plan, shards, part), pairwise)
+            .finish()
+            .unwrap();
+        assert_eq!(found, top_k(&a, &b, k).unwrap(), "top {k}");
+    }
 }
 
 proptest! {

@@ -478,13 +478,18 @@ pub(crate) fn top_k(sets: Sets<'_>, k: usize) -> (Vec<usize>, Vec<f64>) {
 }
 
 pub(super) fn top_k_on(isa: Isa, sets: Sets<'_>, k: usize) -> (Vec<usize>, Vec<f64>) {
-    typed!(sets, |a, b| {
-        epilogue::top_k(isa, a, b, k)
-            .into_iter()
-            .flatten()
-            .map(|(s, j)| (j, s.to_f64()))
-            .unzip()
-    })
+    typed!(sets, |a, b| indices_and_values(epilogue::top_k(
+        isa, a, b, k
+    )))
+}
+
+/// The (index, dot product) lists of rows one after another, as indices and values (widened).
+fn indices_and_values<T: Element>(lists: Vec<Vec<(T, usize)>>) -> (Vec<usize>, Vec<f64>) {
+    lists
+        .into_iter()
+        .flatten()
+        .map(|(s, j)| (j, s.to_f64()))
+        .unzip()
 }
 
 /// `out[i·m + j] = aᵢ·bⱼ`, row-major n × m.
@@ -553,6 +558,8 @@ pub(crate) enum Tiled {
     CrossEntropies,
     /// [`histogram`]'s pass.
     Histogram { within: bool, bins: usize },
+    /// [`top_k`]'s pass.
+    TopK,
 }
 
 /// The pairs each tile of a pass visits, in order.
@@ -565,6 +572,7 @@ pub(crate) fn tile_pairs(sets: Sets<'_>, pass: Tiled) -> Vec<u64> {
                 Pairs::of(a, b, within),
                 Some(epilogue::histogram_max_tasks(bins)),
             ),
+            Tiled::TopK => (Pairs::Between(a, b), None),
         };
         schedule::task_pairs(&pairs, &schedule::row_tasks(&pairs, cap))
     })
@@ -669,4 +677,18 @@ pub(crate) fn histogram_tiles(
 /// [`histogram`] from the counts of all its tiles, in order.
 pub(crate) fn histogram_of(tiles: Vec<CosineCounts>, bins: usize, centre: f64) -> CosineCounts {
     CosineCounts::sum_of(tiles, bins, centre)
+}
+
+/// [`top_k`] of the rows of each of the tiles `tiles` of its pass, in order: their indices and
+/// dot products, row after row, as [`top_k`] gives them.
+pub(crate) fn top_k_tiles(
+    sets: Sets<'_>,
+    k: usize,
+    tiles: Range<usize>,
+) -> Vec<(Vec<usize>, Vec<f64>)> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| epilogue::top_k_tiles(isa, a, b, k, tiles)
+        .into_iter()
+        .map(indices_and_values)
+        .collect())
 }

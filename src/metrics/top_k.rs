@@ -144,9 +144,16 @@ pub fn top_k<T: Scalar, A: Modality, B: Modality>(
     check::at_least_one("k", k)?;
     let sets = Sets::new(queries.as_slice(), keys.as_slice(), queries.dim());
     let (indices, similarities) = kernel::top_k(sets, k);
-    Ok(TopK {
-        width: k.min(keys.len()),
-        indices,
-        similarities,
-    })
+    Ok(TopK::of_lists(k.min(keys.len()), indices, similarities))
+}
+
+impl TopK {
+    /// The lists of `width` entries each, query after query.
+    pub(crate) fn of_lists(width: usize, indices: Vec<usize>, similarities: Vec<f64>) -> Self {
+        TopK {
+            width,
+            indices,
+            similarities,
+        }
+    }
 }

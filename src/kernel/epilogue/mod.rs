@@ -19,7 +19,7 @@ pub(crate) use histogram::{CosineCounts, histogram, histogram_max_tasks, histogr
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::{Positives, ranks, ranks_and_outrankers};
 pub(crate) use select::select;
-pub(crate) use top_k::top_k;
+pub(crate) use top_k::{top_k, top_k_tiles};
 
 /// The widest block an epilogue receives (scratch space is sized by it).
 pub(super) use super::schedule::MAX_BLOCK_COLS;

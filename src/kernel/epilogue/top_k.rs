@@ -1,6 +1,10 @@
 //! The k most similar columns of every row.
 
-use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run};
+use std::ops::Range;
+
+use crate::kernel::{
+    ALL_TILES, Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, row_tasks, run, tiles,
+};
 
 /// Keeps, for each row, its k best (similarity, column) pairs in rank order: larger
 /// similarity first, and among equal similarities the larger column index first (the order
@@ -45,9 +49,20 @@ pub(crate) fn top_k<T: Element>(
     b: Rows<'_, T>,
     k: usize,
 ) -> Vec<Vec<(T, usize)>> {
+    top_k_tiles(isa, a, b, k, ALL_TILES).concat()
+}
+
+/// [`top_k`]'s lists of the rows of each of the tasks `selected` of its pass, in order.
+pub(crate) fn top_k_tiles<T: Element>(
+    isa: Isa,
+    a: Rows<'_, T>,
+    b: Rows<'_, T>,
+    k: usize,
+    selected: Range<usize>,
+) -> Vec<Vec<Vec<(T, usize)>>> {
     debug_assert!(k >= 1);
     let pairs = Pairs::Between(a, b);
-    let tasks = row_tasks(&pairs, None)
+    let tasks = tiles(row_tasks(&pairs, None), selected)
         .into_iter()
         .map(|rows| {
             debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
@@ -63,6 +78,6 @@ pub(crate) fn top_k<T: Element>(
         .collect();
     run(isa, &pairs, tasks, &TopK { k })
         .into_iter()
-        .flat_map(|acc| acc.best)
+        .map(|acc| acc.best)
         .collect()
 }

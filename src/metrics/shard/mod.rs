@@ -10,12 +10,13 @@
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
-//! ([`ContrastiveTile`]), or counts and moments ([`HistogramTile`]). [`Part::merge`] joins a
+//! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), or the top-k lists of its
+//! rows ([`TopKTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
-//! [`CosineHistogram`](crate::CosineHistogram)) for any plan split, shard count and merge grouping. With the cargo
+//! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k)) for any plan split, shard count and merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
 //! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss (at
@@ -50,8 +51,8 @@ mod tiles;
 use std::ops::Range;
 
 pub use tiles::{
-    ContrastiveTile, HistogramTile, UniformTile, contrastive_loss, cosine_histogram_between,
-    cosine_histogram_within, uniform_loss,
+    ContrastiveTile, HistogramTile, TopKTile, UniformTile, contrastive_loss,
+    cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
 };
 
 use crate::{Result, ShardError};
@@ -76,13 +77,14 @@ enum Metric {
     ContrastiveLoss,
     CosineHistogramWithin,
     CosineHistogramBetween,
+    TopK,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
 ///
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
-/// [`Plan::cosine_histogram_between`]); every shard makes the same plan from the same inputs.
+/// [`Plan::cosine_histogram_between`], [`Plan::top_k`]); every shard makes the same plan from the same inputs.
 ///
 /// # Examples
 ///

@@ -10,7 +10,7 @@ use crate::metrics::contrastive::{dot_bound, loss_from};
 use crate::metrics::distribution::{bin_count, centre_between, centre_within};
 use crate::metrics::uniform::Potential;
 use crate::{
-    ContrastiveLoss, CosineHistogram, Modality, Result, Scalar, ShardError, Temperature,
+    ContrastiveLoss, CosineHistogram, Modality, Result, Scalar, ShardError, Temperature, TopK,
     UnitEmbeddings, check,
 };
 
@@ -55,6 +55,14 @@ impl<A: Modality, B: Modality> std::fmt::Debug for ContrastiveTile<A, B> {
             .field("tile", &self.tile)
             .finish()
     }
+}
+
+/// The state of one tile of the top-k neighbours: the lists of its queries, query after query.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TopKTile {
+    indices: Vec<usize>,
+    similarities: Vec<f64>,
 }
 
 /// The state of one tile of a cosine histogram: its counts and moments.
@@ -197,6 +205,122 @@ impl Plan {
             ),
             tile_pairs,
         })
+    }
+}
+
+impl Plan {
+    /// The plan of [`top_k`](crate::top_k)`(queries, keys, k)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`top_k`](crate::top_k).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, top_k};
+    ///
+    /// let rows: Vec<[f64; 2]> = (0..40).map(|i| [(i as f64).cos(), (i as f64).sin()]).collect();
+    /// let q = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&rows)?)?;
+    /// let keys = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&rows[3..])?)?;
+    /// let plan = Plan::top_k(&q, &keys, 5)?;
+    /// let found = shard::top_k(&plan, &q, &keys, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(found, top_k(&q, &keys, 5)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn top_k<T: Scalar, A: Modality, B: Modality>(
+        queries: &UnitEmbeddings<T, A>,
+        keys: &UnitEmbeddings<T, B>,
+        k: usize,
+    ) -> Result<Self> {
+        check::comparable(queries.shape(), keys.shape())?;
+        check::at_least_one("k", k)?;
+        let tile_pairs = kernel::tile_pairs(sets(queries, keys), Tiled::TopK);
+        Ok(Self {
+            pass: top_k_pass(queries, keys, k, tile_pairs.len()),
+            tile_pairs,
+        })
+    }
+}
+
+fn top_k_pass<T: Scalar, A: Modality, B: Modality>(
+    queries: &UnitEmbeddings<T, A>,
+    keys: &UnitEmbeddings<T, B>,
+    k: usize,
+    tiles: usize,
+) -> Pass {
+    Pass {
+        metric: Metric::TopK,
+        shape: (queries.len(), keys.len(), queries.dim(), size_of::<T>()),
+        parameter: k as u64,
+        tiles,
+    }
+}
+
+/// The part of [`top_k`](crate::top_k) over the tiles `tiles` of `plan`, made with
+/// [`Plan::top_k`]`(queries, keys, k)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`].
+///
+/// # Examples
+///
+/// See [`Plan::top_k`].
+pub fn top_k<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    queries: &UnitEmbeddings<T, A>,
+    keys: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<TopKTile>> {
+    plan.check_tiles(&tiles)?;
+    let k = plan.pass.parameter as usize;
+    plan.check_pass(top_k_pass(queries, keys, k, plan.tiles()))?;
+    let lists = kernel::top_k_tiles(sets(queries, keys), k, tiles.clone());
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states: (lists.into_iter())
+            .map(|(indices, similarities)| TopKTile {
+                indices,
+                similarities,
+            })
+            .collect(),
+    })
+}
+
+impl Part<TopKTile> {
+    /// [`top_k`](crate::top_k), from every tile: the same lists.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for lists of the wrong sizes (a corrupted transfer).
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::top_k`].
+    pub fn finish(self) -> Result<TopK> {
+        let (pass, states) = self.complete()?;
+        let (n, m, ..) = pass.shape;
+        let width = (pass.parameter as usize).min(m);
+        let (mut indices, mut similarities) = (Vec::new(), Vec::new());
+        for tile in states {
+            if tile.indices.len() != tile.similarities.len() {
+                indices.clear();
+                break;
+            }
+            indices.extend(tile.indices);
+            similarities.extend(tile.similarities);
+        }
+        if indices.len() != n * width || indices.iter().any(|&j| j >= m) {
+            return Err(ShardError::NotThePlan {
+                what: "the size of a tile's lists",
+            }
+            .into());
+        }
+        Ok(TopK::of_lists(width, indices, similarities))
     }
 }
 
