@@ -127,7 +127,7 @@ fn stream(file: &str) -> Result<(), Box<dyn Error>> {
     println!("{n} x {d} f32, {:.2} GB", bytes / 1e9);
     println!(
         "plain read (1 thread, {} MiB reads): {read:.2} s, {:.2} GB/s",
-        CHUNK_ROWS * 2048 >> 20,
+        (CHUNK_ROWS * 2048) >> 20,
         bytes / read / 1e9
     );
     println!(

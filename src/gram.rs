@@ -5,6 +5,8 @@
 //! n × d f64) matrix. Then the symmetric eigendecomposition of such a d × d matrix, and the
 //! rounding level below which its eigenvalues are noise.
 
+use std::ops::Range;
+
 use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 use rayon::prelude::*;
 
@@ -76,6 +78,75 @@ pub(crate) fn weighted_cross_products<T: Scalar>(
     .sum()
 }
 
+/// The tiles of [`cross_products`] of n rows: the row ranges of the nodes of its summation
+/// tree at depth [`TILE_DEPTH`] (or leaves above it), in order. The tree depends on n alone.
+pub(crate) fn cross_product_tiles(n: usize) -> Vec<Range<usize>> {
+    fn nodes(rows: Range<usize>, depth: usize, out: &mut Vec<Range<usize>>) {
+        match halves(&rows) {
+            Some((left, right)) if depth > 0 => {
+                nodes(left, depth - 1, out);
+                nodes(right, depth - 1, out);
+            }
+            _ => out.push(rows),
+        }
+    }
+    let mut out = Vec::new();
+    nodes(0..n, TILE_DEPTH, &mut out);
+    out
+}
+
+/// Depth of the tiles in the summation tree: at most 2⁴ = 16 tiles.
+const TILE_DEPTH: usize = 4;
+
+/// The two halves a node of the summation tree is cut into, or none for a leaf.
+fn halves(rows: &Range<usize>) -> Option<(Range<usize>, Range<usize>)> {
+    let (start, end) = (rows.start, rows.end);
+    (end - start > LEAF).then(|| {
+        let middle = start + (end - start).div_ceil(2 * BLOCK) * BLOCK;
+        (start..middle, middle..end)
+    })
+}
+
+/// The part of [`cross_products`] (`a` = `b`, one set with itself) of the rows of one tile
+/// of [`cross_product_tiles`]: its subtree's sum, upper triangle only.
+pub(crate) fn cross_products_of_tile<T: Scalar>(
+    x: &[T],
+    centre: &[f64],
+    rows: Range<usize>,
+) -> DMatrix<f64> {
+    let sides = Sides {
+        a: x,
+        b: x,
+        centre_a: centre,
+        centre_b: centre,
+        same: true,
+        weights: None,
+    };
+    sides.split(rows.start, rows.end)
+}
+
+/// [`cross_products`] of one set of n rows with itself from the parts of all its tiles, in
+/// order: added up the summation tree as the one-process pass adds them, to the same bits.
+pub(crate) fn cross_products_of_tiles(n: usize, tiles: Vec<DMatrix<f64>>) -> DMatrix<f64> {
+    fn combine(
+        rows: Range<usize>,
+        depth: usize,
+        tiles: &mut impl Iterator<Item = DMatrix<f64>>,
+    ) -> DMatrix<f64> {
+        match halves(&rows) {
+            Some((left, right)) if depth > 0 => {
+                let mut sum = combine(left, depth - 1, tiles);
+                sum += combine(right, depth - 1, tiles);
+                sum
+            }
+            _ => tiles.next().expect("one part per tile"),
+        }
+    }
+    let mut sum = combine(0..n, TILE_DEPTH, &mut tiles.into_iter());
+    sum.fill_lower_triangle_with_upper_triangle();
+    sum
+}
+
 /// The two sets of a cross-product pass and their centres.
 #[derive(Clone, Copy)]
 struct Sides<'a, T> {
@@ -101,12 +172,13 @@ impl<T: Scalar> Sides<'_, T> {
 
     /// The cross products of rows `start..end`, by bisection.
     fn split(self, start: usize, end: usize) -> DMatrix<f64> {
-        if end - start <= LEAF {
+        let Some((left, right)) = halves(&(start..end)) else {
             return self.leaf(start, end);
-        }
-        let middle = start + (end - start).div_ceil(2 * BLOCK) * BLOCK;
-        let (mut left, right) =
-            rayon::join(|| self.split(start, middle), || self.split(middle, end));
+        };
+        let (mut left, right) = rayon::join(
+            || self.split(left.start, left.end),
+            || self.split(right.start, right.end),
+        );
         left += right;
         left
     }

@@ -60,4 +60,5 @@ fn safetensors_corpus() {
 fn npy_map_agrees_with_read_on_the_npy_corpora() {
     replay("npy_read", readers::npy_map);
     replay("npy_pair", readers::npy_map);
+    replay("npy_map", readers::npy_map);
 }

@@ -7,8 +7,8 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    CosineHistogram, Error, Image, Scalar, ShardError, Temperature, Text, contrastive_loss, top_k,
-    uniform_loss,
+    Centring, CosineHistogram, Error, Image, Scalar, ShardError, Spectrum, Temperature, Text,
+    contrastive_loss, effective_rank, isoscore, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -100,6 +100,31 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             .finish()
             .unwrap();
         assert_eq!(found, top_k(&a, &b, k).unwrap(), "top {k}");
+    }
+
+    let x = a.as_embeddings();
+    for (spectrum, centring) in [
+        (Spectrum::SingularValues, Centring::Mean),
+        (Spectrum::Variances, Centring::None),
+    ] {
+        let plan = Plan::effective_rank(x, spectrum, centring).unwrap();
+        let part = |r| shard::effective_rank(&plan, x, r);
+        let erank = merged(parts(&plan, shards, part), pairwise)
+            .finish()
+            .unwrap();
+        assert_eq!(
+            erank,
+            effective_rank(x, spectrum, centring).unwrap(),
+            "effective rank"
+        );
+    }
+    if d >= 2 {
+        let plan = Plan::isoscore(x).unwrap();
+        let part = |r| shard::isoscore(&plan, x, r);
+        let score = merged(parts(&plan, shards, part), pairwise)
+            .finish()
+            .unwrap();
+        assert_eq!(score.to_bits(), isoscore(x).unwrap().to_bits(), "IsoScore");
     }
 }
 

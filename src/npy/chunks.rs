@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::marker::PhantomData;
 
-use super::{Dtype, Layout, floats, read_exactly, read_header};
+use super::{Dtype, Layout, floats, read_header};
 use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 
 /// The rows of an `(n, d)` `.npy` array read `rows` at a time from any [`Read`], each chunk
@@ -110,16 +110,18 @@ impl<T: Scalar, M: Modality, R: Read> Chunks<T, M, R> {
         let width = match self.dtype {
             Dtype::Float { bytes, .. } | Dtype::Integer { bytes, .. } => bytes,
         };
-        let mut bytes = vec![0u8; count * self.d * width];
-        read_exactly(&mut self.reader, &mut bytes, self.offset).map_err(|e| match e {
-            // The whole file's length, as the plain reader says it.
-            Error::Npy(NpyError::Truncated { found, .. }) => NpyError::Truncated {
+        // The buffer grows as bytes arrive (a header's claim allocates nothing); `count · d ·
+        // width` fits, being at most the data's byte count, which the header check bounds.
+        let wanted = (count * self.d * width) as u64;
+        let mut bytes = Vec::new();
+        (&mut self.reader).take(wanted).read_to_end(&mut bytes)?;
+        if (bytes.len() as u64) < wanted {
+            return Err(NpyError::Truncated {
                 expected: self.end,
-                found,
+                found: self.offset + bytes.len() as u64,
             }
-            .into(),
-            other => other,
-        })?;
+            .into());
+        }
         let values = floats::<T>(&bytes, self.dtype);
         let chunk = Embeddings::from_row_major_vec(count, self.d, values).map_err(|e| match e {
             Error::NonFinite { row, column } => Error::NonFinite {

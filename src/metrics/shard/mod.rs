@@ -46,10 +46,12 @@
 //! # Ok::<(), modality_gap::Error>(())
 //! ```
 
+mod spectra;
 mod tiles;
 
 use std::ops::Range;
 
+pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use tiles::{
     ContrastiveTile, HistogramTile, TopKTile, UniformTile, contrastive_loss,
     cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
@@ -78,6 +80,8 @@ enum Metric {
     CosineHistogramWithin,
     CosineHistogramBetween,
     TopK,
+    EffectiveRank,
+    IsoScore,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.

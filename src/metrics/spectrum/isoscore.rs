@@ -65,20 +65,30 @@ use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
 /// bcbi-edu/p_eickhoff_isoscore, `IsoScore.py`.
 pub fn isoscore<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<f64> {
     check::at_least(2, x.len())?;
-    let d = check::count_within(
+    let d = isoscore_dimension(x.dim())?;
+    let (variances, _) = gram_spectrum(x, Centring::Mean)?;
+    Ok(isoscore_of(&variances, d))
+}
+
+/// The dimension d, which IsoScore needs to be at least 2.
+pub(crate) fn isoscore_dimension(d: usize) -> Result<usize> {
+    check::count_within(
         "d",
-        x.dim(),
+        d,
         2,
         usize::MAX,
         "at least 2 (IsoScore compares the variances of d ≥ 2 directions)",
-    )?;
-    let (variances, _) = gram_spectrum(x, Centring::Mean)?;
+    )
+}
+
+/// IsoScore of the centred variances λ₁ ≥ … ≥ λ_d (λ₁ > 0) of d dimensions.
+pub(crate) fn isoscore_of(variances: &[f64], d: usize) -> f64 {
     let largest = variances[0];
     let (sum, squares) = variances.iter().fold((0.0, 0.0), |(s, q), &l| {
         let r = l / largest;
         (s + r, q + r * r)
     });
-    Ok(of_participation(sum * sum / squares, d))
+    of_participation(sum * sum / squares, d)
 }
 
 /// IsoScore from the participation ratio (Σλ)²/Σλ² of d dimensions, clamped to [0, 1].

@@ -7,7 +7,9 @@ mod isoscore;
 pub(crate) use effective_rank::rank_of_spectrum;
 pub use effective_rank::{EffectiveRank, Spectrum, effective_rank};
 pub use isoscore::isoscore;
-pub(crate) use isoscore::of_participation;
+pub(crate) use isoscore::{isoscore_dimension, isoscore_of, of_participation};
+
+use nalgebra::DMatrix;
 
 use crate::gram::{cross_products, eigenvalues, rounding_level};
 use crate::reduce::{max_abs_deviation, mean_row};
@@ -22,6 +24,16 @@ use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
 /// row is the centre (all zero, or centred, all equal; decided exactly on the rows);
 /// [`Error::Overflow`](crate::Error::Overflow) when the Gram matrix overflows f64.
 fn gram_spectrum<T: Scalar, M: Modality>(
+    x: &Embeddings<T, M>,
+    centring: Centring,
+) -> Result<(Vec<f64>, usize)> {
+    let (centre, bound) = gram_setup(x, centring)?;
+    let gram = cross_products(x.as_slice(), x.as_slice(), x.dim(), &centre);
+    Ok((spectrum_of(gram, bound)?, bound))
+}
+
+/// The centre c and the rank bound of [`gram_spectrum`], after its checks of the rows.
+pub(crate) fn gram_setup<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     centring: Centring,
 ) -> Result<(Vec<f64>, usize)> {
@@ -40,12 +52,16 @@ fn gram_spectrum<T: Scalar, M: Modality>(
         Centring::Mean => x.row(0).iter().map(|v| v.to_f64()).collect(),
     };
     check::some_variance(max_abs_deviation(x, &reference) == 0.0)?;
-    let gram = cross_products(x.as_slice(), x.as_slice(), d, &centre);
+    Ok((centre, bound))
+}
+
+/// The eigenvalues of [`gram_spectrum`] from the Gram matrix and the rank bound.
+pub(crate) fn spectrum_of(gram: DMatrix<f64>, bound: usize) -> Result<Vec<f64>> {
     // Off the diagonal |gⱼₖ| ≤ √(gⱼⱼ gₖₖ) ≤ tr: a finite trace bounds every entry.
     check::no_overflow("the Gram matrix of the rows", gram.trace())?;
     let mut values = eigenvalues(gram);
     drop_rounding(&mut values, bound)?;
-    Ok((values, bound))
+    Ok(values)
 }
 
 /// Sets to 0 the eigenvalues (decreasing) past the rank bound and those at or below the
