@@ -10,11 +10,14 @@
 //!
 //! With a file, it reads a stacked `[2, n, d]` float32 pair of unit rows (the published
 //! features' layout); else rank 0 writes N × D random unit rows of each set (default
-//! 8192 × 512, a cone like CLIP's) to a file in the temporary folder, which every rank maps.
+//! 8192 × 512, a cone like CLIP's) to a file in the temporary folder, which every rank maps
+//! (so on one machine only: across machines, give a file on a shared file system).
 //! See `docs/scale.md` for a cluster.
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/npy_header.rs"]
+mod npy_header;
 #[path = "support/random.rs"]
 mod random;
 
@@ -137,15 +140,7 @@ fn write_pair(
     b: &Embeddings<f32, Text>,
 ) -> std::io::Result<()> {
     let (n, d) = a.shape();
-    let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (2, {n}, {d}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
+    let mut bytes = npy_header::f32_header(&format!("(2, {n}, {d})"));
     for v in a.as_slice().iter().chain(b.as_slice()) {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
@@ -171,14 +166,16 @@ fn gather<S: Serialize + DeserializeOwned>(
     }
     let mut counts = vec![0i32; world.size() as usize];
     root.gather_into_root(&count, &mut counts[..]);
-    let displacements: Vec<i32> = counts
-        .iter()
-        .scan(0, |offset, &c| {
-            let at = *offset;
-            *offset += c;
-            Some(at)
-        })
-        .collect();
+    // MPI counts bytes in i32: the parts of all ranks together must stay below 2 GiB (a
+    // contrastive loss of up to about 8·10⁶ columns on 16 tiles).
+    let mut displacements = Vec::with_capacity(counts.len());
+    let mut offset = 0i32;
+    for &c in &counts {
+        displacements.push(offset);
+        offset = offset
+            .checked_add(c)
+            .ok_or("the gathered parts exceed 2 GiB, MPI's i32 count")?;
+    }
     let mut all = vec![0u8; counts.iter().map(|&c| c as usize).sum()];
     let mut partition = PartitionMut::new(&mut all[..], &counts[..], &displacements[..]);
     root.gather_varcount_into_root(&bytes[..], &mut partition);

@@ -18,6 +18,8 @@
 
 #[path = "support/help.rs"]
 mod help;
+#[path = "support/npy_header.rs"]
+mod npy_header;
 #[path = "support/random.rs"]
 mod random;
 
@@ -32,14 +34,14 @@ use modality_gap::{Diagonal, Image, UnitEmbeddings, npy, uniform_loss};
 const USAGE: &str = "\
 usage: cargo run --release --features mmap --example out_of_core -- make FILE N D | stream FILE | map FILE | uniform FILE
 make: N random unit f32 rows of dimension D to FILE, a chunk at a time.
-stream: the centroid and the cone of FILE (unit rows, verified) streamed in chunks of 8192 rows, against a plain
+stream: the centroid and the cone of FILE (unit rows, verified) streamed in chunks of 4096 rows, against a plain
 read of FILE in the same run; the peak resident memory they add.
 map: the same metrics on FILE memory-mapped; its resident memory, anonymous and file-backed.
 uniform: uniform_loss (t = 2) of FILE mapped, read into memory, and mapped again.
 ";
 
-/// Rows per chunk when streaming (16 MiB of f32 at d = 512).
-const CHUNK_ROWS: usize = 8192;
+/// Rows per chunk when streaming (8 MiB of f32 at d = 512).
+const CHUNK_ROWS: usize = 4096;
 
 fn main() -> Result<(), Box<dyn Error>> {
     help::on_request(USAGE);
@@ -72,14 +74,7 @@ fn reset_peak() -> Result<u64, Box<dyn Error>> {
 
 fn make(file: &str, n: usize, d: usize) -> Result<(), Box<dyn Error>> {
     let mut out = BufWriter::with_capacity(1 << 22, File::create(file)?);
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {d}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    out.write_all(b"\x93NUMPY\x01\x00")?;
-    out.write_all(&u16::try_from(header.len())?.to_le_bytes())?;
-    out.write_all(header.as_bytes())?;
+    out.write_all(&npy_header::f32_header(&format!("({n}, {d})")))?;
     for (k, start) in (0..n).step_by(CHUNK_ROWS).enumerate() {
         let rows = CHUNK_ROWS.min(n - start);
         let chunk = random::unit::<f32, Image>(rows, d, k as u64 + 1, 0.3);
@@ -104,9 +99,9 @@ fn stream(file: &str) -> Result<(), Box<dyn Error>> {
     let before = reset_peak()?;
     let start = Instant::now();
     let chunks = npy::Chunks::<f32, Image, _>::new(BufReader::new(File::open(file)?), CHUNK_ROWS)?;
-    let (n, d) = (chunks.len(), chunks.dim());
+    let (n, d) = (chunks.rows(), chunks.dim());
     // A reader thread reads and converts the next chunk while this one is summed.
-    let (send, receive) = std::sync::mpsc::sync_channel(1);
+    let (send, receive) = std::sync::mpsc::sync_channel(0);
     let reader = std::thread::spawn(move || {
         for chunk in chunks {
             if send.send(chunk).is_err() {

@@ -84,8 +84,10 @@ pub fn with_unit_view<T: Scalar, M: Modality, R>(
 fn borrowed<T: Scalar, M: Modality>(view: ArrayView2<'_, T>) -> Result<Embeddings<T, M>> {
     let (n, d) = view.dim();
     let values = view.to_slice().ok_or(Error::NotStandardLayout)?;
-    // SAFETY: the set made here lives only inside `with_view` or `with_unit_view`, within the
-    // view's lifetime (see above); cloning it or taking its buffer copies the values.
+    // SAFETY: the values live as long as the view's borrow of its array ('_ above), which
+    // outlasts the call of `with_view` or `with_unit_view` that owns the set made here and
+    // drops it before returning; the closure sees the set only through a reference of its own
+    // lifetime, and cloning the set or taking its buffer copies the values.
     let values: &'static [T] = unsafe { std::mem::transmute::<&[T], &'static [T]>(values) };
     Embeddings::from_storage(n, d, Storage::Borrowed(values))
 }

@@ -342,8 +342,8 @@ pub enum NpyError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ShardError {
-    /// A range of tiles that is empty or reaches past the plan's last tile.
-    #[error("tiles {start}..{end} are not a non-empty range of the plan's {count} tiles")]
+    /// A range of tiles that runs backwards or reaches past the plan's last tile.
+    #[error("tiles {start}..{end} are not a range of the plan's {count} tiles")]
     Tiles {
         /// The first tile asked for.
         start: usize,

@@ -9,6 +9,10 @@ use modality_gap::npy::{map, map_pair, read, read_pair};
 use modality_gap::{Embeddings, Error, Image, NpyError, Temperature, Text, UnitEmbeddings};
 use proptest::prelude::*;
 
+mod common;
+
+use common::{npy_dict, npy_padded};
+
 /// A scratch file holding `bytes`, removed on drop.
 struct Scratch(PathBuf);
 
@@ -27,26 +31,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-/// A version 1.0 `.npy` file whose header text is `dict` padded with spaces to `pad_to`
-/// bytes of header (so that the data starts at 10 + `pad_to`), then `payload`.
-fn npy(dict: &str, pad_to: usize, payload: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while header.len() + 1 < pad_to {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut file = b"\x93NUMPY\x01\x00".to_vec();
-    file.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-    file.extend_from_slice(header.as_bytes());
-    file.extend_from_slice(payload);
-    file
-}
-
-fn dict(descr: &str, fortran: bool, shape: &str) -> String {
-    let order = if fortran { "True" } else { "False" };
-    format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}")
 }
 
 /// The set shares its values with a clone (a mapped region), rather than owning a copy.
@@ -102,7 +86,10 @@ fn the_published_features_are_borrowed_and_every_metric_gives_the_same_bits() {
 fn a_mapped_set_can_be_normalised_selected_and_given_back() {
     let values = [3.0f32, 4.0, 0.0, 2.0, 1.0, 1.0];
     let payload: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let file = Scratch::new("small", &npy(&dict("<f4", false, "(3, 2)"), 118, &payload));
+    let file = Scratch::new(
+        "small",
+        &npy_padded(&npy_dict("<f4", false, "(3, 2)"), 118, &payload),
+    );
     // SAFETY: the scratch file is not written while the sets live.
     let x = unsafe { map::<f32, Image>(&file.0) }.unwrap();
     assert!(borrows(&x));
@@ -131,7 +118,10 @@ fn other_types_orders_and_layouts_are_converted_as_the_reader_converts_them() {
         ("f32_big", ">f4", false, &big),
         ("fortran", "<f4", true, &little),
     ] {
-        let file = Scratch::new(name, &npy(&dict(descr, fortran, "(3, 2)"), 118, payload));
+        let file = Scratch::new(
+            name,
+            &npy_padded(&npy_dict(descr, fortran, "(3, 2)"), 118, payload),
+        );
         // SAFETY: the scratch file is not written while the sets live.
         let mapped = unsafe { map::<f32, Image>(&file.0) }.unwrap();
         assert!(!borrows(&mapped), "{name}: converted into memory");
@@ -143,7 +133,7 @@ fn other_types_orders_and_layouts_are_converted_as_the_reader_converts_them() {
     // float16 widened exactly: 1, −2, the smallest subnormal, the largest half, 1/3 rounded.
     let file = Scratch::new(
         "f16_values",
-        &npy(&dict("<f2", false, "(3, 2)"), 118, &halves),
+        &npy_padded(&npy_dict("<f2", false, "(3, 2)"), 118, &halves),
     );
     // SAFETY: as above.
     let x = unsafe { map::<f32, Image>(&file.0) }.unwrap();
@@ -170,7 +160,7 @@ fn map_error(bytes: &[u8], name: &str) -> Error {
 fn misaligned_truncated_long_and_non_finite_files_are_typed_errors() {
     let payload: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     // Data at byte 10 + 63 = 73: the plain reader copies it, the map cannot borrow it.
-    let misaligned = npy(&dict("<f4", false, "(1, 2)"), 63, &payload);
+    let misaligned = npy_padded(&npy_dict("<f4", false, "(1, 2)"), 63, &payload);
     assert!(matches!(
         map_error(&misaligned, "misaligned"),
         Error::Npy(NpyError::Misaligned {
@@ -178,7 +168,7 @@ fn misaligned_truncated_long_and_non_finite_files_are_typed_errors() {
             align: 4
         })
     ));
-    let aligned = npy(&dict("<f4", false, "(1, 2)"), 118, &payload);
+    let aligned = npy_padded(&npy_dict("<f4", false, "(1, 2)"), 118, &payload);
     assert!(matches!(
         map_error(&aligned[..aligned.len() - 1], "truncated"),
         Error::Npy(NpyError::Truncated {
@@ -196,7 +186,7 @@ fn misaligned_truncated_long_and_non_finite_files_are_typed_errors() {
         .iter()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    let nan = npy(&dict("<f4", false, "(1, 2)"), 118, &nan);
+    let nan = npy_padded(&npy_dict("<f4", false, "(1, 2)"), 118, &nan);
     assert!(matches!(
         map_error(&nan, "nan"),
         Error::NonFinite { row: 0, column: 1 }
@@ -224,7 +214,7 @@ proptest! {
         } else {
             ("<f4", values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect())
         };
-        let file = Scratch::new(&format!("prop-{n}-{d}-{wide}"), &npy(&dict(descr, false, &format!("({n}, {d})")), 118, &payload));
+        let file = Scratch::new(&format!("prop-{n}-{d}-{wide}"), &npy_padded(&npy_dict(descr, false, &format!("({n}, {d})")), 118, &payload));
         // SAFETY: the scratch file is not written while the sets live.
         let mapped64 = unsafe { map::<f64, Image>(&file.0) }.unwrap();
         prop_assert_eq!(&mapped64, &read::<f64, Image>(&file.0).unwrap());

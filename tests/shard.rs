@@ -253,3 +253,71 @@ fn parts_survive_serialisation() {
     let loss = merged(received, false).finish().unwrap();
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap());
 }
+
+/// A part from outside bytes that no plan makes (no tiles, an absurd bin count, a start at
+/// the end of the address space) is a typed error when merged or finished, never a panic.
+#[cfg(feature = "serde")]
+#[test]
+fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
+    use serde_json::{Value, json};
+    fn edited<S: serde::Serialize + serde::de::DeserializeOwned>(
+        part: &Part<S>,
+        edit: impl FnOnce(&mut Value),
+    ) -> Part<S> {
+        let mut value = serde_json::to_value(part).unwrap();
+        edit(&mut value);
+        serde_json::from_value(value).unwrap()
+    }
+    let x = random_unit::<f64, Image>(300, 4, 0.5, 9);
+    let plan = Plan::cosine_histogram_within(&x, 10).unwrap();
+    let part = shard::cosine_histogram_within(&plan, &x, 0..plan.tiles()).unwrap();
+    let absurd = edited(&part, |v| v["pass"]["parameter"] = json!(1u64 << 60));
+    assert!(matches!(
+        shard_error(absurd.finish()),
+        ShardError::NotThePlan { .. }
+    ));
+    let empty = edited(&part, |v| {
+        v["pass"]["tiles"] = json!(0);
+        v["states"] = json!([]);
+    });
+    assert!(matches!(
+        shard_error(empty.finish()),
+        ShardError::NotThePlan { .. }
+    ));
+    let far = edited(&part, |v| v["start"] = json!(usize::MAX));
+    assert!(matches!(
+        shard_error(far.clone().merge(part.clone())),
+        ShardError::OutOfOrder { .. }
+    ));
+    assert!(matches!(
+        shard_error(far.finish()),
+        ShardError::Incomplete { .. }
+    ));
+    assert_eq!(
+        part.finish().unwrap(),
+        CosineHistogram::within(&x, 10).unwrap()
+    );
+}
+
+/// A shard's pass reports the pairs of its own tiles: done reaches total.
+#[test]
+fn a_shards_progress_counts_its_own_tiles() {
+    use modality_gap::progress::{self, Progress};
+    use std::ops::ControlFlow;
+    use std::sync::{Arc, Mutex};
+    let x = random_unit::<f32, Image>(3000, 8, 0.5, 2);
+    let plan = Plan::uniform_loss(&x, 2.0).unwrap();
+    let tiles = plan.shard(1, 2).unwrap();
+    let last = Arc::new(Mutex::new(None));
+    let sink = Arc::clone(&last);
+    progress::observe(
+        move |p: Progress| {
+            *sink.lock().unwrap() = Some((p.done, p.total));
+            ControlFlow::Continue(())
+        },
+        || shard::uniform_loss(&plan, &x, tiles.clone()),
+    )
+    .unwrap();
+    let pairs = plan.pairs(tiles);
+    assert_eq!(*last.lock().unwrap(), Some((pairs, pairs)));
+}

@@ -57,20 +57,9 @@ proptest! {
     }
 }
 
-/// A version 1.0 `.npy` file of `descr` with the given shape and payload.
+/// A version 1.0 `.npy` file of `descr` with the given shape and payload, as numpy writes it.
 fn npy_file(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
-    let order = if fortran { "True" } else { "False" };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut file = b"\x93NUMPY\x01\x00".to_vec();
-    file.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-    file.extend_from_slice(header.as_bytes());
-    file.extend_from_slice(payload);
-    file
+    common::npy_padded(&common::npy_dict(descr, fortran, shape), 118, payload)
 }
 
 fn f32_payload(values: &[f32]) -> Vec<u8> {
@@ -84,7 +73,7 @@ fn chunks_concatenate_to_what_the_reader_reads() {
     let whole = npy::read_from::<f64, Image, _>(&file[..]).unwrap();
     for rows in [1, 2, 3, 7, 100] {
         let chunks = Chunks::<f64, Image, _>::new(&file[..], rows).unwrap();
-        assert_eq!((chunks.len(), chunks.dim()), (7, 3));
+        assert_eq!((chunks.rows(), chunks.dim()), (7, 3));
         let pieces: Vec<_> = chunks.collect::<Result<_, _>>().unwrap();
         assert_eq!(pieces.len(), 7usize.div_ceil(rows));
         let values: Vec<f64> = pieces.iter().flat_map(|p| p.as_slice().to_vec()).collect();

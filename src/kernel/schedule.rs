@@ -137,7 +137,13 @@ pub(crate) fn run<T: Element, E: Epilogue<T>>(
     tasks: Vec<(TaskRows, E::Acc)>,
     epilogue: &E,
 ) -> Vec<E::Acc> {
-    let progress = progress::pass(pairs.count() as u64);
+    // The pairs of the tasks this call runs (a shard's tiles may be a part of the pass).
+    let (within, m) = (matches!(pairs, Pairs::Within(_)), pairs.sides().1.len());
+    let total = tasks
+        .iter()
+        .map(|(rows, _)| sweep_pairs(rows, m, within))
+        .sum();
+    let progress = progress::pass(total);
     let task = |(rows, mut acc): (TaskRows, E::Acc)| {
         isa.run(Task {
             pairs,

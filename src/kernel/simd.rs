@@ -1,4 +1,5 @@
-//! The register-blocked micro-kernels and their run-time dispatch: the crate's only `unsafe`.
+//! The register-blocked micro-kernels and their run-time dispatch: the kernel's only `unsafe`
+//! (the crate's other `unsafe` maps files, `npy::map`, and lends `ndarray` views, `array`).
 //!
 //! A micro-kernel fills an MR × NR tile of dot products from two packed panels (see
 //! [`super::pack`]): `a` holds MR rows interleaved by coordinate (`a[k·MR + r]`), `b` holds NR

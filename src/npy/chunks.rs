@@ -15,8 +15,9 @@ use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 /// error it ends. A non-finite value is named by its row in the file; a file that ends early
 /// is [`NpyError::Truncated`] at the chunk that misses bytes (with the file's expected
 /// length), and bytes after the data are
-/// [`NpyError::TrailingBytes`] after the last chunk. It holds one chunk's bytes and values at
-/// a time.
+/// [`NpyError::TrailingBytes`] after the last chunk. It holds one buffer of a chunk's bytes
+/// (grown as the first chunk's bytes arrive, then reused) and makes one chunk's values at a
+/// time.
 ///
 /// # Examples
 ///
@@ -31,7 +32,7 @@ use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 ///     file.extend_from_slice(&v.to_le_bytes());
 /// }
 /// let chunks = npy::Chunks::<f32, Image, _>::new(&file[..], 2)?;
-/// assert_eq!((chunks.len(), chunks.dim()), (3, 2));
+/// assert_eq!((chunks.rows(), chunks.dim()), (3, 2));
 /// let sizes: Vec<usize> = chunks.map(|chunk| chunk.map(|c| c.len())).collect::<Result<_, _>>()?;
 /// assert_eq!(sizes, [2, 1]);
 /// # Ok::<(), modality_gap::Error>(())
@@ -41,12 +42,16 @@ pub struct Chunks<T: Scalar, M: Modality, R: Read> {
     dtype: Dtype,
     n: usize,
     d: usize,
-    rows: usize,
+    /// Rows per chunk.
+    per_chunk: usize,
     /// Rows read so far, the byte offset in the file where the next chunk starts, and where
     /// the data ends.
     done: usize,
     offset: u64,
     end: u64,
+    /// The bytes of the last chunk: its buffer, grown as the first chunk's bytes arrived, is
+    /// reused for every chunk after it.
+    bytes: Vec<u8>,
     failed: bool,
     values: PhantomData<fn() -> (T, M)>,
 }
@@ -69,23 +74,19 @@ impl<T: Scalar, M: Modality, R: Read> Chunks<T, M, R> {
             dtype: header.dtype,
             n: header.n,
             d: header.d,
-            rows,
+            per_chunk: rows,
             done: 0,
             offset: header.data_offset,
             end: header.data_offset + header.byte_count,
+            bytes: Vec::new(),
             failed: false,
             values: PhantomData,
         })
     }
 
-    /// The number of rows of the array (n).
-    pub fn len(&self) -> usize {
+    /// The number of rows of the array (n), read or not.
+    pub fn rows(&self) -> usize {
         self.n
-    }
-
-    /// Whether the array has no rows (never: the header is refused).
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
     }
 
     /// The dimension of the rows (d).
@@ -106,15 +107,16 @@ impl<T: Scalar, M: Modality, R: Read> Chunks<T, M, R> {
                 Err(e) => Err(e.into()),
             };
         }
-        let count = self.rows.min(self.n - self.done);
+        let count = self.per_chunk.min(self.n - self.done);
         let width = match self.dtype {
             Dtype::Float { bytes, .. } | Dtype::Integer { bytes, .. } => bytes,
         };
         // The buffer grows as bytes arrive (a header's claim allocates nothing); `count · d ·
         // width` fits, being at most the data's byte count, which the header check bounds.
         let wanted = (count * self.d * width) as u64;
-        let mut bytes = Vec::new();
-        (&mut self.reader).take(wanted).read_to_end(&mut bytes)?;
+        let bytes = &mut self.bytes;
+        bytes.clear();
+        (&mut self.reader).take(wanted).read_to_end(bytes)?;
         if (bytes.len() as u64) < wanted {
             return Err(NpyError::Truncated {
                 expected: self.end,
@@ -122,7 +124,7 @@ impl<T: Scalar, M: Modality, R: Read> Chunks<T, M, R> {
             }
             .into());
         }
-        let values = floats::<T>(&bytes, self.dtype);
+        let values = floats::<T>(bytes, self.dtype);
         let chunk = Embeddings::from_row_major_vec(count, self.d, values).map_err(|e| match e {
             Error::NonFinite { row, column } => Error::NonFinite {
                 row: row + self.done,
@@ -131,7 +133,7 @@ impl<T: Scalar, M: Modality, R: Read> Chunks<T, M, R> {
             other => other,
         })?;
         self.done += count;
-        self.offset += bytes.len() as u64;
+        self.offset += wanted;
         Ok(Some(chunk))
     }
 }

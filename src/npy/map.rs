@@ -2,8 +2,9 @@
 //! place, so that a file far larger than RAM feeds every metric and the pairwise kernel, the
 //! operating system paging its rows in as a pass reaches them.
 //!
-//! This module and the kernel's micro-kernels are the crate's only `unsafe` code: mapping a
-//! file is `unsafe` because the crate cannot stop another process from changing it.
+//! Mapping a file is `unsafe` because the crate cannot stop another process from changing it
+//! (the crate's other `unsafe` code: the kernel's micro-kernels, and the lending of `ndarray`
+//! views in `array`).
 
 #![allow(unsafe_code)]
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use super::{Dtype, Layout, c_order, floats, read_header};
+use super::{Dtype, Layout, c_order_floats, read_header};
 use crate::storage::Storage;
 use crate::{Embeddings, Error, Modality, NpyError, Result, Scalar};
 
@@ -41,12 +42,11 @@ impl<T: Scalar> Region<T> {
     #[inline]
     pub(crate) fn values(&self) -> &[T] {
         let bytes = &self.map[self.offset..self.offset + self.count * size_of::<T>()];
-        // SAFETY: `T` is f32 or f64 (`Scalar` is sealed), for which every bit pattern is a
-        // value, and the region's start is aligned for `T` (checked in `cut`; a map starts on
-        // a page), so `align_to` takes every byte into the middle part.
-        let (head, values, tail) = unsafe { bytes.align_to::<T>() };
-        debug_assert!(head.is_empty() && tail.is_empty());
-        values
+        // SAFETY: `bytes` holds `count` values' bytes, which live as long as `self` (it holds
+        // the map); its start is aligned for `T` (checked in `sets` before any region is made;
+        // a map starts on a page); `T` is f32 or f64 (`Scalar` is sealed), for which every bit
+        // pattern is a value; and nothing writes the map (`map`'s contract).
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), self.count) }
     }
 }
 
@@ -62,12 +62,14 @@ impl<T: Scalar> Region<T> {
 ///
 /// The file must not change while the embeddings (or any clone of them, or any set made from
 /// them without a copy) live. The crate cannot enforce this; what happens if it does change:
-/// - **truncated**: the next read of a page past the new end raises `SIGBUS` and the process
-///   dies at once with a bus error (loudly: it is not caught and turned into a wrong value);
-/// - **rewritten in place**: the metrics read the new bytes, which the finiteness check never
-///   saw; a NaN can then reach a result;
-/// - **replaced** (a new file renamed over the path, as most tools write): the map keeps the
-///   old file's bytes, and nothing goes wrong.
+/// - **truncated** (as `np.save` to the same path does before it writes again): the next read
+///   of a page past the new end raises `SIGBUS` and the process dies at once with a bus error,
+///   loudly, never with a quietly wrong value;
+/// - **rewritten in place**: undefined behaviour in Rust's terms (borrowed values changed
+///   under the borrow); in practice the metrics read bytes that the finiteness check never
+///   saw, so a NaN can reach a result;
+/// - **replaced** by a rename over the path (a new file written beside it and moved there):
+///   the map keeps the old file's bytes, and nothing goes wrong. Write new embeddings that way.
 ///
 /// # Errors
 ///
@@ -178,10 +180,7 @@ unsafe fn sets<T: Scalar>(path: &Path, layout: Layout) -> Result<(Vec<Storage<T>
         .into());
     }
     let (n, d) = (header.n, header.d);
-    let sets = match layout {
-        Layout::Pair => 2,
-        _ => 1,
-    };
+    let (sets, ..) = layout.sets(n, d);
     let native = Dtype::Float {
         bytes: size_of::<T>(),
         big_endian: cfg!(target_endian = "big"),
@@ -189,12 +188,8 @@ unsafe fn sets<T: Scalar>(path: &Path, layout: Layout) -> Result<(Vec<Storage<T>
     // Both are at most the file's length: they fit in a usize.
     let (data, set_bytes) = (data as usize, header.byte_count as usize / sets);
     if header.dtype != native || header.fortran {
-        let values = floats::<T>(&map[data..], header.dtype);
-        let mut values = if header.fortran {
-            c_order(values, sets, n, d)
-        } else {
-            values
-        };
+        let shape = layout.sets(n, d);
+        let mut values = c_order_floats::<T>(&map[data..], header.dtype, header.fortran, shape);
         let mut owned = Vec::with_capacity(sets);
         while values.len() > n * d {
             owned.push(Storage::Owned(values.split_off(values.len() - n * d)));

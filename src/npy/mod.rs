@@ -382,6 +382,15 @@ enum Layout {
 }
 
 impl Layout {
+    /// (sets, n, d): the number of sets of n samples of dimension d an array of this layout
+    /// holds.
+    fn sets(self, n: usize, d: usize) -> (usize, usize, usize) {
+        match self {
+            Layout::Pair => (2, n, d),
+            Layout::Matrix | Layout::Labels => (1, n, d),
+        }
+    }
+
     /// (n, d) of an accepted shape, checked before any data is read.
     fn samples(self, shape: &[u64]) -> Result<(usize, usize), NpyError> {
         let (n, d) = match (self, shape) {
@@ -478,20 +487,27 @@ pub(crate) fn f16_to_f64(bits: u16) -> f64 {
 /// Reads one floating-point array of the given layout: (n, d) and all its values in C order.
 fn read_floats<T: Scalar, R: Read>(reader: R, layout: Layout) -> Result<(usize, usize, Vec<T>)> {
     let (n, d, dtype, bytes, fortran) = read_array(reader, layout)?;
-    let values = floats(&bytes, dtype);
-    let sets = match layout {
-        Layout::Pair => 2,
-        _ => 1,
-    };
     Ok((
         n,
         d,
-        if fortran {
-            c_order(values, sets, n, d)
-        } else {
-            values
-        },
+        c_order_floats(&bytes, dtype, fortran, layout.sets(n, d)),
     ))
+}
+
+/// The values of the data `bytes` of an array of `sets` sets of n × d floats of type `dtype`,
+/// in C order (transposed from Fortran order when `fortran`).
+fn c_order_floats<T: Scalar>(
+    bytes: &[u8],
+    dtype: Dtype,
+    fortran: bool,
+    (sets, n, d): (usize, usize, usize),
+) -> Vec<T> {
+    let values = floats(bytes, dtype);
+    if fortran {
+        c_order(values, sets, n, d)
+    } else {
+        values
+    }
 }
 
 /// The values of `bytes`, IEEE floats of the float type `dtype`, converted to `T` (widened

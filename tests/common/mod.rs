@@ -498,3 +498,25 @@ pub const COVERAGE_95: std::ops::RangeInclusive<f64> = 0.93..=0.97;
 /// standard deviations at the smallest budget; a standard error that fell as 1/B or not at
 /// all would give 0.25 or 1.
 pub const SE_HALVES: f64 = 0.02;
+
+/// A version 1.0 `.npy` file whose header text is `dict` padded with spaces to `pad_to`
+/// bytes of header (so that the data starts at 10 + `pad_to`; 118 gives numpy's 128), then
+/// `payload`.
+pub fn npy_padded(dict: &str, pad_to: usize, payload: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while header.len() + 1 < pad_to {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut file = b"\x93NUMPY\x01\x00".to_vec();
+    file.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
+    file.extend_from_slice(header.as_bytes());
+    file.extend_from_slice(payload);
+    file
+}
+
+/// The header dict of an array of `descr` and `shape` (a Python tuple), in C or Fortran order.
+pub fn npy_dict(descr: &str, fortran: bool, shape: &str) -> String {
+    let order = if fortran { "True" } else { "False" };
+    format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}")
+}

@@ -57,6 +57,7 @@ pub use tiles::{
     cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
 };
 
+use crate::metrics::distribution::bin_count;
 use crate::{Result, ShardError};
 
 /// Which metric's pass, on which shapes and parameter: what two parts must share to merge.
@@ -70,6 +71,35 @@ struct Pass {
     parameter: u64,
     /// The number of tiles.
     tiles: usize,
+}
+
+impl Pass {
+    /// Whether a plan could have made this pass (a part deserialised from other bytes carries
+    /// any pass): at least one tile and one row, column and dimension, an element of 4 or 8
+    /// bytes, and a parameter in the metric's range.
+    fn check(&self) -> Result<()> {
+        let (n, m, d, element) = self.shape;
+        let parameter = match self.metric {
+            Metric::CosineHistogramWithin | Metric::CosineHistogramBetween => {
+                usize::try_from(self.parameter).is_ok_and(|bins| bin_count(bins).is_ok())
+            }
+            Metric::TopK => self.parameter >= 1,
+            Metric::UniformLoss | Metric::ContrastiveLoss => {
+                let value = f64::from_bits(self.parameter);
+                value.is_finite() && value > 0.0
+            }
+            Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
+        };
+        let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
+        if sized && parameter {
+            Ok(())
+        } else {
+            Err(ShardError::NotThePlan {
+                what: "the pass a part names (no plan makes it)",
+            }
+            .into())
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +236,7 @@ pub struct Part<S> {
 impl<S> Part<S> {
     /// The tiles whose states this part holds.
     pub fn tiles(&self) -> Range<usize> {
-        self.start..self.start + self.states.len()
+        self.start..self.start.saturating_add(self.states.len())
     }
 
     /// This part and the `next` one, whose tiles start where this part's end.
@@ -219,7 +249,7 @@ impl<S> Part<S> {
         if self.pass != next.pass {
             return Err(ShardError::DifferentPasses.into());
         }
-        if next.start != self.tiles().end {
+        if self.start.checked_add(self.states.len()) != Some(next.start) {
             return Err(ShardError::OutOfOrder {
                 end: self.tiles().end,
                 next_start: next.start,
@@ -230,8 +260,10 @@ impl<S> Part<S> {
         Ok(self)
     }
 
-    /// The states of every tile, in order, with the pass.
+    /// The states of every tile, in order, with the pass (checked: a part may come from
+    /// outside bytes).
     fn complete(self) -> Result<(Pass, Vec<S>)> {
+        self.pass.check()?;
         if self.start != 0 || self.states.len() != self.pass.tiles {
             return Err(ShardError::Incomplete {
                 start: self.start,

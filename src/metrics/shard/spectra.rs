@@ -233,7 +233,10 @@ pub fn isoscore<T: Scalar, M: Modality>(
 /// The spectrum's eigenvalues and rank bound from every tile's cross products.
 fn eigenvalues_of(pass: Pass, states: Vec<Vec<f64>>) -> Result<(Vec<f64>, usize)> {
     let (n, _, d, _) = pass.shape;
-    if states.iter().any(|values| values.len() != d * d) {
+    if states
+        .iter()
+        .any(|values| Some(values.len()) != d.checked_mul(d))
+    {
         return Err(ShardError::NotThePlan {
             what: "the size of a tile's cross products",
         }

@@ -157,7 +157,7 @@ impl Plan {
                 x.shape(),
                 x.len(),
                 bins,
-                &tile_pairs,
+                tile_pairs.len(),
             ),
             tile_pairs,
         })
@@ -201,7 +201,7 @@ impl Plan {
                 a.shape(),
                 b.len(),
                 bins,
-                &tile_pairs,
+                tile_pairs.len(),
             ),
             tile_pairs,
         })
@@ -314,7 +314,7 @@ impl Part<TopKTile> {
             indices.extend(tile.indices);
             similarities.extend(tile.similarities);
         }
-        if indices.len() != n * width || indices.iter().any(|&j| j >= m) {
+        if Some(indices.len()) != n.checked_mul(width) || indices.iter().any(|&j| j >= m) {
             return Err(ShardError::NotThePlan {
                 what: "the size of a tile's lists",
             }
@@ -360,13 +360,13 @@ fn histogram_pass<T: Scalar>(
     (n, d): (usize, usize),
     m: usize,
     bins: usize,
-    tile_pairs: &[u64],
+    tiles: usize,
 ) -> Pass {
     Pass {
         metric,
         shape: (n, m, d, size_of::<T>()),
         parameter: bins as u64,
-        tiles: tile_pairs.len(),
+        tiles,
     }
 }
 
@@ -518,7 +518,7 @@ pub fn cosine_histogram_within<T: Scalar, M: Modality>(
         x.shape(),
         x.len(),
         bins,
-        &plan.tile_pairs,
+        plan.tiles(),
     ))?;
     let centre = centre_within(x)?;
     let counts = kernel::histogram_tiles(sets(x, x), true, (bins, centre), tiles.clone());
@@ -549,7 +549,7 @@ pub fn cosine_histogram_between<T: Scalar, A: Modality, B: Modality>(
         a.shape(),
         b.len(),
         bins,
-        &plan.tile_pairs,
+        plan.tiles(),
     ))?;
     let centre = centre_between(a, b)?;
     let counts = kernel::histogram_tiles(sets(a, b), false, (bins, centre), tiles.clone());
