@@ -196,29 +196,42 @@ impl RowSum {
     /// Adds the row-major rows `values` (of this sum's dimension), a chunk of
     /// [`CHUNK_ROWS`] at a time.
     pub(crate) fn add_rows<T: Scalar>(&mut self, values: &[T], extra: impl Fn(&[T]) -> f64 + Sync) {
-        let d = self.sum.len();
-        let partials = per_chunk(
-            values.len() / d,
-            #[inline(always)]
-            |rows| {
-                let mut sum = vec![0.0; d];
-                let mut extras = 0.0;
-                for row in values[rows.start * d..rows.end * d].chunks_exact(d) {
-                    for (s, v) in sum.iter_mut().zip(row) {
-                        *s += v.to_f64();
-                    }
-                    extras += extra(row);
-                }
-                (sum, extras)
-            },
-        );
-        for (sum, e) in partials {
+        self.add_chunks(chunk_sums(values, self.sum.len(), extra));
+    }
+
+    /// Adds the sums of chunks, in order.
+    pub(crate) fn add_chunks(&mut self, chunks: impl IntoIterator<Item = (Vec<f64>, f64)>) {
+        for (sum, e) in chunks {
             for (t, s) in self.sum.iter_mut().zip(sum) {
                 *t += s;
             }
             self.extras += e;
         }
     }
+}
+
+/// The row sum and the sum of `extra` of each chunk of [`CHUNK_ROWS`] rows of the row-major
+/// rows `values` of dimension d, in order.
+pub(crate) fn chunk_sums<T: Scalar>(
+    values: &[T],
+    d: usize,
+    extra: impl Fn(&[T]) -> f64 + Sync,
+) -> Vec<(Vec<f64>, f64)> {
+    per_chunk(
+        values.len() / d,
+        #[inline(always)]
+        |rows| {
+            let mut sum = vec![0.0; d];
+            let mut extras = 0.0;
+            for row in values[rows.start * d..rows.end * d].chunks_exact(d) {
+                for (s, v) in sum.iter_mut().zip(row) {
+                    *s += v.to_f64();
+                }
+                extras += extra(row);
+            }
+            (sum, extras)
+        },
+    )
 }
 
 #[cfg(test)]

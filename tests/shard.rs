@@ -7,8 +7,8 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    Centring, CosineHistogram, Error, Image, Scalar, ShardError, Spectrum, Temperature, Text,
-    contrastive_loss, effective_rank, isoscore, top_k, uniform_loss,
+    Centring, CosineHistogram, Diagonal, Error, Image, Scalar, ShardError, Spectrum, Temperature,
+    Text, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -101,6 +101,26 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             .unwrap();
         assert_eq!(found, top_k(&a, &b, k).unwrap(), "top {k}");
     }
+
+    let plan = Plan::row_sums(&a).unwrap();
+    let part = |r| shard::row_sums(&plan, &a, r);
+    let sums = merged(parts(&plan, shards, part), pairwise)
+        .finish()
+        .unwrap();
+    assert_eq!(
+        sums.centroid().unwrap(),
+        modality_gap::centroid(&a),
+        "centroid"
+    );
+    assert_eq!(
+        sums.mean_pairwise_cosine(Diagonal::Excluded)
+            .unwrap()
+            .to_bits(),
+        mean_pairwise_cosine(&a, Diagonal::Excluded)
+            .unwrap()
+            .to_bits(),
+        "cone"
+    );
 
     let x = a.as_embeddings();
     for (spectrum, centring) in [
@@ -320,4 +340,28 @@ fn a_shards_progress_counts_its_own_tiles() {
     .unwrap();
     let pairs = plan.pairs(tiles);
     assert_eq!(*last.lock().unwrap(), Some((pairs, pairs)));
+}
+
+/// Row sums over many chunks and shards: the in-memory bits.
+#[test]
+fn row_sums_of_many_chunks_merge_to_the_in_memory_bits() {
+    let x = random_unit::<f32, Image>(20_000, 3, 0.4, 11);
+    let plan = Plan::row_sums(&x).unwrap();
+    assert_eq!(plan.tiles(), 10);
+    for shards in [1, 3, 7, 12] {
+        let part = |r| shard::row_sums(&plan, &x, r);
+        let sums = merged(parts(&plan, shards, part), shards % 2 == 0)
+            .finish()
+            .unwrap();
+        assert_eq!(sums.len(), 20_000);
+        assert_eq!(sums.centroid().unwrap(), modality_gap::centroid(&x));
+        assert_eq!(
+            sums.mean_pairwise_cosine(Diagonal::Included)
+                .unwrap()
+                .to_bits(),
+            mean_pairwise_cosine(&x, Diagonal::Included)
+                .unwrap()
+                .to_bits()
+        );
+    }
 }

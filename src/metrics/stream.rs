@@ -95,6 +95,16 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
         Ok(())
     }
 
+    /// The sums of `n` rows (whole chunks, none waiting) of dimension `sums.sum.len()`.
+    pub(crate) fn of_totals(n: usize, sums: RowSum) -> Self {
+        Self {
+            n,
+            sums,
+            pending: Vec::new(),
+            modality: PhantomData,
+        }
+    }
+
     /// The number of rows added (n).
     pub fn len(&self) -> usize {
         self.n
@@ -153,7 +163,7 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
 
 /// ‖u‖², as the in-memory cone sums it.
 #[inline(always)]
-fn squared_norm<T: Scalar>(row: &[T]) -> f64 {
+pub(crate) fn squared_norm<T: Scalar>(row: &[T]) -> f64 {
     dot(row, row)
 }
 

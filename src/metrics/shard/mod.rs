@@ -47,11 +47,13 @@
 //! ```
 
 mod spectra;
+mod sums;
 mod tiles;
 
 use std::ops::Range;
 
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
+pub use sums::{RowSumsTile, row_sums};
 pub use tiles::{
     ContrastiveTile, HistogramTile, TopKTile, UniformTile, contrastive_loss,
     cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
@@ -89,6 +91,7 @@ impl Pass {
                 value.is_finite() && value > 0.0
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
+            Metric::RowSums => self.parameter == 0,
         };
         let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
         if sized && parameter {
@@ -112,6 +115,7 @@ enum Metric {
     TopK,
     EffectiveRank,
     IsoScore,
+    RowSums,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.

@@ -1,0 +1,167 @@
+//! The tiles of the O(n·d) sums: [`RowSums`] (the centroid, the cone, the gap) over shards of
+//! rows, each tile a run of the 2048-row chunks the in-memory sums add in order.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use super::{Metric, Part, Pass, Plan};
+use crate::metrics::stream::{RowSums, squared_norm};
+use crate::reduce::{CHUNK_ROWS, RowSum, chunk_sums};
+use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings};
+
+/// At most this many tiles of chunks.
+const MAX_TILES: usize = 64;
+
+/// The state of one tile of the row sums: Σ uᵢ and Σ ‖uᵢ‖² of each of its chunks of 2048 rows.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = ""))]
+pub struct RowSumsTile<T: Scalar, M: Modality> {
+    chunks: Vec<(Vec<f64>, f64)>,
+    rows: usize,
+    values: PhantomData<fn() -> (T, M)>,
+}
+
+// By hand: derives would ask the markers for the traits too.
+impl<T: Scalar, M: Modality> Clone for RowSumsTile<T, M> {
+    fn clone(&self) -> Self {
+        Self {
+            chunks: self.chunks.clone(),
+            rows: self.rows,
+            values: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, M: Modality> PartialEq for RowSumsTile<T, M> {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.chunks, self.rows) == (&other.chunks, other.rows)
+    }
+}
+
+impl<T: Scalar, M: Modality> std::fmt::Debug for RowSumsTile<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowSumsTile")
+            .field("rows", &self.rows)
+            .field("chunks", &self.chunks.len())
+            .finish()
+    }
+}
+
+impl Plan {
+    /// The plan of the row sums of `x` ([`RowSums`]: its centroid, its cone, its side of a
+    /// gap): tiles of whole 2048-row chunks, at most 64.
+    ///
+    /// # Errors
+    ///
+    /// None today; a `Result` as every plan.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Diagonal, Embeddings, Image, UnitEmbeddings, mean_pairwise_cosine};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..9000).map(|i| [(i as f32).cos(), (i as f32).sin() + 1.0]).collect();
+    /// let x = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
+    /// let plan = Plan::row_sums(&x)?;
+    /// let halves = [plan.shard(0, 2)?, plan.shard(1, 2)?].map(|tiles| shard::row_sums(&plan, &x, tiles));
+    /// let [first, second] = halves;
+    /// let sums = first?.merge(second?)?.finish()?;
+    /// assert_eq!(sums.centroid()?, modality_gap::centroid(&x));
+    /// assert_eq!(sums.mean_pairwise_cosine(Diagonal::Excluded)?, mean_pairwise_cosine(&x, Diagonal::Excluded)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn row_sums<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Result<Self> {
+        let tile_rows: Vec<u64> = tile_rows(x.len())
+            .into_iter()
+            .map(|rows| rows.len() as u64)
+            .collect();
+        Ok(Self {
+            pass: row_sums_pass(x, tile_rows.len()),
+            tile_pairs: tile_rows,
+        })
+    }
+}
+
+/// The rows of each tile: runs of whole chunks, as even as whole chunks allow.
+fn tile_rows(n: usize) -> Vec<Range<usize>> {
+    let chunks = n.div_ceil(CHUNK_ROWS);
+    let tiles = chunks.clamp(1, MAX_TILES);
+    let row = |k: usize| (k * chunks / tiles * CHUNK_ROWS).min(n);
+    (0..tiles).map(|k| row(k)..row(k + 1)).collect()
+}
+
+fn row_sums_pass<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, tiles: usize) -> Pass {
+    Pass {
+        metric: Metric::RowSums,
+        shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
+        parameter: 0,
+        tiles,
+    }
+}
+
+/// The part of the row sums of `x` over the tiles `tiles` of `plan`, made with
+/// [`Plan::row_sums`]`(x)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`](super::uniform_loss).
+///
+/// # Examples
+///
+/// See [`Plan::row_sums`].
+pub fn row_sums<T: Scalar, M: Modality>(
+    plan: &Plan,
+    x: &UnitEmbeddings<T, M>,
+    tiles: Range<usize>,
+) -> Result<Part<RowSumsTile<T, M>>> {
+    plan.check_tiles(&tiles)?;
+    plan.check_pass(row_sums_pass(x, plan.tiles()))?;
+    let d = x.dim();
+    let states = tile_rows(x.len())[tiles.clone()]
+        .iter()
+        .map(|rows| RowSumsTile {
+            chunks: chunk_sums(&x.as_slice()[rows.start * d..rows.end * d], d, squared_norm),
+            rows: rows.len(),
+            values: PhantomData,
+        })
+        .collect();
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states,
+    })
+}
+
+impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
+    /// The [`RowSums`] of every row: the chunks' sums added in order, as the in-memory sums
+    /// add them, so its centroid, cone and gap are the in-memory bits.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for tiles whose rows or sums do not add up to the plan's.
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::row_sums`].
+    pub fn finish(self) -> Result<RowSums<T, M>> {
+        let (pass, states) = self.complete()?;
+        let (n, _, d, _) = pass.shape;
+        let rows: usize = states.iter().map(|tile| tile.rows).sum();
+        let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();
+        let sized = states
+            .iter()
+            .flat_map(|tile| &tile.chunks)
+            .all(|(sum, _)| sum.len() == d);
+        if rows != n || chunks != n.div_ceil(CHUNK_ROWS) || !sized {
+            return Err(ShardError::NotThePlan {
+                what: "the rows or the sums of a tile",
+            }
+            .into());
+        }
+        let mut sums = RowSum::new(d);
+        sums.add_chunks(states.into_iter().flat_map(|tile| tile.chunks));
+        Ok(RowSums::of_totals(n, sums))
+    }
+}
