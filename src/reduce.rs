@@ -104,13 +104,38 @@ pub(crate) fn per_row(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
 
 /// Σᵢ f(i) for i in 0..n.
 pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
-    per_chunk(
-        n,
-        #[inline(always)]
-        |rows| rows.map(&f).sum::<f64>(),
-    )
-    .into_iter()
-    .sum()
+    let mut total = ChunkTotal::new();
+    total.add_rows(n, f);
+    total.value()
+}
+
+/// A sum Σᵢ f(i) over rows given a whole number of chunks at a time: each chunk's sum added in
+/// order, as [`sum_over_rows`] adds them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChunkTotal(f64);
+
+impl ChunkTotal {
+    /// No rows yet: the empty sum, as `Iterator::sum` starts it.
+    pub(crate) fn new() -> Self {
+        Self(std::iter::empty::<f64>().sum())
+    }
+
+    /// Adds f(i) for i in 0..n, a chunk of [`CHUNK_ROWS`] at a time.
+    pub(crate) fn add_rows(&mut self, n: usize, f: impl Fn(usize) -> f64 + Sync) {
+        let chunks = per_chunk(
+            n,
+            #[inline(always)]
+            |rows| rows.map(&f).sum::<f64>(),
+        );
+        for chunk in chunks {
+            self.0 += chunk;
+        }
+    }
+
+    /// The sum.
+    pub(crate) fn value(self) -> f64 {
+        self.0
+    }
 }
 
 /// The row sum Σᵢ xᵢ (a d-vector) and the sum of squared norms Σᵢ ‖xᵢ‖².

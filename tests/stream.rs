@@ -6,7 +6,7 @@ mod common;
 
 use common::random_unit;
 use modality_gap::npy::{self, Chunks};
-use modality_gap::stream::{self, RowSums};
+use modality_gap::stream::{self, Alignment, RowSums};
 use modality_gap::{Diagonal, Error, Image, NpyError, Text, UnitEmbeddings};
 use proptest::prelude::*;
 
@@ -54,6 +54,24 @@ proptest! {
             );
         }
         prop_assert_eq!(stream::gap(&sa, &sb).unwrap(), modality_gap::gap(&a, &b).unwrap());
+
+        // Paired rows: the alignment loss of the first n / 2 + 1 rows of each, cut alike.
+        let m = n / 2 + 1;
+        let pairs: Vec<usize> = (0..m).collect();
+        let a = a.select(&pairs).unwrap();
+        let mut alignment = Alignment::new(d, 2.0).unwrap();
+        let mut bounds = vec![0];
+        bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < m));
+        bounds.push(m);
+        for piece in bounds.windows(2).filter(|p| p[0] < p[1]) {
+            let rows: Vec<usize> = (piece[0]..piece[1]).collect();
+            alignment.add(&a.select(&rows).unwrap(), &b.select(&rows).unwrap()).unwrap();
+        }
+        prop_assert_eq!(alignment.len(), m);
+        prop_assert_eq!(
+            alignment.align_loss().unwrap().to_bits(),
+            modality_gap::align_loss(&a, &b, 2.0).unwrap().to_bits()
+        );
     }
 }
 

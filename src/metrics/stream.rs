@@ -1,6 +1,7 @@
 //! O(n·d) metrics of sets larger than memory, a chunk of rows at a time: the centroid, the
-//! cone's mean pairwise cosine and the gap, from [`RowSums`] fed by any source of rows, such
-//! as the chunked reader [`npy::Chunks`](crate::npy::Chunks) over a file or a pipe.
+//! cone's mean pairwise cosine and the gap from [`RowSums`], and the alignment loss of paired
+//! rows from [`Alignment`], fed by any source of rows, such as the chunked reader
+//! [`npy::Chunks`](crate::npy::Chunks) over a file or a pipe.
 //!
 //! The sums are those of the in-memory metrics, in the same order (fixed chunks of 2048 rows,
 //! added in order; the rows of an unfinished chunk wait in a buffer of at most 2047 rows), so
@@ -36,8 +37,9 @@
 
 use std::marker::PhantomData;
 
+use crate::metrics::align::distance_power;
 use crate::metrics::cone::cone_from_sums;
-use crate::reduce::{CHUNK_ROWS, RowSum, dot};
+use crate::reduce::{CHUNK_ROWS, ChunkTotal, RowSum, dot};
 use crate::{Diagonal, Gap, Modality, Result, Scalar, UnitEmbeddings, check};
 
 /// The row sum Σᵢ uᵢ and the sum of squared norms Σᵢ ‖uᵢ‖² of unit rows added piece by
@@ -78,19 +80,16 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
     pub fn add(&mut self, rows: &UnitEmbeddings<T, M>) -> Result<()> {
         let d = self.dim();
         check::same_dim(d, rows.dim())?;
-        let mut values = rows.as_slice();
-        if !self.pending.is_empty() {
-            let take = values.len().min(CHUNK_ROWS * d - self.pending.len());
-            self.pending.extend_from_slice(&values[..take]);
-            values = &values[take..];
-            if self.pending.len() == CHUNK_ROWS * d {
-                self.sums.add_rows(&self.pending, squared_norm);
-                self.pending.clear();
-            }
+        let values = rows.as_slice();
+        let Cut { first, whole } = Cut::of(self.pending.len() / d, rows.len());
+        self.pending.extend_from_slice(&values[..first * d]);
+        if self.pending.len() == CHUNK_ROWS * d {
+            self.sums.add_rows(&self.pending, squared_norm);
+            self.pending.clear();
         }
-        let whole = values.len() / (CHUNK_ROWS * d) * (CHUNK_ROWS * d);
-        self.sums.add_rows(&values[..whole], squared_norm);
-        self.pending.extend_from_slice(&values[whole..]);
+        let rest = &values[first * d..];
+        self.sums.add_rows(&rest[..whole * d], squared_norm);
+        self.pending.extend_from_slice(&rest[whole * d..]);
         self.n += rows.len();
         Ok(())
     }
@@ -159,6 +158,146 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
         let totals = self.totals()?;
         cone_from_sums(self.n, &totals.sum, totals.extras, diagonal)
     }
+}
+
+/// How rows added to a sum that waits with `pending` rows of an unfinished chunk are cut: the
+/// `first` rows complete that chunk (none when nothing waits), the next `whole` rows are whole
+/// chunks, and the rest wait.
+struct Cut {
+    first: usize,
+    whole: usize,
+}
+
+impl Cut {
+    fn of(pending: usize, rows: usize) -> Self {
+        let first = if pending == 0 {
+            0
+        } else {
+            rows.min(CHUNK_ROWS - pending)
+        };
+        let whole = (rows - first) / CHUNK_ROWS * CHUNK_ROWS;
+        Self { first, whole }
+    }
+}
+
+/// The alignment loss (1/n) Σᵢ ‖aᵢ − bᵢ‖₂^α of paired unit rows added piece by piece, in the
+/// in-memory [`align_loss`](crate::align_loss)'s order (its sums of 2048-row chunks, added in
+/// order): the same bits for any cut of the pairs.
+///
+/// # Examples
+///
+/// ```
+/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, align_loss, stream::Alignment};
+///
+/// let rows: Vec<[f64; 2]> = (0..5000).map(|i| [(i as f64).cos(), (i as f64).sin()]).collect();
+/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&rows)?)?;
+/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&rows[1..])?.select(&(0..4999).chain([0]).collect::<Vec<_>>())?)?;
+/// let mut alignment = Alignment::new(2, 2.0)?;
+/// for start in (0..5000).step_by(1500) {
+///     let pairs: Vec<usize> = (start..5000.min(start + 1500)).collect();
+///     alignment.add(&a.select(&pairs)?, &b.select(&pairs)?)?;
+/// }
+/// assert_eq!(alignment.align_loss()?, align_loss(&a, &b, 2.0)?);
+/// # Ok::<(), modality_gap::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Alignment<T: Scalar, A: Modality, B: Modality> {
+    alpha: f64,
+    d: usize,
+    n: usize,
+    total: ChunkTotal,
+    /// The pairs of the unfinished chunk (fewer than 2048), row-major.
+    pending: (Vec<T>, Vec<T>),
+    modalities: PhantomData<fn() -> (A, B)>,
+}
+
+impl<T: Scalar, A: Modality, B: Modality> Alignment<T, A, B> {
+    /// No pairs yet, of dimension d, for the power α.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroDimension`](crate::Error::ZeroDimension) for d = 0,
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless α > 0 is finite.
+    pub fn new(d: usize, alpha: f64) -> Result<Self> {
+        if d == 0 {
+            return Err(crate::Error::ZeroDimension);
+        }
+        Ok(Self {
+            alpha: check::positive("alpha", alpha)?,
+            d,
+            n: 0,
+            total: ChunkTotal::new(),
+            pending: (Vec::new(), Vec::new()),
+            modalities: PhantomData,
+        })
+    }
+
+    /// Adds the pairs (aᵢ, bᵢ), after those added before.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) or
+    /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) unless `a` and `b` are paired
+    /// rows of this dimension.
+    pub fn add(&mut self, a: &UnitEmbeddings<T, A>, b: &UnitEmbeddings<T, B>) -> Result<()> {
+        check::paired(a.shape(), b.shape())?;
+        let d = self.d;
+        check::same_dim(d, a.dim())?;
+        let (rows, a, b) = (a.len(), a.as_slice(), b.as_slice());
+        let Cut { first, whole } = Cut::of(self.pending.0.len() / d, rows);
+        self.pending.0.extend_from_slice(&a[..first * d]);
+        self.pending.1.extend_from_slice(&b[..first * d]);
+        if self.pending.0.len() == CHUNK_ROWS * d {
+            let (x, y) = &self.pending;
+            add_pairs(&mut self.total, (x, y), d, self.alpha);
+            self.pending.0.clear();
+            self.pending.1.clear();
+        }
+        let (a, b) = (&a[first * d..], &b[first * d..]);
+        add_pairs(
+            &mut self.total,
+            (&a[..whole * d], &b[..whole * d]),
+            d,
+            self.alpha,
+        );
+        self.pending.0.extend_from_slice(&a[whole * d..]);
+        self.pending.1.extend_from_slice(&b[whole * d..]);
+        self.n += rows;
+        Ok(())
+    }
+
+    /// The number of pairs added (n).
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether no pairs were added.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// [`align_loss`](crate::align_loss) of every pair added: the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`](crate::Error::Empty) before any pair; as
+    /// [`align_loss`](crate::align_loss).
+    pub fn align_loss(&self) -> Result<f64> {
+        check::not_empty(self.n)?;
+        let mut total = self.total;
+        let (a, b) = &self.pending;
+        add_pairs(&mut total, (a, b), self.d, self.alpha);
+        check::no_overflow("the alignment loss", total.value() / self.n as f64)
+    }
+}
+
+/// Adds ‖aᵢ − bᵢ‖^α of the pairs of row-major rows of dimension d (whole chunks; the last may
+/// be short only at the end).
+fn add_pairs<T: Scalar>(total: &mut ChunkTotal, (a, b): (&[T], &[T]), d: usize, alpha: f64) {
+    let power = distance_power(alpha);
+    total.add_rows(a.len() / d, |i| {
+        power(&a[i * d..(i + 1) * d], &b[i * d..(i + 1) * d])
+    });
 }
 
 /// ‖u‖², as the in-memory cone sums it.
