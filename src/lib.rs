@@ -39,10 +39,11 @@
 //!    on row-major slices; it knows nothing of the types below.
 //! 3. **Embeddings**: [`Embeddings`] (n samples of dimension d, finite, one contiguous row per
 //!    sample), [`UnitEmbeddings`] (every row unit-norm, checked once), and [`npy`] input
-//!    (`.npy`, `.npz`; `.safetensors` with the cargo feature `safetensors`; `.npy` files
-//!    mapped in place with the feature `mmap`; `ndarray` views borrowed through `modality_gap::array`
-//!    with the feature `ndarray`). Long pairwise passes report their progress
-//!    and stop on request through [`progress::observe`].
+//!    (`.npy`, `.npz`, or a chunk of rows at a time from any reader; `.safetensors` with the
+//!    cargo feature `safetensors`; `.npy` files mapped in place with the feature `mmap`;
+//!    `ndarray` views borrowed through `modality_gap::array` with the feature `ndarray`). Long
+//!    pairwise passes report their progress and stop on request through
+//!    [`progress::observe`].
 //! 4. **Metrics**, each a short documented formula: [`gap`] and [`centroid`],
 //!    [`mean_pairwise_cosine`], [`align_loss`], [`uniform_loss`], [`contrastive_loss`] (over
 //!    the whole set, with label targets, or over batches), [`retrieval_recall`] (or [`retrieval_ranks`], for every K from one pass), zero-shot
@@ -62,7 +63,8 @@
 //!    the formula allows (uniformity's kernel pass adds each pair to both of its samples),
 //!    and their estimates at any scale from a budget of random pairs in [`subsample`].
 //!    Passes cut into tiles that other processes compute and merge into the same bits:
-//!    [`shard`].
+//!    [`shard`]; the O(n·d) metrics of rows that arrive a chunk at a time: [`stream`]. Both
+//!    at scale: `docs/scale.md`.
 //! 5. **Statistics and experiments**, clients of the public API: [`stats`] (Student's t,
 //!    confidence intervals, ROC-AUC, per-group rates, paired sample ids, the bootstrap and
 //!    permutation nulls of any metric) and [`experiments`], the paper's
