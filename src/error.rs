@@ -382,6 +382,17 @@ pub enum ShardError {
         next_start: usize,
     },
 
+    /// Rows added to the [`RowSums`](crate::stream::RowSums) of a sharded pass whose last
+    /// chunk is partial (n not a multiple of 2048): they would not be summed as the in-memory
+    /// metrics sum them.
+    #[error(
+        "the sums of {rows} sharded rows end in a partial 2048-row chunk: no rows can follow them"
+    )]
+    PartialChunk {
+        /// The rows summed.
+        rows: usize,
+    },
+
     /// A part finished before it holds every tile.
     #[error("the part holds tiles {start}..{end} of {count}: merge every tile before finishing")]
     Incomplete {

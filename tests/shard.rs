@@ -304,6 +304,23 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         shard_error(empty.finish()),
         ShardError::NotThePlan { .. }
     ));
+    let overflowing = edited(&part, |v| {
+        v["states"][0]["counts"]["counts"][0] = json!(u64::MAX)
+    });
+    assert!(matches!(
+        shard_error(overflowing.finish()),
+        ShardError::NotThePlan { .. }
+    ));
+    let x2 = x.as_embeddings();
+    let plan2 = Plan::effective_rank(x2, Spectrum::Variances, Centring::Mean).unwrap();
+    let spectrum = shard::effective_rank(&plan2, x2, 0..plan2.tiles()).unwrap();
+    let short = edited(&spectrum, |v| {
+        v["pass"]["shape"][0] = json!(5000);
+    });
+    assert!(matches!(
+        shard_error(short.finish()),
+        ShardError::NotThePlan { .. }
+    ));
     let far = edited(&part, |v| v["start"] = json!(usize::MAX));
     assert!(matches!(
         shard_error(far.clone().merge(part.clone())),
@@ -342,10 +359,11 @@ fn a_shards_progress_counts_its_own_tiles() {
     assert_eq!(*last.lock().unwrap(), Some((pairs, pairs)));
 }
 
-/// Row sums over many chunks and shards: the in-memory bits.
+/// Row sums over many chunks and shards: the in-memory bits (f64 rows, whose sums round); and
+/// rows may follow them only when they end on a whole chunk.
 #[test]
 fn row_sums_of_many_chunks_merge_to_the_in_memory_bits() {
-    let x = random_unit::<f32, Image>(20_000, 3, 0.4, 11);
+    let x = random_unit::<f64, Image>(20_000, 3, 0.4, 11);
     let plan = Plan::row_sums(&x).unwrap();
     assert_eq!(plan.tiles(), 10);
     for shards in [1, 3, 7, 12] {
@@ -364,4 +382,30 @@ fn row_sums_of_many_chunks_merge_to_the_in_memory_bits() {
                 .to_bits()
         );
     }
+}
+
+#[test]
+fn rows_follow_sharded_sums_only_after_a_whole_chunk() {
+    let x = random_unit::<f64, Image>(6144, 3, 0.4, 12);
+    let whole: Vec<usize> = (0..4096).collect();
+    let head = x.select(&whole).unwrap();
+    let tail = x.select(&(4096..6144).collect::<Vec<_>>()).unwrap();
+    let plan = Plan::row_sums(&head).unwrap();
+    let mut sums = shard::row_sums(&plan, &head, 0..plan.tiles())
+        .unwrap()
+        .finish()
+        .unwrap();
+    sums.add(&tail).unwrap();
+    assert_eq!(sums.centroid().unwrap(), modality_gap::centroid(&x));
+
+    let partial = x.select(&(0..3000).collect::<Vec<_>>()).unwrap();
+    let plan = Plan::row_sums(&partial).unwrap();
+    let mut sums = shard::row_sums(&plan, &partial, 0..plan.tiles())
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(
+        shard_error(sums.add(&tail)),
+        ShardError::PartialChunk { rows: 3000 }
+    );
 }

@@ -7,71 +7,89 @@ mod common;
 use common::random_unit;
 use modality_gap::npy::{self, Chunks};
 use modality_gap::stream::{self, Alignment, RowSums};
-use modality_gap::{Diagonal, Error, Image, NpyError, Text, UnitEmbeddings};
+use modality_gap::{Diagonal, Error, Image, NpyError, Scalar, Text, UnitEmbeddings};
 use proptest::prelude::*;
 
 /// The rows of `x` cut at `cuts` (sorted row indices), each piece added in order.
-fn sums_in_pieces<M: modality_gap::Modality>(
-    x: &UnitEmbeddings<f32, M>,
+fn sums_in_pieces<T: Scalar, M: modality_gap::Modality>(
+    x: &UnitEmbeddings<T, M>,
     cuts: &[usize],
-) -> RowSums<f32, M> {
+) -> RowSums<T, M> {
     let mut sums = RowSums::new(x.dim()).unwrap();
-    let mut bounds = vec![0];
-    bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < x.len()));
-    bounds.push(x.len());
-    for piece in bounds.windows(2) {
-        if piece[0] < piece[1] {
-            let rows: Vec<usize> = (piece[0]..piece[1]).collect();
-            sums.add(&x.select(&rows).unwrap()).unwrap();
-        }
+    for rows in pieces(x.len(), cuts) {
+        sums.add(&x.select(&rows).unwrap()).unwrap();
     }
     sums
+}
+
+/// The rows 0..n cut at `cuts` (sorted; those outside 1..n ignored), as lists of indices.
+fn pieces(n: usize, cuts: &[usize]) -> Vec<Vec<usize>> {
+    let mut bounds = vec![0];
+    bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < n));
+    bounds.push(n);
+    (bounds.windows(2).filter(|p| p[0] < p[1]))
+        .map(|p| (p[0]..p[1]).collect())
+        .collect()
+}
+
+/// Rows of `T` cut at `cuts`: the in-memory centroid, cone, gap and alignment bits.
+fn cut_rows_give_the_in_memory_bits<T: Scalar>(n: usize, d: usize, cuts: &[usize], seed: u64) {
+    let a = random_unit::<T, Image>(n, d, 0.7, seed);
+    let b = random_unit::<T, Text>(n / 2 + 1, d, -0.2, seed + 1);
+    let sa = sums_in_pieces(&a, cuts);
+    let sb = sums_in_pieces(&b, cuts);
+    assert_eq!(sa.len(), n);
+    assert_eq!(sa.centroid().unwrap(), modality_gap::centroid(&a));
+    for diagonal in [Diagonal::Excluded, Diagonal::Included] {
+        assert_eq!(
+            sa.mean_pairwise_cosine(diagonal).unwrap().to_bits(),
+            modality_gap::mean_pairwise_cosine(&a, diagonal)
+                .unwrap()
+                .to_bits()
+        );
+    }
+    assert_eq!(
+        stream::gap(&sa, &sb).unwrap(),
+        modality_gap::gap(&a, &b).unwrap()
+    );
+
+    // Paired rows: the alignment loss of the first n / 2 + 1 rows of each, cut alike.
+    let m = n / 2 + 1;
+    let pairs: Vec<usize> = (0..m).collect();
+    let a = a.select(&pairs).unwrap();
+    let mut alignment = Alignment::new(d, 2.0).unwrap();
+    for rows in pieces(m, cuts) {
+        alignment
+            .add(&a.select(&rows).unwrap(), &b.select(&rows).unwrap())
+            .unwrap();
+    }
+    assert_eq!(alignment.len(), m);
+    assert_eq!(
+        alignment.align_loss().unwrap().to_bits(),
+        modality_gap::align_loss(&a, &b, 2.0).unwrap().to_bits()
+    );
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// Any cut of the rows (pieces smaller and larger than the 2048-row chunks, across their
-    /// boundaries) gives the in-memory bits.
+    /// boundaries) gives the in-memory bits, in f32 and in f64 (whose sums in f64 round, so
+    /// that a chunk added out of order shows).
     #[test]
     fn any_cut_of_the_rows_gives_the_in_memory_bits(
         n in 2usize..7000,
         d in 1usize..12,
         mut cuts in proptest::collection::vec(0usize..7000, 0..6),
         seed in 0u64..1000,
+        wide in any::<bool>(),
     ) {
         cuts.sort_unstable();
-        let a = random_unit::<f32, Image>(n, d, 0.7, seed);
-        let b = random_unit::<f32, Text>(n / 2 + 1, d, -0.2, seed + 1);
-        let sa = sums_in_pieces(&a, &cuts);
-        let sb = sums_in_pieces(&b, &cuts);
-        prop_assert_eq!(sa.len(), n);
-        prop_assert_eq!(sa.centroid().unwrap(), modality_gap::centroid(&a));
-        for diagonal in [Diagonal::Excluded, Diagonal::Included] {
-            prop_assert_eq!(
-                sa.mean_pairwise_cosine(diagonal).unwrap().to_bits(),
-                modality_gap::mean_pairwise_cosine(&a, diagonal).unwrap().to_bits()
-            );
+        if wide {
+            cut_rows_give_the_in_memory_bits::<f64>(n, d, &cuts, seed);
+        } else {
+            cut_rows_give_the_in_memory_bits::<f32>(n, d, &cuts, seed);
         }
-        prop_assert_eq!(stream::gap(&sa, &sb).unwrap(), modality_gap::gap(&a, &b).unwrap());
-
-        // Paired rows: the alignment loss of the first n / 2 + 1 rows of each, cut alike.
-        let m = n / 2 + 1;
-        let pairs: Vec<usize> = (0..m).collect();
-        let a = a.select(&pairs).unwrap();
-        let mut alignment = Alignment::new(d, 2.0).unwrap();
-        let mut bounds = vec![0];
-        bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < m));
-        bounds.push(m);
-        for piece in bounds.windows(2).filter(|p| p[0] < p[1]) {
-            let rows: Vec<usize> = (piece[0]..piece[1]).collect();
-            alignment.add(&a.select(&rows).unwrap(), &b.select(&rows).unwrap()).unwrap();
-        }
-        prop_assert_eq!(alignment.len(), m);
-        prop_assert_eq!(
-            alignment.align_loss().unwrap().to_bits(),
-            modality_gap::align_loss(&a, &b, 2.0).unwrap().to_bits()
-        );
     }
 }
 

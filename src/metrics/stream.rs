@@ -50,6 +50,8 @@ pub struct RowSums<T: Scalar, M: Modality> {
     sums: RowSum,
     /// The rows of the unfinished chunk (fewer than 2048), row-major.
     pending: Vec<T>,
+    /// The sums end in a partial chunk already added (a sharded pass's): no row may follow.
+    closed: bool,
     modality: PhantomData<fn() -> M>,
 }
 
@@ -67,6 +69,7 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
             n: 0,
             sums: RowSum::new(d),
             pending: Vec::new(),
+            closed: false,
             modality: PhantomData,
         })
     }
@@ -76,10 +79,14 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
     /// # Errors
     ///
     /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for rows of another
-    /// dimension.
+    /// dimension; [`ShardError::PartialChunk`](crate::ShardError::PartialChunk) after the
+    /// sums of a sharded pass of n rows, n not a multiple of 2048.
     pub fn add(&mut self, rows: &UnitEmbeddings<T, M>) -> Result<()> {
         let d = self.dim();
         check::same_dim(d, rows.dim())?;
+        if self.closed {
+            return Err(crate::ShardError::PartialChunk { rows: self.n }.into());
+        }
         let values = rows.as_slice();
         let Cut { first, whole } = Cut::of(self.pending.len() / d, rows.len());
         self.pending.extend_from_slice(&values[..first * d]);
@@ -94,12 +101,14 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
         Ok(())
     }
 
-    /// The sums of `n` rows (whole chunks, none waiting) of dimension `sums.sum.len()`.
+    /// The sums of `n` rows of dimension `sums.sum.len()`, every chunk added (the last one
+    /// partial unless n is a multiple of 2048: then no row may follow).
     pub(crate) fn of_totals(n: usize, sums: RowSum) -> Self {
         Self {
             n,
             sums,
             pending: Vec::new(),
+            closed: !n.is_multiple_of(CHUNK_ROWS),
             modality: PhantomData,
         }
     }

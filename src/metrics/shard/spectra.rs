@@ -233,12 +233,10 @@ pub fn isoscore<T: Scalar, M: Modality>(
 /// The spectrum's eigenvalues and rank bound from every tile's cross products.
 fn eigenvalues_of(pass: Pass, states: Vec<Vec<f64>>) -> Result<(Vec<f64>, usize)> {
     let (n, _, d, _) = pass.shape;
-    if states
-        .iter()
-        .any(|values| Some(values.len()) != d.checked_mul(d))
-    {
+    let sized = |values: &Vec<f64>| Some(values.len()) == d.checked_mul(d);
+    if states.len() != cross_product_tiles(n).len() || !states.iter().all(sized) {
         return Err(ShardError::NotThePlan {
-            what: "the size of a tile's cross products",
+            what: "the number or the size of the tiles' cross products",
         }
         .into());
     }

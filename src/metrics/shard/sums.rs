@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
+use super::tiles::total;
 use super::{Metric, Part, Pass, Plan};
 use crate::metrics::stream::{RowSums, squared_norm};
 use crate::reduce::{CHUNK_ROWS, RowSum, chunk_sums};
@@ -135,7 +136,9 @@ pub fn row_sums<T: Scalar, M: Modality>(
 
 impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
     /// The [`RowSums`] of every row: the chunks' sums added in order, as the in-memory sums
-    /// add them, so its centroid, cone and gap are the in-memory bits.
+    /// add them, so its centroid, cone and gap are the in-memory bits. More rows may be added
+    /// to it only when n is a multiple of 2048 (else its last chunk is partial:
+    /// [`ShardError::PartialChunk`]).
     ///
     /// # Errors
     ///
@@ -148,13 +151,13 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
     pub fn finish(self) -> Result<RowSums<T, M>> {
         let (pass, states) = self.complete()?;
         let (n, _, d, _) = pass.shape;
-        let rows: usize = states.iter().map(|tile| tile.rows).sum();
+        let rows = total(states.iter().map(|tile| tile.rows as u64));
         let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();
         let sized = states
             .iter()
             .flat_map(|tile| &tile.chunks)
             .all(|(sum, _)| sum.len() == d);
-        if rows != n || chunks != n.div_ceil(CHUNK_ROWS) || !sized {
+        if rows != Some(n as u64) || chunks != n.div_ceil(CHUNK_ROWS) || !sized {
             return Err(ShardError::NotThePlan {
                 what: "the rows or the sums of a tile",
             }

@@ -324,6 +324,11 @@ impl Part<TopKTile> {
     }
 }
 
+/// The sum of counts from a part's states, unless it overflows (a part from outside bytes).
+pub(super) fn total(counts: impl IntoIterator<Item = u64>) -> Option<u64> {
+    counts.into_iter().try_fold(0u64, u64::checked_add)
+}
+
 /// The two sets of a pass.
 fn sets<'a, T: Scalar, A: Modality, B: Modality>(
     a: &'a UnitEmbeddings<T, A>,
@@ -420,7 +425,8 @@ impl Part<UniformTile> {
     pub fn finish(self) -> Result<f64> {
         let (_, states) = self.complete()?;
         let coincides = states.first().is_some_and(|tile| tile.coincides);
-        if states.iter().any(|tile| tile.coincides != coincides) {
+        let counts = states.iter().map(|tile| tile.terms.count());
+        if states.iter().any(|tile| tile.coincides != coincides) || total(counts).is_none() {
             return Err(ShardError::NotThePlan {
                 what: "the embeddings of the tiles",
             }
@@ -589,7 +595,10 @@ impl Part<HistogramTile> {
         let agree = |tile: &HistogramTile| {
             tile.counts.counts.len() == bins && tile.counts.centre.to_bits() == centre.to_bits()
         };
-        if !states.iter().all(agree) {
+        let counts = states
+            .iter()
+            .flat_map(|tile| tile.counts.counts.iter().copied());
+        if !states.iter().all(agree) || total(counts).is_none() {
             return Err(ShardError::NotThePlan {
                 what: "the bins or the centre of a tile",
             }
