@@ -153,9 +153,10 @@ fn map(file: &str) -> Result<(), Box<dyn Error>> {
         3.0 * gb / seconds
     );
     println!(
-        "peak resident memory added: {:.1} MB, of which anonymous {:.1} MB (the rest: file pages of the map, which the kernel may drop)",
+        "peak resident memory added: {:.1} MB; at the end, anonymous {:.1} MB added and {:.1} MB of file pages (each sweep lets the map's pages go behind it)",
         status_bytes("VmHWM:")?.saturating_sub(before) as f64 / 1e6,
-        status_bytes("RssAnon:")?.saturating_sub(anon_before) as f64 / 1e6
+        status_bytes("RssAnon:")?.saturating_sub(anon_before) as f64 / 1e6,
+        status_bytes("RssFile:")? as f64 / 1e6
     );
     let norm = centroid.iter().map(|c| c * c).sum::<f64>().sqrt();
     println!("|centroid| = {norm:.9}, mean pairwise cosine = {cone:.9}");

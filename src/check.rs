@@ -3,8 +3,9 @@
 //! them, and no other module builds an `Err(Error::…)` of its own. (The `.npy` reader's
 //! format errors, [`NpyError`](crate::NpyError), belong to the reader.)
 
-use rayon::prelude::*;
+use std::ops::Range;
 
+use crate::reduce::per_chunk;
 use crate::{Error, Result, Scalar};
 
 /// A row-major buffer of `len` values holds n > 0 samples of dimension d > 0.
@@ -36,23 +37,29 @@ pub(crate) fn finite_value(value: f64) -> Result<f64> {
 }
 
 /// Every value of a row-major buffer of dimension `d` is finite; else the first that is not.
-pub(crate) fn finite_values<T: Scalar>(data: &[T], d: usize) -> Result<()> {
-    // Chunks of 1 MiB of f64 in parallel (a mapped file is read here for the first time), then
-    // the first bad value within the first bad chunk.
-    const CHUNK: usize = 1 << 17;
-    let bad = |v: &T| !v.to_f64().is_finite();
-    let Some(chunk) = data.par_chunks(CHUNK).position_first(|c| c.iter().any(bad)) else {
-        return Ok(());
-    };
-    let k = chunk * CHUNK
-        + data[chunk * CHUNK..]
+/// The rows are checked in the chunks of [`per_chunk`], in parallel, and `done(values)` is
+/// called with each chunk's range of values once it is checked (a mapped set lets their pages
+/// go; see [`Storage::done_with`](crate::storage::Storage::done_with)).
+pub(crate) fn finite_values<T: Scalar>(
+    data: &[T],
+    d: usize,
+    done: impl Fn(Range<usize>) + Sync,
+) -> Result<()> {
+    let firsts = per_chunk(data.len() / d, |rows| {
+        let values = rows.start * d..rows.end * d;
+        let first = data[values.clone()]
             .iter()
-            .position(bad)
-            .expect("found above");
-    Err(Error::NonFinite {
-        row: k / d,
-        column: k % d,
-    })
+            .position(|v| !v.to_f64().is_finite());
+        done(values.clone());
+        first.map(|k| values.start + k)
+    });
+    match firsts.into_iter().flatten().next() {
+        None => Ok(()),
+        Some(k) => Err(Error::NonFinite {
+            row: k / d,
+            column: k % d,
+        }),
+    }
 }
 
 /// The values of one row (a layer's weights) are finite; else the first that is not.
@@ -65,7 +72,7 @@ pub(crate) fn finite_row(row: usize, values: impl IntoIterator<Item = f64>) -> R
 
 /// A list of scores (one column) is finite.
 pub(crate) fn finite_scores(values: &[f64]) -> Result<()> {
-    finite_values(values, 1)
+    finite_values(values, 1, |_| {})
 }
 
 /// At least one value.

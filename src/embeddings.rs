@@ -62,7 +62,7 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     pub(crate) fn from_storage(n: usize, d: usize, data: Storage<T>) -> Result<Self> {
         let values = data.as_slice();
         check::shape(n, d, values.len())?;
-        check::finite_values(values, d)?;
+        check::finite_values(values, d, |done| data.done_with(done))?;
         Ok(Self {
             data,
             n,
@@ -369,6 +369,14 @@ impl<T: Scalar, M: Modality> Embeddings<T, M> {
     /// ```
     pub fn as_slice(&self) -> &[T] {
         self.data.as_slice()
+    }
+
+    /// Tells the set that a sweep over its rows is done with `rows`: the pages of a mapped
+    /// file holding them leave the process's resident memory (and come back if read again);
+    /// rows in memory stay where they are. The O(n·d) sweeps call this after each chunk.
+    #[inline]
+    pub(crate) fn done_with(&self, rows: std::ops::Range<usize>) {
+        self.data.done_with(rows.start * self.d..rows.end * self.d);
     }
 
     /// The samples `indices[0]`, `indices[1]`, … as a new set, in that order; an index may

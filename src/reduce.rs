@@ -105,7 +105,7 @@ pub(crate) fn per_row(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
 /// Σᵢ f(i) for i in 0..n.
 pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
     let mut total = ChunkTotal::new();
-    total.add_rows(n, f);
+    total.add_rows(n, f, |_| {});
     total.value()
 }
 
@@ -120,12 +120,22 @@ impl ChunkTotal {
         Self(std::iter::empty::<f64>().sum())
     }
 
-    /// Adds f(i) for i in 0..n, a chunk of [`CHUNK_ROWS`] at a time.
-    pub(crate) fn add_rows(&mut self, n: usize, f: impl Fn(usize) -> f64 + Sync) {
+    /// Adds f(i) for i in 0..n, a chunk of [`CHUNK_ROWS`] at a time, calling `done(rows)`
+    /// after each chunk (see [`Embeddings::done_with`]).
+    pub(crate) fn add_rows(
+        &mut self,
+        n: usize,
+        f: impl Fn(usize) -> f64 + Sync,
+        done: impl Fn(Range<usize>) + Sync,
+    ) {
         let chunks = per_chunk(
             n,
             #[inline(always)]
-            |rows| rows.map(&f).sum::<f64>(),
+            |rows| {
+                let sum = rows.clone().map(&f).sum::<f64>();
+                done(rows);
+                sum
+            },
         );
         for chunk in chunks {
             self.0 += chunk;
@@ -166,7 +176,14 @@ pub(crate) fn max_row_norm<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> f64 
     per_chunk(
         x.len(),
         #[inline(always)]
-        |rows| rows.map(|i| dot(x.row(i), x.row(i))).fold(0.0, f64::max),
+        |rows| {
+            let max = rows
+                .clone()
+                .map(|i| dot(x.row(i), x.row(i)))
+                .fold(0.0, f64::max);
+            x.done_with(rows);
+            max
+        },
     )
     .into_iter()
     .fold(0.0, f64::max)
@@ -182,8 +199,12 @@ pub(crate) fn max_abs_deviation<T: Scalar, M: Modality>(
         x.len(),
         #[inline(always)]
         |rows| {
-            rows.flat_map(|i| x.row(i).iter().zip(centre))
-                .fold(0.0, |m: f64, (v, c)| m.max((v.to_f64() - c).abs()))
+            let max = rows
+                .clone()
+                .flat_map(|i| x.row(i).iter().zip(centre))
+                .fold(0.0, |m: f64, (v, c)| m.max((v.to_f64() - c).abs()));
+            x.done_with(rows);
+            max
         },
     )
     .into_iter()
@@ -196,7 +217,9 @@ fn row_sum_and<T: Scalar, M: Modality>(
     extra: impl Fn(&[T]) -> f64 + Sync,
 ) -> (Vec<f64>, f64) {
     let mut total = RowSum::new(x.dim());
-    total.add_rows(x.as_slice(), extra);
+    total.add_chunks(chunk_sums(x.as_slice(), x.dim(), extra, |rows| {
+        x.done_with(rows)
+    }));
     (total.sum, total.extras)
 }
 
@@ -221,7 +244,7 @@ impl RowSum {
     /// Adds the row-major rows `values` (of this sum's dimension), a chunk of
     /// [`CHUNK_ROWS`] at a time.
     pub(crate) fn add_rows<T: Scalar>(&mut self, values: &[T], extra: impl Fn(&[T]) -> f64 + Sync) {
-        self.add_chunks(chunk_sums(values, self.sum.len(), extra));
+        self.add_chunks(chunk_sums(values, self.sum.len(), extra, |_| {}));
     }
 
     /// Adds the sums of chunks, in order.
@@ -236,11 +259,13 @@ impl RowSum {
 }
 
 /// The row sum and the sum of `extra` of each chunk of [`CHUNK_ROWS`] rows of the row-major
-/// rows `values` of dimension d, in order.
+/// rows `values` of dimension d, in order, calling `done(rows)` after each chunk (rows counted
+/// from the start of `values`; see [`Embeddings::done_with`]).
 pub(crate) fn chunk_sums<T: Scalar>(
     values: &[T],
     d: usize,
     extra: impl Fn(&[T]) -> f64 + Sync,
+    done: impl Fn(Range<usize>) + Sync,
 ) -> Vec<(Vec<f64>, f64)> {
     per_chunk(
         values.len() / d,
@@ -254,6 +279,7 @@ pub(crate) fn chunk_sums<T: Scalar>(
                 }
                 extras += extra(row);
             }
+            done(rows);
             (sum, extras)
         },
     )

@@ -42,6 +42,20 @@ impl<T: crate::Scalar> Storage<T> {
         }
     }
 
+    /// Tells the storage that a sweep is done with `values` (a range of value indices): a
+    /// mapped region lets the pages holding them leave the process's resident memory (see
+    /// [`Region::done_with`](crate::npy::map::Region::done_with)); other storage keeps its
+    /// values where they are.
+    #[inline]
+    pub(crate) fn done_with(&self, values: std::ops::Range<usize>) {
+        #[cfg(feature = "mmap")]
+        if let Self::Mapped(region) = self {
+            region.done_with(values);
+        }
+        #[cfg(not(feature = "mmap"))]
+        let _ = values;
+    }
+
     /// The values as a buffer of their own (a copy of a mapped region or a view).
     pub(crate) fn into_vec(self) -> Vec<T> {
         match self {

@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use rayon::prelude::*;
 
+use crate::reduce::per_chunk;
 use crate::{Embeddings, Modality, Result, Scalar, check, norm::Norm};
 
 /// Embeddings with the invariant ‖xᵢ‖₂ = 1 for every sample, checked once at construction.
@@ -133,10 +134,19 @@ impl<T: Scalar, M: Modality> UnitEmbeddings<T, M> {
     /// ```
     pub fn verify_unit(embeddings: Embeddings<T, M>, tolerance: f64) -> Result<Self> {
         let tolerance = check::non_negative("tolerance", tolerance)?;
-        for (row, norm) in row_norms(&embeddings).into_iter().enumerate() {
-            check::unit_norm(row, norm.value(), tolerance)?;
+        let x = &embeddings;
+        // The error of each chunk's first row outside the tolerance, in chunk order.
+        let firsts = per_chunk(x.len(), |rows| {
+            let first = rows
+                .clone()
+                .find_map(|i| check::unit_norm(i, Norm::of_row(x.row(i)).value(), tolerance).err());
+            x.done_with(rows);
+            first
+        });
+        match firsts.into_iter().flatten().next() {
+            Some(error) => Err(error),
+            None => Ok(Self { inner: embeddings }),
         }
-        Ok(Self { inner: embeddings })
     }
 
     /// The same unit rows as another modality (no copy).

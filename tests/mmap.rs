@@ -224,3 +224,74 @@ proptest! {
         prop_assert_eq!(&mapped32, &read::<f32, Image>(&file.0).unwrap());
     }
 }
+
+/// The resident bytes of this process's map of `path` (Linux: its `Rss` in
+/// `/proc/self/smaps`).
+#[cfg(target_os = "linux")]
+fn resident_bytes_of_map(path: &Path) -> u64 {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let path = path.to_str().unwrap();
+    let mut lines = smaps.lines().skip_while(|line| !line.ends_with(path));
+    assert!(lines.next().is_some(), "{path} is mapped");
+    let rss = lines.find(|line| line.starts_with("Rss:")).unwrap();
+    let kb: u64 = rss.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_o_nd_sweeps_over_a_mapped_pair_let_its_pages_go_behind_them() {
+    // 32 MiB of f32 rows, 4 MiB a chunk of 2048 rows: a sweep that kept its pages would leave
+    // the whole map resident.
+    let (n, d) = (4 * 2048 + 100, 512);
+    let images = common::random_unit::<f32, Image>(n, d, 1.0, 7);
+    let texts = common::random_unit::<f32, Text>(n, d, -1.0, 8);
+    let payload: Vec<u8> = [images.as_slice(), texts.as_slice()]
+        .concat()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let shape = format!("(2, {n}, {d})");
+    let file = Scratch::new(
+        "sweeps",
+        &npy_padded(&npy_dict("<f4", false, &shape), 118, &payload),
+    );
+    let map_bytes = payload.len() as u64;
+    // SAFETY: the scratch file is not written while the sets live.
+    let (x, y) = unsafe { map_pair::<f32, Image, Text>(&file.0) }.unwrap();
+    let resident = || resident_bytes_of_map(&file.0);
+    let most = map_bytes / 64;
+    assert!(
+        resident() <= most,
+        "after the finiteness check: {}",
+        resident()
+    );
+    let (x, y) = (
+        UnitEmbeddings::verify_unit(x, 1e-6).unwrap(),
+        UnitEmbeddings::verify_unit(y, 1e-6).unwrap(),
+    );
+    assert!(resident() <= most, "after verify_unit: {}", resident());
+    let gap = modality_gap::gap(&x, &y).unwrap();
+    let cone = modality_gap::mean_pairwise_cosine(&x, modality_gap::Diagonal::Excluded).unwrap();
+    let align = modality_gap::align_loss(&x, &y, 2.0).unwrap();
+    assert!(resident() <= most, "after the metrics: {}", resident());
+    // The pages come back when read again, with the same values.
+    assert_eq!(gap, modality_gap::gap(&images, &texts).unwrap());
+    assert_eq!(
+        cone.to_bits(),
+        modality_gap::mean_pairwise_cosine(&images, modality_gap::Diagonal::Excluded)
+            .unwrap()
+            .to_bits()
+    );
+    assert_eq!(
+        align.to_bits(),
+        modality_gap::align_loss(&images, &texts, 2.0)
+            .unwrap()
+            .to_bits()
+    );
+    assert_eq!((&x, &y), (&images, &texts));
+    assert!(
+        resident() >= map_bytes,
+        "a plain read of every value keeps its pages"
+    );
+}

@@ -80,7 +80,7 @@ pub(super) fn distance_powers<T: Scalar, A: Modality, B: Modality>(
 ) -> Result<Vec<f64>> {
     let alpha = check::positive("alpha", alpha)?;
     let values = Pairing::Rows.values(x, y, distance_power(alpha));
-    check::finite_values(&values, 1).map_err(|_| crate::Error::Overflow {
+    check::finite_values(&values, 1, |_| {}).map_err(|_| crate::Error::Overflow {
         quantity: "the alignment loss",
     })?;
     Ok(values)

@@ -1,6 +1,6 @@
 //! The true pairs of two sets: row i with row i, or caption j with its image gⱼ.
 
-use crate::reduce::{per_row, sum_over_rows};
+use crate::reduce::{ChunkTotal, per_row};
 use crate::{Embeddings, Modality, Scalar};
 
 /// Which rows of A and B pair up (shapes already checked).
@@ -14,18 +14,27 @@ pub(super) enum Pairing<'a> {
 
 impl Pairing<'_> {
     /// The mean of f(a_row, b_row) over the pairs, in f64 (one pair per row of B, in fixed
-    /// chunks: the same bits for any thread count).
+    /// chunks: the same bits for any thread count), letting each chunk's rows go once summed
+    /// ([`Embeddings::done_with`]).
     pub(super) fn mean<T: Scalar, A: Modality, B: Modality>(
         self,
         a: &Embeddings<T, A>,
         b: &Embeddings<T, B>,
         f: impl Fn(&[T], &[T]) -> f64 + Sync,
     ) -> f64 {
-        sum_over_rows(
+        let mut total = ChunkTotal::new();
+        total.add_rows(
             b.len(),
             #[inline(always)]
             |j| f(a.row(self.partner(j)), b.row(j)),
-        ) / b.len() as f64
+            |rows| {
+                if let Pairing::Rows = self {
+                    a.done_with(rows.clone());
+                }
+                b.done_with(rows);
+            },
+        );
+        total.value() / b.len() as f64
     }
 
     /// f(a_row, b_row) for each pair, in the order of the rows of B.

@@ -304,9 +304,11 @@ impl<T: Scalar, A: Modality, B: Modality> Alignment<T, A, B> {
 /// be short only at the end).
 fn add_pairs<T: Scalar>(total: &mut ChunkTotal, (a, b): (&[T], &[T]), d: usize, alpha: f64) {
     let power = distance_power(alpha);
-    total.add_rows(a.len() / d, |i| {
-        power(&a[i * d..(i + 1) * d], &b[i * d..(i + 1) * d])
-    });
+    total.add_rows(
+        a.len() / d,
+        |i| power(&a[i * d..(i + 1) * d], &b[i * d..(i + 1) * d]),
+        |_| {},
+    );
 }
 
 /// ‖u‖², as the in-memory cone sums it.

@@ -48,6 +48,36 @@ impl<T: Scalar> Region<T> {
         // pattern is a value; and nothing writes the map (`map`'s contract).
         unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), self.count) }
     }
+
+    /// Lets the pages holding `values` (a range of value indices of this region) leave the
+    /// process's resident memory: a sweep over rows calls this after each chunk, so that a
+    /// mapped file far larger than memory is read without its pages piling up in the process
+    /// (`madvise(MADV_DONTNEED)` on Unix; elsewhere nothing). The pages stay in the operating
+    /// system's page cache while memory allows, and a later read of the same values faults
+    /// them back in from there (or from the file): the values read are the same.
+    ///
+    /// The range is widened to whole pages, so a page shared with the next chunk may be let go
+    /// while another thread still reads it; that read faults the page back in.
+    pub(crate) fn done_with(&self, values: std::ops::Range<usize>) {
+        debug_assert!(values.start <= values.end && values.end <= self.count);
+        #[cfg(unix)]
+        {
+            let size = size_of::<T>();
+            let (start, len) = (self.offset + values.start * size, values.len() * size);
+            // SAFETY: the range lies in the map (a sub-range of this region). The map is a
+            // shared, read-only mapping of a file that nothing writes (`map`'s contract), so
+            // the next read of a page let go here repopulates it from the same file bytes:
+            // values borrowed from it (by this or any other thread) read as before. The advice
+            // only drops page-table entries; a failure leaves them, which changes no value,
+            // so it is ignored.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
+            };
+        }
+        #[cfg(not(unix))]
+        let _ = values;
+    }
 }
 
 /// Maps the `(n, d)` array of the `.npy` file at `path`: the embeddings borrow the file's bytes
@@ -57,6 +87,12 @@ impl<T: Scalar> Region<T> {
 /// float16 file is widened exactly). The header, the shape against the file's length, the
 /// dtype, the byte order and the alignment are all checked before any value is borrowed, and
 /// every value is checked finite once, reading the file through the map.
+///
+/// The O(n·d) sweeps over a mapped set (this check, `verify_unit`, the centroid, the gap, the
+/// cone, the alignment loss) let each chunk of rows' pages leave the process's resident memory
+/// once done with it (`madvise(MADV_DONTNEED)` on Unix; the pages stay in the page cache while
+/// memory allows), so a file far larger than RAM adds only a few chunks' worth of resident
+/// memory. The pairwise passes, which read rows many times, keep theirs.
 ///
 /// # Safety
 ///

@@ -122,7 +122,12 @@ pub fn row_sums<T: Scalar, M: Modality>(
     let states = tile_rows(x.len())[tiles.clone()]
         .iter()
         .map(|rows| RowSumsTile {
-            chunks: chunk_sums(&x.as_slice()[rows.start * d..rows.end * d], d, squared_norm),
+            chunks: chunk_sums(
+                &x.as_slice()[rows.start * d..rows.end * d],
+                d,
+                squared_norm,
+                |chunk| x.done_with(rows.start + chunk.start..rows.start + chunk.end),
+            ),
             rows: rows.len(),
             values: PhantomData,
         })
