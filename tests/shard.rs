@@ -8,7 +8,8 @@ use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Centring, CosineHistogram, Diagonal, Error, Image, Scalar, ShardError, Spectrum, Temperature,
-    Text, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine, top_k, uniform_loss,
+    Text, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine, retrieval_ranks, top_k,
+    uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -69,6 +70,20 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         .finish()
         .unwrap();
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "contrastive");
+
+    // Retrieval ranks, and with ties: every other text a copy of its neighbour's image.
+    let copies = a
+        .select(&(0..n).map(|i| i / 2 * 2).collect::<Vec<_>>())
+        .unwrap()
+        .with_modality::<Text>();
+    for (b, what) in [(&b, "retrieval ranks"), (&copies, "tied retrieval ranks")] {
+        let plan = Plan::retrieval_ranks(&a, b).unwrap();
+        let part = |r| shard::retrieval_ranks(&plan, &a, b, r);
+        let ranks = merged(parts(&plan, shards, part), pairwise)
+            .finish()
+            .unwrap();
+        assert_eq!(ranks, retrieval_ranks(&a, b).unwrap(), "{what}");
+    }
 
     let plan = Plan::cosine_histogram_within(&a, 50).unwrap();
     let part = |r| shard::cosine_histogram_within(&plan, &a, r);
@@ -321,6 +336,22 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         shard_error(short.finish()),
         ShardError::NotThePlan { .. }
     ));
+    let b = random_unit::<f64, Text>(300, 4, -0.5, 10);
+    let plan3 = Plan::retrieval_ranks(&x, &b).unwrap();
+    let ranks = shard::retrieval_ranks(&plan3, &x, &b, 0..plan3.tiles()).unwrap();
+    // A row ranked past the last column; a column count past any rank; a tile's columns cut.
+    let past_the_end = edited(&ranks, |v| v["states"][0]["rows"][0] = json!(300));
+    let overflowing = edited(&ranks, |v| v["states"][0]["cols"][0] = json!(u64::MAX));
+    let cut = edited(&ranks, |v| {
+        v["states"][0]["cols"].as_array_mut().unwrap().pop();
+    });
+    for forged in [past_the_end, overflowing, cut] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert_eq!(ranks.finish().unwrap(), retrieval_ranks(&x, &b).unwrap());
     let far = edited(&part, |v| v["start"] = json!(usize::MAX));
     assert!(matches!(
         shard_error(far.clone().merge(part.clone())),

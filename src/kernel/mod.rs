@@ -49,8 +49,8 @@ pub(crate) use passes::{
     CrossEntropyTile, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
     cross_entropies_of, cross_entropy_tiles, dot_matrix, gaussian_log_mean,
     gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles, histogram, histogram_of,
-    histogram_tiles, ranks, ranks_and_flips, row_cross_entropies, tile_pairs, top_k, top_k_tiles,
-    values_in_bins, vectorised,
+    histogram_tiles, rank_tiles, ranks, ranks_and_flips, row_cross_entropies, tile_pairs, top_k,
+    top_k_tiles, values_in_bins, vectorised,
 };
 use schedule::{ALL_TILES, row_tasks, run, tiles};
 use simd::{Element, Isa};

@@ -404,6 +404,17 @@ pub(crate) fn ranks_and_flips(sets: Sets<'_>, k: u64) -> RanksAndFlips {
     ranks_and_flips_on(Isa::detect(), sets, k)
 }
 
+/// The row ranks and column counts of each of the tiles `tiles` of [`ranks`]' pass without
+/// groups (each row paired with the column of its index), in order: every row's rank, and
+/// each column's count over the tile's rows. The columns' counts of all tiles added up are
+/// [`ranks`]' column ranks.
+pub(crate) fn rank_tiles(sets: Sets<'_>, tiles: Range<usize>) -> Vec<(Vec<u64>, Vec<u64>)> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| on_diagonal(isa, a, b, |positives| {
+        epilogue::rank_tiles(isa, a, b, positives, tiles)
+    }))
+}
+
 /// ((row ranks, column ranks), (flips per column, flips per row)).
 pub(crate) type RanksAndFlips = ((Vec<u64>, Vec<u64>), (Vec<u64>, Vec<u64>));
 
@@ -560,6 +571,8 @@ pub(crate) enum Tiled {
     Histogram { within: bool, bins: usize },
     /// [`top_k`]'s pass.
     TopK,
+    /// [`ranks`]' pass without groups.
+    Ranks,
 }
 
 /// The pairs each tile of a pass visits, in order.
@@ -573,6 +586,7 @@ pub(crate) fn tile_pairs(sets: Sets<'_>, pass: Tiled) -> Vec<u64> {
                 Some(epilogue::histogram_max_tasks(bins)),
             ),
             Tiled::TopK => (Pairs::Between(a, b), None),
+            Tiled::Ranks => (Pairs::Between(a, b), Some(epilogue::MAX_WIDE_TASKS)),
         };
         schedule::task_pairs(&pairs, &schedule::row_tasks(&pairs, cap))
     })

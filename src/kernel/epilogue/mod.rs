@@ -17,7 +17,7 @@ pub(crate) use cross_entropy::{
 pub(crate) use gaussian::{gaussian_potential, gaussian_potential_tiles, gaussian_shares};
 pub(crate) use histogram::{CosineCounts, histogram, histogram_max_tasks, histogram_tiles};
 pub(crate) use matrix::dot_matrix;
-pub(crate) use rank::{Positives, ranks, ranks_and_outrankers};
+pub(crate) use rank::{Positives, rank_tiles, ranks, ranks_and_outrankers};
 pub(crate) use select::select;
 pub(crate) use top_k::{top_k, top_k_tiles};
 

@@ -1,6 +1,8 @@
 //! The rank of each pair's similarity in its row and in its column: retrieval recall.
 
-use super::{RowsAndCols, rows_and_cols};
+use std::ops::Range;
+
+use super::{RowsAndCols, rows_and_cols, rows_and_cols_tiles};
 use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch};
 
 /// The positive entry of each row (or column) of A × B: its similarity, exactly as the kernel
@@ -115,6 +117,28 @@ pub(crate) fn ranks<T: Element>(
     };
     let (rows, cols) = ranked(isa, (a, b), &epilogue);
     (rows.into_iter().map(|r| r.count).collect(), cols)
+}
+
+/// The row ranks and column counts of each of the tasks `tiles` of [`ranks`]' pass, in task
+/// order: the complete rank of each of a task's rows, and the entries of each column that
+/// outrank its positive among the task's rows ([`ranks`] adds these in task order; they are
+/// counts, so any order gives the same).
+pub(crate) fn rank_tiles<T: Element>(
+    isa: Isa,
+    a: Rows<'_, T>,
+    b: Rows<'_, T>,
+    (rows, cols): (Positives<'_, T>, Positives<'_, T>),
+    tiles: Range<usize>,
+) -> Vec<(Vec<u64>, Vec<u64>)> {
+    let epilogue = Ranks::<T, false> {
+        rows,
+        cols,
+        keep: 0,
+    };
+    rows_and_cols_tiles(isa, (a, b), &epilogue, (Ranked::default(), 0), tiles)
+        .into_iter()
+        .map(|(rows, cols)| (rows.into_iter().map(|r| r.count).collect(), cols))
+        .collect()
 }
 
 /// The ranks of [`ranks`] with the outrankers that Recall@`keep`'s jackknife needs

@@ -10,17 +10,21 @@
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
-//! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), or the top-k lists of its
-//! rows ([`TopKTile`]). [`Part::merge`] joins a
+//! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
+//! rows ([`TopKTile`]), or its rows' retrieval ranks and a part of every column's
+//! ([`RanksTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
-//! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k)) for any plan split, shard count and merge grouping. With the cargo
+//! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
+//! [`retrieval_ranks`](crate::retrieval_ranks)) for any plan split, shard count and merge
+//! grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
-//! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss (at
-//! most 16 tiles: one value per column each) and O(tiles · bins) for a histogram.
+//! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss and
+//! the retrieval ranks (at most 16 tiles: one value per column each) and O(tiles · bins) for a
+//! histogram.
 //!
 //! # Examples
 //!
@@ -46,12 +50,45 @@
 //! # Ok::<(), modality_gap::Error>(())
 //! ```
 
+/// `Clone`, `PartialEq` and `Debug` for the state of a tile of a pass between sets of
+/// modalities A and B (named by a `PhantomData` field `modalities`), by hand: derives would ask
+/// the modality markers for the traits too.
+macro_rules! paired_tile_traits {
+    ($tile:ident { $($field:ident),+ }) => {
+        impl<A: $crate::Modality, B: $crate::Modality> Clone for $tile<A, B> {
+            fn clone(&self) -> Self {
+                Self {
+                    $($field: self.$field.clone(),)+
+                    modalities: ::std::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<A: $crate::Modality, B: $crate::Modality> PartialEq for $tile<A, B> {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field == other.$field)+
+            }
+        }
+
+        impl<A: $crate::Modality, B: $crate::Modality> std::fmt::Debug for $tile<A, B> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($tile))
+                    .field("modalities", &(A::NAME, B::NAME))
+                    $(.field(stringify!($field), &self.$field))+
+                    .finish()
+            }
+        }
+    };
+}
+
+mod ranks;
 mod spectra;
 mod sums;
 mod tiles;
 
 use std::ops::Range;
 
+pub use ranks::{RanksTile, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
 pub use tiles::{
@@ -91,7 +128,7 @@ impl Pass {
                 value.is_finite() && value > 0.0
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
-            Metric::RowSums => self.parameter == 0,
+            Metric::RowSums | Metric::RetrievalRanks => self.parameter == 0,
         };
         let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
         if sized && parameter {
@@ -116,13 +153,16 @@ enum Metric {
     EffectiveRank,
     IsoScore,
     RowSums,
+    RetrievalRanks,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
 ///
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
-/// [`Plan::cosine_histogram_between`], [`Plan::top_k`]); every shard makes the same plan from the same inputs.
+/// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
+/// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::row_sums`]); every shard makes the
+/// same plan from the same inputs.
 ///
 /// # Examples
 ///

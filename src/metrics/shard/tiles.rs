@@ -32,30 +32,7 @@ pub struct ContrastiveTile<A: Modality, B: Modality> {
     modalities: PhantomData<fn() -> (A, B)>,
 }
 
-// By hand: derives would ask the modality markers for the traits too.
-impl<A: Modality, B: Modality> Clone for ContrastiveTile<A, B> {
-    fn clone(&self) -> Self {
-        Self {
-            tile: self.tile.clone(),
-            modalities: PhantomData,
-        }
-    }
-}
-
-impl<A: Modality, B: Modality> PartialEq for ContrastiveTile<A, B> {
-    fn eq(&self, other: &Self) -> bool {
-        self.tile == other.tile
-    }
-}
-
-impl<A: Modality, B: Modality> std::fmt::Debug for ContrastiveTile<A, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContrastiveTile")
-            .field("modalities", &(A::NAME, B::NAME))
-            .field("tile", &self.tile)
-            .finish()
-    }
-}
+paired_tile_traits!(ContrastiveTile { tile });
 
 /// The state of one tile of the top-k neighbours: the lists of its queries, query after query.
 #[derive(Debug, Clone, PartialEq)]
@@ -330,7 +307,7 @@ pub(super) fn total(counts: impl IntoIterator<Item = u64>) -> Option<u64> {
 }
 
 /// The two sets of a pass.
-fn sets<'a, T: Scalar, A: Modality, B: Modality>(
+pub(super) fn sets<'a, T: Scalar, A: Modality, B: Modality>(
     a: &'a UnitEmbeddings<T, A>,
     b: &'a UnitEmbeddings<T, B>,
 ) -> Sets<'a> {

@@ -1,0 +1,143 @@
+//! The tiles of retrieval: each tile's rows' ranks and its part of every column's.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use super::tiles::sets;
+use super::{Metric, Part, Pass, Plan};
+use crate::kernel::{self, Tiled};
+use crate::metrics::retrieval::RetrievalRanks;
+use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
+
+/// The state of one tile of the retrieval ranks: the rank of each of its rows' pairs among the
+/// row's similarities, and for every column the similarities among the tile's rows that
+/// outrank the column's pair (counts: they add up exactly in any grouping).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = ""))]
+pub struct RanksTile<A: Modality, B: Modality> {
+    rows: Vec<u64>,
+    cols: Vec<u64>,
+    modalities: PhantomData<fn() -> (A, B)>,
+}
+
+paired_tile_traits!(RanksTile { rows, cols });
+
+impl Plan {
+    /// The plan of [`retrieval_ranks`](crate::retrieval_ranks)`(a, b)` (and so of
+    /// [`retrieval_recall`](crate::retrieval_recall) for every K).
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieval_ranks`](crate::retrieval_ranks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, retrieval_ranks};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..60).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows)?.select(&(1..60).chain([0]).collect::<Vec<_>>())?)?;
+    /// let plan = Plan::retrieval_ranks(&a, &b)?;
+    /// let ranks = shard::retrieval_ranks(&plan, &a, &b, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(ranks, retrieval_ranks(&a, &b)?);
+    /// assert_eq!(ranks.recall(5)?, modality_gap::retrieval_recall(&a, &b, 5)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+    ) -> Result<Self> {
+        check::paired(a.shape(), b.shape())?;
+        let tile_pairs = kernel::tile_pairs(sets(a, b), Tiled::Ranks);
+        Ok(Self {
+            pass: ranks_pass(a, b, tile_pairs.len()),
+            tile_pairs,
+        })
+    }
+}
+
+fn ranks_pass<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: usize,
+) -> Pass {
+    Pass {
+        metric: Metric::RetrievalRanks,
+        shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
+        parameter: 0,
+        tiles,
+    }
+}
+
+/// The part of [`retrieval_ranks`](crate::retrieval_ranks) over the tiles `tiles` of `plan`,
+/// made with [`Plan::retrieval_ranks`]`(a, b)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`](super::uniform_loss).
+///
+/// # Examples
+///
+/// See [`Plan::retrieval_ranks`].
+pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<RanksTile<A, B>>> {
+    plan.check_tiles(&tiles)?;
+    plan.check_pass(ranks_pass(a, b, plan.tiles()))?;
+    let states = kernel::rank_tiles(sets(a, b), tiles.clone())
+        .into_iter()
+        .map(|(rows, cols)| RanksTile {
+            rows,
+            cols,
+            modalities: PhantomData,
+        })
+        .collect();
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states,
+    })
+}
+
+impl<A: Modality, B: Modality> Part<RanksTile<A, B>> {
+    /// [`retrieval_ranks`](crate::retrieval_ranks), from every tile: the same ranks (the rows'
+    /// ranks tile after tile, each column's counts added up).
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for a tile whose state has the wrong size or a rank no pass
+    /// gives (a corrupted transfer).
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::retrieval_ranks`].
+    pub fn finish(self) -> Result<RetrievalRanks> {
+        let (pass, states) = self.complete()?;
+        let (n, m, ..) = pass.shape;
+        let mut rows = Vec::with_capacity(n);
+        let mut cols = vec![0u64; m];
+        let mut sized = true;
+        for tile in states {
+            sized &= tile.cols.len() == m;
+            rows.extend(tile.rows);
+            for (total, count) in cols.iter_mut().zip(tile.cols) {
+                // At most n per column: a sum past u64 is no pass's.
+                *total = total.checked_add(count).unwrap_or(u64::MAX);
+            }
+        }
+        let ranks = |ranks: &[u64], of: usize| ranks.iter().all(|&r| r < of as u64);
+        if !sized || rows.len() != n || !ranks(&rows, m) || !ranks(&cols, n) {
+            return Err(ShardError::NotThePlan {
+                what: "the size of a tile's state, or a rank past the last",
+            }
+            .into());
+        }
+        Ok(RetrievalRanks::new(rows, cols, (A::NAME, B::NAME)))
+    }
+}
