@@ -125,9 +125,37 @@ pub(crate) fn cross_products_of_tile<T: Scalar>(
     sides.split(rows.start, rows.end)
 }
 
+/// The part of [`cross_products_between`] of two sets with centres of their own (not one
+/// shared slice: every entry is computed) of the rows of one tile of [`cross_product_tiles`].
+pub(crate) fn cross_products_between_of_tile<T: Scalar>(
+    (a, centre_a): (&[T], &[f64]),
+    (b, centre_b): (&[T], &[f64]),
+    rows: Range<usize>,
+) -> DMatrix<f64> {
+    debug_assert!(!std::ptr::eq(centre_a, centre_b));
+    let sides = Sides {
+        a,
+        b,
+        centre_a,
+        centre_b,
+        same: false,
+        weights: None,
+    };
+    sides.split(rows.start, rows.end)
+}
+
 /// [`cross_products`] of one set of n rows with itself from the parts of all its tiles, in
 /// order: added up the summation tree as the one-process pass adds them, to the same bits.
 pub(crate) fn cross_products_of_tiles(n: usize, tiles: Vec<DMatrix<f64>>) -> DMatrix<f64> {
+    let mut sum = cross_products_between_of_tiles(n, tiles);
+    sum.fill_lower_triangle_with_upper_triangle();
+    sum
+}
+
+/// [`cross_products_between`] of two sets of n rows from the parts of all its tiles
+/// ([`cross_products_between_of_tile`]), in order: added up the summation tree as the
+/// one-process pass adds them, to the same bits.
+pub(crate) fn cross_products_between_of_tiles(n: usize, tiles: Vec<DMatrix<f64>>) -> DMatrix<f64> {
     fn combine(
         rows: Range<usize>,
         depth: usize,
@@ -142,9 +170,7 @@ pub(crate) fn cross_products_of_tiles(n: usize, tiles: Vec<DMatrix<f64>>) -> DMa
             _ => tiles.next().expect("one part per tile"),
         }
     }
-    let mut sum = combine(0..n, TILE_DEPTH, &mut tiles.into_iter());
-    sum.fill_lower_triangle_with_upper_triangle();
-    sum
+    combine(0..n, TILE_DEPTH, &mut tiles.into_iter())
 }
 
 /// The two sets of a cross-product pass and their centres.

@@ -7,9 +7,9 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    Centring, CosineHistogram, Diagonal, Error, Image, Scalar, ShardError, Spectrum, Temperature,
-    Text, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine, retrieval_ranks, top_k,
-    uniform_loss,
+    Centring, CosineHistogram, Diagonal, Error, HsicEstimator, Image, Scalar, ShardError, Spectrum,
+    Temperature, Text, cka, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine,
+    retrieval_ranks, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -151,6 +151,21 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             erank,
             effective_rank(x, spectrum, centring).unwrap(),
             "effective rank"
+        );
+    }
+    // CKA against a set of another dimension; the errors of too few rows agree too.
+    let y = random_unit::<T, Text>(n, d + 3, 0.5, seed + 2);
+    let y = y.as_embeddings();
+    for estimator in [HsicEstimator::Biased, HsicEstimator::Unbiased] {
+        let expected = cka(x, y, estimator).map(f64::to_bits);
+        let sharded = Plan::cka(x, y, estimator).and_then(|plan| {
+            let part = |r| shard::cka(&plan, x, y, r);
+            merged(parts(&plan, shards, part), pairwise).finish()
+        });
+        assert_eq!(
+            format!("{:?}", sharded.map(f64::to_bits)),
+            format!("{expected:?}"),
+            "CKA, {estimator:?}"
         );
     }
     if d >= 2 {
@@ -352,6 +367,35 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         ));
     }
     assert_eq!(ranks.finish().unwrap(), retrieval_ranks(&x, &b).unwrap());
+    // CKA: the row terms moved off the first tile, dropped, or a cross product cut short.
+    let y = random_unit::<f64, Text>(3000, 3, 0.2, 11);
+    let (x3, y) = (
+        random_unit::<f64, Image>(3000, 2, 0.7, 12),
+        y.as_embeddings(),
+    );
+    let x3 = x3.as_embeddings();
+    let plan4 = Plan::cka(x3, y, HsicEstimator::Unbiased).unwrap();
+    assert!(plan4.tiles() >= 2);
+    let whole = shard::cka(&plan4, x3, y, 0..plan4.tiles()).unwrap();
+    let moved = edited(&whole, |v| {
+        v["states"][1]["rows"] = v["states"][0]["rows"].clone();
+        v["states"][0]["rows"] = Value::Null;
+    });
+    let dropped = edited(&whole, |v| v["states"][0]["rows"] = Value::Null);
+    let cut = edited(&whole, |v| {
+        v["states"][1]["ab"].as_array_mut().unwrap().pop();
+    });
+    let wide = edited(&whole, |v| v["pass"]["parameter"] = json!(u64::MAX));
+    for forged in [moved, dropped, cut, wide] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert_eq!(
+        whole.finish().unwrap().to_bits(),
+        cka(x3, y, HsicEstimator::Unbiased).unwrap().to_bits()
+    );
     let far = edited(&part, |v| v["start"] = json!(usize::MAX));
     assert!(matches!(
         shard_error(far.clone().merge(part.clone())),

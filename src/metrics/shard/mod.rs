@@ -11,15 +11,17 @@
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
 //! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
-//! rows ([`TopKTile`]), or its rows' retrieval ranks and a part of every column's
-//! ([`RanksTile`]). [`Part::merge`] joins a
+//! rows ([`TopKTile`]), its rows' retrieval ranks and a part of every column's
+//! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
+//! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA ([`CkaTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
-//! [`retrieval_ranks`](crate::retrieval_ranks)) for any plan split, shard count and merge
-//! grouping. With the cargo
+//! [`retrieval_ranks`](crate::retrieval_ranks), [`effective_rank`](crate::effective_rank),
+//! [`isoscore`](crate::isoscore), [`cka`](crate::cka)) for any plan split, shard count and
+//! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
 //! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss and
@@ -81,6 +83,7 @@ macro_rules! paired_tile_traits {
     };
 }
 
+mod cka;
 mod ranks;
 mod spectra;
 mod sums;
@@ -88,6 +91,7 @@ mod tiles;
 
 use std::ops::Range;
 
+pub use cka::{CkaTile, cka};
 pub use ranks::{RanksTile, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
@@ -97,6 +101,7 @@ pub use tiles::{
 };
 
 use crate::metrics::distribution::bin_count;
+use crate::metrics::similarity::check_sets;
 use crate::{Result, ShardError};
 
 /// Which metric's pass, on which shapes and parameter: what two parts must share to merge.
@@ -129,6 +134,10 @@ impl Pass {
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
             Metric::RowSums | Metric::RetrievalRanks => self.parameter == 0,
+            Metric::Cka => {
+                let (estimator, d_b) = cka::estimator_and_dim(self.parameter);
+                d_b >= 1 && check_sets(n, m, estimator).is_ok()
+            }
         };
         let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
         if sized && parameter {
@@ -154,6 +163,7 @@ enum Metric {
     IsoScore,
     RowSums,
     RetrievalRanks,
+    Cka,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -161,7 +171,8 @@ enum Metric {
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
-/// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::row_sums`]); every shard makes the
+/// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::row_sums`]); every
+/// shard makes the
 /// same plan from the same inputs.
 ///
 /// # Examples

@@ -1,3 +1,4 @@
+use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::gram::{cross_products, cross_products_between};
@@ -111,77 +112,113 @@ pub fn cka<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     estimator: HsicEstimator,
 ) -> Result<f64> {
-    check::same_len(a.len(), b.len())?;
-    let n = a.len();
+    check_sets(a.len(), b.len(), estimator)?;
+    // Both estimators are translation-invariant for linear kernels: the value is computed on
+    // the mean-centred rows, where the unbiased formula's terms do not cancel.
+    let (centre_a, centre_b) = (centre(a)?, centre(b)?);
+    let (x, y) = (a.as_slice(), b.as_slice());
+    let products = [
+        cross_products(x, x, a.dim(), &centre_a),
+        cross_products(y, y, b.dim(), &centre_b),
+        cross_products_between(x, &centre_a, y, &centre_b),
+    ];
+    let rows = match estimator {
+        HsicEstimator::Biased => None,
+        HsicEstimator::Unbiased => Some(RowTerms::of((a, &centre_a), (b, &centre_b))),
+    };
+    cka_of(a.len(), (a.dim(), b.dim()), products, rows)
+}
+
+/// Checks that two sets of `n` and `m` rows can have a CKA with `estimator`.
+pub(crate) fn check_sets(n: usize, m: usize, estimator: HsicEstimator) -> Result<()> {
+    check::same_len(n, m)?;
     check::at_least(
         match estimator {
             HsicEstimator::Biased => 2,
             HsicEstimator::Unbiased => 4,
         },
         n,
-    )?;
-    // Both estimators are translation-invariant for linear kernels: the value is computed on
-    // the mean-centred rows, where the unbiased formula's terms do not cancel.
-    let side_a = Side::of(a)?;
-    let side_b = Side::of(b)?;
-    let kl = cross_products_between(a.as_slice(), &side_a.mean, b.as_slice(), &side_b.mean)
-        .norm_squared();
-    let (kk, ll) = (side_a.frobenius, side_b.frobenius);
-    let (kl, kk, ll) = match estimator {
-        HsicEstimator::Biased => (kl, kk, ll),
-        HsicEstimator::Unbiased => {
-            let (norms_a, norms_b) = (
-                squared_norms(a, &side_a.mean),
-                squared_norms(b, &side_b.mean),
-            );
-            let (total_a, total_b) = (
-                sum_over_rows(n, |i| norms_a[i]),
-                sum_over_rows(n, |i| norms_b[i]),
-            );
-            let nf = n as f64;
-            // ‖ÃᵀB̃‖²_F − n/(n−2)·Σᵢ‖ãᵢ‖²‖b̃ᵢ‖² + (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²)/((n−1)(n−2)), divided by
-            // (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²): every term is then at most 1 (no overflow for any finite
-            // ‖ÃᵀÃ‖²_F), and the ratio CKA does not change.
-            let numerator = |frobenius: f64, x: &[f64], total_x: f64, y: &[f64], total_y: f64| {
-                let products = sum_over_rows(n, |i| (x[i] / total_x) * (y[i] / total_y));
-                frobenius / total_x / total_y - nf / (nf - 2.0) * products
-                    + 1.0 / ((nf - 1.0) * (nf - 2.0))
-            };
-            let kk = numerator(kk, &norms_a, total_a, &norms_a, total_a);
-            let ll = numerator(ll, &norms_b, total_b, &norms_b, total_b);
-            // Each term of a set's normalised numerator with itself is at most about 1.
-            let rounding = |d: usize| 16.0 * (n + d) as f64 * f64::EPSILON;
-            check::some_variance(kk <= rounding(a.dim()))?;
-            check::some_variance(ll <= rounding(b.dim()))?;
-            (numerator(kl, &norms_a, total_a, &norms_b, total_b), kk, ll)
+    )
+}
+
+/// A set's mean row, or the error for rows that are all equal (decided exactly on the rows).
+pub(crate) fn centre<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<Vec<f64>> {
+    let first: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
+    check::some_variance(max_abs_deviation(x, &first) == 0.0)?;
+    Ok(mean_row(x))
+}
+
+/// The O(n·d) terms of the unbiased estimator, from the squared norms xᵢ = ‖ãᵢ‖² and
+/// yᵢ = ‖b̃ᵢ‖² of the centred rows: Σx, Σy, and Σᵢ (uᵢ/Σu)(vᵢ/Σv) for (u, v) = (x, x),
+/// (y, y) and (x, y).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct RowTerms {
+    totals: [f64; 2],
+    products: [f64; 3],
+}
+
+impl RowTerms {
+    /// The terms of two sets, each with its mean row.
+    pub(crate) fn of<T: Scalar, A: Modality, B: Modality>(
+        (a, centre_a): (&Embeddings<T, A>, &[f64]),
+        (b, centre_b): (&Embeddings<T, B>, &[f64]),
+    ) -> Self {
+        let n = a.len();
+        let (x, y) = (squared_norms(a, centre_a), squared_norms(b, centre_b));
+        let (total_x, total_y) = (sum_over_rows(n, |i| x[i]), sum_over_rows(n, |i| y[i]));
+        let products = |u: &[f64], total_u: f64, v: &[f64], total_v: f64| {
+            sum_over_rows(n, |i| (u[i] / total_u) * (v[i] / total_v))
+        };
+        Self {
+            totals: [total_x, total_y],
+            products: [
+                products(&x, total_x, &x, total_x),
+                products(&y, total_y, &y, total_y),
+                products(&x, total_x, &y, total_y),
+            ],
         }
-    };
-    let value = kl / (kk.sqrt() * ll.sqrt());
-    Ok(match estimator {
-        HsicEstimator::Biased => value.clamp(0.0, 1.0),
-        HsicEstimator::Unbiased => value.clamp(-1.0, 1.0),
-    })
-}
-
-/// One set's part of a CKA: its mean row and ‖ÃᵀÃ‖²_F.
-struct Side {
-    mean: Vec<f64>,
-    frobenius: f64,
-}
-
-impl Side {
-    /// The set's part, or the error for rows that are all equal or overflow.
-    fn of<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<Self> {
-        let first: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-        check::some_variance(max_abs_deviation(x, &first) == 0.0)?;
-        let mean = mean_row(x);
-        let gram = cross_products(x.as_slice(), x.as_slice(), x.dim(), &mean);
-        let frobenius = check::no_overflow("the cross products of the rows", gram.norm_squared())?;
-        // Spreads below about 1e-77 vanish (or go subnormal) in the fourth powers; a normal
-        // ‖ÃᵀÃ‖²_F keeps the denominator √(HSIC_KK)·√(HSIC_LL) away from 0.
-        check::some_variance(frobenius < f64::MIN_POSITIVE)?;
-        Ok(Self { mean, frobenius })
     }
+}
+
+/// CKA of n paired rows of dimensions (d_a, d_b) from the cross products of the centred rows,
+/// [ÃᵀÃ, B̃ᵀB̃, ÃᵀB̃], and for the unbiased estimator the [`RowTerms`].
+pub(crate) fn cka_of(
+    n: usize,
+    (d_a, d_b): (usize, usize),
+    [aa, bb, ab]: [DMatrix<f64>; 3],
+    rows: Option<RowTerms>,
+) -> Result<f64> {
+    let (kk, ll) = (frobenius(&aa)?, frobenius(&bb)?);
+    let kl = ab.norm_squared();
+    let Some(RowTerms { totals, products }) = rows else {
+        return Ok((kl / (kk.sqrt() * ll.sqrt())).clamp(0.0, 1.0));
+    };
+    let nf = n as f64;
+    // ‖ÃᵀB̃‖²_F − n/(n−2)·Σᵢ‖ãᵢ‖²‖b̃ᵢ‖² + (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²)/((n−1)(n−2)), divided by
+    // (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²): every term is then at most 1 (no overflow for any finite ‖ÃᵀÃ‖²_F),
+    // and the ratio CKA does not change.
+    let numerator = |frobenius: f64, (x, y): (usize, usize), products: f64| {
+        frobenius / totals[x] / totals[y] - nf / (nf - 2.0) * products
+            + 1.0 / ((nf - 1.0) * (nf - 2.0))
+    };
+    let kk = numerator(kk, (0, 0), products[0]);
+    let ll = numerator(ll, (1, 1), products[1]);
+    // Each term of a set's normalised numerator with itself is at most about 1.
+    let rounding = |d: usize| 16.0 * (n + d) as f64 * f64::EPSILON;
+    check::some_variance(kk <= rounding(d_a))?;
+    check::some_variance(ll <= rounding(d_b))?;
+    let kl = numerator(kl, (0, 1), products[2]);
+    Ok((kl / (kk.sqrt() * ll.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// ‖ÃᵀÃ‖²_F of a set's cross products, or the error for rows that overflow or spread too
+/// little: spreads below about 1e-77 vanish (or go subnormal) in the fourth powers; a normal
+/// ‖ÃᵀÃ‖²_F keeps the denominator √(HSIC_KK)·√(HSIC_LL) away from 0.
+fn frobenius(gram: &DMatrix<f64>) -> Result<f64> {
+    let frobenius = check::no_overflow("the cross products of the rows", gram.norm_squared())?;
+    check::some_variance(frobenius < f64::MIN_POSITIVE)?;
+    Ok(frobenius)
 }
 
 /// ‖xᵢ − mean‖² for every row, in f64.
