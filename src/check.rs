@@ -45,6 +45,7 @@ pub(crate) fn finite_values<T: Scalar>(
     d: usize,
     done: impl Fn(Range<usize>) + Sync,
 ) -> Result<()> {
+    debug_assert!(data.len().is_multiple_of(d), "whole rows");
     let firsts = per_chunk(data.len() / d, |rows| {
         let values = rows.start * d..rows.end * d;
         let first = data[values.clone()]

@@ -260,7 +260,10 @@ fn the_o_nd_sweeps_over_a_mapped_pair_let_its_pages_go_behind_them() {
     // SAFETY: the scratch file is not written while the sets live.
     let (x, y) = unsafe { map_pair::<f32, Image, Text>(&file.0) }.unwrap();
     let resident = || resident_bytes_of_map(&file.0);
-    let most = map_bytes / 64;
+    // What may stay: a fault near a chunk's end maps up to 64 KiB of the next chunk's pages
+    // (the kernel's fault-around), which that chunk may already have let go; about 20 chunk
+    // boundaries here, so at most about 1.3 MiB. An eighth of the map leaves room for that.
+    let most = map_bytes / 8;
     assert!(
         resident() <= most,
         "after the finiteness check: {}",

@@ -354,6 +354,14 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     let b = random_unit::<f64, Text>(300, 4, -0.5, 10);
     let plan3 = Plan::retrieval_ranks(&x, &b).unwrap();
     let ranks = shard::retrieval_ranks(&plan3, &x, &b, 0..plan3.tiles()).unwrap();
+    // Sizes no plan makes, beyond any allocation: refused before anything is allocated.
+    for (at, size) in [(0, 1u64 << 62), (1, 1u64 << 61)] {
+        let huge = edited(&ranks, |v| v["pass"]["shape"][at] = json!(size));
+        assert!(matches!(
+            shard_error(huge.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
     // A row ranked past the last column; a column count past any rank; a tile's columns cut.
     let past_the_end = edited(&ranks, |v| v["states"][0]["rows"][0] = json!(300));
     let overflowing = edited(&ranks, |v| v["states"][0]["cols"][0] = json!(u64::MAX));
@@ -368,14 +376,15 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     }
     assert_eq!(ranks.finish().unwrap(), retrieval_ranks(&x, &b).unwrap());
     // CKA: the row terms moved off the first tile, dropped, or a cross product cut short.
-    let y = random_unit::<f64, Text>(3000, 3, 0.2, 11);
+    // (16500 rows: the 16 tiles of the deepest tree, which a forged n of usize::MAX also has.)
+    let y = random_unit::<f64, Text>(16500, 3, 0.2, 11);
     let (x3, y) = (
-        random_unit::<f64, Image>(3000, 2, 0.7, 12),
+        random_unit::<f64, Image>(16500, 2, 0.7, 12),
         y.as_embeddings(),
     );
     let x3 = x3.as_embeddings();
     let plan4 = Plan::cka(x3, y, HsicEstimator::Unbiased).unwrap();
-    assert!(plan4.tiles() >= 2);
+    assert_eq!(plan4.tiles(), 16);
     let whole = shard::cka(&plan4, x3, y, 0..plan4.tiles()).unwrap();
     let moved = edited(&whole, |v| {
         v["states"][1]["rows"] = v["states"][0]["rows"].clone();
@@ -386,11 +395,20 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         v["states"][1]["ab"].as_array_mut().unwrap().pop();
     });
     let wide = edited(&whole, |v| v["pass"]["parameter"] = json!(u64::MAX));
+    let many = edited(&whole, |v| {
+        v["pass"]["shape"][0] = json!(usize::MAX);
+        v["pass"]["shape"][1] = json!(usize::MAX);
+    });
     for forged in [moved, dropped, cut, wide] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }
         ));
+    }
+    // A row count no pass of these tiles had: a value in range or an error, never an overflow.
+    match many.finish() {
+        Ok(value) => assert!((-1.0..=1.0).contains(&value), "{value}"),
+        Err(error) => assert!(matches!(error, Error::ZeroVariance), "{error:?}"),
     }
     assert_eq!(
         whole.finish().unwrap().to_bits(),
@@ -483,4 +501,25 @@ fn rows_follow_sharded_sums_only_after_a_whole_chunk() {
         shard_error(sums.add(&tail)),
         ShardError::PartialChunk { rows: 3000 }
     );
+}
+
+/// A shard's sets must have the plan's shapes: a second set of another dimension is an
+/// error, not an index out of bounds in the pass.
+#[test]
+fn a_second_set_of_another_dimension_is_an_error() {
+    let a = random_unit::<f32, Image>(600, 4, 0.5, 13);
+    let b = random_unit::<f32, Text>(600, 4, -0.5, 14);
+    for d in [2, 3, 5, 8] {
+        let c = random_unit::<f32, Text>(600, d, 0.0, 15);
+        let plan = Plan::retrieval_ranks(&a, &b).unwrap();
+        assert!(matches!(
+            shard::retrieval_ranks(&plan, &a, &c, 0..plan.tiles()),
+            Err(Error::DimensionMismatch { .. })
+        ));
+        let plan = Plan::top_k(&a, &b, 3).unwrap();
+        assert!(matches!(
+            shard::top_k(&plan, &a, &c, 0..plan.tiles()),
+            Err(Error::DimensionMismatch { .. })
+        ));
+    }
 }

@@ -52,7 +52,8 @@ impl<T: Scalar> Region<T> {
     /// Lets the pages holding `values` (a range of value indices of this region) leave the
     /// process's resident memory: a sweep over rows calls this after each chunk, so that a
     /// mapped file far larger than memory is read without its pages piling up in the process
-    /// (`madvise(MADV_DONTNEED)` on Unix; elsewhere nothing). The pages stay in the operating
+    /// (`madvise(MADV_DONTNEED)` on Unix, which Linux acts on at once and other kernels may take
+    /// as a hint; elsewhere nothing). The pages stay in the operating
     /// system's page cache while memory allows, and a later read of the same values faults
     /// them back in from there (or from the file): the values read are the same.
     ///
@@ -89,10 +90,11 @@ impl<T: Scalar> Region<T> {
 /// every value is checked finite once, reading the file through the map.
 ///
 /// The O(n·d) sweeps over a mapped set (this check, `verify_unit`, the centroid, the gap, the
-/// cone, the alignment loss) let each chunk of rows' pages leave the process's resident memory
-/// once done with it (`madvise(MADV_DONTNEED)` on Unix; the pages stay in the page cache while
-/// memory allows), so a file far larger than RAM adds only a few chunks' worth of resident
-/// memory. The pairwise passes, which read rows many times, keep theirs.
+/// cone, the alignment loss) let each chunk of rows' pages go once done with it
+/// (`madvise(MADV_DONTNEED)` on Unix: on Linux they leave the process's resident memory at once
+/// and stay in the page cache while memory allows; elsewhere the advice is a hint), so a file
+/// far larger than RAM adds about one chunk of 2048 rows per thread of resident memory. The
+/// pairwise passes, which read rows many times, keep theirs.
 ///
 /// # Safety
 ///

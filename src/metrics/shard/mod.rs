@@ -25,8 +25,9 @@
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
 //! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss and
-//! the retrieval ranks (at most 16 tiles: one value per column each) and O(tiles · bins) for a
-//! histogram.
+//! the retrieval ranks (at most 16 tiles: one value per column each), O(tiles · bins) for a
+//! histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA: (d_a + d_b)²) for
+//! the cross products (at most 16 tiles).
 //!
 //! # Examples
 //!

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use super::tiles::sets;
+use super::tiles::{sets, total};
 use super::{Metric, Part, Pass, Plan};
 use crate::kernel::{self, Tiled};
 use crate::metrics::retrieval::RetrievalRanks;
@@ -88,6 +88,7 @@ pub fn retrieval_ranks<T: Scalar, A: Modality, B: Modality>(
     tiles: Range<usize>,
 ) -> Result<Part<RanksTile<A, B>>> {
     plan.check_tiles(&tiles)?;
+    check::paired(a.shape(), b.shape())?;
     plan.check_pass(ranks_pass(a, b, plan.tiles()))?;
     let states = kernel::rank_tiles(sets(a, b), tiles.clone())
         .into_iter()
@@ -120,24 +121,32 @@ impl<A: Modality, B: Modality> Part<RanksTile<A, B>> {
     pub fn finish(self) -> Result<RetrievalRanks> {
         let (pass, states) = self.complete()?;
         let (n, m, ..) = pass.shape;
+        // Sizes first, so that nothing is allocated from a pass's (outside) numbers alone.
+        let rows_held = total(states.iter().map(|tile| tile.rows.len() as u64));
+        if n != m || rows_held != Some(n as u64) || states.iter().any(|tile| tile.cols.len() != m) {
+            return Err(not_the_plan());
+        }
         let mut rows = Vec::with_capacity(n);
         let mut cols = vec![0u64; m];
-        let mut sized = true;
         for tile in states {
-            sized &= tile.cols.len() == m;
             rows.extend(tile.rows);
-            for (total, count) in cols.iter_mut().zip(tile.cols) {
+            for (sum, count) in cols.iter_mut().zip(tile.cols) {
                 // At most n per column: a sum past u64 is no pass's.
-                *total = total.checked_add(count).unwrap_or(u64::MAX);
+                *sum = sum.checked_add(count).unwrap_or(u64::MAX);
             }
         }
         let ranks = |ranks: &[u64], of: usize| ranks.iter().all(|&r| r < of as u64);
-        if !sized || rows.len() != n || !ranks(&rows, m) || !ranks(&cols, n) {
-            return Err(ShardError::NotThePlan {
-                what: "the size of a tile's state, or a rank past the last",
-            }
-            .into());
+        if !ranks(&rows, m) || !ranks(&cols, n) {
+            return Err(not_the_plan());
         }
         Ok(RetrievalRanks::new(rows, cols, (A::NAME, B::NAME)))
     }
+}
+
+/// A part whose tiles no plan of the ranks makes (a corrupted transfer).
+fn not_the_plan() -> crate::Error {
+    ShardError::NotThePlan {
+        what: "the size of a tile's state, or a rank past the last",
+    }
+    .into()
 }

@@ -252,6 +252,7 @@ pub fn top_k<T: Scalar, A: Modality, B: Modality>(
     tiles: Range<usize>,
 ) -> Result<Part<TopKTile>> {
     plan.check_tiles(&tiles)?;
+    check::comparable(queries.shape(), keys.shape())?;
     let k = plan.pass.parameter as usize;
     plan.check_pass(top_k_pass(queries, keys, k, plan.tiles()))?;
     let lists = kernel::top_k_tiles(sets(queries, keys), k, tiles.clone());

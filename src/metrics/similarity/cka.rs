@@ -205,7 +205,7 @@ pub(crate) fn cka_of(
     let kk = numerator(kk, (0, 0), products[0]);
     let ll = numerator(ll, (1, 1), products[1]);
     // Each term of a set's normalised numerator with itself is at most about 1.
-    let rounding = |d: usize| 16.0 * (n + d) as f64 * f64::EPSILON;
+    let rounding = |d: usize| 16.0 * (nf + d as f64) * f64::EPSILON;
     check::some_variance(kk <= rounding(d_a))?;
     check::some_variance(ll <= rounding(d_b))?;
     let kl = numerator(kl, (0, 1), products[2]);
