@@ -17,6 +17,7 @@ It prints the BLAS kernels threadpoolctl reports, one table of medians, and the 
 """
 import argparse
 import json
+import multiprocessing
 import statistics
 import time
 
@@ -82,6 +83,25 @@ def median_seconds(f, repeats):
     return statistics.median(times)
 
 
+def isolated_median_seconds(name, f, repeats):
+    """median_seconds(f) in a forked child, so that a peer that crashes (numpy's x @ x.T in
+    f64 at n = 16384, d = 768 dies with a segmentation fault inside OpenBLAS's SkylakeX dsyrk,
+    numpy 2.4.6, in the runs of 2026-11-30 and 2026-12-01) costs its cell of the table (nan),
+    not the run."""
+    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+    def child():
+        send.send(median_seconds(f, repeats))
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        print(f"  {name} crashed (exit code {process.exitcode}): nan in its cell", flush=True)
+        return float("nan")
+    return receive.recv()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--crate", required=True, help="the throughput example's --json output")
@@ -127,16 +147,23 @@ def main():
         sgemm = median_seconds(lambda: a @ b.T, args.repeats)
         pdist = float("nan")
         if t["metric"] == "uniform_loss":
-            numpy_s = median_seconds(lambda: numpy_uniform(a), args.repeats)
-            torch_s = median_seconds(lambda: torch_uniform(ta), args.repeats)
-            # align_uniform's recipe is f32; torch.pdist in f64 at n = 16384, d = 768 crashed
-            # the process (segfault) in the run of 2026-11-30.
+            numpy_s = isolated_median_seconds(
+                "numpy uniformity", lambda: numpy_uniform(a), args.repeats
+            )
+            torch_s = isolated_median_seconds(
+                "torch uniformity", lambda: torch_uniform(ta), args.repeats
+            )
+            # align_uniform's recipe is f32.
             if n <= args.pdist_up_to and dtype == np.float32:
                 pdist = median_seconds(lambda: torch_pdist(ta), max(1, args.repeats // 2))
             name = "uniform"
         else:
-            numpy_s = median_seconds(lambda: numpy_contrastive(a, b), args.repeats)
-            torch_s = median_seconds(lambda: torch_contrastive(ta, tb), args.repeats)
+            numpy_s = isolated_median_seconds(
+                "numpy contrastive", lambda: numpy_contrastive(a, b), args.repeats
+            )
+            torch_s = isolated_median_seconds(
+                "torch contrastive", lambda: torch_contrastive(ta, tb), args.repeats
+            )
             name = "contrastive"
         peak = peak32 / 2 if t["dtype"] == "f64" else peak32
         seconds = t["seconds"]
