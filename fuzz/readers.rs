@@ -99,3 +99,34 @@ pub fn npy_map(data: &[u8]) {
     agree(pair, npy::read_pair_from(data));
     std::fs::remove_file(&path).expect("the scratch file was written above");
 }
+
+/// The bytes of a sharded part as postcard carries them between processes (feature `serde`),
+/// read as a part of every metric: merged with itself (out of order unless it holds no
+/// tiles) and finished. A part no plan makes is a typed error, never a panic, and nothing is
+/// allocated from the sizes it claims.
+#[cfg(feature = "serde")]
+pub fn shard_part(data: &[u8]) {
+    use modality_gap::shard::{
+        CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile, Part, RanksTile,
+        RowSumsTile, TopKTile, UniformTile,
+    };
+    fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
+        data: &[u8],
+        finish: impl Fn(Part<S>) -> modality_gap::Result<V>,
+    ) {
+        if let Ok(part) = postcard::from_bytes::<Part<S>>(data) {
+            let _ = part.clone().merge(part.clone()).map(&finish);
+            let _ = finish(part);
+        }
+    }
+    read(data, Part::<UniformTile>::finish);
+    read(data, Part::<ContrastiveTile<Image, Text>>::finish);
+    read(data, Part::<HistogramTile>::finish);
+    read(data, Part::<TopKTile>::finish);
+    read(data, Part::<RanksTile<Image, Text>>::finish);
+    read(data, Part::<EffectiveRankTile>::finish);
+    read(data, Part::<IsoScoreTile>::finish);
+    read(data, Part::<CkaTile>::finish);
+    read(data, Part::<RowSumsTile<f32, Image>>::finish);
+    read(data, Part::<RowSumsTile<f64, Text>>::finish);
+}

@@ -62,3 +62,9 @@ fn npy_map_agrees_with_read_on_the_npy_corpora() {
     replay("npy_pair", readers::npy_map);
     replay("npy_map", readers::npy_map);
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn shard_part_corpus() {
+    replay("shard_part", readers::shard_part);
+}

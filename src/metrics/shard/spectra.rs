@@ -249,6 +249,13 @@ fn eigenvalues_of(pass: Pass, states: Vec<Vec<f64>>) -> Result<(Vec<f64>, usize)
         Centring::None => n.min(d),
         Centring::Mean => (n - 1).min(d),
     };
+    if bound == 0 {
+        // One mean-centred row: no plan makes it (a plan needs two).
+        return Err(ShardError::NotThePlan {
+            what: "the rows of the pass (one, centred)",
+        }
+        .into());
+    }
     Ok((
         spectrum_of(cross_products_of_tiles(n, tiles), bound)?,
         bound,
