@@ -297,8 +297,9 @@ fn linear(c: &mut Criterion) {
 }
 
 /// The pairwise passes with and without standard errors, f32, d = 512: issue 13 asks the
-/// jackknife to cost at most 10 % more than the value alone (the uniformities do; the
-/// contrastive loss and recall need a second pass).
+/// jackknife to cost at most 10 % more than the value alone (the uniformities do, and the
+/// contrastive loss's grouped jackknife from the metric's pass; its delete-one jackknife and
+/// recall's need a second pass).
 fn errors(c: &mut Criterion) {
     let mut group = c.benchmark_group("errors");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
@@ -332,6 +333,11 @@ fn errors(c: &mut Criterion) {
         group.bench_function(id("contrastive_loss", "jackknife"), |bench| {
             let (a, b) = pair(&data, n, d);
             bench.iter(|| jackknife::contrastive_loss(a, b, Temperature::CLIP).unwrap())
+        });
+        group.bench_function(id("contrastive_loss", "grouped_jackknife"), |bench| {
+            let (a, b) = pair(&data, n, d);
+            let t = Temperature::CLIP;
+            bench.iter(|| jackknife::contrastive_loss_grouped(a, b, t, 32).unwrap())
         });
         group.bench_function(id("retrieval_recall", "value"), |bench| {
             let (a, b) = pair(&data, n, d);

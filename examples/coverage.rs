@@ -26,7 +26,9 @@ fn main() {
         .collect();
     let reps = args.first().copied().unwrap_or(10_000);
     let n = args.get(1).copied().unwrap_or(100);
-    println!("{reps} replications of n = {n} pairs, 95 % t intervals (n − 1 dof), seed 13\n");
+    println!(
+        "{reps} replications of n = {n} pairs, 95 % t intervals (n − 1 dof; g − 1 for g runs), seed 13\n"
+    );
     println!("| metric | samples | true value | coverage | mean SE | SD of the values |");
     println!("|---|---|---|---|---|---|");
     let rows = coverage::coverage(reps, n, 0.95, 13);

@@ -63,7 +63,7 @@ pub struct Samples {
 /// Each metric's coverage over `reps` replications of n pairs at `level`, from `seed`.
 pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
     let a_kappa = mean_resultant(KAPPA);
-    let measures: [(&str, &str, f64, Model, Measure); 12] = [
+    let measures: [(&str, &str, f64, Model, Measure); 13] = [
         (
             "align_loss (α = 2)",
             "a, b independent uniform",
@@ -127,6 +127,13 @@ pub fn coverage(reps: usize, n: usize, level: f64, seed: u64) -> Vec<Coverage> {
             f64::NAN, // E[L_n] at this n: the mean of 4·reps other replications
             Model::Turned,
             |s| jackknife::contrastive_loss(&s.a, &s.b, Temperature::new(0.1)?),
+        ),
+        (
+            "contrastive_loss, 20 runs left out (τ = 0.1)",
+            "a ~ vMF(e₃, 2), b = a turned about e₃",
+            f64::NAN,
+            Model::Turned,
+            |s| jackknife::contrastive_loss_grouped(&s.a, &s.b, Temperature::new(0.1)?, 20),
         ),
         (
             "uniform_loss (t = 2)",

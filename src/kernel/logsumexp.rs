@@ -165,6 +165,11 @@ impl OnlineLogSumExp {
     pub(crate) fn value(self) -> f64 {
         self.max + self.sum.ln()
     }
+
+    /// (m, Σ exp(zₖ − m)).
+    pub(crate) fn shift_and_sum(self) -> (f64, f64) {
+        (self.max, self.sum)
+    }
 }
 
 #[cfg(test)]

@@ -43,14 +43,14 @@ mod tests;
 
 use std::ops::Range;
 
-pub(crate) use epilogue::CosineCounts;
+pub(crate) use epilogue::{CosineCounts, Runs};
 pub(crate) use logsumexp::LogSumExp;
 pub(crate) use passes::{
     CrossEntropyTile, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
-    cross_entropies_of, cross_entropy_tiles, dot_matrix, gaussian_log_mean,
-    gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles, histogram, histogram_of,
-    histogram_tiles, rank_tiles, ranks, ranks_and_flips, row_cross_entropies, tile_pairs, top_k,
-    top_k_tiles, values_in_bins, vectorised,
+    cross_entropies_left_out_by_runs, cross_entropies_of, cross_entropy_tiles, dot_matrix,
+    gaussian_log_mean, gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles,
+    histogram, histogram_of, histogram_tiles, rank_tiles, ranks, ranks_and_flips,
+    row_cross_entropies, tile_pairs, top_k, top_k_tiles, values_in_bins, vectorised,
 };
 use schedule::{ALL_TILES, row_tasks, run, tiles};
 use simd::{Element, Isa};
@@ -194,6 +194,19 @@ impl<T: Copy> Block<'_, T> {
     #[inline(always)]
     fn cols(&self) -> Range<usize> {
         self.cols.clone()
+    }
+
+    /// The block's rows `rows` (a sub-range of its own) against the same columns.
+    #[inline(always)]
+    fn with_rows(&self, rows: Range<usize>) -> Self {
+        debug_assert!(self.rows.start <= rows.start && rows.end <= self.rows.end);
+        Self {
+            dots: &self.dots[(rows.start - self.rows.start) * self.stride..],
+            rows,
+            cols: self.cols.clone(),
+            stride: self.stride,
+            within: self.within,
+        }
     }
 
     /// Whether the block pairs one set with itself (row i sees only j > i).

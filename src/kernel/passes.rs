@@ -3,7 +3,7 @@
 //! `f64` (or integer) results. Each door has a twin `…_on(isa, …)` that the kernel's own tests
 //! call for every instruction set the CPU has.
 
-use super::epilogue::{self, CosineCounts, Positives};
+use super::epilogue::{self, CosineCounts, Positives, Runs};
 use std::ops::Range;
 
 use super::logsumexp::{LogSumExp, OnlineLogSumExp};
@@ -269,6 +269,48 @@ pub(super) fn cross_entropies_left_out_on(
     })
 }
 
+/// [`cross_entropies`] with [`Targets::Diagonal`] (n = m ≥ 2) and, from the same pass, how
+/// each mean moves when the samples of one run of `runs` (rows and columns of consecutive
+/// indices) are left out: [`LeftOut`] with a deviation per run.
+pub(crate) fn cross_entropies_left_out_by_runs(
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+    runs: Runs,
+) -> LeftOut {
+    cross_entropies_left_out_by_runs_on(Isa::detect(), sets, scale, dot_bound, runs)
+}
+
+pub(super) fn cross_entropies_left_out_by_runs_on(
+    isa: Isa,
+    sets: Sets<'_>,
+    scale: f64,
+    dot_bound: f64,
+    runs: Runs,
+) -> LeftOut {
+    typed!(sets, |rows, cols| {
+        let pass = epilogue::cross_entropies_by_runs(isa, (rows, cols), (scale, dot_bound), runs);
+        let lse = (pass.rows, pass.cols);
+        let ce = CrossEntropies::from_lse(isa, (rows, cols), scale, Targets::Diagonal, lse);
+        let (n, g) = (rows.len(), runs.len());
+        LeftOut {
+            means: (mean(&ce.row_ce), mean(&ce.col_ce)),
+            rows: epilogue::run_deviations(
+                &ce.row_ce,
+                &ce.row_lse,
+                |k, h| pass.row_runs[k * g + h],
+                runs,
+            ),
+            cols: epilogue::run_deviations(
+                &ce.col_ce,
+                &ce.col_lse,
+                |j, h| pass.col_runs[h * n + j],
+                runs,
+            ),
+        }
+    })
+}
+
 /// The first pass of the cross-entropies: each row's and each column's log-sum-exp and
 /// cross-entropy.
 struct CrossEntropies {
@@ -284,6 +326,18 @@ impl CrossEntropies {
         (rows, cols): (Rows<'_, T>, Rows<'_, T>),
         (scale, dot_bound): (f64, f64),
         targets: Targets<'_>,
+    ) -> Self {
+        let lse = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
+        Self::from_lse(isa, (rows, cols), scale, targets, lse)
+    }
+
+    /// The cross-entropies, given the pass's log-sum-exps `lse` (of rows, of columns).
+    fn from_lse<T: Element>(
+        isa: Isa,
+        (rows, cols): (Rows<'_, T>, Rows<'_, T>),
+        scale: f64,
+        targets: Targets<'_>,
+        (row_lse, col_lse): (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>),
     ) -> Self {
         let (row_targets, col_targets) = match targets {
             Targets::Diagonal => {
@@ -316,7 +370,6 @@ impl CrossEntropies {
                 (means, positives)
             }
         };
-        let (row_lse, col_lse) = epilogue::cross_entropies(isa, rows, cols, scale, dot_bound);
         let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
             lse.into_iter().map(OnlineLogSumExp::value).collect()
         };

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::epilogue::cross_entropies;
+use super::epilogue::{Runs, cross_entropies, cross_entropies_by_runs};
 use super::passes::{
     Targets, cross_entropies_left_out_on, cross_entropies_on, dot_matrix_on,
     gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_and_flips_on,
@@ -236,6 +236,37 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
                 let left_out = cross_entropies_left_out_on(isa, sets, scale, 1.0 + 1e-6);
                 assert_eq!(left_out.means, (to_b, to_a), "{what}: means left out");
                 check_left_out(&left_out, &z, n, exp, &format!("{what} at {scale}"));
+            }
+            // The same pass with each row's and column's parts over runs of the samples.
+            let (all_rows, all_cols) = cross_entropies(isa, ra, rb, scale, 1.0 + 1e-6);
+            for g in [1, 2, 5, n].into_iter().filter(|&g| g <= n) {
+                let runs = Runs::new(n, g);
+                let pass = cross_entropies_by_runs(isa, (ra, rb), (scale, 1.0 + 1e-6), runs);
+                let what = format!("{what}: {g} runs at {scale}");
+                assert!(
+                    pass.rows == all_rows && pass.cols == all_cols,
+                    "{what}: totals"
+                );
+                for i in 0..n {
+                    for h in 0..g {
+                        let in_run = |k: &usize| runs.range(h).contains(k);
+                        let across: Vec<f64> = (0..n).filter(in_run).map(|j| z(i, j)).collect();
+                        let down: Vec<f64> = (0..n).filter(in_run).map(|k| z(k, i)).collect();
+                        let (row, col) = (pass.row_runs[i * g + h], pass.col_runs[h * n + i]);
+                        assert_close(
+                            row.value(),
+                            naive_lse(&across),
+                            exp,
+                            &format!("{what}: row {i}, run {h}"),
+                        );
+                        assert_close(
+                            col.value(),
+                            naive_lse(&down),
+                            exp,
+                            &format!("{what}: col {i}, run {h}"),
+                        );
+                    }
+                }
             }
         }
         // Each row's cross-entropy against all columns, to targets of our choosing.

@@ -16,18 +16,77 @@ const ONE_SHIFT_SPREAD: f64 = 700.0;
 /// Online log-sum-exp of every row and every column of the logits, flash-attention style:
 /// with one shift for every logit when `one_shift` is known to be safe, else each row and each
 /// column shifted by its own maximum in every block (two exponentials per pair).
-struct CrossEntropy {
+pub(super) struct CrossEntropy {
     scale: f64,
     one_shift: Option<f64>,
 }
 
+/// The shifts of a block's column parts: one for every column, or each column's own.
+#[derive(Clone, Copy)]
+pub(super) enum Shifts<'a> {
+    One(f64),
+    Each(&'a [f64]),
+}
+
+/// Where the parts of a block's log-sum-exps go.
+pub(super) trait Parts {
+    /// Row i's part: `sum` = Σⱼ exp(zᵢⱼ − `shift`) over the block's columns, whose terms are
+    /// `exps` (in column order); the logits zᵢⱼ themselves where the shift is the row's
+    /// maximum in the block (some terms may then underflow), else `None`.
+    fn row_part(&mut self, i: usize, shift: f64, exps: &[f64], logits: Option<&[f64]>, sum: f64);
+    /// The columns' parts: `sums[j − cols.start]` = Σᵢ exp(zᵢⱼ − shiftⱼ) over the block's rows.
+    fn col_parts(&mut self, cols: Range<usize>, shifts: Shifts<'_>, sums: &[f64]);
+}
+
 type Acc = RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>;
 
-impl<T: Element> Epilogue<T> for CrossEntropy {
-    type Acc = Acc;
+impl Parts for Acc {
+    #[inline(always)]
+    fn row_part(&mut self, i: usize, shift: f64, _: &[f64], _: Option<&[f64]>, sum: f64) {
+        self.row(i).add(shift, sum);
+    }
 
     #[inline(always)]
-    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
+    fn col_parts(&mut self, cols: Range<usize>, shifts: Shifts<'_>, sums: &[f64]) {
+        add_col_parts(&mut self.cols[cols], shifts, sums);
+    }
+}
+
+/// Adds a block's column parts to the columns' accumulators.
+#[inline(always)]
+pub(super) fn add_col_parts(acc: &mut [OnlineLogSumExp], shifts: Shifts<'_>, sums: &[f64]) {
+    match shifts {
+        Shifts::One(shift) => {
+            for (c, &sum) in acc.iter_mut().zip(sums) {
+                c.add(shift, sum);
+            }
+        }
+        Shifts::Each(maxima) => {
+            for ((c, &sum), &m) in acc.iter_mut().zip(sums).zip(maxima) {
+                c.add(m, sum);
+            }
+        }
+    }
+}
+
+impl CrossEntropy {
+    /// The epilogue for a finite scale s > 0 and `dot_bound` ≥ every |aᵢ·bⱼ|.
+    pub(super) fn new(scale: f64, dot_bound: f64) -> Self {
+        let largest = scale * dot_bound;
+        Self {
+            scale,
+            one_shift: (2.0 * largest <= ONE_SHIFT_SPREAD).then_some(largest),
+        }
+    }
+
+    /// Hands the parts of `block`'s log-sum-exps to `parts`: every row's, then the columns'.
+    #[inline(always)]
+    pub(super) fn parts<T: Element>(
+        &self,
+        block: &Block<'_, T>,
+        scratch: &mut Scratch,
+        parts: &mut impl Parts,
+    ) {
         debug_assert!(!block.is_within(), "the cross-entropies pair two sets");
         let (s, cols) = (self.scale, block.cols());
         let [z, exps, col_sums, col_max] = scratch.rows(cols.len());
@@ -40,11 +99,9 @@ impl<T: Element> Epilogue<T> for CrossEntropy {
                 for (c, &e) in col_sums.iter_mut().zip(&*exps) {
                     *c += e;
                 }
-                acc.row(i).add(shift, lanes::sum(exps));
+                parts.row_part(i, shift, exps, None, lanes::sum(exps));
             }
-            for (c, &sum) in acc.cols[cols].iter_mut().zip(&*col_sums) {
-                c.add(shift, sum);
-            }
+            parts.col_parts(cols, Shifts::One(shift), col_sums);
         } else {
             // Each row and each column shifted by its own maximum in the block.
             col_max.fill(f64::NEG_INFINITY);
@@ -62,15 +119,22 @@ impl<T: Element> Epilogue<T> for CrossEntropy {
                 for (e, &z) in exps.iter_mut().zip(&*z) {
                     *e = exp_expm1(z - row_max).0;
                 }
-                acc.row(i).add(row_max, lanes::sum(exps));
+                parts.row_part(i, row_max, exps, Some(z), lanes::sum(exps));
                 for ((c, &z), &m) in col_sums.iter_mut().zip(&*z).zip(&*col_max) {
                     *c += exp_expm1(z - m).0;
                 }
             }
-            for ((c, &sum), &m) in acc.cols[cols].iter_mut().zip(&*col_sums).zip(&*col_max) {
-                c.add(m, sum);
-            }
+            parts.col_parts(cols, Shifts::Each(col_max), col_sums);
         }
+    }
+}
+
+impl<T: Element> Epilogue<T> for CrossEntropy {
+    type Acc = Acc;
+
+    #[inline(always)]
+    fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
+        self.parts(block, scratch, acc);
     }
 }
 
@@ -96,11 +160,7 @@ pub(crate) fn cross_entropy_tiles<T: Element>(
     tiles: Range<usize>,
 ) -> Vec<(Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)> {
     let empty = OnlineLogSumExp::EMPTY;
-    let largest = scale * dot_bound;
-    let epilogue = CrossEntropy {
-        scale,
-        one_shift: (2.0 * largest <= ONE_SHIFT_SPREAD).then_some(largest),
-    };
+    let epilogue = CrossEntropy::new(scale, dot_bound);
     rows_and_cols_tiles(isa, (a, b), &epilogue, (empty, empty), tiles)
 }
 
@@ -133,14 +193,14 @@ const INVERSES: [f64; 7] = [
 /// Above this, p is most of its row's (column's) weight: at most one entry of a row (column)
 /// can be, and log(1 − p) is the log of the rest of the weight, summed without p (1 − p would
 /// cancel: p rounds to 1 once the rest is below 2⁻⁵³).
-const MOST: f64 = 0.75;
+pub(super) const MOST: f64 = 0.75;
 
 /// The shares are searched for large ones this many at a time.
 const LARGE_CHUNK: usize = 8;
 
 /// A rest below this may be made of terms floored at e^(−708) (each exponent is floored at
 /// [`UNDERFLOW`] so that every term is a normal number): its log is then recomputed exactly.
-const TINY_REST: f64 = 1e-280;
+pub(super) const TINY_REST: f64 = 1e-280;
 
 /// The second pass of the contrastive loss's jackknife. Given every row's and every column's
 /// final log-sum-exp, it forms each entry's share of its row, p = exp(zₖⱼ − lseₖ), and of its

@@ -7,7 +7,9 @@
 //! same samples. Where leaving one sample out has no closed form and would cost n evaluations
 //! (SVCCA, the COCO retrieval and loss) or is not valid (the k-NN metrics, the quantiles),
 //! seeded groups are left out instead, and the function takes two more arguments: the number
-//! of groups and their seed.
+//! of groups and their seed. The contrastive loss has both: the exact delete-one jackknife
+//! from a second pass, and a grouped one over runs of consecutive pairs from the metric's own
+//! pass.
 //!
 //! | metric | leave-one-out values | cost beyond the metric |
 //! |---|---|---|
@@ -26,6 +28,7 @@
 //! | [`modality_separability`] (held-out accuracy) | the test outcomes' mean: SE = s/√n_test, given the fitted boundary | none |
 //! | COCO retrieval and loss ([`captioned::retrieval_recall`], [`captioned::contrastive_loss`]) | without each of g seeded groups of images, with their captions | g evaluations |
 //! | means of log-sum-exps ([`contrastive_loss`]) | what each row and column loses with the left-out column (row), given the final log-sum-exps | a second pass: 2.3× in all |
+//! | the same, g runs of consecutive pairs left out ([`contrastive_loss_grouped`]) | what each row and column loses with a run of columns (rows): its log-sum-exp over every run, from the metric's pass | O(n·g) memory, the same pass |
 //!
 //! `docs/uncertainty.md` in the repository gives each formula, when it is valid and its
 //! coverage measured by simulation.
@@ -45,7 +48,7 @@ mod uniform;
 
 pub use cka::cka;
 pub use cone::{mean_pairwise_cosine, relative_gap};
-pub use contrastive::contrastive_loss;
+pub use contrastive::{contrastive_loss, contrastive_loss_grouped};
 pub use gap::gap;
 pub use grouped::{cknna, cosine_quantile_between, cosine_quantile_within, mutual_knn, svcca};
 pub use means::{align_loss, modality_separability};
