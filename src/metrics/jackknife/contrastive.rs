@@ -100,10 +100,10 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 /// ([`Method::GroupedJackknife`], dof = g − 1). Each δₕ is exactly the loss recomputed without
 /// run h, minus the loss (to rounding: 1e-13 against brute force in the tests). The cost is
 /// the metric's one pass plus O(n·g) memory and log(1 − P) terms, where the delete-one
-/// [`jackknife::contrastive_loss`](contrastive_loss) needs a second pass: at 8192 pairs,
-/// d = 512, f32, g = 32, within a few percent of the metric (the note in `docs/uncertainty.md`
-/// gives the measurement). g between 20 and 50 is usual: the interval has g − 1 degrees of
-/// freedom.
+/// [`jackknife::contrastive_loss`](contrastive_loss) needs a second pass: 1.07× the metric's
+/// time at 4096 pairs and 1.03× at 8192 (d = 512, f32, g = 32; the exact jackknife 2.1–2.2×;
+/// `docs/uncertainty.md` in the repository gives the run). g between 20 and 50 is usual: the
+/// interval has g − 1 degrees of freedom.
 ///
 /// The runs are consecutive, not shuffled, so that the pass meets each run as a block: the
 /// standard error is that of a random sample when the order of the pairs does not follow
