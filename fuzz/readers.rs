@@ -107,8 +107,8 @@ pub fn npy_map(data: &[u8]) {
 #[cfg(feature = "serde")]
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
-        CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile, Part, RanksTile,
-        RowSumsTile, TopKTile, UniformTile,
+        CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile, NeighboursTile,
+        Part, RanksTile, RowSumsTile, TopKTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -127,6 +127,7 @@ pub fn shard_part(data: &[u8]) {
     read(data, Part::<EffectiveRankTile>::finish);
     read(data, Part::<IsoScoreTile>::finish);
     read(data, Part::<CkaTile>::finish);
+    read(data, Part::<NeighboursTile>::finish);
     read(data, Part::<RowSumsTile<f32, Image>>::finish);
     read(data, Part::<RowSumsTile<f64, Text>>::finish);
 }

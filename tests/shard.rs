@@ -8,8 +8,8 @@ use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Centring, CosineHistogram, Diagonal, Error, HsicEstimator, Image, Scalar, ShardError, Spectrum,
-    Temperature, Text, cka, contrastive_loss, effective_rank, isoscore, mean_pairwise_cosine,
-    retrieval_ranks, top_k, uniform_loss,
+    Temperature, Text, cka, cknna, contrastive_loss, effective_rank, isoscore,
+    mean_pairwise_cosine, mutual_knn, retrieval_ranks, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -167,6 +167,28 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             format!("{expected:?}"),
             "CKA, {estimator:?}"
         );
+    }
+    // The k-NN alignments from both sets' lists within themselves; their errors agree too.
+    for k in [1, 2, 7] {
+        let knn = [
+            (
+                mutual_knn(x, y, k),
+                Plan::mutual_knn(x, y, k),
+                "mutual k-NN",
+            ),
+            (cknna(x, y, k), Plan::cknna(x, y, k), "CKNNA"),
+        ];
+        for (expected, plan, what) in knn {
+            let sharded = plan.and_then(|plan| {
+                let part = |r| shard::neighbours(&plan, x, y, r);
+                merged(parts(&plan, shards, part), pairwise).finish()
+            });
+            assert_eq!(
+                format!("{:?}", sharded.map(f64::to_bits)),
+                format!("{:?}", expected.map(f64::to_bits)),
+                "{what}, k = {k}"
+            );
+        }
     }
     if d >= 2 {
         let plan = Plan::isoscore(x).unwrap();
@@ -413,6 +435,29 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     assert_eq!(
         whole.finish().unwrap().to_bits(),
         cka(x3, y, HsicEstimator::Unbiased).unwrap().to_bits()
+    );
+    // k-NN lists: an index past the last row, a list cut short, a k beyond
+    // the memory budget, and another metric's pass over the same tiles.
+    let (a5, b5) = (x.as_embeddings(), b.as_embeddings());
+    let plan5 = Plan::cknna(a5, b5, 4).unwrap();
+    let lists = shard::neighbours(&plan5, a5, b5, 0..plan5.tiles()).unwrap();
+    let past_the_end = edited(&lists, |v| v["states"][0]["indices"][0] = json!(300));
+    let cut = edited(&lists, |v| {
+        v["states"][0]["indices"].as_array_mut().unwrap().pop();
+    });
+    let budget = edited(&lists, |v| {
+        v["pass"]["parameter"] = json!((4u64 << 32) | (1 << 26))
+    });
+    let other = edited(&lists, |v| v["pass"]["metric"] = json!("TopK"));
+    for forged in [past_the_end, cut, budget, other] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert_eq!(
+        lists.finish().unwrap().to_bits(),
+        cknna(a5, b5, 4).unwrap().to_bits()
     );
     let far = edited(&part, |v| v["start"] = json!(usize::MAX));
     assert!(matches!(

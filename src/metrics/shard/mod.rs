@@ -11,7 +11,8 @@
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
 //! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
-//! rows ([`TopKTile`]), its rows' retrieval ranks and a part of every column's
+//! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
+//! ([`NeighboursTile`]), its rows' retrieval ranks and a part of every column's
 //! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
 //! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA ([`CkaTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
@@ -19,7 +20,8 @@
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
-//! [`retrieval_ranks`](crate::retrieval_ranks), [`effective_rank`](crate::effective_rank),
+//! [`retrieval_ranks`](crate::retrieval_ranks), [`mutual_knn`](crate::mutual_knn),
+//! [`cknna`](crate::cknna), [`effective_rank`](crate::effective_rank),
 //! [`isoscore`](crate::isoscore), [`cka`](crate::cka)) for any plan split, shard count and
 //! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
@@ -85,6 +87,7 @@ macro_rules! paired_tile_traits {
 }
 
 mod cka;
+mod neighbours;
 mod ranks;
 mod spectra;
 mod sums;
@@ -93,6 +96,7 @@ mod tiles;
 use std::ops::Range;
 
 pub use cka::{CkaTile, cka};
+pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
@@ -139,6 +143,9 @@ impl Pass {
                 let (estimator, d_b) = cka::estimator_and_dim(self.parameter);
                 d_b >= 1 && check_sets(n, m, estimator).is_ok()
             }
+            Metric::MutualKnn | Metric::Cknna => {
+                neighbours::plausible(self.metric, (n, m), self.parameter)
+            }
         };
         let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
         if sized && parameter {
@@ -165,6 +172,8 @@ enum Metric {
     RowSums,
     RetrievalRanks,
     Cka,
+    MutualKnn,
+    Cknna,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -172,6 +181,7 @@ enum Metric {
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
+/// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::row_sums`]); every
 /// shard makes the
 /// same plan from the same inputs.

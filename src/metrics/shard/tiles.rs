@@ -38,8 +38,8 @@ paired_tile_traits!(ContrastiveTile { tile });
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TopKTile {
-    indices: Vec<usize>,
-    similarities: Vec<f64>,
+    pub(super) indices: Vec<usize>,
+    pub(super) similarities: Vec<f64>,
 }
 
 /// The state of one tile of a cosine histogram: its counts and moments.

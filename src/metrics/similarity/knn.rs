@@ -56,10 +56,20 @@ pub fn mutual_knn<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     k: usize,
 ) -> Result<f64> {
-    let n = neighbour_count((a.len(), b.len()), 2, k, (1, "between 1 and n − 1"))?;
-    let (in_a, in_b) = (Neighbours::of(a, k), Neighbours::of(b, k));
-    let shared: usize = (0..n).map(|i| in_a.mutual(&in_b, i).count()).sum();
-    Ok(shared as f64 / (n as f64 * k as f64))
+    mutual_knn_count(a.len(), b.len(), k)?;
+    Ok(mutual_knn_of(&Neighbours::of(a, k), &Neighbours::of(b, k)))
+}
+
+/// The checks of [`mutual_knn`] on n and m rows. Returns n.
+pub(crate) fn mutual_knn_count(n: usize, m: usize, k: usize) -> Result<usize> {
+    neighbour_count((n, m), 2, k, (1, "between 1 and n − 1"))
+}
+
+/// [`mutual_knn`] from the neighbour lists of both sets.
+pub(crate) fn mutual_knn_of(in_a: &Neighbours, in_b: &Neighbours) -> f64 {
+    let n = in_a.len();
+    let shared: usize = (0..n).map(|i| in_a.mutual(in_b, i).count()).sum();
+    shared as f64 / (n as f64 * in_a.k as f64)
 }
 
 /// CKNNA: the unbiased centred kernel alignment of the linear kernels K = AAᵀ and L = BBᵀ,
@@ -119,14 +129,24 @@ pub fn cknna<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     k: usize,
 ) -> Result<f64> {
-    neighbour_count((a.len(), b.len()), 4, k, (2, "between 2 and n − 1"))?;
-    let (in_a, in_b) = (Neighbours::of(a, k), Neighbours::of(b, k));
+    cknna_count(a.len(), b.len(), k)?;
+    cknna_of(&Neighbours::of(a, k), &Neighbours::of(b, k))
+}
+
+/// The checks of [`cknna`] on n and m rows. Returns n.
+pub(crate) fn cknna_count(n: usize, m: usize, k: usize) -> Result<usize> {
+    neighbour_count((n, m), 4, k, (2, "between 2 and n − 1"))
+}
+
+/// [`cknna`] from the neighbour lists of both sets.
+pub(crate) fn cknna_of(in_a: &Neighbours, in_b: &Neighbours) -> Result<f64> {
     // A set's masked HSIC with itself at or below the rounding of its three terms is 0 as far
     // as f64 can tell (it is exactly 0 for some sets, where its sign would be chance).
-    let rounding = |(_, terms): (f64, f64)| 16.0 * (a.len() + k) as f64 * f64::EPSILON * terms;
-    let (kk, ll) = (in_a.masked_hsic(&in_a), in_b.masked_hsic(&in_b));
+    let scale = 16.0 * (in_a.len() + in_a.k) as f64 * f64::EPSILON;
+    let rounding = |(_, terms): (f64, f64)| scale * terms;
+    let (kk, ll) = (in_a.masked_hsic(in_a), in_b.masked_hsic(in_b));
     check::some_variance(kk.0 <= rounding(kk) || ll.0 <= rounding(ll))?;
-    let kl = in_a.masked_hsic(&in_b).0;
+    let kl = in_a.masked_hsic(in_b).0;
     check::no_overflow("CKNNA", kl / (kk.0.sqrt() * ll.0.sqrt()))
 }
 
@@ -156,17 +176,23 @@ fn neighbour_count(
 
 /// The k nearest neighbours j ≠ i of every sample i by inner product, each row's k as
 /// (j, xᵢ·xⱼ) sorted by j.
-struct Neighbours {
+pub(crate) struct Neighbours {
     k: usize,
     pairs: Vec<(usize, f64)>,
 }
 
 impl Neighbours {
-    /// One top-k pass of `x` against itself, k + 1 candidates per row: without i, its k + 1
-    /// best are the k best others plus one, so i (or else the last) is dropped.
+    /// One top-k pass of `x` against itself, k + 1 candidates per row.
     fn of<T: Scalar, M: Modality>(x: &Embeddings<T, M>, k: usize) -> Self {
         let (indices, dots) = kernel::top_k(Sets::one(x.as_slice(), x.dim()), k + 1);
-        let mut pairs = Vec::with_capacity(x.len() * k);
+        Self::from_lists(&indices, &dots, k)
+    }
+
+    /// The lists from each row's k + 1 best candidates in its own set (`indices`, `dots`:
+    /// n·(k + 1) each, every index < n): without i, its k + 1 best are the k best others plus
+    /// one, so i (or else the last) is dropped.
+    pub(crate) fn from_lists(indices: &[usize], dots: &[f64], k: usize) -> Self {
+        let mut pairs = Vec::with_capacity(indices.len() / (k + 1) * k);
         for (i, (row, dots)) in indices
             .chunks_exact(k + 1)
             .zip(dots.chunks_exact(k + 1))
@@ -184,6 +210,11 @@ impl Neighbours {
             pairs[start..].sort_unstable_by_key(|&(j, _)| j);
         }
         Self { k, pairs }
+    }
+
+    /// The number of samples.
+    fn len(&self) -> usize {
+        self.pairs.len() / self.k
     }
 
     /// Row i's neighbours, sorted by index.
@@ -227,7 +258,7 @@ impl Neighbours {
     /// the O(n·k) non-zero entries, in a fixed order; and the sum of its three terms'
     /// magnitudes (the scale of its rounding), both divided by n(n − 3).
     fn masked_hsic(&self, other: &Self) -> (f64, f64) {
-        let n = self.pairs.len() / self.k;
+        let n = self.len();
         let (mut trace, mut sum_k, mut sum_l) = (0.0, 0.0, 0.0);
         let (mut col_k, mut row_l) = (vec![0.0; n], vec![0.0; n]);
         for (i, row_sum) in row_l.iter_mut().enumerate() {
