@@ -99,8 +99,32 @@ fn the_one_pass_grouped_jackknife_equals_recomputing_the_loss_without_each_run()
     grouped_matches_brute_force::<f32>();
 }
 
+/// Logits spread by 2·10⁴ (τ = 10⁻⁴): each image's best caption is across the circle, in
+/// another run, and holds all of its row but e^(−2900) (the captions turned unevenly, so that
+/// the runs differ); the rest of the row, its own run's
+/// caption included, lies far below the block's maximum, where the pass shifts each run's
+/// part by its own maximum (else it would underflow to 0 and its log be −∞).
 #[test]
-fn the_grouped_jackknife_needs_two_to_n_groups() {
+fn a_run_holding_all_of_a_row_leaves_a_finite_rest() {
+    let n = 40;
+    let circle = |k: usize, turn: f64| {
+        let angle = std::f64::consts::TAU * (k as f64 + turn) / n as f64;
+        [angle.cos(), angle.sin()]
+    };
+    let a: Vec<f64> = (0..n).flat_map(|k| circle(k, 0.0)).collect();
+    let turn = |k: usize| 0.3 + 0.25 * (1.3 * k as f64).sin();
+    let b: Vec<f64> = (0..n).flat_map(|k| circle(k + n / 2, turn(k))).collect();
+    let a: UnitEmbeddings<f64, Image> = common::unit(n, 2, &a);
+    let b: UnitEmbeddings<f64, Text> = common::unit(n, 2, &b);
+    let t = temperature(1e-4);
+    let fast = jackknife::contrastive_loss_grouped(&a, &b, t, 4).unwrap();
+    let brute = Jackknife::delete_groups(&runs(n, 4), 4, loss_on(&a, &b, t)).unwrap();
+    assert!(fast.value() > 1e4, "{}", fast.value());
+    assert_agrees::<f64>(&fast, &brute, "a dominant run");
+}
+
+#[test]
+fn the_grouped_jackknife_needs_three_pairs_two_to_n_groups_and_a_bounded_memory() {
     let t = temperature(0.01);
     let a: UnitEmbeddings<f64, Image> = random_unit(5, 4, 0.0, 1);
     let b: UnitEmbeddings<f64, Text> = random_unit(5, 4, 0.0, 2);
@@ -117,6 +141,19 @@ fn the_grouped_jackknife_needs_two_to_n_groups() {
     assert!(matches!(
         jackknife::contrastive_loss_grouped(&a, &c, t, 2),
         Err(Error::LengthMismatch { .. })
+    ));
+    let (a2, b2): (UnitEmbeddings<f64, Image>, UnitEmbeddings<f64, Text>) =
+        (random_unit(2, 4, 0.0, 1), random_unit(2, 4, 0.0, 2));
+    assert!(matches!(
+        jackknife::contrastive_loss_grouped(&a2, &b2, t, 2),
+        Err(Error::TooFewSamples { .. })
+    ));
+    // g·n beyond 2²⁷ parts: refused before the pass allocates them.
+    let (big_a, big_b): (UnitEmbeddings<f32, Image>, UnitEmbeddings<f32, Text>) =
+        (random_unit(12000, 1, 0.0, 1), random_unit(12000, 1, 0.0, 2));
+    assert!(matches!(
+        jackknife::contrastive_loss_grouped(&big_a, &big_b, t, 12000),
+        Err(Error::Overflow { .. })
     ));
 }
 

@@ -237,6 +237,8 @@ trait Epilogue<T>: Sync {
     type Acc: Send;
     /// Takes in one block; `scratch` is working space, allocated once per task.
     fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, scratch: &mut Scratch);
+    /// Called once the task has visited all its pairs: its rows are complete.
+    fn finish_task(&self, _acc: &mut Self::Acc) {}
 }
 
 /// Working space for an epilogue: a few f64 rows as wide as the widest block.

@@ -292,21 +292,11 @@ pub(super) fn cross_entropies_left_out_by_runs_on(
         let pass = epilogue::cross_entropies_by_runs(isa, (rows, cols), (scale, dot_bound), runs);
         let lse = (pass.rows, pass.cols);
         let ce = CrossEntropies::from_lse(isa, (rows, cols), scale, Targets::Diagonal, lse);
-        let (n, g) = (rows.len(), runs.len());
+        let by_cols = epilogue::removed_from_columns(&ce.col_lse, &pass.col_runs, runs);
         LeftOut {
             means: (mean(&ce.row_ce), mean(&ce.col_ce)),
-            rows: epilogue::run_deviations(
-                &ce.row_ce,
-                &ce.row_lse,
-                |k, h| pass.row_runs[k * g + h],
-                runs,
-            ),
-            cols: epilogue::run_deviations(
-                &ce.col_ce,
-                &ce.col_lse,
-                |j, h| pass.col_runs[h * n + j],
-                runs,
-            ),
+            rows: epilogue::run_deviations(&ce.row_ce, &pass.row_removed, runs),
+            cols: epilogue::run_deviations(&ce.col_ce, &by_cols, runs),
         }
     })
 }

@@ -228,6 +228,7 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
                 progress.advance(sweep_pairs(&sweep, b.len(), within));
             }
         }
+        self.epilogue.finish_task(self.acc);
     }
 }
 

@@ -13,9 +13,9 @@ use rand::{RngExt, SeedableRng};
 
 use super::epilogue::{Runs, cross_entropies, cross_entropies_by_runs};
 use super::passes::{
-    Targets, cross_entropies_left_out_on, cross_entropies_on, dot_matrix_on,
-    gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, ranks_and_flips_on,
-    ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
+    Targets, cross_entropies_left_out_by_runs_on, cross_entropies_left_out_on, cross_entropies_on,
+    dot_matrix_on, gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on,
+    ranks_and_flips_on, ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
 };
 use super::schedule::paired_dots;
 use super::{Element, Isa, Rows, Sets};
@@ -235,9 +235,11 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
             if n >= 2 {
                 let left_out = cross_entropies_left_out_on(isa, sets, scale, 1.0 + 1e-6);
                 assert_eq!(left_out.means, (to_b, to_a), "{what}: means left out");
-                check_left_out(&left_out, &z, n, exp, &format!("{what} at {scale}"));
+                let samples: Vec<_> = (0..n).map(|i| i..i + 1).collect();
+                check_left_out(&left_out, &z, &samples, exp, &format!("{what} at {scale}"));
             }
-            // The same pass with each row's and column's parts over runs of the samples.
+            // The same pass with each column's parts over runs of the rows, and each run's
+            // deviations from it.
             let (all_rows, all_cols) = cross_entropies(isa, ra, rb, scale, 1.0 + 1e-6);
             for g in [1, 2, 5, n].into_iter().filter(|&g| g <= n) {
                 let runs = Runs::new(n, g);
@@ -247,25 +249,24 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
                     pass.rows == all_rows && pass.cols == all_cols,
                     "{what}: totals"
                 );
-                for i in 0..n {
+                for j in 0..n {
                     for h in 0..g {
-                        let in_run = |k: &usize| runs.range(h).contains(k);
-                        let across: Vec<f64> = (0..n).filter(in_run).map(|j| z(i, j)).collect();
-                        let down: Vec<f64> = (0..n).filter(in_run).map(|k| z(k, i)).collect();
-                        let (row, col) = (pass.row_runs[i * g + h], pass.col_runs[h * n + i]);
+                        let down: Vec<f64> = runs.range(h).map(|k| z(k, j)).collect();
+                        let got = pass.col_runs[h * n + j].value();
                         assert_close(
-                            row.value(),
-                            naive_lse(&across),
-                            exp,
-                            &format!("{what}: row {i}, run {h}"),
-                        );
-                        assert_close(
-                            col.value(),
+                            got,
                             naive_lse(&down),
                             exp,
-                            &format!("{what}: col {i}, run {h}"),
+                            &format!("{what}: col {j}, run {h}"),
                         );
                     }
+                }
+                if g >= 2 {
+                    let left_out =
+                        cross_entropies_left_out_by_runs_on(isa, sets, scale, 1.0 + 1e-6, runs);
+                    assert_eq!(left_out.means, (to_b, to_a), "{what}: means left out");
+                    let units: Vec<_> = (0..g).map(|h| runs.range(h)).collect();
+                    check_left_out(&left_out, &z, &units, exp, &what);
                 }
             }
         }
@@ -519,10 +520,11 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
 fn check_left_out(
     left_out: &super::passes::LeftOut,
     z: &dyn Fn(usize, usize) -> f64,
-    n: usize,
+    units: &[std::ops::Range<usize>],
     tol: f64,
     what: &str,
 ) {
+    let n = units.last().map_or(0, |unit| unit.end);
     // The mean over rows (columns with `transpose`) of the samples in `keep`.
     let mean = |keep: &[usize], transpose: bool| {
         let z = |k: usize, j: usize| if transpose { z(j, k) } else { z(k, j) };
@@ -536,12 +538,17 @@ fn check_left_out(
         (false, &left_out.rows, "rows"),
         (true, &left_out.cols, "columns"),
     ] {
-        assert_eq!(got.len(), n, "{what}: {side} left out");
+        assert_eq!(got.len(), units.len(), "{what}: {side} left out");
         let whole = mean(&all, transpose);
-        for (i, &got) in got.iter().enumerate() {
-            let keep: Vec<usize> = (0..n).filter(|&k| k != i).collect();
+        for (unit, &got) in units.iter().zip(got) {
+            let keep: Vec<usize> = (0..n).filter(|k| !unit.contains(k)).collect();
             let expected = mean(&keep, transpose) - whole;
-            assert_close(got, expected, tol, &format!("{what}: {side} without {i}"));
+            assert_close(
+                got,
+                expected,
+                tol,
+                &format!("{what}: {side} without {unit:?}"),
+            );
         }
     }
 }
@@ -718,8 +725,16 @@ fn passes_are_bitwise_identical_for_any_thread_count() {
                 gaussian_log_mean_and_shares_on(isa, Sets::one(&a, d), true, &zero, 1.0, 2.0);
             let left_out =
                 cross_entropies_left_out_on(isa, Sets::new(&a[..m * d], &b, d), 50.0, 1.0 + 1e-6);
+            let by_runs = cross_entropies_left_out_by_runs_on(
+                isa,
+                Sets::new(&a[..m * d], &b, d),
+                50.0,
+                1.0 + 1e-6,
+                Runs::new(m, 9),
+            );
             let mut out: Vec<f64> = rows.iter().chain(&cols).map(|l| l.value()).collect();
             out.extend(left_out.rows.iter().chain(&left_out.cols));
+            out.extend(by_runs.rows.iter().chain(&by_runs.cols));
             out.extend([counts.sum, counts.sum_squares, potential, between]);
             out.extend(shares);
             out

@@ -61,8 +61,11 @@ impl Runs {
 /// A task's state: the log-sum-exps of [`CrossEntropy`], and their parts by runs.
 struct Acc {
     total: RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>,
-    /// Row i's log-sum-exp over the columns of each run: g per row of the task.
+    /// Row i's log-sum-exp over the columns of each run: g per row of the task, while it runs
+    /// (allocated at its first block, folded into `row_removed` and freed at its end).
     row_runs: Vec<OnlineLogSumExp>,
+    /// For each run h, Σ log(1 − Pₖₕ) over the task's rows k outside run h, once it is done.
+    row_removed: Vec<f64>,
     /// The first run the task's rows meet.
     first_run: usize,
     /// Each column's log-sum-exp over the task's rows of each run they meet, from
@@ -149,6 +152,9 @@ impl<T: Element> Epilogue<T> for Grouped {
 
     #[inline(always)]
     fn consume(&self, acc: &mut Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
+        if acc.row_runs.is_empty() {
+            acc.row_runs = vec![OnlineLogSumExp::EMPTY; acc.total.rows.len() * self.runs.len()];
+        }
         let rows = block.rows();
         let (first_run, last_run) = (self.runs.of(rows.start), self.runs.of(rows.end - 1));
         let rows_run = (first_run == last_run).then_some(first_run);
@@ -176,6 +182,19 @@ impl<T: Element> Epilogue<T> for Grouped {
             }
         }
     }
+
+    /// The task's rows are complete: what each run takes from them, and their parts freed.
+    fn finish_task(&self, acc: &mut Acc) {
+        let (first, g) = (acc.total.first_row, self.runs.len());
+        if !acc.row_runs.is_empty() {
+            let rows = &acc.total.rows;
+            let totals = |k: usize| rows[k - first].value();
+            let parts = |k: usize, h: usize| acc.row_runs[(k - first) * g + h];
+            let rows = first..first + rows.len();
+            add_removed(&mut acc.row_removed, rows, totals, parts, self.runs);
+        }
+        acc.row_runs = Vec::new();
+    }
 }
 
 /// The log-sum-exps of the cross-entropies of n paired rows and columns, with their parts by
@@ -185,15 +204,18 @@ pub(crate) struct RunLogSumExps {
     pub(crate) rows: Vec<OnlineLogSumExp>,
     /// Each column's log-sum-exp, likewise.
     pub(crate) cols: Vec<OnlineLogSumExp>,
-    /// Row i's log-sum-exp over the columns of run h, at i·g + h.
-    pub(crate) row_runs: Vec<OnlineLogSumExp>,
+    /// For each run h, Σ log(1 − Pₖₕ) over the rows k outside it ([`add_removed`]).
+    pub(crate) row_removed: Vec<f64>,
     /// Column j's log-sum-exp over the rows of run h, at h·n + j.
     pub(crate) col_runs: Vec<OnlineLogSumExp>,
 }
 
 /// [`cross_entropies`](super::cross_entropies) of n rows against n columns, and from the same
-/// pass each row's log-sum-exp over every run of columns and each column's over every run of
-/// rows: O(n·g) memory, and the few blocks whose rows cross a run boundary visited twice.
+/// pass what leaving each run out takes from the other rows (each row's log-sum-exp over
+/// every run of columns, folded at the end of its task) and each column's log-sum-exp over
+/// every run of rows: 16·g·n bytes for the columns (twice while the tasks' parts merge) and
+/// 16·g bytes per row of the running tasks; the blocks whose rows cross a run boundary have
+/// their column parts computed again.
 pub(crate) fn cross_entropies_by_runs<T: Element>(
     isa: Isa,
     (a, b): (Rows<'_, T>, Rows<'_, T>),
@@ -220,7 +242,8 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
                     rows: vec![empty; rows.len()],
                     cols: vec![empty; m],
                 },
-                row_runs: vec![empty; rows.len() * g],
+                row_runs: Vec::new(),
+                row_removed: vec![0.0; g],
                 first_run,
                 col_runs: vec![empty; run_count * m],
                 col_pieces: Vec::new(),
@@ -234,10 +257,13 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
         m,
     };
     let parts = run(isa, &pairs, tasks, &epilogue);
-    let (mut row_runs, mut col_runs) = (Vec::with_capacity(a.len() * g), vec![empty; g * m]);
+    let (mut row_removed, mut col_runs) = (vec![0.0; g], vec![empty; g * m]);
     let mut totals = Vec::with_capacity(parts.len());
     for part in parts {
-        row_runs.extend(part.row_runs);
+        row_removed
+            .iter_mut()
+            .zip(&part.row_removed)
+            .for_each(|(r, p)| *r += p);
         for (l, task_cols) in part.col_runs.chunks_exact(m).enumerate() {
             let h = part.first_run + l;
             for (total, &p) in col_runs[h * m..(h + 1) * m].iter_mut().zip(task_cols) {
@@ -250,67 +276,92 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
     RunLogSumExps {
         rows,
         cols,
-        row_runs,
+        row_removed,
         col_runs,
     }
 }
 
+/// Adds, for each run h, Σ log(1 − Pₖₕ) over the rows k of `rows` outside run h, to
+/// `removed`: Pₖₕ = exp(lseₖ,ₕ − lseₖ) is the share of run h's columns in row k's sum, what
+/// row k loses when run h leaves. `total(k)` is lseₖ and `part(k, h)` row k's log-sum-exp over
+/// run h. Each log(1 − P) is `ln_1p(−P)` up to P = 3/4 and above, where 1 − P would cancel,
+/// the log-sum-exp of the row's other runs minus lseₖ; at most one run of a row can be above.
+fn add_removed(
+    removed: &mut [f64],
+    rows: Range<usize>,
+    total: impl Fn(usize) -> f64,
+    part: impl Fn(usize, usize) -> OnlineLogSumExp,
+    runs: Runs,
+) {
+    let g = runs.len();
+    for k in rows {
+        let (total, own) = (total(k), runs.of(k));
+        // exp(shift − lseₖ), computed again only when a part's shift differs.
+        let mut scale = (f64::NAN, f64::NAN);
+        for (h, removed) in removed.iter_mut().enumerate().filter(|&(h, _)| h != own) {
+            let (shift, sum) = part(k, h).shift_and_sum();
+            if shift != scale.0 {
+                scale = (shift, (shift - total).exp());
+            }
+            let share = sum * scale.1;
+            *removed += if share <= MOST {
+                (-share).ln_1p()
+            } else {
+                let mut rest = OnlineLogSumExp::EMPTY;
+                (0..g)
+                    .filter(|&o| o != h)
+                    .for_each(|o| rest.merge(part(k, o)));
+                rest.value() - total
+            };
+        }
+    }
+}
+
+/// [`add_removed`] over all n columns, given each column's log-sum-exp `lse` and the pass's
+/// parts over runs of rows `col_runs` (h·n + j), in parallel chunks added in order (the
+/// result does not depend on the thread count).
+pub(crate) fn removed_from_columns(
+    lse: &[f64],
+    col_runs: &[OnlineLogSumExp],
+    runs: Runs,
+) -> Vec<f64> {
+    const CHUNK: usize = 1024;
+    let (n, g) = (lse.len(), runs.len());
+    let chunks: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut removed = vec![0.0; g];
+            let cols = c * CHUNK..n.min((c + 1) * CHUNK);
+            add_removed(
+                &mut removed,
+                cols,
+                |j| lse[j],
+                |j, h| col_runs[h * n + j],
+                runs,
+            );
+            removed
+        })
+        .collect();
+    let mut removed = vec![0.0; g];
+    for chunk in chunks {
+        removed.iter_mut().zip(chunk).for_each(|(r, c)| *r += c);
+    }
+    removed
+}
+
 /// For each run h, how the mean cross-entropy over rows (or over columns) moves when the
 /// samples of run h leave: their own cross-entropies go, and every other row k loses the
-/// columns of run h from its log-sum-exp, a share Pₖₕ = exp(lseₖ,ₕ − lseₖ) of it:
+/// columns of run h from its log-sum-exp ([`add_removed`]):
 ///
 /// ```text
 /// L₋ₕ − L = (Σ_{k∉h} log(1 − Pₖₕ) − Σ_{k∈h} (ℓₖ − L)) / (n − nₕ)
 /// ```
 ///
-/// `ce` holds ℓ, `lse` the log-sum-exps, and `part(k, h)` row k's over run h. Each
-/// log(1 − P) is `ln_1p(−P)` up to P = 3/4 and above, where 1 − P would cancel, the log-sum-exp
-/// of the row's other runs minus lseₖ; at most one run of a row can be above.
-pub(crate) fn run_deviations(
-    ce: &[f64],
-    lse: &[f64],
-    part: impl Fn(usize, usize) -> OnlineLogSumExp + Sync,
-    runs: Runs,
-) -> Vec<f64> {
-    /// Rows per parallel chunk; the chunks' sums are added in order, so that the result does
-    /// not depend on the thread count.
-    const CHUNK: usize = 1024;
-    let (n, g) = (ce.len(), runs.len());
-    let chunk_sums: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let mut removed = vec![0.0; g];
-            let rows = c * CHUNK..n.min((c + 1) * CHUNK);
-            for (k, &total) in rows.clone().zip(&lse[rows]) {
-                let own = runs.of(k);
-                // exp(shift − lseₖ), computed again only when a part's shift differs.
-                let mut scale = (f64::NAN, f64::NAN);
-                for (h, removed) in removed.iter_mut().enumerate().filter(|&(h, _)| h != own) {
-                    let (shift, sum) = part(k, h).shift_and_sum();
-                    if shift != scale.0 {
-                        scale = (shift, (shift - total).exp());
-                    }
-                    let share = sum * scale.1;
-                    *removed += if share <= MOST {
-                        (-share).ln_1p()
-                    } else {
-                        let mut rest = OnlineLogSumExp::EMPTY;
-                        (0..g)
-                            .filter(|&o| o != h)
-                            .for_each(|o| rest.merge(part(k, o)));
-                        rest.value() - total
-                    };
-                }
-            }
-            removed
-        })
-        .collect();
-    let mut removed = vec![0.0; g];
-    for chunk in chunk_sums {
-        removed.iter_mut().zip(chunk).for_each(|(r, c)| *r += c);
-    }
+/// `ce` holds ℓ and `removed` the sums Σ_{k∉h} log(1 − Pₖₕ).
+pub(crate) fn run_deviations(ce: &[f64], removed: &[f64], runs: Runs) -> Vec<f64> {
+    let n = ce.len();
     let mean = ce.iter().sum::<f64>() / n as f64;
-    (0..g)
+    (0..runs.len())
         .map(|h| {
             let run = runs.range(h);
             let inside: f64 = ce[run.clone()].iter().map(|l| l - mean).sum();

@@ -16,7 +16,9 @@ pub(crate) use cross_entropy::{
     cross_entropies, cross_entropy_tiles, leave_one_out_logs, merge_cross_entropy_tiles,
 };
 pub(crate) use gaussian::{gaussian_potential, gaussian_potential_tiles, gaussian_shares};
-pub(crate) use grouped_cross_entropy::{Runs, cross_entropies_by_runs, run_deviations};
+pub(crate) use grouped_cross_entropy::{
+    Runs, cross_entropies_by_runs, removed_from_columns, run_deviations,
+};
 pub(crate) use histogram::{CosineCounts, histogram, histogram_max_tasks, histogram_tiles};
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::{Positives, rank_tiles, ranks, ranks_and_outrankers};

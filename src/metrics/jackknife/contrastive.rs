@@ -97,9 +97,12 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 /// δₕ = ½ (L_r,₋ₕ − L_r + L_c,₋ₕ − L_c),   SE² = ((g − 1)/g) Σₕ (δₕ − δ̄)²
 /// ```
 ///
-/// ([`Method::GroupedJackknife`], dof = g − 1). Each δₕ is exactly the loss recomputed without
-/// run h, minus the loss (to rounding: 1e-13 against brute force in the tests). The cost is
-/// the metric's one pass plus O(n·g) memory and log(1 − P) terms, where the delete-one
+/// ([`Method::GroupedJackknife`], dof = g − 1). Each δₕ is the loss recomputed without run h,
+/// minus the loss, to rounding: the tests ask 1e-12 of max(1, |δₕ|) against brute force, f64
+/// and f32 rows (the recomputed loss itself rounds; 9e-13 measured at n = 2500, τ = 0.001).
+/// The cost is the metric's one pass plus 16·g·n bytes (twice while the tasks' parts merge:
+/// each column's log-sum-exp over every run of rows) and n·g log(1 − P) terms, where the
+/// delete-one
 /// [`jackknife::contrastive_loss`](contrastive_loss) needs a second pass: 1.07× the metric's
 /// time at 4096 pairs and 1.03× at 8192 (d = 512, f32, g = 32; the exact jackknife 2.1–2.2×;
 /// `docs/uncertainty.md` in the repository gives the run). g between 20 and 50 is usual: the
@@ -112,8 +115,12 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 ///
 /// # Errors
 ///
-/// Those of [`contrastive_loss`](crate::contrastive_loss), and
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 2 ≤ `groups` ≤ n.
+/// Those of [`contrastive_loss`](crate::contrastive_loss),
+/// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 3,
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless 2 ≤ `groups` ≤ n, and
+/// [`Error::Overflow`](crate::Error::Overflow) for g·n above 2²⁷ (2 GiB of parts; g = n is
+/// the delete-one jackknife, which [`jackknife::contrastive_loss`](contrastive_loss) gives in
+/// O(n) memory).
 ///
 /// # Examples
 ///
@@ -146,7 +153,13 @@ pub fn contrastive_loss_grouped<T: Scalar, A: Modality, B: Modality>(
     groups: usize,
 ) -> Result<Jackknife> {
     check::paired(a.shape(), b.shape())?;
+    check::at_least(3, a.len())?;
     check::count_within("groups", groups, 2, a.len(), "between 2 and n")?;
+    check::at_most(
+        "the run parts g·n (at most 2^27)",
+        groups as u64 * a.len() as u64,
+        MAX_RUN_PARTS,
+    )?;
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
     let runs = Runs::new(a.len(), groups);
     let left_out = kernel::cross_entropies_left_out_by_runs(
@@ -161,3 +174,6 @@ pub fn contrastive_loss_grouped<T: Scalar, A: Modality, B: Modality>(
         .collect();
     Jackknife::from_deviations(value, deviations, Method::GroupedJackknife)
 }
+
+/// The most parts over runs that [`contrastive_loss_grouped`] keeps, g·n: 2 GiB of log-sum-exps.
+const MAX_RUN_PARTS: u64 = 1 << 27;
