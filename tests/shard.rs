@@ -7,9 +7,9 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    Centring, CosineHistogram, Diagonal, Error, HsicEstimator, Image, Scalar, ShardError, Spectrum,
-    Temperature, Text, cka, cknna, contrastive_loss, effective_rank, isoscore,
-    mean_pairwise_cosine, mutual_knn, retrieval_ranks, top_k, uniform_loss,
+    Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image, Scalar,
+    ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss, effective_rank,
+    isoscore, mean_pairwise_cosine, mutual_knn, retrieval_ranks, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -436,8 +436,8 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         whole.finish().unwrap().to_bits(),
         cka(x3, y, HsicEstimator::Unbiased).unwrap().to_bits()
     );
-    // k-NN lists: an index past the last row, a list cut short, a k beyond
-    // the memory budget, and another metric's pass over the same tiles.
+    // k-NN lists: an index past the last row, a list cut short, and another metric's pass
+    // over the same tiles.
     let (a5, b5) = (x.as_embeddings(), b.as_embeddings());
     let plan5 = Plan::cknna(a5, b5, 4).unwrap();
     let lists = shard::neighbours(&plan5, a5, b5, 0..plan5.tiles()).unwrap();
@@ -445,11 +445,31 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     let cut = edited(&lists, |v| {
         v["states"][0]["indices"].as_array_mut().unwrap().pop();
     });
+    // n·(k + 1) = 2²⁸ lists, over the budget; n·(k + 1) wrapping past 2⁶⁴.
     let budget = edited(&lists, |v| {
-        v["pass"]["parameter"] = json!((4u64 << 32) | (1 << 26))
+        v["pass"]["shape"][0] = json!(1 << 14);
+        v["pass"]["shape"][1] = json!(1 << 14);
+        v["pass"]["parameter"] = json!((4u64 << 27) | ((1 << 14) - 1));
+    });
+    let wrapping = edited(&lists, |v| {
+        v["pass"]["shape"][0] = json!(1u64 << 63);
+        v["pass"]["shape"][1] = json!(1u64 << 63);
+        v["pass"]["parameter"] = json!((4u64 << 27) | 1);
+    });
+    // One row's lists moved from A's tile to B's: the same total, A's end inside a tile.
+    let shifted = edited(&lists, |v| {
+        let states = v["states"].as_array_mut().unwrap();
+        for field in ["indices", "similarities"] {
+            let moved: Vec<Value> = states[0][field]
+                .as_array_mut()
+                .unwrap()
+                .drain(..5)
+                .collect();
+            states[1][field].as_array_mut().unwrap().extend(moved);
+        }
     });
     let other = edited(&lists, |v| v["pass"]["metric"] = json!("TopK"));
-    for forged in [past_the_end, cut, budget, other] {
+    for forged in [past_the_end, cut, budget, wrapping, shifted, other] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }
@@ -550,6 +570,36 @@ fn rows_follow_sharded_sums_only_after_a_whole_chunk() {
 
 /// A shard's sets must have the plan's shapes: a second set of another dimension is an
 /// error, not an index out of bounds in the pass.
+/// Rows whose dot products overflow to ±∞ (finite f32 rows of norm 10³⁰): the sharded k-NN
+/// alignments give what the metrics give, values or errors.
+#[test]
+fn k_nn_alignments_of_overflowing_dot_products_agree() {
+    let rows = |d: usize, seed: u64| {
+        let x = random_unit::<f64, Image>(40, d, 0.3, seed);
+        let big: Vec<Vec<f32>> = (0..40)
+            .map(|i| x.row(i).iter().map(|&v| (v * 1e30) as f32).collect())
+            .collect();
+        Embeddings::<f32, Image>::from_rows(&big).unwrap()
+    };
+    let (a, b) = (rows(4, 1), rows(3, 2).with_modality::<Text>());
+    for k in [1, 3] {
+        let mutual = Plan::mutual_knn(&a, &b, k)
+            .and_then(|plan| shard::neighbours(&plan, &a, &b, 0..plan.tiles())?.finish());
+        let kernel = Plan::cknna(&a, &b, k)
+            .and_then(|plan| shard::neighbours(&plan, &a, &b, 0..plan.tiles())?.finish());
+        assert_eq!(
+            format!("{:?}", mutual.map(f64::to_bits)),
+            format!("{:?}", mutual_knn(&a, &b, k).map(f64::to_bits)),
+            "mutual k-NN, k = {k}"
+        );
+        assert_eq!(
+            format!("{:?}", kernel.map(f64::to_bits)),
+            format!("{:?}", cknna(&a, &b, k).map(f64::to_bits)),
+            "CKNNA, k = {k}"
+        );
+    }
+}
+
 #[test]
 fn a_second_set_of_another_dimension_is_an_error() {
     let a = random_unit::<f32, Image>(600, 4, 0.5, 13);

@@ -23,7 +23,8 @@ impl Plan {
     ///
     /// # Errors
     ///
-    /// As [`mutual_knn`](crate::mutual_knn).
+    /// As [`mutual_knn`](crate::mutual_knn), and [`Error::Overflow`](crate::Error::Overflow)
+    /// for B of 2³⁷ or more dimensions.
     ///
     /// # Examples
     ///
@@ -50,6 +51,7 @@ impl Plan {
         k: usize,
     ) -> Result<Self> {
         mutual_knn_count(a.len(), b.len(), k)?;
+        check_dim_b(b.dim())?;
         Ok(neighbours_plan(Metric::MutualKnn, a, b, k))
     }
 
@@ -57,8 +59,9 @@ impl Plan {
     ///
     /// # Errors
     ///
-    /// The checks of [`cknna`](crate::cknna) on n and k; a set without variance is found
-    /// when the part is finished.
+    /// The checks of [`cknna`](crate::cknna) on n and k (a set without variance is found
+    /// when the part is finished), and [`Error::Overflow`](crate::Error::Overflow) for B of
+    /// 2³⁷ or more dimensions.
     ///
     /// # Examples
     ///
@@ -69,6 +72,7 @@ impl Plan {
         k: usize,
     ) -> Result<Self> {
         cknna_count(a.len(), b.len(), k)?;
+        check_dim_b(b.dim())?;
         Ok(neighbours_plan(Metric::Cknna, a, b, k))
     }
 }
@@ -108,16 +112,27 @@ fn neighbours_pass<T: Scalar, A: Modality, B: Modality>(
     }
 }
 
-/// A k-NN pass's parameter: k in the low 32 bits (k < 2²⁷), B's dimension above.
+/// The bits of a k-NN pass's parameter that hold k (k < 2²⁷: n·(k + 1) ≤ 2²⁷); B's dimension
+/// is above them, below 2³⁷.
+const K_BITS: u32 = 27;
+
+/// A k-NN pass's parameter: k in the low [`K_BITS`] bits, B's dimension above.
 fn parameter(k: usize, dim_b: usize) -> u64 {
-    k as u64 | (dim_b as u64) << 32
+    k as u64 | (dim_b as u64) << K_BITS
 }
 
 /// (k, B's dimension) of a k-NN pass's parameter.
 pub(super) fn k_and_dim(parameter: u64) -> (usize, usize) {
-    (
-        (parameter & 0xffff_ffff) as usize,
-        (parameter >> 32) as usize,
+    let k = parameter & ((1 << K_BITS) - 1);
+    (k as usize, (parameter >> K_BITS) as usize)
+}
+
+/// The checks of a k-NN plan beyond the metric's: B's dimension fits the parameter.
+fn check_dim_b(dim_b: usize) -> Result<()> {
+    check::at_most(
+        "the dimension of B in a k-NN plan (below 2^37)",
+        dim_b as u64,
+        (1 << (64 - K_BITS)) - 1,
     )
 }
 
@@ -192,9 +207,10 @@ impl Part<NeighboursTile> {
     /// # Errors
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for lists of the wrong sizes or indices (a corrupted
-    /// transfer); [`Error::ZeroVariance`](crate::Error::ZeroVariance) as
-    /// [`cknna`](crate::cknna).
+    /// [`ShardError::NotThePlan`] for lists of sizes or indices no plan makes (a corrupted
+    /// transfer); the errors of [`cknna`](crate::cknna) on its lists
+    /// ([`Error::ZeroVariance`](crate::Error::ZeroVariance),
+    /// [`Error::Overflow`](crate::Error::Overflow)).
     ///
     /// # Examples
     ///
@@ -206,17 +222,20 @@ impl Part<NeighboursTile> {
         }
         let n = pass.shape.0;
         let (k, _) = k_and_dim(pass.parameter);
+        let per_set = n * (k + 1); // at most 2²⁷: the pass was checked
         let (mut indices, mut similarities) = (Vec::new(), Vec::new());
+        let mut set_ends_at_a_tile = false;
         for NeighboursTile(tile) in states {
-            if tile.indices.len() != tile.similarities.len() {
+            // Whole rows of lists, and A's last row at the end of a tile.
+            let whole_rows = tile.indices.len() % (k + 1) == 0;
+            if tile.indices.len() != tile.similarities.len() || !whole_rows {
                 return Err(wrong_lists());
             }
             indices.extend(tile.indices);
             similarities.extend(tile.similarities);
+            set_ends_at_a_tile |= indices.len() == per_set;
         }
-        let per_set = n * (k + 1); // at most 2²⁷: the pass was checked
-        let finite = similarities.iter().all(|v| v.is_finite());
-        if indices.len() != 2 * per_set || indices.iter().any(|&j| j >= n) || !finite {
+        if indices.len() != 2 * per_set || !set_ends_at_a_tile || indices.iter().any(|&j| j >= n) {
             return Err(wrong_lists());
         }
         let (a_indices, b_indices) = indices.split_at(per_set);

@@ -168,7 +168,7 @@ fn neighbour_count(
     check::count_within("k", k, smallest, n - 1, requirement)?;
     check::at_most(
         "the neighbour lists n·(k + 1) (at most 2^27)",
-        n as u64 * (k as u64 + 1),
+        (n as u64).saturating_mul(k as u64 + 1),
         MAX_NEIGHBOUR_ENTRIES,
     )?;
     Ok(n)
