@@ -101,12 +101,11 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
 /// minus the loss, to rounding: the tests ask 1e-12 of max(1, |δₕ|) against brute force, f64
 /// and f32 rows (the recomputed loss itself rounds; 9e-13 measured at n = 2500, τ = 0.001).
 /// The cost is the metric's one pass plus 16·g·n bytes (twice while the tasks' parts merge:
-/// each column's log-sum-exp over every run of rows) and n·g log(1 − P) terms, where the
-/// delete-one
-/// [`jackknife::contrastive_loss`](contrastive_loss) needs a second pass: 1.07× the metric's
-/// time at 4096 pairs and 1.03× at 8192 (d = 512, f32, g = 32; the exact jackknife 2.1–2.2×;
-/// `docs/uncertainty.md` in the repository gives the run). g between 20 and 50 is usual: the
-/// interval has g − 1 degrees of freedom.
+/// each column's log-sum-exp over every run of rows) and n·g log(1 − P) terms per direction,
+/// where the delete-one [`jackknife::contrastive_loss`](contrastive_loss) needs a second
+/// pass: 1.06× the metric's time at 4096 pairs and 1.02× at 8192 (d = 512, f32, g = 32; the
+/// exact jackknife 2.2×; `docs/uncertainty.md` in the repository gives the run). g between 20
+/// and 50 is usual: the interval has g − 1 degrees of freedom.
 ///
 /// The runs are consecutive, not shuffled, so that the pass meets each run as a block: the
 /// standard error is that of a random sample when the order of the pairs does not follow
