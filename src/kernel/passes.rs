@@ -226,14 +226,14 @@ pub(super) fn row_cross_entropies_on(
 }
 
 /// [`cross_entropies`] against the diagonal, and how each of the two means moves when one
-/// sample (row i of A and column i of B) is left out.
+/// unit is left out: a sample (row i of A and column i of B), or a run of samples.
 #[derive(Debug, Clone)]
 pub(crate) struct LeftOut {
     /// The means over rows and over columns, [`cross_entropies`]' to the bit.
     pub(crate) means: (f64, f64),
-    /// L₋ᵢ − L for the mean over rows, for each sample i.
+    /// L₋ᵤ − L for the mean over rows, for each unit u.
     pub(crate) rows: Vec<f64>,
-    /// L₋ᵢ − L for the mean over columns.
+    /// L₋ᵤ − L for the mean over columns.
     pub(crate) cols: Vec<f64>,
 }
 
