@@ -46,7 +46,7 @@ use std::ops::Range;
 pub(crate) use epilogue::{CosineCounts, Runs};
 pub(crate) use logsumexp::LogSumExp;
 pub(crate) use passes::{
-    CrossEntropyTile, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
+    CrossEntropyTile, LeftOut, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
     cross_entropies_left_out_by_runs, cross_entropies_of, cross_entropy_tiles, dot_matrix,
     gaussian_log_mean, gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles,
     histogram, histogram_of, histogram_tiles, rank_tiles, ranks, ranks_and_flips,

@@ -1,7 +1,7 @@
 //! The contrastive loss: a mean of log-sum-exps, each of which loses one term when a sample
 //! leaves; the terms lost come from a second pass of the kernel, given the first's sums.
 
-use crate::kernel::{self, Runs, Sets};
+use crate::kernel::{self, LeftOut, Runs, Sets};
 use crate::metrics::contrastive::{dot_bound, loss_from};
 use crate::{Jackknife, Method, Modality, Result, Scalar, Temperature, UnitEmbeddings, check};
 
@@ -78,11 +78,17 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
     let left_out =
         kernel::cross_entropies_left_out(sets, temperature.logit_scale(), dot_bound(a, b));
+    symmetric::<A, B>(left_out, Method::Jackknife)
+}
+
+/// The jackknife of the symmetric loss from both directions' deviations: each unit's is the
+/// mean of its row and column deviations, as the loss is the mean of the two directions.
+fn symmetric<A: Modality, B: Modality>(left_out: LeftOut, method: Method) -> Result<Jackknife> {
     let value = loss_from(left_out.means, (A::NAME, B::NAME))?.symmetric;
     let deviations = (left_out.rows.iter().zip(&left_out.cols))
         .map(|(r, c)| 0.5 * (r + c))
         .collect();
-    Jackknife::from_deviations(value, deviations, Method::Jackknife)
+    Jackknife::from_deviations(value, deviations, method)
 }
 
 /// The delete-a-group jackknife of the symmetric [`contrastive_loss`](crate::contrastive_loss)
@@ -156,7 +162,7 @@ pub fn contrastive_loss_grouped<T: Scalar, A: Modality, B: Modality>(
     check::count_within("groups", groups, 2, a.len(), "between 2 and n")?;
     check::at_most(
         "the run parts g·n (at most 2^27)",
-        groups as u64 * a.len() as u64,
+        (groups as u64).saturating_mul(a.len() as u64),
         MAX_RUN_PARTS,
     )?;
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
@@ -167,11 +173,7 @@ pub fn contrastive_loss_grouped<T: Scalar, A: Modality, B: Modality>(
         dot_bound(a, b),
         runs,
     );
-    let value = loss_from(left_out.means, (A::NAME, B::NAME))?.symmetric;
-    let deviations = (left_out.rows.iter().zip(&left_out.cols))
-        .map(|(r, c)| 0.5 * (r + c))
-        .collect();
-    Jackknife::from_deviations(value, deviations, Method::GroupedJackknife)
+    symmetric::<A, B>(left_out, Method::GroupedJackknife)
 }
 
 /// The most parts over runs that [`contrastive_loss_grouped`] keeps, g·n: 2 GiB of log-sum-exps.
