@@ -240,6 +240,57 @@ fn plans_of_large_sets_have_several_balanced_tiles() {
     assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
 }
 
+/// Past 16384 columns the contrastive loss and the retrieval ranks cut their columns too:
+/// each row task against each panel, so that more shards share the work, merged to the same
+/// bits (the rows' log-sum-exps fold panel after panel in one process too).
+#[test]
+fn wide_passes_cut_the_columns_into_panels_for_more_shards() {
+    fn check<T: Scalar>(n: usize, ranks: bool) {
+        let a = random_unit::<T, Image>(n, 3, 0.8, 21);
+        let b = random_unit::<T, Text>(n, 3, -0.6, 22);
+        let tau = Temperature::new(0.02).unwrap();
+        let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
+        let single = Plan::contrastive_loss(
+            &a.select(&[0, 1]).unwrap(),
+            &b.select(&[0, 1]).unwrap(),
+            tau,
+        )
+        .unwrap();
+        assert_eq!(single.tiles(), 1);
+        // Two panels of each row task.
+        assert!(
+            plan.tiles() >= 8 && plan.tiles().is_multiple_of(2),
+            "{} tiles",
+            plan.tiles()
+        );
+        let shards = plan.tiles();
+        assert!((0..shards).all(|r| !plan.shard(r, shards).unwrap().is_empty()));
+        let part = |r| shard::contrastive_loss(&plan, &a, &b, r);
+        let loss = merged(parts(&plan, shards, part), true).finish().unwrap();
+        assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "{}", T::NAME);
+        if ranks {
+            let plan = Plan::retrieval_ranks(&a, &b).unwrap();
+            let part = |r| shard::retrieval_ranks(&plan, &a, &b, r);
+            let got = merged(parts(&plan, 5, part), false).finish().unwrap();
+            assert_eq!(got, retrieval_ranks(&a, &b).unwrap());
+        }
+    }
+    check::<f32>(16384 + 1100, true);
+    check::<f64>(16384 + 1100, false);
+}
+
+/// A histogram's tiles are the kernel's own tasks, about a sweep each (here 504 rows of
+/// 1024 f64), past the 16 that bounded them before: as many shards as tiles each get one.
+#[test]
+fn histograms_have_as_many_tiles_as_sweeps() {
+    let x = random_unit::<f64, Image>(9000, 1024, 0.3, 31);
+    let plan = Plan::cosine_histogram_within(&x, 40).unwrap();
+    assert_eq!(plan.tiles(), 18);
+    let part = |r| shard::cosine_histogram_within(&plan, &x, r);
+    let h = merged(parts(&plan, 18, part), true).finish().unwrap();
+    assert_eq!(h, CosineHistogram::within(&x, 40).unwrap());
+}
+
 fn shard_error<V: std::fmt::Debug>(result: Result<V, Error>) -> ShardError {
     match result {
         Err(Error::Shard(e)) => e,
@@ -397,6 +448,31 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         ));
     }
     assert_eq!(ranks.finish().unwrap(), retrieval_ranks(&x, &b).unwrap());
+    // The contrastive loss: a diagonal moved off its first panel, a column cut, a row added.
+    let tau = Temperature::new(0.1).unwrap();
+    let plan5 = Plan::contrastive_loss(&x, &b, tau).unwrap();
+    let whole = shard::contrastive_loss(&plan5, &x, &b, 0..plan5.tiles()).unwrap();
+    let moved = edited(&whole, |v| {
+        v["states"][0]["tile"]["diagonal"] = json!([]);
+    });
+    let cut = edited(&whole, |v| {
+        v["states"][0]["tile"]["cols"].as_array_mut().unwrap().pop();
+    });
+    let added = edited(&whole, |v| {
+        let rows = v["states"][0]["tile"]["rows"].as_array_mut().unwrap();
+        rows.push(rows[0].clone());
+    });
+    let huge = edited(&whole, |v| v["pass"]["shape"][0] = json!(1u64 << 62));
+    for forged in [moved, cut, added, huge] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert_eq!(
+        whole.finish().unwrap(),
+        contrastive_loss(&x, &b, tau).unwrap()
+    );
     // CKA: the row terms moved off the first tile, dropped, or a cross product cut short.
     // (16500 rows: the 16 tiles of the deepest tree, which a forged n of usize::MAX also has.)
     let y = random_unit::<f64, Text>(16500, 3, 0.2, 11);

@@ -49,10 +49,10 @@ pub(crate) use passes::{
     CrossEntropyTile, LeftOut, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
     cross_entropies_left_out_by_runs, cross_entropies_of, cross_entropy_tiles, dot_matrix,
     gaussian_log_mean, gaussian_log_mean_and_shares, gaussian_log_mean_of, gaussian_tiles,
-    histogram, histogram_of, histogram_tiles, rank_tiles, ranks, ranks_and_flips,
+    histogram, histogram_of, histogram_tiles, rank_tiles, ranks, ranks_and_flips, ranks_of,
     row_cross_entropies, tile_pairs, top_k, top_k_tiles, values_in_bins, vectorised,
 };
-use schedule::{ALL_TILES, row_tasks, run, tiles};
+use schedule::{ALL_TILES, PanelTiles, Tile, row_tasks, run, tiles};
 use simd::{Element, Isa};
 
 /// One side of a pass: `n` rows of dimension `d` in one row-major buffer, optionally shifted
@@ -181,6 +181,8 @@ struct Block<'a, T> {
     dots: &'a [T],
     stride: usize,
     within: bool,
+    /// The block's first column starts a panel (between two sets).
+    opens_panel: bool,
 }
 
 impl<T: Copy> Block<'_, T> {
@@ -206,7 +208,16 @@ impl<T: Copy> Block<'_, T> {
             cols: self.cols.clone(),
             stride: self.stride,
             within: self.within,
+            opens_panel: self.opens_panel,
         }
+    }
+
+    /// Whether the block's columns are the first of a panel, between two sets: a wide pass's
+    /// row states restart here (see [`PanelTiles`](schedule::PanelTiles)). Each row sees the
+    /// blocks of its columns in order, so a row meets every panel's opening block once, first.
+    #[inline(always)]
+    fn opens_panel(&self) -> bool {
+        self.opens_panel
     }
 
     /// Whether the block pairs one set with itself (row i sees only j > i).

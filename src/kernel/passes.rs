@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::logsumexp::{LogSumExp, OnlineLogSumExp};
 use super::simd::{Isa, Job, MicroKernel};
-use super::{Element, Pairs, Rows, schedule};
+use super::{Element, Pairs, PanelTiles, Rows, schedule};
 use crate::scalar::{Pair, Scalar, pair};
 
 /// Two row-major sets of one element type and dimension: A (n × d) and B (m × d). A pass of
@@ -447,15 +447,26 @@ pub(crate) fn ranks_and_flips(sets: Sets<'_>, k: u64) -> RanksAndFlips {
     ranks_and_flips_on(Isa::detect(), sets, k)
 }
 
-/// The row ranks and column counts of each of the tiles `tiles` of [`ranks`]' pass without
-/// groups (each row paired with the column of its index), in order: every row's rank, and
-/// each column's count over the tile's rows. The columns' counts of all tiles added up are
-/// [`ranks`]' column ranks.
+/// The row and column counts of each of the tiles `tiles` of [`ranks`]' pass without groups
+/// (each row paired with the column of its index), in order: for each of the tile's rows, the
+/// entries of its panel of columns that outrank its positive, and for each of its columns,
+/// those among its rows. [`ranks_of`] adds them up.
 pub(crate) fn rank_tiles(sets: Sets<'_>, tiles: Range<usize>) -> Vec<(Vec<u64>, Vec<u64>)> {
     let isa = Isa::detect();
     typed!(sets, |a, b| on_diagonal(isa, a, b, |positives| {
         epilogue::rank_tiles(isa, a, b, positives, tiles)
     }))
+}
+
+/// [`ranks`]' (row ranks, column ranks) from the counts of all the tiles of its pass, in order
+/// (`shape`: n, m, d and the element's bytes; counts add up in any order, saturating for
+/// counts from outside bytes); `None` for tiles of the wrong sizes.
+pub(crate) fn ranks_of(
+    tiles: Vec<(Vec<u64>, Vec<u64>)>,
+    shape: (usize, usize, usize, usize),
+) -> Option<(Vec<u64>, Vec<u64>)> {
+    let add = |total: &mut u64, part: u64| *total = total.saturating_add(part);
+    epilogue::merge_panel_tiles(tiles, shape, (0, 0), (add, add))
 }
 
 /// ((row ranks, column ranks), (flips per column, flips per row)).
@@ -601,9 +612,10 @@ fn widen<T: Element>(values: Vec<T>) -> Vec<f64> {
     values.into_iter().map(Scalar::to_f64).collect()
 }
 
-/// The passes a plan cuts into tiles ([`crate::shard`]). A pass's tiles are its tasks: fixed
-/// by the shapes and the element type, never by the number of threads or of shards, so that
-/// the tiles' states combined in order give the bits of the pass run in one process.
+/// The passes a plan cuts into tiles ([`crate::shard`]). A pass's tiles are its tasks (for the
+/// cross-entropies and the ranks, each task against each panel of columns): fixed by the
+/// shapes and the element type, never by the number of threads or of shards, so that the
+/// tiles' states combined in order give the bits of the pass run in one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tiled {
     /// [`gaussian_log_mean`]'s pass.
@@ -621,17 +633,27 @@ pub(crate) enum Tiled {
 /// The pairs each tile of a pass visits, in order.
 pub(crate) fn tile_pairs(sets: Sets<'_>, pass: Tiled) -> Vec<u64> {
     typed!(sets, |a, b| {
-        let (pairs, cap) = match pass {
-            Tiled::Gaussian { within } => (Pairs::of(a, b, within), None),
-            Tiled::CrossEntropies => (Pairs::Between(a, b), Some(epilogue::MAX_WIDE_TASKS)),
-            Tiled::Histogram { within, bins } => (
-                Pairs::of(a, b, within),
-                Some(epilogue::histogram_max_tasks(bins)),
-            ),
-            Tiled::TopK => (Pairs::Between(a, b), None),
-            Tiled::Ranks => (Pairs::Between(a, b), Some(epilogue::MAX_WIDE_TASKS)),
+        let (pairs, tiles) = match pass {
+            Tiled::CrossEntropies | Tiled::Ranks => {
+                let pairs = Pairs::Between(a, b);
+                let tiles = PanelTiles::of(&pairs, epilogue::MAX_WIDE_TASKS);
+                (pairs, tiles.select(0..usize::MAX))
+            }
+            Tiled::Gaussian { within } => {
+                let pairs = Pairs::of(a, b, within);
+                (pairs, schedule::row_tasks(&pairs, None))
+            }
+            Tiled::Histogram { within, bins } => {
+                let pairs = Pairs::of(a, b, within);
+                let cap = epilogue::histogram_max_tasks(bins);
+                (pairs, schedule::row_tasks(&pairs, Some(cap)))
+            }
+            Tiled::TopK => {
+                let pairs = Pairs::Between(a, b);
+                (pairs, schedule::row_tasks(&pairs, None))
+            }
         };
-        schedule::task_pairs(&pairs, &schedule::row_tasks(&pairs, cap))
+        schedule::tile_pairs(&pairs, &tiles)
     })
 }
 
@@ -660,7 +682,8 @@ pub(crate) fn gaussian_log_mean_of(tiles: Vec<LogSumExp>) -> f64 {
 }
 
 /// One tile of [`cross_entropies`]' pass with [`Targets::Diagonal`]: the log-sum-exp of each
-/// of its rows, its part of every column's, and the dot product aᵢ·bᵢ of each of its rows.
+/// of its rows over its panel of columns, of each of its columns over its rows, and, in the
+/// tiles of the first panel, the dot product aᵢ·bᵢ of each of its rows.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CrossEntropyTile {
@@ -679,12 +702,15 @@ pub(crate) fn cross_entropy_tiles(
     let isa = Isa::detect();
     typed!(sets, |a, b| {
         let pairs = Pairs::Between(a, b);
-        let tasks = schedule::row_tasks(&pairs, Some(epilogue::MAX_WIDE_TASKS));
-        let tasks = schedule::tiles(tasks, tiles.clone());
+        let selected = PanelTiles::of(&pairs, epilogue::MAX_WIDE_TASKS).select(tiles.clone());
         let parts = epilogue::cross_entropy_tiles(isa, (a, b), (scale, dot_bound), tiles);
-        (tasks.into_iter().zip(parts))
-            .map(|(task, (rows, cols))| {
-                let own = task[0].clone();
+        (selected.into_iter().zip(parts))
+            .map(|(tile, (rows, cols))| {
+                let own = if tile.cols.start == 0 {
+                    tile.rows[0].clone()
+                } else {
+                    0..0
+                };
                 let diagonal = schedule::paired_dots(isa, a.slice(own.clone()), b.slice(own));
                 CrossEntropyTile {
                     rows,
@@ -697,21 +723,36 @@ pub(crate) fn cross_entropy_tiles(
 }
 
 /// [`cross_entropies`]' two means against the diagonal, from all the tiles of its pass in
-/// order: to the bit the pass's own.
-pub(crate) fn cross_entropies_of(tiles: Vec<CrossEntropyTile>, scale: f64) -> (f64, f64) {
-    let cols = tiles.first().map_or(0, |tile| tile.cols.len());
-    let mut diagonal = Vec::with_capacity(cols);
-    let parts = tiles.into_iter().map(|tile| {
+/// order (`shape`: n = m, m, d and the element's bytes): to the bit the pass's own; `None`
+/// for tiles of the wrong sizes.
+pub(crate) fn cross_entropies_of(
+    tiles: Vec<CrossEntropyTile>,
+    shape: (usize, usize, usize, usize),
+    scale: f64,
+) -> Option<(f64, f64)> {
+    let (n, m, d, bytes) = shape;
+    let plan = PanelTiles::new((n, m), (d, bytes), epilogue::MAX_WIDE_TASKS);
+    let first_panel = |k: usize| plan.get(k).cols.start == 0;
+    if plan.len() != Some(tiles.len())
+        || (tiles.iter().enumerate()).any(|(k, tile)| {
+            tile.diagonal.len() != if first_panel(k) { tile.rows.len() } else { 0 }
+        })
+    {
+        return None;
+    }
+    let mut diagonal = Vec::new();
+    let mut parts = Vec::with_capacity(tiles.len());
+    for tile in tiles {
         diagonal.extend(tile.diagonal);
-        (tile.rows, tile.cols)
-    });
-    let (row_lse, col_lse) = epilogue::merge_cross_entropy_tiles(parts, cols);
+        parts.push((tile.rows, tile.cols));
+    }
+    let (row_lse, col_lse) = epilogue::merge_cross_entropy_tiles(parts, shape)?;
     let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
         lse.into_iter().map(OnlineLogSumExp::value).collect()
     };
     let row_ce = cross_entropy_of(&values(row_lse), diagonal.clone(), scale);
     let col_ce = cross_entropy_of(&values(col_lse), diagonal, scale);
-    (mean(&row_ce), mean(&col_ce))
+    Some((mean(&row_ce), mean(&col_ce)))
 }
 
 /// The counts of each of the tiles `tiles` of [`histogram`]'s pass (arguments as there), in

@@ -11,13 +11,13 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::epilogue::{Runs, cross_entropies, cross_entropies_by_runs};
+use super::epilogue::{self, Runs, cross_entropies, cross_entropies_by_runs};
 use super::passes::{
     Targets, cross_entropies_left_out_by_runs_on, cross_entropies_left_out_on, cross_entropies_on,
-    dot_matrix_on, gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on,
-    ranks_and_flips_on, ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
+    dot_matrix_on, gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, rank_tiles,
+    ranks_and_flips_on, ranks_of, ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
 };
-use super::schedule::paired_dots;
+use super::schedule::{ALL_TILES, paired_dots};
 use super::{Element, Isa, Rows, Sets};
 
 /// Σₖ aₖ·bₖ as the micro-kernels compute it: one fused multiply-add chain in `T`, from k = 0.
@@ -200,6 +200,14 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     // Row and column log-sum-exps at a scale with one shift, and at one needing two.
     for scale in [100.0, 1000.0] {
         let (rows, cols) = cross_entropies(isa, ra, rb, scale, 1.0 + 1e-6);
+        // Its tiles, each task against each panel of columns (a block each in these tests),
+        // merged in order: the same bits.
+        let tiles = epilogue::cross_entropy_tiles(isa, (ra, rb), (scale, 1.0 + 1e-6), ALL_TILES);
+        let merged = epilogue::merge_cross_entropy_tiles(tiles, (n, m, d, size_of::<T>()));
+        assert!(
+            merged == Some((rows.clone(), cols.clone())),
+            "{what}: tiles at {scale}"
+        );
         for i in 0..n {
             let z: Vec<f64> = (0..m).map(|j| scale * dots[i * m + j].to_f64()).collect();
             assert_close(
@@ -317,6 +325,12 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     if n == m {
         let targets: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
         let (row_ranks, col_ranks) = ranks_on(isa, sets, None);
+        let tiles = rank_tiles(sets, ALL_TILES);
+        assert!(
+            ranks_of(tiles, (n, m, d, size_of::<T>()))
+                == Some((row_ranks.clone(), col_ranks.clone())),
+            "{what}: tiles of ranks"
+        );
         for i in 0..n {
             let outranks = |s: T, j: usize| s > targets[i] || (s == targets[i] && j > i);
             let expected = (0..m).filter(|&j| outranks(dots[i * m + j], j)).count();

@@ -3,10 +3,10 @@
 
 use std::ops::Range;
 
-use super::{RowsAndCols, merge_rows_and_cols, rows_and_cols, rows_and_cols_tiles};
+use super::{RowsAndCols, merge_panel_tiles, rows_and_cols, rows_and_cols_tiles};
 use crate::kernel::exp::{UNDERFLOW, exp_expm1, exp_of, reduced};
 use crate::kernel::logsumexp::OnlineLogSumExp;
-use crate::kernel::{ALL_TILES, Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
+use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
 
 /// Logits spread over at most this much share one shift: with |aᵢ·bⱼ| ≤ M every logit lies in
 /// [−sM, sM], so while 2sM ≤ 700 each exp(zᵢⱼ − sM) ≥ e^(−700) stays a normal f64 and one
@@ -28,8 +28,49 @@ pub(super) enum Shifts<'a> {
     Each(&'a [f64]),
 }
 
+/// A row's log-sum-exp in a pass whose columns are cut into panels: the panels before the
+/// current one, merged in order, and the current panel's. A tile of one panel thus holds the
+/// panel's own log-sum-exp, and the tiles of a row merged panel after panel give the bits of
+/// the row in one process.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PanelLogSumExp {
+    done: OnlineLogSumExp,
+    panel: OnlineLogSumExp,
+}
+
+impl PanelLogSumExp {
+    /// No terms yet.
+    pub(super) const EMPTY: Self = Self {
+        done: OnlineLogSumExp::EMPTY,
+        panel: OnlineLogSumExp::EMPTY,
+    };
+
+    /// Adds terms of the current panel (as [`OnlineLogSumExp::add`]).
+    #[inline(always)]
+    pub(super) fn add(&mut self, shift: f64, sum: f64) {
+        self.panel.add(shift, sum);
+    }
+
+    /// Starts the next panel.
+    #[inline(always)]
+    fn open_panel(&mut self) {
+        self.done
+            .merge(std::mem::replace(&mut self.panel, OnlineLogSumExp::EMPTY));
+    }
+
+    /// The log-sum-exp of every panel so far.
+    pub(super) fn total(self) -> OnlineLogSumExp {
+        let mut total = self.done;
+        total.merge(self.panel);
+        total
+    }
+}
+
 /// Where the parts of a block's log-sum-exps go.
 pub(super) trait Parts {
+    /// Row i starts the next panel of columns (before its parts in the block that opens it).
+    #[inline(always)]
+    fn open_panel(&mut self, _i: usize) {}
     /// Row i's part: `sum` = Σⱼ exp(zᵢⱼ − `shift`) over the block's columns, whose terms are
     /// `exps` (in column order); the logits zᵢⱼ themselves where the shift is the row's
     /// maximum in the block (some terms may then underflow), else `None`.
@@ -38,9 +79,14 @@ pub(super) trait Parts {
     fn col_parts(&mut self, cols: Range<usize>, shifts: Shifts<'_>, sums: &[f64]);
 }
 
-type Acc = RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>;
+type Acc = RowsAndCols<PanelLogSumExp, OnlineLogSumExp>;
 
 impl Parts for Acc {
+    #[inline(always)]
+    fn open_panel(&mut self, i: usize) {
+        self.row(i).open_panel();
+    }
+
     #[inline(always)]
     fn row_part(&mut self, i: usize, shift: f64, _: &[f64], _: Option<&[f64]>, sum: f64) {
         self.row(i).add(shift, sum);
@@ -48,7 +94,7 @@ impl Parts for Acc {
 
     #[inline(always)]
     fn col_parts(&mut self, cols: Range<usize>, shifts: Shifts<'_>, sums: &[f64]) {
-        add_col_parts(&mut self.cols[cols], shifts, sums);
+        add_col_parts(self.cols(cols), shifts, sums);
     }
 }
 
@@ -89,6 +135,9 @@ impl CrossEntropy {
     ) {
         debug_assert!(!block.is_within(), "the cross-entropies pair two sets");
         let (s, cols) = (self.scale, block.cols());
+        if block.opens_panel() {
+            block.rows().for_each(|i| parts.open_panel(i));
+        }
         let [z, exps, col_sums, col_max] = scratch.rows(cols.len());
         col_sums.fill(0.0);
         if let Some(shift) = self.one_shift {
@@ -147,31 +196,42 @@ pub(crate) fn cross_entropies<T: Element>(
     scale: f64,
     dot_bound: f64,
 ) -> (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>) {
-    let parts = cross_entropy_tiles(isa, (a, b), (scale, dot_bound), ALL_TILES);
-    merge_cross_entropy_tiles(parts, b.len())
+    let epilogue = CrossEntropy::new(scale, dot_bound);
+    let init = (PanelLogSumExp::EMPTY, OnlineLogSumExp::EMPTY);
+    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, merge_lse);
+    (rows.into_iter().map(PanelLogSumExp::total).collect(), cols)
 }
 
-/// Each of the tasks `tiles` of [`cross_entropies`]' pass, in order: the log-sum-exp of each of
-/// its rows, and its part of each column's.
+/// Merges a later part of a log-sum-exp.
+fn merge_lse(total: &mut OnlineLogSumExp, part: OnlineLogSumExp) {
+    total.merge(part);
+}
+
+/// Each of the tiles `tiles` of [`cross_entropies`]' pass ([`PanelTiles`](crate::kernel::PanelTiles)),
+/// in order: the log-sum-exp of each of its rows over its panel of columns, and of each of
+/// its columns over its rows.
 pub(crate) fn cross_entropy_tiles<T: Element>(
     isa: Isa,
     (a, b): (Rows<'_, T>, Rows<'_, T>),
     (scale, dot_bound): (f64, f64),
     tiles: Range<usize>,
 ) -> Vec<(Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)> {
-    let empty = OnlineLogSumExp::EMPTY;
     let epilogue = CrossEntropy::new(scale, dot_bound);
-    rows_and_cols_tiles(isa, (a, b), &epilogue, (empty, empty), tiles)
+    let init = (PanelLogSumExp::EMPTY, OnlineLogSumExp::EMPTY);
+    rows_and_cols_tiles(isa, (a, b), &epilogue, init, tiles)
+        .into_iter()
+        .map(|(rows, cols)| (rows.into_iter().map(PanelLogSumExp::total).collect(), cols))
+        .collect()
 }
 
-/// [`cross_entropies`] from all the tiles of its pass, in order (`cols` columns).
+/// [`cross_entropies`] from all the tiles of its pass, in order (`shape`: n, m, d and the
+/// element's bytes): to the bit the pass's own; `None` for tiles of the wrong sizes.
 pub(crate) fn merge_cross_entropy_tiles(
-    tiles: impl IntoIterator<Item = (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)>,
-    cols: usize,
-) -> (Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>) {
-    merge_rows_and_cols(tiles, cols, OnlineLogSumExp::EMPTY, |total, part| {
-        total.merge(part)
-    })
+    tiles: Vec<(Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)>,
+    shape: (usize, usize, usize, usize),
+) -> Option<(Vec<OnlineLogSumExp>, Vec<OnlineLogSumExp>)> {
+    let init = (OnlineLogSumExp::EMPTY, OnlineLogSumExp::EMPTY);
+    merge_panel_tiles(tiles, shape, init, (merge_lse, merge_lse))
 }
 
 /// log(1 − p) by its series −p·(1 + p/2 + … + p⁶/7) for p up to this: the first term left
@@ -326,7 +386,7 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
                 }
             }
         }
-        for ((c, &logs), &rest) in acc.cols[cols].iter_mut().zip(&*col_logs).zip(&*col_rest) {
+        for ((c, &logs), &rest) in acc.cols(cols).iter_mut().zip(&*col_logs).zip(&*col_rest) {
             c.logs += logs;
             c.rest += rest;
         }

@@ -326,10 +326,10 @@ fn task_parts<T: Element>(
     let n = epilogue.row_norms.len();
     let tasks = tiles(row_tasks(pairs, None), selected)
         .into_iter()
-        .map(|rows| {
+        .map(|tile| {
             let samples = per_sample.then(|| SampleSums::new(n));
             (
-                rows,
+                tile,
                 Acc {
                     total: LogSumExp::EMPTY,
                     samples,

@@ -7,8 +7,10 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::cross_entropy::{CrossEntropy, MOST, Parts, Shifts, TINY_REST, add_col_parts};
-use super::{MAX_WIDE_TASKS, RowsAndCols, merge_cross_entropy_tiles};
+use super::cross_entropy::{
+    CrossEntropy, MOST, PanelLogSumExp, Parts, Shifts, TINY_REST, add_col_parts,
+};
+use super::{MAX_WIDE_TASKS, RowsAndCols};
 use crate::kernel::exp::exp_expm1;
 use crate::kernel::logsumexp::OnlineLogSumExp;
 use crate::kernel::{Block, Element, Epilogue, Isa, Pairs, Rows, Scratch, lanes, row_tasks, run};
@@ -60,7 +62,7 @@ impl Runs {
 
 /// A task's state: the log-sum-exps of [`CrossEntropy`], and their parts by runs.
 struct Acc {
-    total: RowsAndCols<OnlineLogSumExp, OnlineLogSumExp>,
+    total: RowsAndCols<PanelLogSumExp, OnlineLogSumExp>,
     /// Row i's log-sum-exp over the columns of each run: g per row of the task, while it runs
     /// (allocated at its first block, folded into `row_removed` and freed at its end).
     row_runs: Vec<OnlineLogSumExp>,
@@ -97,6 +99,11 @@ struct BlockParts<'a> {
 
 impl Parts for BlockParts<'_> {
     #[inline(always)]
+    fn open_panel(&mut self, i: usize) {
+        self.acc.total.open_panel(i);
+    }
+
+    #[inline(always)]
     fn row_part(&mut self, i: usize, shift: f64, exps: &[f64], z: Option<&[f64]>, sum: f64) {
         self.acc.total.row(i).add(shift, sum);
         let first = (i - self.acc.total.first_row) * self.g;
@@ -122,7 +129,7 @@ impl Parts for BlockParts<'_> {
 
     #[inline(always)]
     fn col_parts(&mut self, cols: Range<usize>, shifts: Shifts<'_>, sums: &[f64]) {
-        add_col_parts(&mut self.acc.total.cols[cols.clone()], shifts, sums);
+        add_col_parts(self.acc.total.cols(cols.clone()), shifts, sums);
         if let Some(h) = self.rows_run {
             let first = (h - self.acc.first_run) * self.m;
             add_col_parts(
@@ -188,7 +195,7 @@ impl<T: Element> Epilogue<T> for Grouped {
         let (first, g) = (acc.total.first_row, self.runs.len());
         if !acc.row_runs.is_empty() {
             let rows = &acc.total.rows;
-            let totals = |k: usize| rows[k - first].value();
+            let totals = |k: usize| rows[k - first].total().value();
             let parts = |k: usize, h: usize| acc.row_runs[(k - first) * g + h];
             let rows = first..first + rows.len();
             add_removed(&mut acc.row_removed, rows, totals, parts, self.runs);
@@ -228,8 +235,8 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
     let pairs = Pairs::Between(a, b);
     let tasks = row_tasks(&pairs, Some(MAX_WIDE_TASKS))
         .into_iter()
-        .map(|rows| {
-            let rows = rows[0].clone();
+        .map(|tile| {
+            let rows = tile.rows[0].clone();
             let (first_run, run_count) = if rows.is_empty() {
                 (0, 0)
             } else {
@@ -237,18 +244,14 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
                 (first, runs.of(rows.end - 1) + 1 - first)
             };
             let acc = Acc {
-                total: RowsAndCols {
-                    first_row: rows.start,
-                    rows: vec![empty; rows.len()],
-                    cols: vec![empty; m],
-                },
+                total: RowsAndCols::new(&tile, (PanelLogSumExp::EMPTY, empty)),
                 row_runs: Vec::new(),
                 row_removed: vec![0.0; g],
                 first_run,
                 col_runs: vec![empty; run_count * m],
                 col_pieces: Vec::new(),
             };
-            (vec![rows], acc)
+            (tile, acc)
         })
         .collect();
     let epilogue = Grouped {
@@ -258,7 +261,7 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
     };
     let parts = run(isa, &pairs, tasks, &epilogue);
     let (mut row_removed, mut col_runs) = (vec![0.0; g], vec![empty; g * m]);
-    let mut totals = Vec::with_capacity(parts.len());
+    let (mut rows, mut cols) = (Vec::with_capacity(m), vec![empty; m]);
     for part in parts {
         row_removed
             .iter_mut()
@@ -270,9 +273,11 @@ pub(crate) fn cross_entropies_by_runs<T: Element>(
                 total.merge(p);
             }
         }
-        totals.push((part.total.rows, part.total.cols));
+        rows.extend(part.total.rows.into_iter().map(PanelLogSumExp::total));
+        for (total, p) in cols.iter_mut().zip(part.total.cols) {
+            total.merge(p);
+        }
     }
-    let (rows, cols) = merge_cross_entropy_tiles(totals, m);
     RunLogSumExps {
         rows,
         cols,

@@ -1,6 +1,5 @@
 //! Exact counts of the pairwise similarities in fixed bins over [−1, 1], with their moments.
 
-use super::MAX_WIDE_TASKS;
 use std::ops::Range;
 
 use crate::kernel::{
@@ -103,9 +102,11 @@ pub(crate) fn histogram<T: Element>(
     CosineCounts::sum_of(parts, bins, centre)
 }
 
-/// Every task keeps its own counts: at most about 64 MiB of them in all.
+/// Every task keeps its own counts: at most about 64 MiB of them in all. Below that the tasks
+/// are the kernel's own (about a sweep each, as many as the uniformity's), so that a sharded
+/// histogram has about as many tiles as rows / 2048.
 pub(crate) fn histogram_max_tasks(bins: usize) -> usize {
-    ((64 << 20) / (8 * bins)).clamp(1, MAX_WIDE_TASKS)
+    ((64 << 20) / (8 * bins)).max(1)
 }
 
 /// The counts of each of the tasks `selected` of [`histogram`]'s pass, in order.
@@ -117,7 +118,7 @@ pub(crate) fn histogram_tiles<T: Element>(
 ) -> Vec<CosineCounts> {
     let tasks = tiles(row_tasks(&pairs, Some(histogram_max_tasks(bins))), selected)
         .into_iter()
-        .map(|rows| (rows, CosineCounts::empty(bins, centre)))
+        .map(|tile| (tile, CosineCounts::empty(bins, centre)))
         .collect();
     run(isa, &pairs, tasks, &Histogram { bins, centre })
 }

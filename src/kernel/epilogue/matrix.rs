@@ -37,7 +37,8 @@ pub(crate) fn dot_matrix<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, o
     let mut rest = out;
     let tasks = row_tasks(&pairs, None)
         .into_iter()
-        .map(|rows| {
+        .map(|tile| {
+            let rows = &tile.rows;
             debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
             let (out, tail) = std::mem::take(&mut rest).split_at_mut(rows[0].len() * b.len());
             rest = tail;
@@ -45,7 +46,7 @@ pub(crate) fn dot_matrix<T: Element>(isa: Isa, a: Rows<'_, T>, b: Rows<'_, T>, o
                 first_row: rows[0].start,
                 out,
             };
-            (rows, acc)
+            (tile, acc)
         })
         .collect();
     let epilogue = DotMatrix {

@@ -34,14 +34,29 @@ pub(super) const MAX_WIDE_TASKS: usize = 16;
 
 use std::ops::Range;
 
-use crate::kernel::{ALL_TILES, Element, Epilogue, Isa, Pairs, Rows, row_tasks, run, tiles};
+use crate::kernel::{Element, Epilogue, Isa, Pairs, PanelTiles, Rows, Tile, row_tasks, run};
 
 /// The per-task state of an epilogue that keeps a value per row of its task and a value per
-/// column of B.
+/// column of its tile.
 struct RowsAndCols<R, C> {
     first_row: usize,
     rows: Vec<R>,
+    first_col: usize,
     cols: Vec<C>,
+}
+
+impl<R: Clone, C: Clone> RowsAndCols<R, C> {
+    /// The state of a tile between two sets (one range of rows), every value at its start.
+    fn new(tile: &Tile, (row_init, col_init): (R, C)) -> Self {
+        debug_assert_eq!(tile.rows.len(), 1, "between two sets a task owns one range");
+        let rows = &tile.rows[0];
+        Self {
+            first_row: rows.start,
+            rows: vec![row_init; rows.len()],
+            first_col: tile.cols.start,
+            cols: vec![col_init; tile.cols.len()],
+        }
+    }
 }
 
 impl<R, C> RowsAndCols<R, C> {
@@ -50,10 +65,17 @@ impl<R, C> RowsAndCols<R, C> {
     fn row(&mut self, i: usize) -> &mut R {
         &mut self.rows[i - self.first_row]
     }
+
+    /// The values of the columns `cols` of B (columns of this tile).
+    #[inline(always)]
+    fn cols(&mut self, cols: Range<usize>) -> &mut [C] {
+        &mut self.cols[cols.start - self.first_col..cols.end - self.first_col]
+    }
 }
 
-/// Runs a pass of A × B whose epilogue keeps [`RowsAndCols`]: rows start at `row_init`,
-/// columns at `col_init`; the tasks' column values are combined by `merge`, in task order.
+/// Runs a pass of A × B whose epilogue keeps [`RowsAndCols`], every task over all the
+/// columns: rows start at `row_init`, columns at `col_init`; the tasks' column values are
+/// combined by `merge`, in task order.
 fn rows_and_cols<T, R, C, E>(
     isa: Isa,
     (a, b): (Rows<'_, T>, Rows<'_, T>),
@@ -67,37 +89,28 @@ where
     C: Clone + Send,
     E: Epilogue<T, Acc = RowsAndCols<R, C>>,
 {
-    let parts = rows_and_cols_tiles(
-        isa,
-        (a, b),
-        epilogue,
-        (row_init, col_init.clone()),
-        ALL_TILES,
-    );
-    merge_rows_and_cols(parts, b.len(), col_init, merge)
-}
-
-/// The rows and the `cols` columns of the parts (rows, columns) of a pass, in task order: the
-/// rows one after another, each column combined by `merge` from `col_init`.
-fn merge_rows_and_cols<R, C: Clone>(
-    parts: impl IntoIterator<Item = (Vec<R>, Vec<C>)>,
-    cols: usize,
-    col_init: C,
-    merge: impl Fn(&mut C, C),
-) -> (Vec<R>, Vec<C>) {
-    let mut rows = Vec::new();
-    let mut total = vec![col_init; cols];
-    for (part_rows, part_cols) in parts {
-        rows.extend(part_rows);
-        for (total, part) in total.iter_mut().zip(part_cols) {
+    let pairs = Pairs::Between(a, b);
+    let tasks = row_tasks(&pairs, Some(MAX_WIDE_TASKS))
+        .into_iter()
+        .map(|tile| {
+            let acc = RowsAndCols::new(&tile, (row_init.clone(), col_init.clone()));
+            (tile, acc)
+        })
+        .collect();
+    let parts = run(isa, &pairs, tasks, epilogue);
+    let mut rows = Vec::with_capacity(a.len());
+    let mut total = vec![col_init; b.len()];
+    for part in parts {
+        rows.extend(part.rows);
+        for (total, part) in total.iter_mut().zip(part.cols) {
             merge(total, part);
         }
     }
     (rows, total)
 }
 
-/// The (rows, columns) of the tasks `selected` of a pass whose epilogue keeps
-/// [`RowsAndCols`], in task order.
+/// The (rows, columns) of the tiles `selected` of a pass whose epilogue keeps
+/// [`RowsAndCols`] ([`PanelTiles`]: each row task against each panel of columns), in order.
 fn rows_and_cols_tiles<T, R, C, E>(
     isa: Isa,
     (a, b): (Rows<'_, T>, Rows<'_, T>),
@@ -112,18 +125,47 @@ where
     E: Epilogue<T, Acc = RowsAndCols<R, C>>,
 {
     let pairs = Pairs::Between(a, b);
-    let tasks = tiles(row_tasks(&pairs, Some(MAX_WIDE_TASKS)), selected)
+    let tasks = PanelTiles::of(&pairs, MAX_WIDE_TASKS)
+        .select(selected)
         .into_iter()
-        .map(|rows| {
-            debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
-            let acc = RowsAndCols {
-                first_row: rows[0].start,
-                rows: vec![row_init.clone(); rows[0].len()],
-                cols: vec![col_init.clone(); b.len()],
-            };
-            (rows, acc)
+        .map(|tile| {
+            let acc = RowsAndCols::new(&tile, (row_init.clone(), col_init.clone()));
+            (tile, acc)
         })
         .collect();
     let parts = run(isa, &pairs, tasks, epilogue).into_iter();
     parts.map(|part| (part.rows, part.cols)).collect()
+}
+
+/// The rows and columns of a pass from the (rows, columns) of all its [`PanelTiles`] `tiles`
+/// (n × m, dimension d, elements of `bytes` bytes), in order: each row's values combined by
+/// `merge_row` from `init.0` panel after panel, each column's by `merge_col` from `init.1`
+/// task after task. `None` unless every tile's values are as many as its rows and columns
+/// (tiles from outside bytes), checked before anything is allocated.
+pub(crate) fn merge_panel_tiles<R: Clone, C: Clone>(
+    tiles: Vec<(Vec<R>, Vec<C>)>,
+    (n, m, d, bytes): (usize, usize, usize, usize),
+    init: (R, C),
+    (merge_row, merge_col): (impl Fn(&mut R, R), impl Fn(&mut C, C)),
+) -> Option<(Vec<R>, Vec<C>)> {
+    let plan = PanelTiles::new((n, m), (d, bytes), MAX_WIDE_TASKS);
+    let sized = plan.len() == Some(tiles.len())
+        && (tiles.iter().enumerate()).all(|(k, (rows, cols))| {
+            let tile = plan.get(k);
+            rows.len() == tile.rows[0].len() && cols.len() == tile.cols.len()
+        });
+    if !sized {
+        return None;
+    }
+    let (mut rows, mut cols) = (vec![init.0; n], vec![init.1; m]);
+    for (k, (part_rows, part_cols)) in tiles.into_iter().enumerate() {
+        let tile = plan.get(k);
+        for (total, part) in rows[tile.rows[0].clone()].iter_mut().zip(part_rows) {
+            merge_row(total, part);
+        }
+        for (total, part) in cols[tile.cols].iter_mut().zip(part_cols) {
+            merge_col(total, part);
+        }
+    }
+    Some((rows, cols))
 }

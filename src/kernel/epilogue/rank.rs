@@ -70,7 +70,7 @@ impl<T: Element, const KEEP: bool> Epilogue<T> for Ranks<'_, T, KEEP> {
             row.count += above;
             let col_targets = &self.cols.values[first..][..dots.len()];
             let col_at = &self.cols.indices[first..][..dots.len()];
-            let col_counts = &mut acc.cols[first..][..dots.len()];
+            let col_counts = &mut acc.cols[first - acc.first_col..][..dots.len()];
             let mut below_keep = false;
             for (((count, &s), &target), &at) in
                 col_counts.iter_mut().zip(dots).zip(col_targets).zip(col_at)

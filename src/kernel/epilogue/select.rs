@@ -32,7 +32,7 @@ impl<T: Element> Epilogue<T> for Select<'_> {
 pub(crate) fn select<T: Element>(isa: Isa, pairs: Pairs<'_, T>, wanted: &[bool]) -> Vec<f64> {
     let tasks = row_tasks(&pairs, None)
         .into_iter()
-        .map(|rows| (rows, Vec::new()))
+        .map(|tile| (tile, Vec::new()))
         .collect();
     let epilogue = Select {
         bins: wanted.len(),

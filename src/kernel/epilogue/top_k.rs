@@ -64,7 +64,8 @@ pub(crate) fn top_k_tiles<T: Element>(
     let pairs = Pairs::Between(a, b);
     let tasks = tiles(row_tasks(&pairs, None), selected)
         .into_iter()
-        .map(|rows| {
+        .map(|tile| {
+            let rows = &tile.rows;
             debug_assert_eq!(rows.len(), 1, "between two sets a task owns one range");
             let best = (0..rows[0].len())
                 .map(|_| Vec::with_capacity(k.min(b.len())))
@@ -73,7 +74,7 @@ pub(crate) fn top_k_tiles<T: Element>(
                 first_row: rows[0].start,
                 best,
             };
-            (rows, acc)
+            (tile, acc)
         })
         .collect();
     run(isa, &pairs, tasks, &TopK { k })

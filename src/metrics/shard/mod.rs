@@ -4,15 +4,17 @@
 //! A [`Plan`] cuts one metric's pass into tiles: the tasks the kernel itself cuts it into,
 //! ranges of rows of A against every column of B (for one set with itself, a range from the
 //! top and one from the bottom against the columns j > i, so that tiles do equal work). The
-//! cut depends only on the shapes and the element type, never on the number of threads or of
-//! shards. [`Plan::shard`] gives each of any number of shards a contiguous range of tiles with
+//! contrastive loss and the retrieval ranks, which keep a value per column in each of their
+//! (at most 16) tasks, cut the columns too: each task against each panel of about 16384
+//! columns. The cut depends only on the shapes and the element type, never on the number of
+//! threads or of shards. [`Plan::shard`] gives each of any number of shards a contiguous range of tiles with
 //! about equal pairs.
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
-//! ([`UniformTile`]), every row's log-sum-exp and a part of every column's
-//! ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
+//! ([`UniformTile`]), each row's log-sum-exp over the tile's panel and each column's over its
+//! rows ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
 //! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
-//! ([`NeighboursTile`]), its rows' retrieval ranks and a part of every column's
+//! ([`NeighboursTile`]), its rows' and columns' counts of outranking pairs
 //! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
 //! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA ([`CkaTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
@@ -26,9 +28,9 @@
 //! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
-//! A part holds O(tiles) values for the uniformity, O(tiles · m) for the contrastive loss and
-//! the retrieval ranks (at most 16 tiles: one value per column each), O(tiles · bins) for a
-//! histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA: (d_a + d_b)²) for
+//! A part holds O(tiles) values for the uniformity, one value per row and column of each
+//! tile for the contrastive loss and the retrieval ranks (16·m + n·m/16384 in all, with every
+//! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA: (d_a + d_b)²) for
 //! the cross products (at most 16 tiles).
 //!
 //! # Examples

@@ -1,17 +1,18 @@
-//! The tiles of retrieval: each tile's rows' ranks and its part of every column's.
+//! The tiles of retrieval: each tile's part of its rows' ranks and of its columns'.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use super::tiles::{sets, total};
+use super::tiles::sets;
 use super::{Metric, Part, Pass, Plan};
 use crate::kernel::{self, Tiled};
 use crate::metrics::retrieval::RetrievalRanks;
 use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
 
-/// The state of one tile of the retrieval ranks: the rank of each of its rows' pairs among the
-/// row's similarities, and for every column the similarities among the tile's rows that
-/// outrank the column's pair (counts: they add up exactly in any grouping).
+/// The state of one tile of the retrieval ranks (a range of rows against a panel of columns):
+/// for each of its rows, the similarities in the panel that outrank the row's pair, and for
+/// each of the panel's columns, those among the tile's rows that outrank the column's pair
+/// (counts: they add up exactly in any grouping).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(bound = ""))]
 pub struct RanksTile<A: Modality, B: Modality> {
@@ -121,20 +122,13 @@ impl<A: Modality, B: Modality> Part<RanksTile<A, B>> {
     pub fn finish(self) -> Result<RetrievalRanks> {
         let (pass, states) = self.complete()?;
         let (n, m, ..) = pass.shape;
-        // Sizes first, so that nothing is allocated from a pass's (outside) numbers alone.
-        let rows_held = total(states.iter().map(|tile| tile.rows.len() as u64));
-        if n != m || rows_held != Some(n as u64) || states.iter().any(|tile| tile.cols.len() != m) {
-            return Err(not_the_plan());
-        }
-        let mut rows = Vec::with_capacity(n);
-        let mut cols = vec![0u64; m];
-        for tile in states {
-            rows.extend(tile.rows);
-            for (sum, count) in cols.iter_mut().zip(tile.cols) {
-                // At most n per column: a sum past u64 is no pass's.
-                *sum = sum.checked_add(count).unwrap_or(u64::MAX);
-            }
-        }
+        let tiles = states
+            .into_iter()
+            .map(|tile| (tile.rows, tile.cols))
+            .collect();
+        let (rows, cols) = kernel::ranks_of(tiles, pass.shape)
+            .filter(|_| n == m)
+            .ok_or_else(not_the_plan)?;
         let ranks = |ranks: &[u64], of: usize| ranks.iter().all(|&r| r < of as u64);
         if !ranks(&rows, m) || !ranks(&cols, n) {
             return Err(not_the_plan());

@@ -23,8 +23,9 @@ pub struct UniformTile {
     coincides: bool,
 }
 
-/// The state of one tile of the contrastive loss: the log-sum-exp of each of its rows, its
-/// part of each column's, and each of its rows' matched logit.
+/// The state of one tile of the contrastive loss (a range of rows against a panel of
+/// columns): the log-sum-exp of each of its rows over the panel, of each of the panel's
+/// columns over its rows, and, in the first panel, each of its rows' matched logit.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(bound = ""))]
 pub struct ContrastiveTile<A: Modality, B: Modality> {
@@ -462,20 +463,13 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
     /// See [`Plan::contrastive_loss`].
     pub fn finish(self) -> Result<ContrastiveLoss> {
         let (pass, states) = self.complete()?;
-        let (n, m, ..) = pass.shape;
         let tiles: Vec<CrossEntropyTile> = states.into_iter().map(|state| state.tile).collect();
-        let rows: usize = tiles.iter().map(|tile| tile.rows.len()).sum();
-        let sized = tiles
-            .iter()
-            .all(|tile| tile.cols.len() == m && tile.diagonal.len() == tile.rows.len());
-        if !sized || rows != n {
-            return Err(ShardError::NotThePlan {
-                what: "the size of a tile's state",
-            }
-            .into());
-        }
         let scale = f64::from_bits(pass.parameter);
-        loss_from(kernel::cross_entropies_of(tiles, scale), (A::NAME, B::NAME))
+        let means =
+            kernel::cross_entropies_of(tiles, pass.shape, scale).ok_or(ShardError::NotThePlan {
+                what: "the size of a tile's state",
+            })?;
+        loss_from(means, (A::NAME, B::NAME))
     }
 }
 
