@@ -108,7 +108,7 @@ pub fn npy_map(data: &[u8]) {
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
         CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile, NeighboursTile,
-        Part, RanksTile, RowSumsTile, TopKTile, UniformTile,
+        Part, RanksTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -119,15 +119,38 @@ pub fn shard_part(data: &[u8]) {
             let _ = finish(part);
         }
     }
-    read(data, Part::<UniformTile>::finish);
-    read(data, Part::<ContrastiveTile<Image, Text>>::finish);
+    // A value from outside bytes is a typed error or a number, never a NaN.
+    fn number(value: f64, metric: &str) -> f64 {
+        assert!(!value.is_nan(), "a part of {metric} finished as NaN");
+        value
+    }
+    read(data, |p: Part<UniformTile>| {
+        p.finish().map(|v| number(v, "uniformity"))
+    });
+    read(data, |p: Part<ContrastiveTile<Image, Text>>| {
+        p.finish().map(|loss| {
+            number(loss.a_to_b, "the contrastive loss")
+                + number(loss.b_to_a, "the contrastive loss")
+        })
+    });
     read(data, Part::<HistogramTile>::finish);
     read(data, Part::<TopKTile>::finish);
     read(data, Part::<RanksTile<Image, Text>>::finish);
-    read(data, Part::<EffectiveRankTile>::finish);
-    read(data, Part::<IsoScoreTile>::finish);
-    read(data, Part::<CkaTile>::finish);
-    read(data, Part::<NeighboursTile>::finish);
+    read(data, |p: Part<EffectiveRankTile>| {
+        p.finish().map(|r| number(r.value, "the effective rank"))
+    });
+    read(data, |p: Part<IsoScoreTile>| {
+        p.finish().map(|v| number(v, "IsoScore"))
+    });
+    read(data, |p: Part<CkaTile>| {
+        p.finish().map(|v| number(v, "CKA"))
+    });
+    read(data, |p: Part<NeighboursTile>| {
+        p.finish().map(|v| number(v, "a k-NN alignment"))
+    });
+    read(data, |p: Part<SvccaTile>| {
+        p.finish().map(|v| number(v, "SVCCA"))
+    });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);
     read(data, Part::<RowSumsTile<f64, Text>>::finish);
 }

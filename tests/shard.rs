@@ -9,7 +9,7 @@ use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image, Scalar,
     ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss, effective_rank,
-    isoscore, mean_pairwise_cosine, mutual_knn, retrieval_ranks, top_k, uniform_loss,
+    isoscore, mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -168,6 +168,20 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             "CKA, {estimator:?}"
         );
     }
+    // SVCCA against the same set of another dimension, at each q up to past the rank; the
+    // errors agree too (too few rows, q too large, a subspace below rounding).
+    for q in [1, 2, d, d + 1] {
+        let expected = svcca(x, y, q).map(f64::to_bits);
+        let sharded = Plan::svcca(x, y, q).and_then(|plan| {
+            let part = |r| shard::svcca(&plan, x, y, r);
+            merged(parts(&plan, shards, part), pairwise).finish()
+        });
+        assert_eq!(
+            format!("{:?}", sharded.map(f64::to_bits)),
+            format!("{expected:?}"),
+            "SVCCA, q = {q}"
+        );
+    }
     // The k-NN alignments from both sets' lists within themselves; their errors agree too.
     for k in [1, 2, 7] {
         let knn = [
@@ -263,6 +277,10 @@ fn wide_passes_cut_the_columns_into_panels_for_more_shards() {
             "{} tiles",
             plan.tiles()
         );
+        // Panels of equal numbers of whole blocks: tiles of about equal work.
+        let pairs: Vec<u64> = (0..plan.tiles()).map(|k| plan.pairs(k..k + 1)).collect();
+        let (least, most) = (pairs.iter().min().unwrap(), pairs.iter().max().unwrap());
+        assert!(*most as f64 <= 1.2 * *least as f64, "{pairs:?}");
         let shards = plan.tiles();
         assert!((0..shards).all(|r| !plan.shard(r, shards).unwrap().is_empty()));
         let part = |r| shard::contrastive_loss(&plan, &a, &b, r);
@@ -424,6 +442,13 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         shard_error(short.finish()),
         ShardError::NotThePlan { .. }
     ));
+    // Another metric's tiles of the same layout: the effective rank's read as IsoScore's.
+    let retyped: Part<shard::IsoScoreTile> =
+        serde_json::from_value(serde_json::to_value(&spectrum).unwrap()).unwrap();
+    assert!(matches!(
+        shard_error(retyped.finish()),
+        ShardError::NotThePlan { .. }
+    ));
     let b = random_unit::<f64, Text>(300, 4, -0.5, 10);
     let plan3 = Plan::retrieval_ranks(&x, &b).unwrap();
     let ranks = shard::retrieval_ranks(&plan3, &x, &b, 0..plan3.tiles()).unwrap();
@@ -463,7 +488,12 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         rows.push(rows[0].clone());
     });
     let huge = edited(&whole, |v| v["pass"]["shape"][0] = json!(1u64 << 62));
-    for forged in [moved, cut, added, huge] {
+    // Sets of different lengths, which no plan pairs (the sizes made to agree).
+    let unpaired = edited(&whole, |v| {
+        v["pass"]["shape"][1] = json!(299);
+        v["states"][0]["tile"]["cols"].as_array_mut().unwrap().pop();
+    });
+    for forged in [moved, cut, added, huge, unpaired] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }
@@ -490,7 +520,10 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     });
     let dropped = edited(&whole, |v| v["states"][0]["rows"] = Value::Null);
     let cut = edited(&whole, |v| {
-        v["states"][1]["ab"].as_array_mut().unwrap().pop();
+        v["states"][1]["products"]["ab"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
     });
     let wide = edited(&whole, |v| v["pass"]["parameter"] = json!(u64::MAX));
     let many = edited(&whole, |v| {
@@ -511,6 +544,59 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     assert_eq!(
         whole.finish().unwrap().to_bits(),
         cka(x3, y, HsicEstimator::Unbiased).unwrap().to_bits()
+    );
+    // SVCCA: the columns moved off the first tile, dropped, or cut; a cross product cut
+    // short; a parameter no plan makes.
+    let plan6 = Plan::svcca(x3, y, 2).unwrap();
+    assert_eq!(plan6.tiles(), 16);
+    let whole = shard::svcca(&plan6, x3, y, 0..plan6.tiles()).unwrap();
+    let moved = edited(&whole, |v| {
+        v["states"][1]["varies"] = v["states"][0]["varies"].clone();
+        v["states"][0]["varies"] = Value::Null;
+    });
+    let dropped = edited(&whole, |v| v["states"][0]["varies"] = Value::Null);
+    let short = edited(&whole, |v| {
+        v["states"][0]["varies"][1].as_array_mut().unwrap().pop();
+    });
+    let cut = edited(&whole, |v| {
+        v["states"][3]["products"]["bb"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    let wide = edited(&whole, |v| v["pass"]["parameter"] = json!(u64::MAX));
+    for forged in [moved, dropped, short, cut, wide] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // Columns that vary nowhere: the metric's own error.
+    let flat = edited(&whole, |v| {
+        v["states"][0]["varies"][0] = json!([false, false])
+    });
+    assert!(matches!(flat.finish(), Err(Error::ZeroVariance)));
+    // A NaN (which JSON cannot carry) in a cross product: an error, never a NaN.
+    let bytes = postcard::to_allocvec(&whole).unwrap();
+    let entry = serde_json::to_value(&whole).unwrap()["states"][0]["products"]["aa"][2]
+        .as_f64()
+        .unwrap();
+    // (The first tile's 2 × 2 block holds the entry twice, at (1, 0) and at (0, 1); the sum
+    // reads the upper one.)
+    let at = (bytes.windows(8))
+        .enumerate()
+        .filter(|(_, w)| *w == entry.to_le_bytes())
+        .nth(1)
+        .unwrap()
+        .0;
+    let mut forged = bytes.clone();
+    forged[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let nan: Part<shard::SvccaTile> = postcard::from_bytes(&forged).unwrap();
+    let got = nan.finish();
+    assert!(matches!(got, Err(Error::Overflow { .. })), "{got:?}");
+    assert_eq!(
+        whole.finish().unwrap().to_bits(),
+        svcca(x3, y, 2).unwrap().to_bits()
     );
     // k-NN lists: an index past the last row, a list cut short, and another metric's pass
     // over the same tiles.

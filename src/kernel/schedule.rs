@@ -39,13 +39,13 @@ pub(super) const MAX_BLOCK_COLS: usize = 512;
 const PARALLEL_FROM: usize = 1 << 22;
 
 /// Between two sets, a wide pass (a state per row and per column of each task) also cuts the
-/// columns into panels of at least this many: a row's state restarts at each panel and folds
+/// columns into panels of at most about this many (equal numbers of whole blocks): a row's state restarts at each panel and folds
 /// into its total there ([`Block::opens_panel`]), so that a tile of one row task against one
-/// panel ([`panel_tiles`]) holds a state that merges into the single-process bits. Small
+/// panel ([`PanelTiles`]) holds a state that merges into the single-process bits. Small
 /// enough that a pass of 10⁶ columns has about a thousand tiles to share among shards, large
 /// enough that the fold (one merge per row and panel) costs nothing measurable. The unit tests
-/// cut panels of two blocks or more.
-const PANEL_COLS: usize = if cfg!(test) { 33 } else { 16384 };
+/// cut panels of two blocks of 32 columns.
+const PANEL_COLS: usize = if cfg!(test) { 64 } else { 16384 };
 
 /// Rows of A per sweep: about `SWEEP_BYTES` of packed values (`bytes` each), a multiple of 12.
 fn sweep_rows(d: usize, bytes: usize) -> usize {
@@ -60,10 +60,13 @@ fn block_cols(d: usize, bytes: usize) -> usize {
     (cols / BLOCK_MULTIPLE).max(1) * BLOCK_MULTIPLE
 }
 
-/// Columns of B per panel: `PANEL_COLS` rounded up to whole blocks, so that every panel
-/// starts a block.
-fn panel_cols(d: usize, bytes: usize) -> usize {
-    PANEL_COLS.next_multiple_of(block_cols(d, bytes))
+/// Columns of B per panel, of m in all: ⌈m / `PANEL_COLS`⌉ panels of equal numbers of whole
+/// blocks (the last one may be shorter), so that every panel starts a block and the tiles of
+/// a plan do about equal work.
+fn panel_cols(m: usize, (d, bytes): (usize, usize)) -> usize {
+    let block = block_cols(d, bytes);
+    let panels = m.div_ceil(PANEL_COLS).max(1);
+    m.div_ceil(block).div_ceil(panels).max(1) * block
 }
 
 /// The rows of A one task owns: one range between two sets (`rows[0]`); between one set and
@@ -144,7 +147,7 @@ impl PanelTiles {
         let tasks = task_rows(n, (d, bytes), false, Some(max_tasks));
         Self {
             tasks: tasks.into_iter().map(|mut rows| rows.remove(0)).collect(),
-            panel: panel_cols(d, bytes),
+            panel: panel_cols(m, (d, bytes)),
             m,
         }
     }
@@ -279,7 +282,8 @@ impl<T: Element, E: Epilogue<T>> Job<T> for Task<'_, '_, T, E> {
         let (a, b) = self.pairs.sides();
         let within = matches!(self.pairs, Pairs::Within(_));
         let (d, mr, nr) = (a.dim(), K::MR, K::NR);
-        let (block, panel) = (block_cols(d, size_of::<T>()), panel_cols(d, size_of::<T>()));
+        let block = block_cols(d, size_of::<T>());
+        let panel = panel_cols(b.len(), (d, size_of::<T>()));
         let cols = self.tile.cols.clone();
         let (mut a_pack, mut b_pack, mut rows) = (Aligned::new(), Aligned::new(), Vec::new());
         let mut dots = vec![T::ZERO; mr * block];

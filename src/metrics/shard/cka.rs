@@ -19,10 +19,65 @@ use crate::{Embeddings, HsicEstimator, Modality, Result, Scalar, ShardError};
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CkaTile {
+    products: CrossProducts,
+    rows: Option<RowTerms>,
+}
+
+/// The cross products of a tile's rows, each set centred by its mean: ÃᵀÃ and B̃ᵀB̃ (upper
+/// triangles) and ÃᵀB̃, column-major. The tiles are the nodes of the products' summation tree
+/// ([`cross_product_tiles`]).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(super) struct CrossProducts {
     aa: Vec<f64>,
     bb: Vec<f64>,
     ab: Vec<f64>,
-    rows: Option<RowTerms>,
+}
+
+impl CrossProducts {
+    /// The products of the rows `rows` of `a` and `b` (row-major), centred by their means.
+    pub(super) fn of_tile<T: Scalar>(
+        (a, mean_a): (&[T], &[f64]),
+        (b, mean_b): (&[T], &[f64]),
+        rows: Range<usize>,
+    ) -> Self {
+        Self {
+            aa: cross_products_of_tile(a, mean_a, rows.clone()).data.into(),
+            bb: cross_products_of_tile(b, mean_b, rows.clone()).data.into(),
+            ab: cross_products_between_of_tile((a, mean_a), (b, mean_b), rows)
+                .data
+                .into(),
+        }
+    }
+
+    /// Whether the products are of sets of dimensions `d_a` and `d_b`.
+    pub(super) fn sized(&self, d_a: usize, d_b: usize) -> bool {
+        let size = |rows: usize, cols: usize| rows.checked_mul(cols);
+        Some(self.aa.len()) == size(d_a, d_a)
+            && Some(self.bb.len()) == size(d_b, d_b)
+            && Some(self.ab.len()) == size(d_a, d_b)
+    }
+
+    /// [ÃᵀÃ, B̃ᵀB̃, ÃᵀB̃] over n rows from the products of every tile ([`sized`](Self::sized)),
+    /// in order: added up the summation tree as the one-process pass adds them.
+    pub(super) fn sum_of(
+        n: usize,
+        (d_a, d_b): (usize, usize),
+        tiles: impl IntoIterator<Item = Self>,
+    ) -> [DMatrix<f64>; 3] {
+        let mut products = [Vec::new(), Vec::new(), Vec::new()];
+        for tile in tiles {
+            products[0].push(DMatrix::from_vec(d_a, d_a, tile.aa));
+            products[1].push(DMatrix::from_vec(d_b, d_b, tile.bb));
+            products[2].push(DMatrix::from_vec(d_a, d_b, tile.ab));
+        }
+        let [aa, bb, ab] = products;
+        [
+            cross_products_of_tiles(n, aa),
+            cross_products_of_tiles(n, bb),
+            cross_products_between_of_tiles(n, ab),
+        ]
+    }
 }
 
 impl Plan {
@@ -122,21 +177,10 @@ pub fn cka<T: Scalar, A: Modality, B: Modality>(
     let rows = cross_product_tiles(a.len());
     let states = tiles
         .clone()
-        .map(|tile| {
-            let rows = rows[tile].clone();
-            CkaTile {
-                aa: cross_products_of_tile(x, &centre_a, rows.clone())
-                    .data
-                    .into(),
-                bb: cross_products_of_tile(y, &centre_b, rows.clone())
-                    .data
-                    .into(),
-                ab: cross_products_between_of_tile((x, &centre_a), (y, &centre_b), rows)
-                    .data
-                    .into(),
-                rows: (tile == 0 && estimator == HsicEstimator::Unbiased)
-                    .then(|| RowTerms::of((a, &centre_a), (b, &centre_b))),
-            }
+        .map(|tile| CkaTile {
+            products: CrossProducts::of_tile((x, &centre_a), (y, &centre_b), rows[tile].clone()),
+            rows: (tile == 0 && estimator == HsicEstimator::Unbiased)
+                .then(|| RowTerms::of((a, &centre_a), (b, &centre_b))),
         })
         .collect();
     Ok(Part {
@@ -159,16 +203,10 @@ impl Part<CkaTile> {
     ///
     /// See [`Plan::cka`].
     pub fn finish(self) -> Result<f64> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::Cka])?;
         let (n, _, d_a, _) = pass.shape;
         let (estimator, d_b) = estimator_and_dim(pass.parameter);
         let d_b = usize::try_from(d_b).unwrap_or(usize::MAX);
-        let size = |rows: usize, cols: usize| rows.checked_mul(cols);
-        let sized = |tile: &CkaTile| {
-            Some(tile.aa.len()) == size(d_a, d_a)
-                && Some(tile.bb.len()) == size(d_b, d_b)
-                && Some(tile.ab.len()) == size(d_a, d_b)
-        };
         let unbiased = estimator == HsicEstimator::Unbiased;
         let rows = states.first().and_then(|tile| tile.rows);
         let terms_where_planned = states
@@ -176,7 +214,7 @@ impl Part<CkaTile> {
             .enumerate()
             .all(|(k, tile)| tile.rows.is_some() == (k == 0 && unbiased));
         if states.len() != cross_product_tiles(n).len()
-            || !states.iter().all(sized)
+            || !states.iter().all(|tile| tile.products.sized(d_a, d_b))
             || !terms_where_planned
         {
             return Err(ShardError::NotThePlan {
@@ -184,18 +222,8 @@ impl Part<CkaTile> {
             }
             .into());
         }
-        let mut products = [Vec::new(), Vec::new(), Vec::new()];
-        for tile in states {
-            products[0].push(DMatrix::from_vec(d_a, d_a, tile.aa));
-            products[1].push(DMatrix::from_vec(d_b, d_b, tile.bb));
-            products[2].push(DMatrix::from_vec(d_a, d_b, tile.ab));
-        }
-        let [aa, bb, ab] = products;
-        let products = [
-            cross_products_of_tiles(n, aa),
-            cross_products_of_tiles(n, bb),
-            cross_products_between_of_tiles(n, ab),
-        ];
+        let products = states.into_iter().map(|tile| tile.products);
+        let products = CrossProducts::sum_of(n, (d_a, d_b), products);
         cka_of(n, (d_a, d_b), products, rows)
     }
 }

@@ -16,7 +16,7 @@
 //! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
 //! ([`NeighboursTile`]), its rows' and columns' counts of outranking pairs
 //! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
-//! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA ([`CkaTile`]). [`Part::merge`] joins a
+//! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA or an SVCCA ([`CkaTile`], [`SvccaTile`]). [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
@@ -24,13 +24,13 @@
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
 //! [`retrieval_ranks`](crate::retrieval_ranks), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`effective_rank`](crate::effective_rank),
-//! [`isoscore`](crate::isoscore), [`cka`](crate::cka)) for any plan split, shard count and
+//! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
 //! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
 //! A part holds O(tiles) values for the uniformity, one value per row and column of each
 //! tile for the contrastive loss and the retrieval ranks (16·m + n·m/16384 in all, with every
-//! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA: (d_a + d_b)²) for
+//! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA, SVCCA: (d_a + d_b)²) for
 //! the cross products (at most 16 tiles).
 //!
 //! # Examples
@@ -93,6 +93,7 @@ mod neighbours;
 mod ranks;
 mod spectra;
 mod sums;
+mod svcca;
 mod tiles;
 
 use std::ops::Range;
@@ -102,6 +103,7 @@ pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
+pub use svcca::{SvccaTile, svcca};
 pub use tiles::{
     ContrastiveTile, HistogramTile, TopKTile, UniformTile, contrastive_loss,
     cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
@@ -148,8 +150,17 @@ impl Pass {
             Metric::MutualKnn | Metric::Cknna => {
                 neighbours::plausible(self.metric, (n, m), self.parameter)
             }
+            Metric::Svcca => svcca::plausible((n, m, d), self.parameter),
         };
-        let sized = self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
+        // Shapes a plan of the metric makes: paired sets, and IsoScore over two or more
+        // dimensions.
+        let shaped = match self.metric {
+            Metric::ContrastiveLoss | Metric::RetrievalRanks => n == m,
+            Metric::IsoScore => d >= 2,
+            _ => true,
+        };
+        let sized =
+            shaped && self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
         if sized && parameter {
             Ok(())
         } else {
@@ -176,6 +187,7 @@ enum Metric {
     Cka,
     MutualKnn,
     Cknna,
+    Svcca,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -184,7 +196,8 @@ enum Metric {
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
-/// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::row_sums`]); every
+/// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
+/// [`Plan::row_sums`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///
@@ -329,8 +342,14 @@ impl<S> Part<S> {
     }
 
     /// The states of every tile, in order, with the pass (checked: a part may come from
-    /// outside bytes).
-    fn complete(self) -> Result<(Pass, Vec<S>)> {
+    /// outside bytes), which must be of one of `metrics` (those whose tiles are `S`).
+    fn complete(self, metrics: &[Metric]) -> Result<(Pass, Vec<S>)> {
+        if !metrics.contains(&self.pass.metric) {
+            return Err(ShardError::NotThePlan {
+                what: "the metric (another metric's tiles)",
+            }
+            .into());
+        }
         self.pass.check()?;
         if self.start != 0 || self.states.len() != self.pass.tiles {
             return Err(ShardError::Incomplete {

@@ -216,7 +216,7 @@ impl Part<NeighboursTile> {
     ///
     /// See [`Plan::mutual_knn`].
     pub fn finish(self) -> Result<f64> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::MutualKnn, Metric::Cknna])?;
         if !matches!(pass.metric, Metric::MutualKnn | Metric::Cknna) {
             return Err(not_the_plan());
         }

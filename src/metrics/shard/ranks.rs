@@ -120,7 +120,7 @@ impl<A: Modality, B: Modality> Part<RanksTile<A, B>> {
     ///
     /// See [`Plan::retrieval_ranks`].
     pub fn finish(self) -> Result<RetrievalRanks> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::RetrievalRanks])?;
         let (n, m, ..) = pass.shape;
         let tiles = states
             .into_iter()

@@ -275,7 +275,7 @@ impl Part<EffectiveRankTile> {
     ///
     /// See [`Plan::effective_rank`].
     pub fn finish(self) -> Result<EffectiveRank> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::EffectiveRank])?;
         let states = states.into_iter().map(|tile| tile.values).collect();
         let (variances, bound) = eigenvalues_of(pass, states)?;
         let (spectrum, _) = spectrum_and_centring(pass.parameter);
@@ -298,7 +298,7 @@ impl Part<IsoScoreTile> {
     ///
     /// See [`Plan::isoscore`].
     pub fn finish(self) -> Result<f64> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::IsoScore])?;
         let states = states.into_iter().map(|tile| tile.values).collect();
         let (variances, _) = eigenvalues_of(pass, states)?;
         Ok(isoscore_of(&variances, pass.shape.2))

@@ -154,7 +154,7 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
     ///
     /// See [`Plan::row_sums`].
     pub fn finish(self) -> Result<RowSums<T, M>> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::RowSums])?;
         let (n, _, d, _) = pass.shape;
         let rows = total(states.iter().map(|tile| tile.rows as u64));
         let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();

@@ -281,7 +281,7 @@ impl Part<TopKTile> {
     ///
     /// See [`Plan::top_k`].
     pub fn finish(self) -> Result<TopK> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::TopK])?;
         let (n, m, ..) = pass.shape;
         let width = (pass.parameter as usize).min(m);
         let (mut indices, mut similarities) = (Vec::new(), Vec::new());
@@ -402,7 +402,7 @@ impl Part<UniformTile> {
     ///
     /// See [the module](crate::shard).
     pub fn finish(self) -> Result<f64> {
-        let (_, states) = self.complete()?;
+        let (_, states) = self.complete(&[Metric::UniformLoss])?;
         let coincides = states.first().is_some_and(|tile| tile.coincides);
         let counts = states.iter().map(|tile| tile.terms.count());
         if states.iter().any(|tile| tile.coincides != coincides) || total(counts).is_none() {
@@ -462,7 +462,7 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
     ///
     /// See [`Plan::contrastive_loss`].
     pub fn finish(self) -> Result<ContrastiveLoss> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[Metric::ContrastiveLoss])?;
         let tiles: Vec<CrossEntropyTile> = states.into_iter().map(|state| state.tile).collect();
         let scale = f64::from_bits(pass.parameter);
         let means =
@@ -561,7 +561,10 @@ impl Part<HistogramTile> {
     ///
     /// See [`Plan::cosine_histogram_within`].
     pub fn finish(self) -> Result<CosineHistogram> {
-        let (pass, states) = self.complete()?;
+        let (pass, states) = self.complete(&[
+            Metric::CosineHistogramWithin,
+            Metric::CosineHistogramBetween,
+        ])?;
         let bins = pass.parameter as usize;
         let centre = states.first().map_or(0.0, |tile| tile.counts.centre);
         let agree = |tile: &HistogramTile| {

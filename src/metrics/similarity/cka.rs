@@ -191,8 +191,15 @@ pub(crate) fn cka_of(
 ) -> Result<f64> {
     let (kk, ll) = (frobenius(&aa)?, frobenius(&bb)?);
     let kl = ab.norm_squared();
+    // Finite for the products of any rows; a sharded part from outside bytes may hold anything.
+    let ratio = |kl: f64, kk: f64, ll: f64| {
+        check::no_overflow(
+            "CKA's normalised cross products",
+            kl / (kk.sqrt() * ll.sqrt()),
+        )
+    };
     let Some(RowTerms { totals, products }) = rows else {
-        return Ok((kl / (kk.sqrt() * ll.sqrt())).clamp(0.0, 1.0));
+        return Ok(ratio(kl, kk, ll)?.clamp(0.0, 1.0));
     };
     let nf = n as f64;
     // ‖ÃᵀB̃‖²_F − n/(n−2)·Σᵢ‖ãᵢ‖²‖b̃ᵢ‖² + (Σ‖ãᵢ‖²)(Σ‖b̃ᵢ‖²)/((n−1)(n−2)), divided by
@@ -209,7 +216,7 @@ pub(crate) fn cka_of(
     check::some_variance(kk <= rounding(d_a))?;
     check::some_variance(ll <= rounding(d_b))?;
     let kl = numerator(kl, (0, 1), products[2]);
-    Ok((kl / (kk.sqrt() * ll.sqrt())).clamp(-1.0, 1.0))
+    Ok(ratio(kl, kk, ll)?.clamp(-1.0, 1.0))
 }
 
 /// ‖ÃᵀÃ‖²_F of a set's cross products, or the error for rows that overflow or spread too

@@ -77,21 +77,39 @@ pub fn svcca<T: Scalar, A: Modality, B: Modality>(
     b: &Embeddings<T, B>,
     q: usize,
 ) -> Result<f64> {
-    check::same_len(a.len(), b.len())?;
-    let n = a.len();
-    check::at_least(2, n)?;
-    let q = check::count_within(
-        "q",
-        q,
-        1,
-        a.dim().min(b.dim()).min(n - 1),
-        "between 1 and min(d_a, d_b, n − 1), the rank a centred set can have",
-    )?;
+    let q = checked_q((a.shape(), b.shape()), q)?;
     let (mean_a, map_a) = top_subspace(a, q)?;
     let (mean_b, map_b) = top_subspace(b, q)?;
     let cross = cross_products_between(a.as_slice(), &mean_a, b.as_slice(), &mean_b);
+    svcca_of((&map_a, &map_b), cross)
+}
+
+/// q, checked against the shapes (n, d) of the two sets: both of n ≥ 2 rows, and
+/// 1 ≤ q ≤ min(d_a, d_b, n − 1).
+pub(crate) fn checked_q(
+    ((n, d_a), (m, d_b)): ((usize, usize), (usize, usize)),
+    q: usize,
+) -> Result<usize> {
+    check::same_len(n, m)?;
+    check::at_least(2, n)?;
+    check::count_within(
+        "q",
+        q,
+        1,
+        d_a.min(d_b).min(n - 1),
+        "between 1 and min(d_a, d_b, n − 1), the rank a centred set can have",
+    )
+}
+
+/// SVCCA from the maps W_A, W_B of [`subspace_map`] and the cross products
+/// Σᵢ (aᵢ − μ_A)(bᵢ − μ_B)ᵀ: the mean singular value of W_Aᵀ (cross) W_B.
+pub(crate) fn svcca_of(
+    (map_a, map_b): (&DMatrix<f64>, &DMatrix<f64>),
+    cross: DMatrix<f64>,
+) -> Result<f64> {
     check::no_overflow("the cross products of the two sets", cross.norm_squared())?;
     let correlations = (map_a.transpose() * cross * map_b).singular_values();
+    let q = correlations.len();
     Ok(correlations.iter().map(|r| r.clamp(0.0, 1.0)).sum::<f64>() / q as f64)
 }
 
@@ -101,11 +119,20 @@ fn top_subspace<T: Scalar, M: Modality>(
     x: &Embeddings<T, M>,
     q: usize,
 ) -> Result<(Vec<f64>, DMatrix<f64>)> {
-    let d = x.dim();
-    let varies = varying_columns(x);
-    check::some_variance(!varies.contains(&true))?;
+    let varies = varying_columns(x)?;
     let mean = mean_row(x);
-    let scatter = cross_products(x.as_slice(), x.as_slice(), d, &mean);
+    let scatter = cross_products(x.as_slice(), x.as_slice(), x.dim(), &mean);
+    Ok((mean, subspace_map(scatter, &varies, q)?))
+}
+
+/// The d × q matrix W of [`top_subspace`] from the set's scatter Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ and
+/// which of its columns vary ([`varying_columns`]).
+pub(crate) fn subspace_map(
+    scatter: DMatrix<f64>,
+    varies: &[bool],
+    q: usize,
+) -> Result<DMatrix<f64>> {
+    let d = varies.len();
     check::no_overflow("the cross products of the rows", scatter.trace())?;
     // zⱼ = (xⱼ − μⱼ)/‖xⱼ − μⱼ‖: the z-scores up to the common factor √(n − 1), which U does
     // not see. A column that is constant (or whose deviations square to 0) stays 0.
@@ -119,20 +146,24 @@ fn top_subspace<T: Scalar, M: Modality>(
         .collect();
     check::some_variance(scale.iter().all(|&s| s == 0.0))?;
     let correlation = DMatrix::from_fn(d, d, |j, k| scatter[(j, k)] * scale[j] * scale[k]);
+    // Each entry is at most 1 for the scatter of any rows; a sharded part from outside bytes
+    // may hold anything.
+    check::no_overflow(
+        "the correlations of the columns",
+        correlation.norm_squared(),
+    )?;
     let (values, directions) = top_components(correlation, q);
     let resolved = values[q - 1] > rounding_level(d, values[0]);
     check::resolved_directions("q", q, resolved)?;
     // W = diag(scale) V Λ^(−1/2), V = the q directions as columns.
-    Ok((
-        mean,
-        DMatrix::from_fn(d, q, |j, c| {
-            scale[j] * directions[(c, j)] / values[c].sqrt()
-        }),
-    ))
+    Ok(DMatrix::from_fn(d, q, |j, c| {
+        scale[j] * directions[(c, j)] / values[c].sqrt()
+    }))
 }
 
-/// For each column, whether it takes more than one value (exactly, on the stored values).
-fn varying_columns<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<bool> {
+/// For each column, whether it takes more than one value (exactly, on the stored values);
+/// [`Error::ZeroVariance`](crate::Error::ZeroVariance) when none does.
+pub(crate) fn varying_columns<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<Vec<bool>> {
     let first = x.row(0);
     let parts = per_chunk(x.len(), |rows| {
         let mut varies = vec![false; x.dim()];
@@ -147,5 +178,6 @@ fn varying_columns<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Vec<bool> {
     for part in parts {
         varies.iter_mut().zip(part).for_each(|(v, p)| *v |= p);
     }
-    varies
+    check::some_variance(!varies.contains(&true))?;
+    Ok(varies)
 }

@@ -68,9 +68,13 @@ pub(crate) fn spectrum_of(gram: DMatrix<f64>, bound: usize) -> Result<Vec<f64>> 
 /// rounding level d·ε·λ₁ ([`rounding_level`]).
 ///
 /// Errors: [`Error::ZeroVariance`](crate::Error::ZeroVariance) when λ₁ ≤ 0 (entries below
-/// about 1e-154 square to 0: no variance that f64 can see).
+/// about 1e-154 square to 0: no variance that f64 can see);
+/// [`Error::Overflow`](crate::Error::Overflow) when λ₁ is not finite.
 pub(crate) fn drop_rounding(values: &mut [f64], bound: usize) -> Result<()> {
     check::some_variance(values[0] <= 0.0)?;
+    // At most the trace for a Gram matrix of rows; a sharded part from outside bytes may hold
+    // anything.
+    check::no_overflow("the largest eigenvalue of the Gram matrix", values[0])?;
     let noise = rounding_level(values.len(), values[0]);
     values[bound..].fill(0.0);
     values
