@@ -7,8 +7,8 @@ mod common;
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
-    Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image, Scalar,
-    ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss, effective_rank,
+    Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
+    Scalar, ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss, effective_rank,
     isoscore, mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
@@ -295,6 +295,38 @@ fn wide_passes_cut_the_columns_into_panels_for_more_shards() {
     }
     check::<f32>(16384 + 1100, true);
     check::<f64>(16384 + 1100, false);
+}
+
+/// COCO-style retrieval (five captions an image, 17500 captions: two panels) over shards:
+/// the ranks of `Captioned::retrieval_ranks`; a part of another grouping is another plan's.
+#[test]
+fn captioned_retrieval_over_shards_gives_the_coco_ranks() {
+    let images = random_unit::<f32, Image>(3500, 4, 0.5, 41);
+    let captions = random_unit::<f32, Text>(17500, 4, -0.2, 42);
+    // 13 is prime to 3500: every image gets five captions, scattered.
+    let image_of: Vec<usize> = (0..17500).map(|j| j * 13 % 3500).collect();
+    let coco = Captioned::new(images.clone(), captions.clone(), image_of.clone()).unwrap();
+    let plan = Plan::captioned_retrieval_ranks(&coco);
+    assert!(
+        plan.tiles() >= 4 && plan.tiles().is_multiple_of(2),
+        "{}",
+        plan.tiles()
+    );
+    let expected = coco.retrieval_ranks();
+    for shards in [1, 3, plan.tiles()] {
+        let part = |r| shard::captioned_retrieval_ranks(&plan, &coco, r);
+        let ranks = merged(parts(&plan, shards, part), shards == 3)
+            .finish()
+            .unwrap();
+        assert_eq!(ranks, expected, "{shards} shards");
+    }
+    let mut swapped = image_of;
+    swapped.swap(0, 1);
+    let other = Captioned::new(images, captions, swapped).unwrap();
+    assert!(matches!(
+        shard_error(shard::captioned_retrieval_ranks(&plan, &other, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
 }
 
 /// A histogram's tiles are the kernel's own tasks, about a sweep each (here 504 rows of

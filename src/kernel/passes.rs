@@ -406,35 +406,47 @@ pub(crate) fn ranks(sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<
 }
 
 pub(super) fn ranks_on(isa: Isa, sets: Sets<'_>, groups: Option<&[usize]>) -> (Vec<u64>, Vec<u64>) {
-    typed!(sets, |a, b| {
-        match groups {
-            None => on_diagonal(isa, a, b, |positives| epilogue::ranks(isa, a, b, positives)),
-            Some(g) => {
-                let col_values = group_dots(isa, a, b, g);
-                // Each row's best positive: the largest value, on ties the last column.
-                let mut best: Vec<Option<usize>> = vec![None; a.len()];
-                for (j, &i) in g.iter().enumerate() {
-                    if best[i].is_none_or(|k| col_values[j] >= col_values[k]) {
-                        best[i] = Some(j);
-                    }
-                }
-                // (Every row has a positive: the callers' grouping is checked, e.g. by Captioned::new.)
-                let row_indices: Vec<usize> = (best.into_iter())
-                    .map(|j| j.expect("every row has at least one positive"))
-                    .collect();
-                let row_values: Vec<_> = row_indices.iter().map(|&j| col_values[j]).collect();
-                let rows = Positives {
-                    values: &row_values,
-                    indices: &row_indices,
-                };
-                let cols = Positives {
-                    values: &col_values,
-                    indices: g,
-                };
-                epilogue::ranks(isa, a, b, (rows, cols))
-            }
+    typed!(sets, |a, b| with_positives(
+        isa,
+        (a, b),
+        groups,
+        |positives| { epilogue::ranks(isa, a, b, positives) }
+    ))
+}
+
+/// `pass` given the positives of [`ranks`]: the diagonal, or with `groups` column j's group
+/// gⱼ for column j and each row's best column of its group (the largest value, on ties the
+/// last column).
+fn with_positives<T: Element, R>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    groups: Option<&[usize]>,
+    pass: impl FnOnce((Positives<'_, T>, Positives<'_, T>)) -> R,
+) -> R {
+    let Some(g) = groups else {
+        return on_diagonal(isa, a, b, pass);
+    };
+    let col_values = group_dots(isa, a, b, g);
+    let mut best: Vec<Option<usize>> = vec![None; a.len()];
+    for (j, &i) in g.iter().enumerate() {
+        if best[i].is_none_or(|k| col_values[j] >= col_values[k]) {
+            best[i] = Some(j);
         }
-    })
+    }
+    // (Every row has a positive: the callers' grouping is checked, e.g. by Captioned::new.)
+    let row_indices: Vec<usize> = (best.into_iter())
+        .map(|j| j.expect("every row has at least one positive"))
+        .collect();
+    let row_values: Vec<_> = row_indices.iter().map(|&j| col_values[j]).collect();
+    let rows = Positives {
+        values: &row_values,
+        indices: &row_indices,
+    };
+    let cols = Positives {
+        values: &col_values,
+        indices: g,
+    };
+    pass((rows, cols))
 }
 
 /// The ranks of [`ranks`] (diagonal positives, n = m) and the flips of the jackknife of
@@ -447,15 +459,22 @@ pub(crate) fn ranks_and_flips(sets: Sets<'_>, k: u64) -> RanksAndFlips {
     ranks_and_flips_on(Isa::detect(), sets, k)
 }
 
-/// The row and column counts of each of the tiles `tiles` of [`ranks`]' pass without groups
-/// (each row paired with the column of its index), in order: for each of the tile's rows, the
-/// entries of its panel of columns that outrank its positive, and for each of its columns,
-/// those among its rows. [`ranks_of`] adds them up.
-pub(crate) fn rank_tiles(sets: Sets<'_>, tiles: Range<usize>) -> Vec<(Vec<u64>, Vec<u64>)> {
+/// The row and column counts of each of the tiles `tiles` of [`ranks`]' pass (arguments as
+/// there), in order: for each of the tile's rows, the entries of its panel of columns that
+/// outrank its positive, and for each of its columns, those among its rows. [`ranks_of`] adds
+/// them up.
+pub(crate) fn rank_tiles(
+    sets: Sets<'_>,
+    groups: Option<&[usize]>,
+    tiles: Range<usize>,
+) -> Vec<(Vec<u64>, Vec<u64>)> {
     let isa = Isa::detect();
-    typed!(sets, |a, b| on_diagonal(isa, a, b, |positives| {
-        epilogue::rank_tiles(isa, a, b, positives, tiles)
-    }))
+    typed!(sets, |a, b| with_positives(
+        isa,
+        (a, b),
+        groups,
+        |positives| { epilogue::rank_tiles(isa, a, b, positives, tiles) }
+    ))
 }
 
 /// [`ranks`]' (row ranks, column ranks) from the counts of all the tiles of its pass, in order

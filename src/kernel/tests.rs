@@ -325,7 +325,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     if n == m {
         let targets: Vec<T> = (0..n).map(|i| dots[i * m + i]).collect();
         let (row_ranks, col_ranks) = ranks_on(isa, sets, None);
-        let tiles = rank_tiles(sets, ALL_TILES);
+        let tiles = rank_tiles(sets, None, ALL_TILES);
         assert!(
             ranks_of(tiles, (n, m, d, size_of::<T>()))
                 == Some((row_ranks.clone(), col_ranks.clone())),
@@ -372,6 +372,12 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     if m >= n {
         let g = groups(n, m);
         let (row_ranks, col_ranks) = ranks_on(isa, sets, Some(&g));
+        let tiles = rank_tiles(sets, Some(&g), ALL_TILES);
+        assert!(
+            ranks_of(tiles, (n, m, d, size_of::<T>()))
+                == Some((row_ranks.clone(), col_ranks.clone())),
+            "{what}: tiles of grouped ranks"
+        );
         for i in 0..n {
             // The best positive: the largest value, on ties the larger index.
             let best = (0..m)

@@ -22,7 +22,8 @@
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
 //! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
-//! [`retrieval_ranks`](crate::retrieval_ranks), [`mutual_knn`](crate::mutual_knn),
+//! [`retrieval_ranks`](crate::retrieval_ranks),
+//! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`effective_rank`](crate::effective_rank),
 //! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
 //! merge grouping. With the cargo
@@ -100,7 +101,7 @@ use std::ops::Range;
 
 pub use cka::{CkaTile, cka};
 pub use neighbours::{NeighboursTile, neighbours};
-pub use ranks::{RanksTile, retrieval_ranks};
+pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
 pub use svcca::{SvccaTile, svcca};
@@ -143,6 +144,7 @@ impl Pass {
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
             Metric::RowSums | Metric::RetrievalRanks => self.parameter == 0,
+            Metric::CaptionedRetrievalRanks => true,
             Metric::Cka => {
                 let (estimator, d_b) = cka::estimator_and_dim(self.parameter);
                 d_b >= 1 && check_sets(n, m, estimator).is_ok()
@@ -156,6 +158,8 @@ impl Pass {
         // dimensions.
         let shaped = match self.metric {
             Metric::ContrastiveLoss | Metric::RetrievalRanks => n == m,
+            // Every image has a caption.
+            Metric::CaptionedRetrievalRanks => n <= m,
             Metric::IsoScore => d >= 2,
             _ => true,
         };
@@ -188,6 +192,7 @@ enum Metric {
     MutualKnn,
     Cknna,
     Svcca,
+    CaptionedRetrievalRanks,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -195,6 +200,7 @@ enum Metric {
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
+/// [`Plan::captioned_retrieval_ranks`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
 /// [`Plan::row_sums`]); every
