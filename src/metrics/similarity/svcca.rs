@@ -108,7 +108,11 @@ pub(crate) fn svcca_of(
     cross: DMatrix<f64>,
 ) -> Result<f64> {
     check::no_overflow("the cross products of the two sets", cross.norm_squared())?;
-    let correlations = (map_a.transpose() * cross * map_b).singular_values();
+    // U_Aᵀ U_B: entries at most 1 for any rows; a sharded part from outside bytes may make
+    // them overflow, which the SVD must not see.
+    let product = map_a.transpose() * cross * map_b;
+    check::no_overflow("the canonical correlations", product.norm_squared())?;
+    let correlations = product.singular_values();
     let q = correlations.len();
     Ok(correlations.iter().map(|r| r.clamp(0.0, 1.0)).sum::<f64>() / q as f64)
 }
