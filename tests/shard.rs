@@ -8,8 +8,9 @@ use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
-    Scalar, ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss, effective_rank,
-    isoscore, mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
+    Scalar, ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss,
+    cross_modal_uniformity, effective_rank, isoscore, mean_pairwise_cosine, mutual_knn,
+    retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -63,6 +64,15 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         "uniformity, n = {n}, d = {d}, {shards} shards"
     );
 
+    let plan = Plan::cross_modal_uniformity(&a, &b, t).unwrap();
+    let part = |r| shard::cross_modal_uniformity(&plan, &a, &b, r);
+    let value = merged(parts(&plan, shards, part), pairwise).finish();
+    assert_eq!(
+        format!("{:?}", value.map(f64::to_bits)),
+        format!("{:?}", cross_modal_uniformity(&a, &b, t).map(f64::to_bits)),
+        "cross-modal uniformity"
+    );
+
     let tau = Temperature::new(0.05).unwrap();
     let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
     let part = |r| shard::contrastive_loss(&plan, &a, &b, r);
@@ -70,6 +80,19 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         .finish()
         .unwrap();
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "contrastive");
+
+    // COCO style: a third of the rows as images, each text a caption of one of them.
+    let images = a.select(&(0..n.div_ceil(3)).collect::<Vec<_>>()).unwrap();
+    let image_of = (0..n).map(|j| j % images.len()).collect();
+    let coco = Captioned::new(images, b.clone(), image_of).unwrap();
+    let plan = Plan::captioned_contrastive_loss(&coco, tau);
+    let part = |r| shard::captioned_contrastive_loss(&plan, &coco, r);
+    let loss = merged(parts(&plan, shards, part), pairwise).finish();
+    assert_eq!(
+        format!("{loss:?}"),
+        format!("{:?}", coco.contrastive_loss(tau)),
+        "COCO contrastive"
+    );
 
     // Retrieval ranks, and with ties: every other text a copy of its neighbour's image.
     let copies = a
@@ -297,10 +320,11 @@ fn wide_passes_cut_the_columns_into_panels_for_more_shards() {
     check::<f64>(16384 + 1100, false);
 }
 
-/// COCO-style retrieval (five captions an image, 17500 captions: two panels) over shards:
-/// the ranks of `Captioned::retrieval_ranks`; a part of another grouping is another plan's.
+/// COCO-style retrieval and loss (five captions an image, 17500 captions: two panels) over
+/// shards: the ranks of `Captioned::retrieval_ranks` and the bits of
+/// `Captioned::contrastive_loss`; a part of another grouping is another plan's.
 #[test]
-fn captioned_retrieval_over_shards_gives_the_coco_ranks() {
+fn captioned_passes_over_shards_give_the_coco_values() {
     let images = random_unit::<f32, Image>(3500, 4, 0.5, 41);
     let captions = random_unit::<f32, Text>(17500, 4, -0.2, 42);
     // 13 is prime to 3500: every image gets five captions, scattered.
@@ -320,6 +344,17 @@ fn captioned_retrieval_over_shards_gives_the_coco_ranks() {
             .unwrap();
         assert_eq!(ranks, expected, "{shards} shards");
     }
+    let tau = Temperature::new(0.07).unwrap();
+    let loss_plan = Plan::captioned_contrastive_loss(&coco, tau);
+    assert_eq!(loss_plan.tiles(), plan.tiles());
+    let expected = coco.contrastive_loss(tau).unwrap();
+    for shards in [1, 3, plan.tiles()] {
+        let part = |r| shard::captioned_contrastive_loss(&loss_plan, &coco, r);
+        let loss = merged(parts(&loss_plan, shards, part), shards == 3)
+            .finish()
+            .unwrap();
+        assert_eq!(loss, expected, "{shards} shards");
+    }
     let mut swapped = image_of;
     swapped.swap(0, 1);
     let other = Captioned::new(images, captions, swapped).unwrap();
@@ -327,6 +362,18 @@ fn captioned_retrieval_over_shards_gives_the_coco_ranks() {
         shard_error(shard::captioned_retrieval_ranks(&plan, &other, 0..1)),
         ShardError::NotThePlan { .. }
     ));
+    // The other grouping's parts: its plan takes them, the first plan's parts refuse them.
+    let other_plan = Plan::captioned_contrastive_loss(&other, tau);
+    assert!(matches!(
+        shard_error(shard::captioned_contrastive_loss(&loss_plan, &other, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    let first = shard::captioned_contrastive_loss(&loss_plan, &coco, 0..1).unwrap();
+    let second = shard::captioned_contrastive_loss(&other_plan, &other, 1..2).unwrap();
+    assert_eq!(
+        shard_error(first.merge(second)),
+        ShardError::DifferentPasses
+    );
 }
 
 /// A histogram's tiles are the kernel's own tasks, about a sweep each (here 504 rows of
@@ -397,6 +444,18 @@ fn misuse_is_a_typed_error() {
     let other_last = shard::uniform_loss(&other, &x, 1..tiles).unwrap();
     assert_eq!(
         shard_error(first.clone().merge(other_last)),
+        ShardError::DifferentPasses
+    );
+    // One set's plan for two sets' uniformity, and two sets' part beside one set's.
+    let x2 = random_unit::<f64, Text>(1500, 4, 0.5, 5);
+    assert!(matches!(
+        shard_error(shard::cross_modal_uniformity(&plan, &x, &x2, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    let between = Plan::cross_modal_uniformity(&x, &x2, 2.0).unwrap();
+    let second = shard::cross_modal_uniformity(&between, &x, &x2, 1..between.tiles()).unwrap();
+    assert_eq!(
+        shard_error(first.clone().merge(second)),
         ShardError::DifferentPasses
     );
     assert_eq!(
@@ -510,7 +569,7 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     let plan5 = Plan::contrastive_loss(&x, &b, tau).unwrap();
     let whole = shard::contrastive_loss(&plan5, &x, &b, 0..plan5.tiles()).unwrap();
     let moved = edited(&whole, |v| {
-        v["states"][0]["tile"]["diagonal"] = json!([]);
+        v["states"][0]["tile"]["targets"] = json!([]);
     });
     let cut = edited(&whole, |v| {
         v["states"][0]["tile"]["cols"].as_array_mut().unwrap().pop();
@@ -525,7 +584,10 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         v["pass"]["shape"][1] = json!(299);
         v["states"][0]["tile"]["cols"].as_array_mut().unwrap().pop();
     });
-    for forged in [moved, cut, added, huge, unpaired] {
+    // Images, or a grouping, where no caption has them.
+    let imaged = edited(&whole, |v| v["states"][0]["images"] = json!(vec![0; 300]));
+    let grouped = edited(&whole, |v| v["pass"]["groups"] = json!(7));
+    for forged in [moved, cut, added, huge, unpaired, imaged, grouped] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }
@@ -535,6 +597,64 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         whole.finish().unwrap(),
         contrastive_loss(&x, &b, tau).unwrap()
     );
+    // COCO: an image past the last, an image left without a caption (the fingerprint kept or
+    // not), the images dropped, a caption's image changed, the images read as the plain loss.
+    let x100 = x.select(&(0..100).collect::<Vec<_>>()).unwrap();
+    let coco = Captioned::new(x100, b.clone(), (0..300).map(|j| j % 100).collect()).unwrap();
+    let plan7 = Plan::captioned_contrastive_loss(&coco, tau);
+    let whole = shard::captioned_contrastive_loss(&plan7, &coco, 0..plan7.tiles()).unwrap();
+    let past_the_end = edited(&whole, |v| v["states"][0]["images"][0] = json!(100));
+    let unnamed = edited(&whole, |v| v["states"][0]["images"][0] = json!(1));
+    let dropped = edited(&whole, |v| v["states"][0]["images"] = json!([]));
+    let plain = edited(&whole, |v| {
+        v["pass"]["metric"] = json!("ContrastiveLoss");
+        v["pass"]["groups"] = json!(0);
+    });
+    let unhashed = edited(&whole, |v| v["pass"]["groups"] = json!(0));
+    let moved = edited(&whole, |v| {
+        v["states"][0]["tile"]["targets"] = json!([]);
+        v["states"][0]["images"] = json!([]);
+    });
+    // The same maps with their fingerprints forged too (64-bit FNV-1a of the indices).
+    let fnv = |map: &[usize]| {
+        let bytes = map.iter().flat_map(|&g| (g as u64).to_le_bytes());
+        bytes.fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+        })
+    };
+    let forged_map = |first: usize| {
+        let map: Vec<usize> = (0..300)
+            .map(|j| if j % 100 == 0 { first } else { j % 100 })
+            .collect();
+        edited(&whole, |v| {
+            v["states"][0]["images"][0] = json!(first);
+            v["states"][0]["images"][100] = json!(first);
+            v["states"][0]["images"][200] = json!(first);
+            v["pass"]["groups"] = json!(fnv(&map));
+        })
+    };
+    let real: Vec<usize> = (0..300).map(|j| j % 100).collect();
+    assert_eq!(
+        edited(&whole, |v| v["pass"]["groups"] = json!(fnv(&real))),
+        whole
+    );
+    let (hashed_past_the_end, hashed_unnamed) = (forged_map(100), forged_map(1));
+    for forged in [
+        past_the_end,
+        unnamed,
+        dropped,
+        plain,
+        unhashed,
+        moved,
+        hashed_past_the_end,
+        hashed_unnamed,
+    ] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert_eq!(whole.finish().unwrap(), coco.contrastive_loss(tau).unwrap());
     // CKA: the row terms moved off the first tile, dropped, or a cross product cut short.
     // (16500 rows: the 16 tiles of the deepest tree, which a forged n of usize::MAX also has.)
     let y = random_unit::<f64, Text>(16500, 3, 0.2, 11);

@@ -351,13 +351,7 @@ impl CrossEntropies {
             }
             Targets::Groups(g) => {
                 let positives = widen(group_dots(isa, rows, cols, g));
-                let mut sums = vec![(0.0, 0.0); rows.len()];
-                for (&i, &p) in g.iter().zip(&positives) {
-                    sums[i].0 += p;
-                    sums[i].1 += 1.0;
-                }
-                let means = sums.into_iter().map(|(sum, count)| sum / count).collect();
-                (means, positives)
+                (group_means(g, &positives, rows.len()), positives)
             }
         };
         let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
@@ -371,6 +365,17 @@ impl CrossEntropies {
             col_lse,
         }
     }
+}
+
+/// Each row's target with [`Targets::Groups`] `groups` (every one of the `rows` rows in a
+/// group): the mean of its columns' target dots `positives`, added in column order.
+fn group_means(groups: &[usize], positives: &[f64], rows: usize) -> Vec<f64> {
+    let mut sums = vec![(0.0, 0.0); rows];
+    for (&i, &p) in groups.iter().zip(positives) {
+        sums[i].0 += p;
+        sums[i].1 += 1.0;
+    }
+    sums.into_iter().map(|(sum, count)| sum / count).collect()
 }
 
 /// Each row's (column's) cross-entropy lse − s·target, the target logit the kernel's own dot
@@ -700,24 +705,27 @@ pub(crate) fn gaussian_log_mean_of(tiles: Vec<LogSumExp>) -> f64 {
     LogSumExp::sum_of(tiles).log_mean()
 }
 
-/// One tile of [`cross_entropies`]' pass with [`Targets::Diagonal`]: the log-sum-exp of each
-/// of its rows over its panel of columns, of each of its columns over its rows, and, in the
-/// tiles of the first panel, the dot product aᵢ·bᵢ of each of its rows.
+/// One tile of [`cross_entropies`]' pass with [`Targets::Diagonal`] or [`Targets::Groups`]:
+/// the log-sum-exp of each of its rows over its panel of columns and of each of its columns
+/// over its rows, and the target dot products it owns: against the diagonal, aᵢ·bᵢ of each of
+/// its rows in the tiles of the first panel; with groups, a_gⱼ·bⱼ of each of its panel's
+/// columns in the tiles of the first task (rows from 0).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CrossEntropyTile {
     pub(crate) rows: Vec<OnlineLogSumExp>,
     pub(crate) cols: Vec<OnlineLogSumExp>,
-    pub(crate) diagonal: Vec<f64>,
+    pub(crate) targets: Vec<f64>,
 }
 
-/// The tiles `tiles` of [`cross_entropies`]' pass against the diagonal (n = m), in order.
+/// The tiles `tiles` of [`cross_entropies`]' pass, in order, against the diagonal (n = m,
+/// `groups` None) or with [`Targets::Groups`] `groups`, each with its panel's columns.
 pub(crate) fn cross_entropy_tiles(
     sets: Sets<'_>,
-    scale: f64,
-    dot_bound: f64,
+    (scale, dot_bound): (f64, f64),
+    groups: Option<&[usize]>,
     tiles: Range<usize>,
-) -> Vec<CrossEntropyTile> {
+) -> Vec<(CrossEntropyTile, Range<usize>)> {
     let isa = Isa::detect();
     typed!(sets, |a, b| {
         let pairs = Pairs::Between(a, b);
@@ -725,52 +733,72 @@ pub(crate) fn cross_entropy_tiles(
         let parts = epilogue::cross_entropy_tiles(isa, (a, b), (scale, dot_bound), tiles);
         (selected.into_iter().zip(parts))
             .map(|(tile, (rows, cols))| {
-                let own = if tile.cols.start == 0 {
-                    tile.rows[0].clone()
-                } else {
-                    0..0
+                let targets = match groups {
+                    None if tile.cols.start == 0 => {
+                        let own = tile.rows[0].clone();
+                        schedule::paired_dots(isa, a.slice(own.clone()), b.slice(own))
+                    }
+                    Some(g) if tile.rows[0].start == 0 => {
+                        let panel = tile.cols.clone();
+                        group_dots(isa, a, b.slice(panel.clone()), &g[panel])
+                    }
+                    _ => Vec::new(),
                 };
-                let diagonal = schedule::paired_dots(isa, a.slice(own.clone()), b.slice(own));
-                CrossEntropyTile {
-                    rows,
-                    cols,
-                    diagonal: widen(diagonal),
-                }
+                let targets = widen(targets);
+                (
+                    CrossEntropyTile {
+                        rows,
+                        cols,
+                        targets,
+                    },
+                    tile.cols,
+                )
             })
             .collect()
     })
 }
 
-/// [`cross_entropies`]' two means against the diagonal, from all the tiles of its pass in
-/// order (`shape`: n = m, m, d and the element's bytes): to the bit the pass's own; `None`
-/// for tiles of the wrong sizes.
+/// [`cross_entropies`]' two means from all the tiles of its pass in order (`shape`: n, m, d
+/// and the element's bytes; `groups` as for [`cross_entropy_tiles`], each of the m below n
+/// and every row in a group): to the bit the pass's own; `None` for tiles of the wrong sizes.
 pub(crate) fn cross_entropies_of(
     tiles: Vec<CrossEntropyTile>,
     shape: (usize, usize, usize, usize),
     scale: f64,
+    groups: Option<&[usize]>,
 ) -> Option<(f64, f64)> {
     let (n, m, d, bytes) = shape;
     let plan = PanelTiles::new((n, m), (d, bytes), epilogue::MAX_WIDE_TASKS);
-    let first_panel = |k: usize| plan.get(k).cols.start == 0;
+    // How many target dots tile k owns.
+    let owned = |k: usize| {
+        let tile = plan.get(k);
+        match groups {
+            None if tile.cols.start == 0 => tile.rows[0].len(),
+            Some(_) if tile.rows[0].start == 0 => tile.cols.len(),
+            _ => 0,
+        }
+    };
     if plan.len() != Some(tiles.len())
-        || (tiles.iter().enumerate()).any(|(k, tile)| {
-            tile.diagonal.len() != if first_panel(k) { tile.rows.len() } else { 0 }
-        })
+        || (tiles.iter().enumerate()).any(|(k, tile)| tile.targets.len() != owned(k))
     {
         return None;
     }
-    let mut diagonal = Vec::new();
+    let mut targets = Vec::new();
     let mut parts = Vec::with_capacity(tiles.len());
     for tile in tiles {
-        diagonal.extend(tile.diagonal);
+        targets.extend(tile.targets);
         parts.push((tile.rows, tile.cols));
     }
     let (row_lse, col_lse) = epilogue::merge_cross_entropy_tiles(parts, shape)?;
     let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
         lse.into_iter().map(OnlineLogSumExp::value).collect()
     };
-    let row_ce = cross_entropy_of(&values(row_lse), diagonal.clone(), scale);
-    let col_ce = cross_entropy_of(&values(col_lse), diagonal, scale);
+    let row_targets = match groups {
+        None => targets.clone(),
+        Some(g) => group_means(g, &targets, n),
+    };
+    let row_ce = cross_entropy_of(&values(row_lse), row_targets, scale);
+    let col_ce = cross_entropy_of(&values(col_lse), targets, scale);
     Some((mean(&row_ce), mean(&col_ce)))
 }
 

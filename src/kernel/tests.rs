@@ -13,9 +13,10 @@ use rand::{RngExt, SeedableRng};
 
 use super::epilogue::{self, Runs, cross_entropies, cross_entropies_by_runs};
 use super::passes::{
-    Targets, cross_entropies_left_out_by_runs_on, cross_entropies_left_out_on, cross_entropies_on,
-    dot_matrix_on, gaussian_log_mean_and_shares_on, gaussian_log_mean_on, histogram_on, rank_tiles,
-    ranks_and_flips_on, ranks_of, ranks_on, row_cross_entropies_on, top_k_on, values_in_bins_on,
+    self, Targets, cross_entropies_left_out_by_runs_on, cross_entropies_left_out_on,
+    cross_entropies_on, dot_matrix_on, gaussian_log_mean_and_shares_on, gaussian_log_mean_on,
+    histogram_on, rank_tiles, ranks_and_flips_on, ranks_of, ranks_on, row_cross_entropies_on,
+    top_k_on, values_in_bins_on,
 };
 use super::schedule::{ALL_TILES, paired_dots};
 use super::{Element, Isa, Rows, Sets};
@@ -187,6 +188,26 @@ fn check_dots<T: Element>(isa: Isa, pass: &Pass<T>) {
 }
 
 /// Every epilogue of `pass` on `isa`, checked, after its dot products ([`check_dots`]).
+/// The tiles of the cross-entropies' pass (against the diagonal or with `groups`), their
+/// target dots included, merged in order: the bits of the pass in one process.
+fn check_cross_entropy_tiles(
+    sets: Sets<'_>,
+    shape: (usize, usize, usize, usize),
+    scale: f64,
+    groups: Option<&[usize]>,
+) {
+    let bounds = (scale, 1.0 + 1e-6);
+    let tiles = passes::cross_entropy_tiles(sets, bounds, groups, ALL_TILES);
+    let tiles = tiles.into_iter().map(|(tile, _)| tile).collect();
+    let targets = groups.map_or(Targets::Diagonal, Targets::Groups);
+    assert_eq!(
+        passes::cross_entropies_of(tiles, shape, scale, groups),
+        Some(passes::cross_entropies(sets, scale, bounds.1, targets)),
+        "tiles of the cross-entropies, {shape:?} at {scale}, groups: {}",
+        groups.is_some()
+    );
+}
+
 fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
     check_dots(isa, pass);
     let what = pass.label(isa);
@@ -228,6 +249,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
         }
         // The door: the two mean cross-entropies against the diagonal.
         if n == m {
+            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, None);
             let (to_b, to_a) = cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Diagonal);
             let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
             let mean = |per: &dyn Fn(usize) -> f64| accurate_sum((0..n).map(per)) / n as f64;
@@ -296,6 +318,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
             let g = groups(n, m);
             let (to_b, to_a) =
                 cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Groups(&g));
+            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, Some(&g));
             let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
             let rows = accurate_sum((0..n).map(|i| {
                 let mine: Vec<usize> = (0..m).filter(|&j| g[j] == i).collect();

@@ -139,6 +139,7 @@ fn cka_pass<T: Scalar, A: Modality, B: Modality>(
         metric: Metric::Cka,
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
         parameter: 2 * b.dim() as u64 + u64::from(estimator == HsicEstimator::Unbiased),
+        groups: 0,
         tiles,
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), each row's log-sum-exp over the tile's panel and each column's over its
-//! rows ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
+//! rows, with the target logits the tile owns ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
 //! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
 //! ([`NeighboursTile`]), its rows' and columns' counts of outranking pairs
 //! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
@@ -20,10 +20,13 @@
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
-//! ([`uniform_loss`](crate::uniform_loss), [`contrastive_loss`](crate::contrastive_loss),
+//! ([`uniform_loss`](crate::uniform_loss),
+//! [`cross_modal_uniformity`](crate::cross_modal_uniformity),
+//! [`contrastive_loss`](crate::contrastive_loss),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
 //! [`retrieval_ranks`](crate::retrieval_ranks),
-//! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks), [`mutual_knn`](crate::mutual_knn),
+//! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
+//! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`effective_rank`](crate::effective_rank),
 //! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
 //! merge grouping. With the cargo
@@ -90,6 +93,7 @@ macro_rules! paired_tile_traits {
 }
 
 mod cka;
+mod contrastive;
 mod neighbours;
 mod ranks;
 mod spectra;
@@ -100,19 +104,29 @@ mod tiles;
 use std::ops::Range;
 
 pub use cka::{CkaTile, cka};
+pub use contrastive::{ContrastiveTile, captioned_contrastive_loss, contrastive_loss};
 pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{RowSumsTile, row_sums};
 pub use svcca::{SvccaTile, svcca};
 pub use tiles::{
-    ContrastiveTile, HistogramTile, TopKTile, UniformTile, contrastive_loss,
-    cosine_histogram_between, cosine_histogram_within, top_k, uniform_loss,
+    HistogramTile, TopKTile, UniformTile, cosine_histogram_between, cosine_histogram_within,
+    cross_modal_uniformity, top_k, uniform_loss,
 };
 
 use crate::metrics::distribution::bin_count;
 use crate::metrics::similarity::check_sets;
 use crate::{Result, ShardError};
+
+/// The 64-bit FNV-1a hash of a grouping's indices (each as 8 little-endian bytes).
+fn fingerprint(groups: &[usize]) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let bytes = groups.iter().flat_map(|&g| (g as u64).to_le_bytes());
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
 
 /// Which metric's pass, on which shapes and parameter: what two parts must share to merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +137,9 @@ struct Pass {
     shape: (usize, usize, usize, usize),
     /// The bits of t, of the logit scale, or the number of bins.
     parameter: u64,
+    /// For the metrics of images with several captions, a 64-bit fingerprint (FNV-1a) of the
+    /// caption → image map, so that parts of two different groupings refuse to merge; else 0.
+    groups: u64,
     /// The number of tiles.
     tiles: usize,
 }
@@ -138,13 +155,17 @@ impl Pass {
                 usize::try_from(self.parameter).is_ok_and(|bins| bin_count(bins).is_ok())
             }
             Metric::TopK => self.parameter >= 1,
-            Metric::UniformLoss | Metric::ContrastiveLoss => {
+            Metric::UniformLoss
+            | Metric::CrossModalUniformity
+            | Metric::ContrastiveLoss
+            | Metric::CaptionedContrastiveLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
-            Metric::RowSums | Metric::RetrievalRanks => self.parameter == 0,
-            Metric::CaptionedRetrievalRanks => true,
+            Metric::RowSums | Metric::RetrievalRanks | Metric::CaptionedRetrievalRanks => {
+                self.parameter == 0
+            }
             Metric::Cka => {
                 let (estimator, d_b) = cka::estimator_and_dim(self.parameter);
                 d_b >= 1 && check_sets(n, m, estimator).is_ok()
@@ -157,14 +178,26 @@ impl Pass {
         // Shapes a plan of the metric makes: paired sets, and IsoScore over two or more
         // dimensions.
         let shaped = match self.metric {
-            Metric::ContrastiveLoss | Metric::RetrievalRanks => n == m,
+            Metric::CrossModalUniformity | Metric::ContrastiveLoss | Metric::RetrievalRanks => {
+                n == m
+            }
             // Every image has a caption.
-            Metric::CaptionedRetrievalRanks => n <= m,
+            Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
             Metric::IsoScore => d >= 2,
             _ => true,
         };
-        let sized =
-            shaped && self.tiles >= 1 && n >= 1 && m >= 1 && d >= 1 && matches!(element, 4 | 8);
+        // Only the metrics of images with several captions have a grouping.
+        let grouped = matches!(
+            self.metric,
+            Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss
+        );
+        let sized = shaped
+            && (grouped || self.groups == 0)
+            && self.tiles >= 1
+            && n >= 1
+            && m >= 1
+            && d >= 1
+            && matches!(element, 4 | 8);
         if sized && parameter {
             Ok(())
         } else {
@@ -193,14 +226,17 @@ enum Metric {
     Cknna,
     Svcca,
     CaptionedRetrievalRanks,
+    CaptionedContrastiveLoss,
+    CrossModalUniformity,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
 ///
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
+/// [`Plan::cross_modal_uniformity`],
 /// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
-/// [`Plan::captioned_retrieval_ranks`],
+/// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
 /// [`Plan::row_sums`]); every

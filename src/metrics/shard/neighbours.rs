@@ -108,6 +108,7 @@ fn neighbours_pass<T: Scalar, A: Modality, B: Modality>(
         metric,
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
         parameter: parameter(k, b.dim()),
+        groups: 0,
         tiles,
     }
 }

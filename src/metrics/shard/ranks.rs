@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use super::tiles::sets;
-use super::{Metric, Part, Pass, Plan};
+use super::{Metric, Part, Pass, Plan, fingerprint};
 use crate::kernel::{self, Tiled};
 use crate::metrics::retrieval::RetrievalRanks;
 use crate::{Captioned, Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
@@ -103,18 +103,10 @@ fn captioned_ranks_pass<T: Scalar, A: Modality, B: Modality>(
     Pass {
         metric: Metric::CaptionedRetrievalRanks,
         shape: (images.len(), captions.len(), images.dim(), size_of::<T>()),
-        parameter: fingerprint(captioned.image_of()),
+        parameter: 0,
+        groups: fingerprint(captioned.image_of()),
         tiles,
     }
-}
-
-/// The 64-bit FNV-1a hash of a grouping's indices (each as 8 little-endian bytes).
-fn fingerprint(groups: &[usize]) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let bytes = groups.iter().flat_map(|&g| (g as u64).to_le_bytes());
-    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
 }
 
 /// The part of [`Captioned::retrieval_ranks`] over the tiles `tiles` of `plan`, made with
@@ -173,6 +165,7 @@ fn ranks_pass<T: Scalar, A: Modality, B: Modality>(
         metric: Metric::RetrievalRanks,
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
         parameter: 0,
+        groups: 0,
         tiles,
     }
 }

@@ -155,6 +155,7 @@ fn spectrum_pass<T: Scalar, M: Modality>(
         metric,
         shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
         parameter,
+        groups: 0,
         tiles,
     }
 }

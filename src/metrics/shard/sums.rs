@@ -97,6 +97,7 @@ fn row_sums_pass<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, tiles: usize)
         metric: Metric::RowSums,
         shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
         parameter: 0,
+        groups: 0,
         tiles,
     }
 }

@@ -84,6 +84,7 @@ fn svcca_pass<T: Scalar, A: Modality, B: Modality>(
         metric: Metric::Svcca,
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
         parameter: q as u64 | (b.dim() as u64) << 32,
+        groups: 0,
         tiles,
     }
 }

@@ -1,18 +1,13 @@
 //! The tiles of each sharded metric: its plan, a part over a range of tiles, and the value
 //! from every tile.
 
-use std::marker::PhantomData;
 use std::ops::Range;
 
 use super::{Metric, Part, Pass, Plan};
-use crate::kernel::{self, CosineCounts, CrossEntropyTile, LogSumExp, Sets, Tiled};
-use crate::metrics::contrastive::{dot_bound, loss_from};
+use crate::kernel::{self, CosineCounts, LogSumExp, Sets, Tiled};
 use crate::metrics::distribution::{bin_count, centre_between, centre_within};
 use crate::metrics::uniform::Potential;
-use crate::{
-    ContrastiveLoss, CosineHistogram, Modality, Result, Scalar, ShardError, Temperature, TopK,
-    UnitEmbeddings, check,
-};
+use crate::{CosineHistogram, Modality, Result, Scalar, ShardError, TopK, UnitEmbeddings, check};
 
 /// The state of one tile of the uniformity loss: the log-sum-exp of its pairs' potentials.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,18 +17,6 @@ pub struct UniformTile {
     /// Every pair of the set coincides (the loss is 0 and no pass runs).
     coincides: bool,
 }
-
-/// The state of one tile of the contrastive loss (a range of rows against a panel of
-/// columns): the log-sum-exp of each of its rows over the panel, of each of the panel's
-/// columns over its rows, and, in the first panel, each of its rows' matched logit.
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(bound = ""))]
-pub struct ContrastiveTile<A: Modality, B: Modality> {
-    tile: CrossEntropyTile,
-    modalities: PhantomData<fn() -> (A, B)>,
-}
-
-paired_tile_traits!(ContrastiveTile { tile });
 
 /// The state of one tile of the top-k neighbours: the lists of its queries, query after query.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,47 +45,56 @@ impl Plan {
     /// See [the module](crate::shard).
     pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) -> Result<Self> {
         let potential = Potential::within(x, t)?;
-        let tile_pairs = potential.tile_pairs();
-        Ok(Self {
-            pass: uniform_pass(x, t, tile_pairs.len()),
-            tile_pairs,
-        })
+        Ok(Self::of_potential(
+            &potential,
+            uniform_pass(x, x, t, Metric::UniformLoss),
+        ))
     }
 
-    /// The plan of [`contrastive_loss`](crate::contrastive_loss)`(a, b, temperature)`.
+    /// The plan of [`cross_modal_uniformity`](crate::cross_modal_uniformity)`(a, b, t)`.
     ///
     /// # Errors
     ///
-    /// As [`contrastive_loss`](crate::contrastive_loss).
+    /// As [`cross_modal_uniformity`](crate::cross_modal_uniformity).
     ///
     /// # Examples
     ///
     /// ```
     /// use modality_gap::shard::{self, Plan};
-    /// use modality_gap::{Embeddings, Image, Temperature, Text, UnitEmbeddings, contrastive_loss};
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, cross_modal_uniformity};
     ///
     /// let rows: Vec<[f32; 2]> = (0..50).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
     /// let a = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
-    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows[1..])?.select(&(0..49).chain([0]).collect::<Vec<_>>())?)?;
-    /// let plan = Plan::contrastive_loss(&a, &b, Temperature::CLIP)?;
-    /// let loss = shard::contrastive_loss(&plan, &a, &b, 0..plan.tiles())?.finish()?;
-    /// assert_eq!(loss, contrastive_loss(&a, &b, Temperature::CLIP)?);
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows)?.select(&(1..50).chain([0]).collect::<Vec<_>>())?)?;
+    /// let plan = Plan::cross_modal_uniformity(&a, &b, 2.0)?;
+    /// let halves = [plan.shard(0, 2)?, plan.shard(1, 2)?];
+    /// let [first, second] = halves.map(|tiles| shard::cross_modal_uniformity(&plan, &a, &b, tiles));
+    /// let value = first?.merge(second?)?.finish()?;
+    /// assert_eq!(value.to_bits(), cross_modal_uniformity(&a, &b, 2.0)?.to_bits());
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
-    pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
+    pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
         a: &UnitEmbeddings<T, A>,
         b: &UnitEmbeddings<T, B>,
-        temperature: Temperature,
+        t: f64,
     ) -> Result<Self> {
-        check::paired(a.shape(), b.shape())?;
-        let tile_pairs = kernel::tile_pairs(sets(a, b), Tiled::CrossEntropies);
-        Ok(Self {
-            pass: contrastive_pass(a, b, temperature.logit_scale(), tile_pairs.len()),
-            tile_pairs,
-        })
+        let potential = Potential::between(a, b, t)?;
+        let pass = uniform_pass(a, b, t, Metric::CrossModalUniformity);
+        Ok(Self::of_potential(&potential, pass))
     }
 
-    /// The plan of [`CosineHistogram::within`]`(x, bins)`.
+    /// The plan of a uniformity's `potential`, for `pass` (its tiles counted here).
+    fn of_potential(potential: &Potential<'_>, pass: Pass) -> Self {
+        let tile_pairs = potential.tile_pairs();
+        Self {
+            pass: Pass {
+                tiles: tile_pairs.len(),
+                ..pass
+            },
+            tile_pairs,
+        }
+    }
+
     ///
     /// # Errors
     ///
@@ -232,6 +224,7 @@ fn top_k_pass<T: Scalar, A: Modality, B: Modality>(
         metric: Metric::TopK,
         shape: (queries.len(), keys.len(), queries.dim(), size_of::<T>()),
         parameter: k as u64,
+        groups: 0,
         tiles,
     }
 }
@@ -316,26 +309,20 @@ pub(super) fn sets<'a, T: Scalar, A: Modality, B: Modality>(
     Sets::new(a.as_slice(), b.as_slice(), a.dim())
 }
 
-fn uniform_pass<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64, tiles: usize) -> Pass {
-    Pass {
-        metric: Metric::UniformLoss,
-        shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
-        parameter: t.to_bits(),
-        tiles,
-    }
-}
-
-fn contrastive_pass<T: Scalar, A: Modality, B: Modality>(
+/// The pass of a uniformity between `a` and `b` (the same set within one), its tiles not yet
+/// counted.
+fn uniform_pass<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
-    scale: f64,
-    tiles: usize,
+    t: f64,
+    metric: Metric,
 ) -> Pass {
     Pass {
-        metric: Metric::ContrastiveLoss,
+        metric,
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
-        parameter: scale.to_bits(),
-        tiles,
+        parameter: t.to_bits(),
+        groups: 0,
+        tiles: 0,
     }
 }
 
@@ -350,6 +337,7 @@ fn histogram_pass<T: Scalar>(
         metric,
         shape: (n, m, d, size_of::<T>()),
         parameter: bins as u64,
+        groups: 0,
         tiles,
     }
 }
@@ -372,25 +360,60 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 ) -> Result<Part<UniformTile>> {
     plan.check_tiles(&tiles)?;
     let t = f64::from_bits(plan.pass.parameter);
-    plan.check_pass(uniform_pass(x, t, plan.tiles()))?;
-    let potential = Potential::within(x, t)?;
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..uniform_pass(x, x, t, Metric::UniformLoss)
+    })?;
+    Ok(uniform_part(plan, &Potential::within(x, t)?, tiles))
+}
+
+/// The part of [`cross_modal_uniformity`](crate::cross_modal_uniformity) over the tiles
+/// `tiles` of `plan`, made with [`Plan::cross_modal_uniformity`]`(a, b, t)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`].
+///
+/// # Examples
+///
+/// See [`Plan::cross_modal_uniformity`].
+pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<UniformTile>> {
+    plan.check_tiles(&tiles)?;
+    check::paired(a.shape(), b.shape())?;
+    let t = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..uniform_pass(a, b, t, Metric::CrossModalUniformity)
+    })?;
+    Ok(uniform_part(plan, &Potential::between(a, b, t)?, tiles))
+}
+
+/// The states of the tiles `tiles` of a uniformity's `potential`.
+fn uniform_part(plan: &Plan, potential: &Potential<'_>, tiles: Range<usize>) -> Part<UniformTile> {
     let coincides = potential.coincides();
     let states = if coincides {
         vec![LogSumExp::EMPTY; tiles.len()]
     } else {
         potential.tiles(tiles.clone())
     };
-    Ok(Part {
+    Part {
         pass: plan.pass,
         start: tiles.start,
         states: (states.into_iter())
             .map(|terms| UniformTile { terms, coincides })
             .collect(),
-    })
+    }
 }
 
 impl Part<UniformTile> {
-    /// [`uniform_loss`](crate::uniform_loss), from every tile: the same bits.
+    /// [`uniform_loss`](crate::uniform_loss) or
+    /// [`cross_modal_uniformity`](crate::cross_modal_uniformity) (as the plan), from every
+    /// tile: the same bits.
     ///
     /// # Errors
     ///
@@ -402,7 +425,8 @@ impl Part<UniformTile> {
     ///
     /// See [the module](crate::shard).
     pub fn finish(self) -> Result<f64> {
-        let (_, states) = self.complete(&[Metric::UniformLoss])?;
+        let metrics = [Metric::UniformLoss, Metric::CrossModalUniformity];
+        let (pass, states) = self.complete(&metrics)?;
         let coincides = states.first().is_some_and(|tile| tile.coincides);
         let counts = states.iter().map(|tile| tile.terms.count());
         if states.iter().any(|tile| tile.coincides != coincides) || total(counts).is_none() {
@@ -412,64 +436,11 @@ impl Part<UniformTile> {
             .into());
         }
         let terms = states.into_iter().map(|tile| tile.terms).collect();
-        Potential::log_mean_of("the uniformity loss", coincides, terms)
-    }
-}
-
-/// The part of [`contrastive_loss`](crate::contrastive_loss) over the tiles `tiles` of
-/// `plan`, made with [`Plan::contrastive_loss`]`(a, b, temperature)`.
-///
-/// # Errors
-///
-/// As [`uniform_loss`].
-///
-/// # Examples
-///
-/// See [`Plan::contrastive_loss`].
-pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
-    plan: &Plan,
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
-    tiles: Range<usize>,
-) -> Result<Part<ContrastiveTile<A, B>>> {
-    plan.check_tiles(&tiles)?;
-    check::paired(a.shape(), b.shape())?;
-    let scale = f64::from_bits(plan.pass.parameter);
-    plan.check_pass(contrastive_pass(a, b, scale, plan.tiles()))?;
-    let states = kernel::cross_entropy_tiles(sets(a, b), scale, dot_bound(a, b), tiles.clone());
-    Ok(Part {
-        pass: plan.pass,
-        start: tiles.start,
-        states: (states.into_iter())
-            .map(|tile| ContrastiveTile {
-                tile,
-                modalities: PhantomData,
-            })
-            .collect(),
-    })
-}
-
-impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
-    /// [`contrastive_loss`](crate::contrastive_loss), from every tile: the same bits.
-    ///
-    /// # Errors
-    ///
-    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for a tile whose state has the wrong size (a corrupted
-    /// transfer); as [`contrastive_loss`](crate::contrastive_loss).
-    ///
-    /// # Examples
-    ///
-    /// See [`Plan::contrastive_loss`].
-    pub fn finish(self) -> Result<ContrastiveLoss> {
-        let (pass, states) = self.complete(&[Metric::ContrastiveLoss])?;
-        let tiles: Vec<CrossEntropyTile> = states.into_iter().map(|state| state.tile).collect();
-        let scale = f64::from_bits(pass.parameter);
-        let means =
-            kernel::cross_entropies_of(tiles, pass.shape, scale).ok_or(ShardError::NotThePlan {
-                what: "the size of a tile's state",
-            })?;
-        loss_from(means, (A::NAME, B::NAME))
+        let quantity = match pass.metric {
+            Metric::UniformLoss => "the uniformity loss",
+            _ => "the cross-modal uniformity",
+        };
+        Potential::log_mean_of(quantity, coincides, terms)
     }
 }
 
