@@ -486,6 +486,28 @@ fn parts_survive_serialisation() {
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap());
 }
 
+/// The part with a NaN in place of `entry`, in each of the places its postcard bytes hold it
+/// (at least one).
+#[cfg(feature = "serde")]
+fn with_nan<S: serde::Serialize + serde::de::DeserializeOwned>(
+    part: &Part<S>,
+    entry: f64,
+) -> Vec<Part<S>> {
+    let bytes = postcard::to_allocvec(part).unwrap();
+    let places: Vec<usize> = (bytes.windows(8).enumerate())
+        .filter(|(_, w)| *w == entry.to_le_bytes())
+        .map(|(at, _)| at)
+        .collect();
+    assert!(!places.is_empty());
+    (places.into_iter())
+        .map(|at| {
+            let mut forged = bytes.clone();
+            forged[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+            postcard::from_bytes(&forged).unwrap()
+        })
+        .collect()
+}
+
 /// A part from outside bytes that no plan makes (no tiles, an absurd bin count, a start at
 /// the end of the address space) is a typed error when merged or finished, never a panic.
 #[cfg(feature = "serde")]
@@ -526,6 +548,20 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     let x2 = x.as_embeddings();
     let plan2 = Plan::effective_rank(x2, Spectrum::Variances, Centring::Mean).unwrap();
     let spectrum = shard::effective_rank(&plan2, x2, 0..plan2.tiles()).unwrap();
+    // A NaN in an off-diagonal cross product: an error where the sum reads it (the upper
+    // triangle), the genuine value where it does not.
+    let entry = serde_json::to_value(&spectrum).unwrap()["states"][0]["values"][2]
+        .as_f64()
+        .unwrap();
+    let genuine = spectrum.clone().finish().unwrap();
+    let results: Vec<_> = (with_nan(&spectrum, entry).into_iter())
+        .map(Part::<shard::EffectiveRankTile>::finish)
+        .collect();
+    assert!(results.iter().all(|got| match got {
+        Ok(value) => *value == genuine,
+        Err(error) => matches!(error, Error::Overflow { .. }),
+    }));
+    assert!(results.iter().any(Result::is_err), "{results:?}");
     let short = edited(&spectrum, |v| {
         v["pass"]["shape"][0] = json!(5000);
     });
@@ -728,23 +764,13 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         v["states"][0]["varies"][0] = json!([false, false])
     });
     assert!(matches!(flat.finish(), Err(Error::ZeroVariance)));
-    // A NaN (which JSON cannot carry) in a cross product: an error, never a NaN.
-    let bytes = postcard::to_allocvec(&whole).unwrap();
+    // A NaN (which JSON cannot carry) in a cross product: an error, never a NaN. (The first
+    // tile's 2 × 2 block holds the entry twice, at (1, 0) and at (0, 1); the sum reads the
+    // upper one.)
     let entry = serde_json::to_value(&whole).unwrap()["states"][0]["products"]["aa"][2]
         .as_f64()
         .unwrap();
-    // (The first tile's 2 × 2 block holds the entry twice, at (1, 0) and at (0, 1); the sum
-    // reads the upper one.)
-    let at = (bytes.windows(8))
-        .enumerate()
-        .filter(|(_, w)| *w == entry.to_le_bytes())
-        .nth(1)
-        .unwrap()
-        .0;
-    let mut forged = bytes.clone();
-    forged[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
-    let nan: Part<shard::SvccaTile> = postcard::from_bytes(&forged).unwrap();
-    let got = nan.finish();
+    let got = with_nan(&whole, entry).remove(1).finish();
     assert!(matches!(got, Err(Error::Overflow { .. })), "{got:?}");
     assert_eq!(
         whole.finish().unwrap().to_bits(),

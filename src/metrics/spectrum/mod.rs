@@ -57,8 +57,13 @@ pub(crate) fn gram_setup<T: Scalar, M: Modality>(
 
 /// The eigenvalues of [`gram_spectrum`] from the Gram matrix and the rank bound.
 pub(crate) fn spectrum_of(gram: DMatrix<f64>, bound: usize) -> Result<Vec<f64>> {
-    // Off the diagonal |gⱼₖ| ≤ √(gⱼⱼ gₖₖ) ≤ tr: a finite trace bounds every entry.
-    check::no_overflow("the Gram matrix of the rows", gram.trace())?;
+    // Off the diagonal |gⱼₖ| ≤ √(gⱼⱼ gₖₖ) ≤ tr: a finite trace bounds every entry of a Gram
+    // matrix of rows. A sharded part from outside bytes may hold anything: its first entry that
+    // is not finite, if any, is the error.
+    let worst = (gram.iter().copied())
+        .find(|g| !g.is_finite())
+        .unwrap_or(gram.trace());
+    check::no_overflow("the Gram matrix of the rows", worst)?;
     let mut values = eigenvalues(gram);
     drop_rounding(&mut values, bound)?;
     Ok(values)
