@@ -9,8 +9,8 @@ use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
     Scalar, ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss,
-    cross_modal_uniformity, effective_rank, isoscore, mean_pairwise_cosine, mutual_knn,
-    retrieval_ranks, svcca, top_k, uniform_loss,
+    contrastive_loss_with_targets, cross_modal_uniformity, effective_rank, isoscore,
+    mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -80,6 +80,17 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         .finish()
         .unwrap();
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "contrastive");
+
+    // Targets of our choosing: mismatched pairs.
+    let targets: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
+    let plan = Plan::contrastive_loss_with_targets(&a, &b, tau, &targets).unwrap();
+    let part = |r| shard::contrastive_loss_with_targets(&plan, &a, &b, &targets, r);
+    let loss = merged(parts(&plan, shards, part), pairwise).finish();
+    assert_eq!(
+        format!("{loss:?}"),
+        format!("{:?}", contrastive_loss_with_targets(&a, &b, tau, &targets)),
+        "contrastive with targets"
+    );
 
     // COCO style: a third of the rows as images, each text a caption of one of them.
     let images = a.select(&(0..n.div_ceil(3)).collect::<Vec<_>>()).unwrap();
@@ -545,6 +556,24 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         shard_error(overflowing.finish()),
         ShardError::NotThePlan { .. }
     ));
+    // A uniformity's part relabelled as the cross-modal one's (the same tiles), and back.
+    let y = random_unit::<f64, Text>(300, 4, -0.5, 10);
+    let plan_within = Plan::uniform_loss(&x, 2.0).unwrap();
+    let within = shard::uniform_loss(&plan_within, &x, 0..plan_within.tiles()).unwrap();
+    let plan_between = Plan::cross_modal_uniformity(&x, &y, 2.0).unwrap();
+    let between =
+        shard::cross_modal_uniformity(&plan_between, &x, &y, 0..plan_between.tiles()).unwrap();
+    assert_eq!(plan_within.tiles(), plan_between.tiles());
+    let relabelled = edited(&within, |v| {
+        v["pass"]["metric"] = json!("CrossModalUniformity")
+    });
+    let back = edited(&between, |v| v["pass"]["metric"] = json!("UniformLoss"));
+    for forged in [relabelled, back] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
     let x2 = x.as_embeddings();
     let plan2 = Plan::effective_rank(x2, Spectrum::Variances, Centring::Mean).unwrap();
     let spectrum = shard::effective_rank(&plan2, x2, 0..plan2.tiles()).unwrap();
@@ -605,7 +634,7 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     let plan5 = Plan::contrastive_loss(&x, &b, tau).unwrap();
     let whole = shard::contrastive_loss(&plan5, &x, &b, 0..plan5.tiles()).unwrap();
     let moved = edited(&whole, |v| {
-        v["states"][0]["tile"]["targets"] = json!([]);
+        v["states"][0]["tile"]["row_targets"] = json!([]);
     });
     let cut = edited(&whole, |v| {
         v["states"][0]["tile"]["cols"].as_array_mut().unwrap().pop();
@@ -633,6 +662,39 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         whole.finish().unwrap(),
         contrastive_loss(&x, &b, tau).unwrap()
     );
+    // Targets: a column's target dot dropped, a row's moved off its first panel, the targets'
+    // fingerprint changed, the part read as the plain loss's.
+    let targets: Vec<usize> = (0..300).rev().collect();
+    let plan8 = Plan::contrastive_loss_with_targets(&x, &b, tau, &targets).unwrap();
+    let whole =
+        shard::contrastive_loss_with_targets(&plan8, &x, &b, &targets, 0..plan8.tiles()).unwrap();
+    let dropped = edited(&whole, |v| {
+        v["states"][0]["tile"]["col_targets"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    let moved = edited(&whole, |v| {
+        v["states"][0]["tile"]["row_targets"] = json!([])
+    });
+    let other = edited(&whole, |v| v["pass"]["groups"] = json!(1));
+    let plain = edited(&whole, |v| {
+        v["pass"]["metric"] = json!("ContrastiveLoss");
+        v["pass"]["groups"] = json!(0);
+    });
+    assert!(matches!(
+        shard_error(other.clone().merge(whole.clone())),
+        ShardError::DifferentPasses
+    ));
+    for forged in [dropped, moved, plain] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    let expected = contrastive_loss_with_targets(&x, &b, tau, &targets).unwrap();
+    assert_eq!(other.finish().unwrap(), expected); // the tiles hold every target
+    assert_eq!(whole.finish().unwrap(), expected);
     // COCO: an image past the last, an image left without a caption (the fingerprint kept or
     // not), the images dropped, a caption's image changed, the images read as the plain loss.
     let x100 = x.select(&(0..100).collect::<Vec<_>>()).unwrap();
@@ -648,7 +710,7 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
     });
     let unhashed = edited(&whole, |v| v["pass"]["groups"] = json!(0));
     let moved = edited(&whole, |v| {
-        v["states"][0]["tile"]["targets"] = json!([]);
+        v["states"][0]["tile"]["col_targets"] = json!([]);
         v["states"][0]["images"] = json!([]);
     });
     // The same maps with their fingerprints forged too (64-bit FNV-1a of the indices).

@@ -705,25 +705,39 @@ pub(crate) fn gaussian_log_mean_of(tiles: Vec<LogSumExp>) -> f64 {
     LogSumExp::sum_of(tiles).log_mean()
 }
 
-/// One tile of [`cross_entropies`]' pass with [`Targets::Diagonal`] or [`Targets::Groups`]:
-/// the log-sum-exp of each of its rows over its panel of columns and of each of its columns
-/// over its rows, and the target dot products it owns: against the diagonal, aᵢ·bᵢ of each of
-/// its rows in the tiles of the first panel; with groups, a_gⱼ·bⱼ of each of its panel's
-/// columns in the tiles of the first task (rows from 0).
+/// One tile of [`cross_entropies`]' pass: the log-sum-exp of each of its rows over its panel of
+/// columns and of each of its columns over its rows, and the target dot products it owns:
+/// in the tiles of the first panel, each of its rows' (aᵢ·bᵢ against the diagonal, aᵢ·b_tᵢ
+/// with labels; with groups a row's target is the mean of its columns'); in the tiles of the
+/// first task (rows from 0), each of its panel's columns' (a_tⱼ·bⱼ with labels, a_gⱼ·bⱼ with
+/// groups; against the diagonal a column's target is its row's).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CrossEntropyTile {
     pub(crate) rows: Vec<OnlineLogSumExp>,
     pub(crate) cols: Vec<OnlineLogSumExp>,
-    pub(crate) targets: Vec<f64>,
+    pub(crate) row_targets: Vec<f64>,
+    pub(crate) col_targets: Vec<f64>,
 }
 
-/// The tiles `tiles` of [`cross_entropies`]' pass, in order, against the diagonal (n = m,
-/// `groups` None) or with [`Targets::Groups`] `groups`, each with its panel's columns.
+impl Targets<'_> {
+    /// Whether each row's target is an entry of its own (not the mean of its columns').
+    fn rows_own(self) -> bool {
+        !matches!(self, Targets::Groups(_))
+    }
+
+    /// Whether each column's target is an entry of its own (not its row's, on the diagonal).
+    fn cols_own(self) -> bool {
+        !matches!(self, Targets::Diagonal)
+    }
+}
+
+/// The tiles `tiles` of [`cross_entropies`]' pass with `targets`, in order, each with its
+/// panel's columns.
 pub(crate) fn cross_entropy_tiles(
     sets: Sets<'_>,
     (scale, dot_bound): (f64, f64),
-    groups: Option<&[usize]>,
+    targets: Targets<'_>,
     tiles: Range<usize>,
 ) -> Vec<(CrossEntropyTile, Range<usize>)> {
     let isa = Isa::detect();
@@ -733,72 +747,82 @@ pub(crate) fn cross_entropy_tiles(
         let parts = epilogue::cross_entropy_tiles(isa, (a, b), (scale, dot_bound), tiles);
         (selected.into_iter().zip(parts))
             .map(|(tile, (rows, cols))| {
-                let targets = match groups {
-                    None if tile.cols.start == 0 => {
-                        let own = tile.rows[0].clone();
+                let (own, panel) = (tile.rows[0].clone(), tile.cols.clone());
+                let row_targets = match targets {
+                    _ if panel.start != 0 => Vec::new(),
+                    Targets::Diagonal => {
                         schedule::paired_dots(isa, a.slice(own.clone()), b.slice(own))
                     }
-                    Some(g) if tile.rows[0].start == 0 => {
-                        let panel = tile.cols.clone();
-                        group_dots(isa, a, b.slice(panel.clone()), &g[panel])
+                    Targets::Labels(t) => {
+                        let picked = b.gather(&t[own.clone()]);
+                        schedule::paired_dots(isa, a.slice(own), Rows::new(&picked, b.dim()))
+                    }
+                    Targets::Groups(_) => Vec::new(),
+                };
+                let col_targets = match targets {
+                    Targets::Labels(t) | Targets::Groups(t) if tile.rows[0].start == 0 => {
+                        group_dots(isa, a, b.slice(panel.clone()), &t[panel.clone()])
                     }
                     _ => Vec::new(),
                 };
-                let targets = widen(targets);
-                (
-                    CrossEntropyTile {
-                        rows,
-                        cols,
-                        targets,
-                    },
-                    tile.cols,
-                )
+                let tile = CrossEntropyTile {
+                    rows,
+                    cols,
+                    row_targets: widen(row_targets),
+                    col_targets: widen(col_targets),
+                };
+                (tile, panel)
             })
             .collect()
     })
 }
 
 /// [`cross_entropies`]' two means from all the tiles of its pass in order (`shape`: n, m, d
-/// and the element's bytes; `groups` as for [`cross_entropy_tiles`], each of the m below n
-/// and every row in a group): to the bit the pass's own; `None` for tiles of the wrong sizes.
+/// and the element's bytes; `targets` the pass's, of which only the kind matters but for
+/// groups, each of the m below n and every row in a group): to the bit the pass's own; `None`
+/// for tiles of the wrong sizes.
 pub(crate) fn cross_entropies_of(
     tiles: Vec<CrossEntropyTile>,
     shape: (usize, usize, usize, usize),
     scale: f64,
-    groups: Option<&[usize]>,
+    targets: Targets<'_>,
 ) -> Option<(f64, f64)> {
     let (n, m, d, bytes) = shape;
     let plan = PanelTiles::new((n, m), (d, bytes), epilogue::MAX_WIDE_TASKS);
-    // How many target dots tile k owns.
+    // How many row and column targets tile k owns.
     let owned = |k: usize| {
         let tile = plan.get(k);
-        match groups {
-            None if tile.cols.start == 0 => tile.rows[0].len(),
-            Some(_) if tile.rows[0].start == 0 => tile.cols.len(),
-            _ => 0,
-        }
+        let rows = tile.cols.start == 0 && targets.rows_own();
+        let cols = tile.rows[0].start == 0 && targets.cols_own();
+        (
+            if rows { tile.rows[0].len() } else { 0 },
+            if cols { tile.cols.len() } else { 0 },
+        )
     };
     if plan.len() != Some(tiles.len())
-        || (tiles.iter().enumerate()).any(|(k, tile)| tile.targets.len() != owned(k))
+        || (tiles.iter().enumerate())
+            .any(|(k, tile)| (tile.row_targets.len(), tile.col_targets.len()) != owned(k))
     {
         return None;
     }
-    let mut targets = Vec::new();
+    let (mut row_targets, mut col_targets) = (Vec::new(), Vec::new());
     let mut parts = Vec::with_capacity(tiles.len());
     for tile in tiles {
-        targets.extend(tile.targets);
+        row_targets.extend(tile.row_targets);
+        col_targets.extend(tile.col_targets);
         parts.push((tile.rows, tile.cols));
     }
     let (row_lse, col_lse) = epilogue::merge_cross_entropy_tiles(parts, shape)?;
+    match targets {
+        Targets::Diagonal => col_targets.clone_from(&row_targets),
+        Targets::Groups(g) => row_targets = group_means(g, &col_targets, n),
+        Targets::Labels(_) => {}
+    }
     let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
         lse.into_iter().map(OnlineLogSumExp::value).collect()
     };
-    let row_targets = match groups {
-        None => targets.clone(),
-        Some(g) => group_means(g, &targets, n),
-    };
     let row_ce = cross_entropy_of(&values(row_lse), row_targets, scale);
-    let col_ce = cross_entropy_of(&values(col_lse), targets, scale);
+    let col_ce = cross_entropy_of(&values(col_lse), col_targets, scale);
     Some((mean(&row_ce), mean(&col_ce)))
 }
 

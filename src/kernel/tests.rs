@@ -188,23 +188,21 @@ fn check_dots<T: Element>(isa: Isa, pass: &Pass<T>) {
 }
 
 /// Every epilogue of `pass` on `isa`, checked, after its dot products ([`check_dots`]).
-/// The tiles of the cross-entropies' pass (against the diagonal or with `groups`), their
-/// target dots included, merged in order: the bits of the pass in one process.
+/// The tiles of the cross-entropies' pass with `targets`, their target dots included, merged
+/// in order: the bits of the pass in one process.
 fn check_cross_entropy_tiles(
     sets: Sets<'_>,
     shape: (usize, usize, usize, usize),
     scale: f64,
-    groups: Option<&[usize]>,
+    targets: Targets<'_>,
 ) {
     let bounds = (scale, 1.0 + 1e-6);
-    let tiles = passes::cross_entropy_tiles(sets, bounds, groups, ALL_TILES);
+    let tiles = passes::cross_entropy_tiles(sets, bounds, targets, ALL_TILES);
     let tiles = tiles.into_iter().map(|(tile, _)| tile).collect();
-    let targets = groups.map_or(Targets::Diagonal, Targets::Groups);
     assert_eq!(
-        passes::cross_entropies_of(tiles, shape, scale, groups),
+        passes::cross_entropies_of(tiles, shape, scale, targets),
         Some(passes::cross_entropies(sets, scale, bounds.1, targets)),
-        "tiles of the cross-entropies, {shape:?} at {scale}, groups: {}",
-        groups.is_some()
+        "tiles of the cross-entropies, {shape:?} at {scale}, {targets:?}"
     );
 }
 
@@ -249,7 +247,10 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
         }
         // The door: the two mean cross-entropies against the diagonal.
         if n == m {
-            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, None);
+            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, Targets::Diagonal);
+            let labels: Vec<usize> = (0..n).map(|i| (3 * i + 1) % m).collect();
+            let labels = Targets::Labels(&labels);
+            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, labels);
             let (to_b, to_a) = cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Diagonal);
             let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
             let mean = |per: &dyn Fn(usize) -> f64| accurate_sum((0..n).map(per)) / n as f64;
@@ -318,7 +319,7 @@ fn check_every_epilogue<T: Element>(isa: Isa, pass: &Pass<T>) {
             let g = groups(n, m);
             let (to_b, to_a) =
                 cross_entropies_on(isa, sets, scale, 1.0 + 1e-6, Targets::Groups(&g));
-            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, Some(&g));
+            check_cross_entropy_tiles(sets, (n, m, d, size_of::<T>()), scale, Targets::Groups(&g));
             let z = |i: usize, j: usize| scale * dots[i * m + j].to_f64();
             let rows = accurate_sum((0..n).map(|i| {
                 let mine: Vec<usize> = (0..m).filter(|&j| g[j] == i).collect();

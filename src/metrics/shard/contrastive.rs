@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::tiles::sets;
 use super::{Metric, Part, Pass, Plan, fingerprint};
-use crate::kernel::{self, CrossEntropyTile, Tiled};
+use crate::kernel::{self, CrossEntropyTile, Targets, Tiled};
 use crate::metrics::contrastive::{dot_bound, loss_from};
 use crate::{
     Captioned, ContrastiveLoss, Modality, Result, Scalar, ShardError, Temperature, UnitEmbeddings,
@@ -15,10 +15,11 @@ use crate::{
 
 /// The state of one tile of the contrastive loss (a range of rows against a panel of
 /// columns): the log-sum-exp of each of its rows over the panel and of each of the panel's
-/// columns over its rows, and the target logits it owns. With one positive per sample, the
-/// tiles of the first panel hold each of their rows' matched dot product; with captions, the
-/// tiles of the first task (the rows from 0) hold each of the panel's captions' dot product
-/// with its image, and which image that is.
+/// columns over its rows, and the target dot products it owns (the logits over the
+/// temperature). The tiles of the first panel hold each of their rows' (against the diagonal or
+/// targets); the tiles of the first task (the rows from 0) hold each of their panel's
+/// columns' (with targets or captions: a caption's with its image, and which image that
+/// is).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(bound = ""))]
 pub struct ContrastiveTile<A: Modality, B: Modality> {
@@ -59,6 +60,49 @@ impl Plan {
         check::paired(a.shape(), b.shape())?;
         let scale = temperature.logit_scale();
         let pass = contrastive_pass(a, b, scale, Metric::ContrastiveLoss, 0);
+        Ok(Self::of_cross_entropies(pass, a, b))
+    }
+
+    /// The plan of
+    /// [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets)`(a, b,
+    /// temperature, targets)`: the tiles of [`Plan::contrastive_loss`], with row i's target
+    /// column tᵢ and column j's target row tⱼ.
+    ///
+    /// The plan holds a 64-bit fingerprint (FNV-1a) of the targets, so that parts of other
+    /// targets refuse to merge (short of a hash collision).
+    ///
+    /// # Errors
+    ///
+    /// As [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, Temperature, Text, UnitEmbeddings, contrastive_loss_with_targets};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..50).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows)?)?;
+    /// let targets: Vec<usize> = (0..50).map(|i| (i + 1) % 50).collect(); // mismatched pairs
+    /// let plan = Plan::contrastive_loss_with_targets(&a, &b, Temperature::CLIP, &targets)?;
+    /// let part = shard::contrastive_loss_with_targets(&plan, &a, &b, &targets, 0..plan.tiles())?;
+    /// assert_eq!(part.finish()?, contrastive_loss_with_targets(&a, &b, Temperature::CLIP, &targets)?);
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+        temperature: Temperature,
+        targets: &[usize],
+    ) -> Result<Self> {
+        check::paired(a.shape(), b.shape())?;
+        check::labels("targets", a.len(), b.len(), targets)?;
+        let (scale, metric) = (
+            temperature.logit_scale(),
+            Metric::ContrastiveLossWithTargets,
+        );
+        let pass = contrastive_pass(a, b, scale, metric, fingerprint(targets));
         Ok(Self::of_cross_entropies(pass, a, b))
     }
 
@@ -142,7 +186,9 @@ fn captioned_pass<T: Scalar, A: Modality, B: Modality>(
 ///
 /// # Errors
 ///
-/// As [`uniform_loss`](super::uniform_loss).
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) or
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets that are not
+/// paired; then as [`uniform_loss`](super::uniform_loss).
 ///
 /// # Examples
 ///
@@ -161,7 +207,40 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
         tiles: plan.tiles(),
         ..pass
     })?;
-    Ok(part_of(plan, (a, b), None, tiles))
+    Ok(part_of(plan, (a, b), Targets::Diagonal, tiles))
+}
+
+/// The part of [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets) over
+/// the tiles `tiles` of `plan`, made with
+/// [`Plan::contrastive_loss_with_targets`]`(a, b, temperature, targets)`.
+///
+/// # Errors
+///
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) or
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets that are not
+/// paired, [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a target past the last column; then as [`uniform_loss`](super::uniform_loss) (other targets are another plan).
+///
+/// # Examples
+///
+/// See [`Plan::contrastive_loss_with_targets`].
+pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    targets: &[usize],
+    tiles: Range<usize>,
+) -> Result<Part<ContrastiveTile<A, B>>> {
+    plan.check_tiles(&tiles)?;
+    check::paired(a.shape(), b.shape())?;
+    check::labels("targets", a.len(), b.len(), targets)?;
+    let scale = f64::from_bits(plan.pass.parameter);
+    let metric = Metric::ContrastiveLossWithTargets;
+    let pass = contrastive_pass(a, b, scale, metric, fingerprint(targets));
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..pass
+    })?;
+    Ok(part_of(plan, (a, b), Targets::Labels(targets), tiles))
 }
 
 /// The part of [`Captioned::contrastive_loss`] over the tiles `tiles` of `plan`, made with
@@ -186,25 +265,30 @@ pub fn captioned_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
         ..pass
     })?;
     let sides = (captioned.images(), captioned.captions());
-    Ok(part_of(plan, sides, Some(captioned.image_of()), tiles))
+    Ok(part_of(
+        plan,
+        sides,
+        Targets::Groups(captioned.image_of()),
+        tiles,
+    ))
 }
 
-/// The states of the tiles `tiles` of the cross-entropies' pass between `a` and `b`, with
-/// each column's image `groups` (None: the diagonal).
+/// The states of the tiles `tiles` of the cross-entropies' pass between `a` and `b` with
+/// `targets`.
 fn part_of<T: Scalar, A: Modality, B: Modality>(
     plan: &Plan,
     (a, b): (&UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>),
-    groups: Option<&[usize]>,
+    targets: Targets<'_>,
     tiles: Range<usize>,
 ) -> Part<ContrastiveTile<A, B>> {
     let scale = f64::from_bits(plan.pass.parameter);
     let bounds = (scale, dot_bound(a, b));
-    let states = kernel::cross_entropy_tiles(sets(a, b), bounds, groups, tiles.clone());
+    let states = kernel::cross_entropy_tiles(sets(a, b), bounds, targets, tiles.clone());
     let states = (states.into_iter())
         .map(|(tile, panel)| ContrastiveTile {
             // The images of the captions whose positives the tile holds.
-            images: match groups {
-                Some(g) if !tile.targets.is_empty() => g[panel].to_vec(),
+            images: match targets {
+                Targets::Groups(g) if !tile.col_targets.is_empty() => g[panel].to_vec(),
                 _ => Vec::new(),
             },
             tile,
@@ -219,8 +303,9 @@ fn part_of<T: Scalar, A: Modality, B: Modality>(
 }
 
 impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
-    /// [`contrastive_loss`](crate::contrastive_loss) or [`Captioned::contrastive_loss`] (as
-    /// the plan), from every tile: the same bits.
+    /// [`contrastive_loss`](crate::contrastive_loss),
+    /// [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets) or
+    /// [`Captioned::contrastive_loss`] (as the plan), from every tile: the same bits.
     ///
     /// # Errors
     ///
@@ -233,7 +318,11 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
     ///
     /// See [`Plan::contrastive_loss`].
     pub fn finish(self) -> Result<ContrastiveLoss> {
-        let metrics = [Metric::ContrastiveLoss, Metric::CaptionedContrastiveLoss];
+        let metrics = [
+            Metric::ContrastiveLoss,
+            Metric::ContrastiveLossWithTargets,
+            Metric::CaptionedContrastiveLoss,
+        ];
         let (pass, states) = self.complete(&metrics)?;
         let mut images = Vec::new();
         let mut tiles = Vec::with_capacity(states.len());
@@ -241,13 +330,15 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
             images.extend(state.images);
             tiles.push(state.tile);
         }
-        let groups = match pass.metric {
-            Metric::CaptionedContrastiveLoss => Some(&images[..]),
-            _ => None,
-        };
         check_images(pass, &images)?;
+        // The tiles hold the labels' targets themselves: only the kind matters.
+        let targets = match pass.metric {
+            Metric::CaptionedContrastiveLoss => Targets::Groups(&images),
+            Metric::ContrastiveLossWithTargets => Targets::Labels(&[]),
+            _ => Targets::Diagonal,
+        };
         let scale = f64::from_bits(pass.parameter);
-        let means = kernel::cross_entropies_of(tiles, pass.shape, scale, groups).ok_or(
+        let means = kernel::cross_entropies_of(tiles, pass.shape, scale, targets).ok_or(
             ShardError::NotThePlan {
                 what: "the size of a tile's state",
             },

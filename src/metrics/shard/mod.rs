@@ -12,7 +12,7 @@
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), each row's log-sum-exp over the tile's panel and each column's over its
-//! rows, with the target logits the tile owns ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
+//! rows, with the target dot products the tile owns ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
 //! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
 //! ([`NeighboursTile`]), its rows' and columns' counts of outranking pairs
 //! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
@@ -23,6 +23,7 @@
 //! ([`uniform_loss`](crate::uniform_loss),
 //! [`cross_modal_uniformity`](crate::cross_modal_uniformity),
 //! [`contrastive_loss`](crate::contrastive_loss),
+//! [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
 //! [`retrieval_ranks`](crate::retrieval_ranks),
 //! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
@@ -104,7 +105,9 @@ mod tiles;
 use std::ops::Range;
 
 pub use cka::{CkaTile, cka};
-pub use contrastive::{ContrastiveTile, captioned_contrastive_loss, contrastive_loss};
+pub use contrastive::{
+    ContrastiveTile, captioned_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
+};
 pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
@@ -138,7 +141,8 @@ struct Pass {
     /// The bits of t, of the logit scale, or the number of bins.
     parameter: u64,
     /// For the metrics of images with several captions, a 64-bit fingerprint (FNV-1a) of the
-    /// caption → image map, so that parts of two different groupings refuse to merge; else 0.
+    /// caption → image map, and for the contrastive loss with targets, of the targets, so
+    /// that parts of two different maps refuse to merge; else 0.
     groups: u64,
     /// The number of tiles.
     tiles: usize,
@@ -158,6 +162,7 @@ impl Pass {
             Metric::UniformLoss
             | Metric::CrossModalUniformity
             | Metric::ContrastiveLoss
+            | Metric::ContrastiveLossWithTargets
             | Metric::CaptionedContrastiveLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
@@ -178,18 +183,22 @@ impl Pass {
         // Shapes a plan of the metric makes: paired sets, and IsoScore over two or more
         // dimensions.
         let shaped = match self.metric {
-            Metric::CrossModalUniformity | Metric::ContrastiveLoss | Metric::RetrievalRanks => {
-                n == m
-            }
+            Metric::CrossModalUniformity
+            | Metric::ContrastiveLoss
+            | Metric::ContrastiveLossWithTargets
+            | Metric::RetrievalRanks => n == m,
             // Every image has a caption.
             Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
             Metric::IsoScore => d >= 2,
             _ => true,
         };
-        // Only the metrics of images with several captions have a grouping.
+        // Only the metrics of images with several captions, and the loss with targets, have
+        // a map of positives.
         let grouped = matches!(
             self.metric,
-            Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss
+            Metric::CaptionedRetrievalRanks
+                | Metric::CaptionedContrastiveLoss
+                | Metric::ContrastiveLossWithTargets
         );
         let sized = shaped
             && (grouped || self.groups == 0)
@@ -228,13 +237,15 @@ enum Metric {
     CaptionedRetrievalRanks,
     CaptionedContrastiveLoss,
     CrossModalUniformity,
+    ContrastiveLossWithTargets,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
 ///
 /// Made from the embeddings and parameters of the pass ([`Plan::uniform_loss`],
 /// [`Plan::cross_modal_uniformity`],
-/// [`Plan::contrastive_loss`], [`Plan::cosine_histogram_within`],
+/// [`Plan::contrastive_loss`], [`Plan::contrastive_loss_with_targets`],
+/// [`Plan::cosine_histogram_within`],
 /// [`Plan::cosine_histogram_between`], [`Plan::top_k`], [`Plan::retrieval_ranks`],
 /// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],

@@ -372,7 +372,9 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 ///
 /// # Errors
 ///
-/// As [`uniform_loss`].
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) or
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets that are not
+/// paired; then as [`uniform_loss`].
 ///
 /// # Examples
 ///
@@ -428,10 +430,20 @@ impl Part<UniformTile> {
         let metrics = [Metric::UniformLoss, Metric::CrossModalUniformity];
         let (pass, states) = self.complete(&metrics)?;
         let coincides = states.first().is_some_and(|tile| tile.coincides);
+        // Every pair once: i < j within one set, i ≠ j between two (none when all coincide),
+        // which also tells a part of one metric from the other's with the same tiles.
+        let n = pass.shape.0 as u128;
+        let pairs = match pass.metric {
+            Metric::UniformLoss => n * (n - 1) / 2,
+            _ => n * (n - 1),
+        };
+        let expected = if coincides { 0 } else { pairs };
         let counts = states.iter().map(|tile| tile.terms.count());
-        if states.iter().any(|tile| tile.coincides != coincides) || total(counts).is_none() {
+        if states.iter().any(|tile| tile.coincides != coincides)
+            || total(counts).map(u128::from) != Some(expected)
+        {
             return Err(ShardError::NotThePlan {
-                what: "the embeddings of the tiles",
+                what: "the embeddings of the tiles, or the pairs they visit",
             }
             .into());
         }
