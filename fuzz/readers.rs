@@ -107,8 +107,8 @@ pub fn npy_map(data: &[u8]) {
 #[cfg(feature = "serde")]
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
-        CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile, NeighboursTile,
-        Part, RanksTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
+        AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
+        NeighboursTile, Part, RanksTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -150,6 +150,9 @@ pub fn shard_part(data: &[u8]) {
     });
     read(data, |p: Part<SvccaTile>| {
         p.finish().map(|v| number(v, "SVCCA"))
+    });
+    read(data, |p: Part<AlignmentTile>| {
+        p.finish().map(|v| number(v, "the alignment loss"))
     });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);
     read(data, Part::<RowSumsTile<f64, Text>>::finish);

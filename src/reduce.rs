@@ -109,6 +109,24 @@ pub(crate) fn sum_over_rows(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
     total.value()
 }
 
+/// The sum of f(i) over each chunk of [`CHUNK_ROWS`] rows of 0..n, in chunk order, calling
+/// `done(rows)` after each chunk (see [`Embeddings::done_with`]).
+pub(crate) fn chunk_totals(
+    n: usize,
+    f: impl Fn(usize) -> f64 + Sync,
+    done: impl Fn(Range<usize>) + Sync,
+) -> Vec<f64> {
+    per_chunk(
+        n,
+        #[inline(always)]
+        |rows| {
+            let sum = rows.clone().map(&f).sum::<f64>();
+            done(rows);
+            sum
+        },
+    )
+}
+
 /// A sum Σᵢ f(i) over rows given a whole number of chunks at a time: each chunk's sum added in
 /// order, as [`sum_over_rows`] adds them.
 #[derive(Debug, Clone, Copy)]
@@ -128,15 +146,11 @@ impl ChunkTotal {
         f: impl Fn(usize) -> f64 + Sync,
         done: impl Fn(Range<usize>) + Sync,
     ) {
-        let chunks = per_chunk(
-            n,
-            #[inline(always)]
-            |rows| {
-                let sum = rows.clone().map(&f).sum::<f64>();
-                done(rows);
-                sum
-            },
-        );
+        self.add_chunks(chunk_totals(n, f, done));
+    }
+
+    /// Adds the sums of whole chunks ([`chunk_totals`]), in order.
+    pub(crate) fn add_chunks(&mut self, chunks: impl IntoIterator<Item = f64>) {
         for chunk in chunks {
             self.0 += chunk;
         }

@@ -8,7 +8,7 @@ use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
-    Scalar, ShardError, Spectrum, Temperature, Text, cka, cknna, contrastive_loss,
+    Scalar, ShardError, Spectrum, Temperature, Text, align_loss, cka, cknna, contrastive_loss,
     contrastive_loss_with_targets, cross_modal_uniformity, effective_rank, isoscore,
     mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
 };
@@ -72,6 +72,17 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         format!("{:?}", cross_modal_uniformity(&a, &b, t).map(f64::to_bits)),
         "cross-modal uniformity"
     );
+
+    for alpha in [2.0, 1.0, 0.5] {
+        let plan = Plan::align_loss(&a, &b, alpha).unwrap();
+        let part = |r| shard::align_loss(&plan, &a, &b, r);
+        let value = merged(parts(&plan, shards, part), pairwise).finish();
+        assert_eq!(
+            format!("{:?}", value.map(f64::to_bits)),
+            format!("{:?}", align_loss(&a, &b, alpha).map(f64::to_bits)),
+            "alignment, α = {alpha}"
+        );
+    }
 
     let tau = Temperature::new(0.05).unwrap();
     let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
@@ -942,6 +953,51 @@ fn row_sums_of_many_chunks_merge_to_the_in_memory_bits() {
                 .to_bits()
         );
     }
+}
+
+/// The alignment of 20000 pairs (ten chunks, ten tiles) over shards: the in-memory bits; a
+/// part whose pairs or sums no pass gives is refused.
+#[cfg(feature = "serde")]
+#[test]
+fn the_alignment_over_shards_gives_the_in_memory_bits() {
+    use serde_json::json;
+    let a = random_unit::<f32, Image>(20000, 6, 0.5, 51);
+    let b = random_unit::<f32, Text>(20000, 6, -0.5, 52);
+    let plan = Plan::align_loss(&a, &b, 2.0).unwrap();
+    assert_eq!(plan.tiles(), 10);
+    let expected = align_loss(&a, &b, 2.0).unwrap();
+    for shards in [1, 3, 10] {
+        let part = |r| shard::align_loss(&plan, &a, &b, r);
+        let value = merged(parts(&plan, shards, part), shards == 3).finish();
+        assert_eq!(
+            value.unwrap().to_bits(),
+            expected.to_bits(),
+            "{shards} shards"
+        );
+    }
+    let whole = shard::align_loss(&plan, &a, &b, 0..plan.tiles()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = serde_json::to_value(&whole).unwrap();
+        f(&mut value);
+        serde_json::from_value::<Part<shard::AlignmentTile>>(value).unwrap()
+    };
+    let fewer = edit(&|v| v["states"][0]["rows"] = json!(2047));
+    let dropped = edit(&|v| {
+        v["states"][0]["chunks"].as_array_mut().unwrap().pop();
+    });
+    let negative = edit(&|v| v["states"][1]["chunks"][0] = json!(-1.0));
+    let unpaired = edit(&|v| v["pass"]["shape"][1] = json!(19999));
+    for forged in [fewer, dropped, negative, unpaired] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    let b2 = random_unit::<f32, Text>(19999, 6, -0.5, 52);
+    assert!(matches!(
+        shard::align_loss(&plan, &a, &b2, 0..1),
+        Err(Error::LengthMismatch { .. })
+    ));
 }
 
 #[test]

@@ -12,11 +12,13 @@
 //!
 //! Each shard computes a [`Part`] over its tiles, holding each tile's state: a log-sum-exp
 //! ([`UniformTile`]), each row's log-sum-exp over the tile's panel and each column's over its
-//! rows, with the target dot products the tile owns ([`ContrastiveTile`]), counts and moments ([`HistogramTile`]), the top-k lists of its
-//! rows ([`TopKTile`]) or of its rows within their own set for the k-NN alignments
-//! ([`NeighboursTile`]), its rows' and columns' counts of outranking pairs
-//! ([`RanksTile`]), or the d × d cross products of its rows behind a spectrum
-//! ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA or an SVCCA ([`CkaTile`], [`SvccaTile`]). [`Part::merge`] joins a
+//! rows, with the target dot products the tile owns ([`ContrastiveTile`]), counts and moments
+//! ([`HistogramTile`]), the top-k lists of its rows ([`TopKTile`]) or of its rows within
+//! their own set for the k-NN alignments ([`NeighboursTile`]), its rows' and columns' counts
+//! of outranking pairs ([`RanksTile`]), the d × d cross products of its rows behind a
+//! spectrum ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA or an SVCCA ([`CkaTile`],
+//! [`SvccaTile`]), or the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`]).
+//! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
 //! the single-process pass combines its tasks, so the value is the same bits as the metric's
@@ -28,7 +30,8 @@
 //! [`retrieval_ranks`](crate::retrieval_ranks),
 //! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
 //! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
-//! [`cknna`](crate::cknna), [`effective_rank`](crate::effective_rank),
+//! [`cknna`](crate::cknna), [`align_loss`](crate::align_loss),
+//! [`effective_rank`](crate::effective_rank),
 //! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
 //! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
@@ -111,7 +114,7 @@ pub use contrastive::{
 pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
-pub use sums::{RowSumsTile, row_sums};
+pub use sums::{AlignmentTile, RowSumsTile, align_loss, row_sums};
 pub use svcca::{SvccaTile, svcca};
 pub use tiles::{
     HistogramTile, TopKTile, UniformTile, cosine_histogram_between, cosine_histogram_within,
@@ -163,7 +166,8 @@ impl Pass {
             | Metric::CrossModalUniformity
             | Metric::ContrastiveLoss
             | Metric::ContrastiveLossWithTargets
-            | Metric::CaptionedContrastiveLoss => {
+            | Metric::CaptionedContrastiveLoss
+            | Metric::AlignLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
@@ -186,7 +190,8 @@ impl Pass {
             Metric::CrossModalUniformity
             | Metric::ContrastiveLoss
             | Metric::ContrastiveLossWithTargets
-            | Metric::RetrievalRanks => n == m,
+            | Metric::RetrievalRanks
+            | Metric::AlignLoss => n == m,
             // Every image has a caption.
             Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
             Metric::IsoScore => d >= 2,
@@ -238,6 +243,7 @@ enum Metric {
     CaptionedContrastiveLoss,
     CrossModalUniformity,
     ContrastiveLossWithTargets,
+    AlignLoss,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -250,7 +256,7 @@ enum Metric {
 /// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
-/// [`Plan::row_sums`]); every
+/// [`Plan::row_sums`], [`Plan::align_loss`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///

@@ -1,14 +1,16 @@
-//! The tiles of the O(n·d) sums: [`RowSums`] (the centroid, the cone, the gap) over shards of
-//! rows, each tile a run of the 2048-row chunks the in-memory sums add in order.
+//! The tiles of the O(n·d) sums: [`RowSums`] (the centroid, the cone, the gap) and the
+//! alignment loss over shards of rows, each tile a run of the 2048-row chunks the in-memory
+//! sums add in order.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
 use super::tiles::total;
 use super::{Metric, Part, Pass, Plan};
+use crate::metrics::align::distance_power;
 use crate::metrics::stream::{RowSums, squared_norm};
-use crate::reduce::{CHUNK_ROWS, RowSum, chunk_sums};
-use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings};
+use crate::reduce::{CHUNK_ROWS, ChunkTotal, RowSum, chunk_sums, chunk_totals};
+use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
 
 /// At most this many tiles of chunks.
 const MAX_TILES: usize = 64;
@@ -48,6 +50,66 @@ impl<T: Scalar, M: Modality> std::fmt::Debug for RowSumsTile<T, M> {
     }
 }
 
+/// The state of one tile of the alignment loss: Σ ‖aᵢ − bᵢ‖^α over each of its chunks of 2048
+/// pairs.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AlignmentTile {
+    chunks: Vec<f64>,
+    rows: usize,
+}
+
+impl Plan {
+    /// The plan of [`align_loss`](crate::align_loss)`(a, b, alpha)`: tiles of whole chunks of
+    /// 2048 pairs, at most 64, as [`Plan::row_sums`].
+    ///
+    /// # Errors
+    ///
+    /// As [`align_loss`](crate::align_loss).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, align_loss};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..9000).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
+    /// let a = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows)?)?;
+    /// let b = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows)?.select(&(1..9000).chain([0]).collect::<Vec<_>>())?)?;
+    /// let plan = Plan::align_loss(&a, &b, 2.0)?;
+    /// let [first, second] = [plan.shard(0, 2)?, plan.shard(1, 2)?]
+    ///     .map(|tiles| shard::align_loss(&plan, &a, &b, tiles));
+    /// let value = first?.merge(second?)?.finish()?;
+    /// assert_eq!(value.to_bits(), align_loss(&a, &b, 2.0)?.to_bits());
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
+        a: &UnitEmbeddings<T, A>,
+        b: &UnitEmbeddings<T, B>,
+        alpha: f64,
+    ) -> Result<Self> {
+        check::paired(a.shape(), b.shape())?;
+        let alpha = check::positive("alpha", alpha)?;
+        Ok(Self::of_chunks(align_pass(a, b, alpha), a.len()))
+    }
+
+    /// The plan of `pass` over n rows in tiles of whole chunks ([`tile_rows`]; its tiles
+    /// counted here).
+    fn of_chunks(pass: Pass, n: usize) -> Self {
+        let tile_rows: Vec<u64> = tile_rows(n)
+            .into_iter()
+            .map(|rows| rows.len() as u64)
+            .collect();
+        Self {
+            pass: Pass {
+                tiles: tile_rows.len(),
+                ..pass
+            },
+            tile_pairs: tile_rows,
+        }
+    }
+}
+
 impl Plan {
     /// The plan of the row sums of `x` ([`RowSums`]: its centroid, its cone, its side of a
     /// gap): tiles of whole 2048-row chunks, at most 64.
@@ -73,14 +135,7 @@ impl Plan {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn row_sums<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Result<Self> {
-        let tile_rows: Vec<u64> = tile_rows(x.len())
-            .into_iter()
-            .map(|rows| rows.len() as u64)
-            .collect();
-        Ok(Self {
-            pass: row_sums_pass(x, tile_rows.len()),
-            tile_pairs: tile_rows,
-        })
+        Ok(Self::of_chunks(row_sums_pass(x, 0), x.len()))
     }
 }
 
@@ -172,5 +227,99 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
         let mut sums = RowSum::new(d);
         sums.add_chunks(states.into_iter().flat_map(|tile| tile.chunks));
         Ok(RowSums::of_totals(n, sums))
+    }
+}
+
+fn align_pass<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    alpha: f64,
+) -> Pass {
+    Pass {
+        metric: Metric::AlignLoss,
+        shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
+        parameter: alpha.to_bits(),
+        groups: 0,
+        tiles: 0,
+    }
+}
+
+/// The part of [`align_loss`](crate::align_loss) over the tiles `tiles` of `plan`, made with
+/// [`Plan::align_loss`]`(a, b, alpha)`.
+///
+/// # Errors
+///
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) or
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets that are not
+/// paired; then as [`uniform_loss`](super::uniform_loss).
+///
+/// # Examples
+///
+/// See [`Plan::align_loss`].
+pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    tiles: Range<usize>,
+) -> Result<Part<AlignmentTile>> {
+    plan.check_tiles(&tiles)?;
+    check::paired(a.shape(), b.shape())?;
+    let alpha = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..align_pass(a, b, alpha)
+    })?;
+    let power = distance_power::<T>(alpha);
+    let states = tile_rows(a.len())[tiles.clone()]
+        .iter()
+        .map(|rows| AlignmentTile {
+            chunks: chunk_totals(
+                rows.len(),
+                |i| power(a.row(rows.start + i), b.row(rows.start + i)),
+                |chunk| {
+                    let pairs = rows.start + chunk.start..rows.start + chunk.end;
+                    a.done_with(pairs.clone());
+                    b.done_with(pairs);
+                },
+            ),
+            rows: rows.len(),
+        })
+        .collect();
+    Ok(Part {
+        pass: plan.pass,
+        start: tiles.start,
+        states,
+    })
+}
+
+impl Part<AlignmentTile> {
+    /// [`align_loss`](crate::align_loss), from every tile: the chunks' sums added in order,
+    /// as the in-memory loss adds them, so the same bits.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
+    /// [`ShardError::NotThePlan`] for tiles whose pairs or sums no pass gives (a corrupted
+    /// transfer); as [`align_loss`](crate::align_loss).
+    ///
+    /// # Examples
+    ///
+    /// See [`Plan::align_loss`].
+    pub fn finish(self) -> Result<f64> {
+        let (pass, states) = self.complete(&[Metric::AlignLoss])?;
+        let n = pass.shape.0;
+        let rows = total(states.iter().map(|tile| tile.rows as u64));
+        let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();
+        // Sums of powers of distances: never negative, never NaN.
+        let plausible = (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| *sum >= 0.0);
+        if rows != Some(n as u64) || chunks != n.div_ceil(CHUNK_ROWS) || !plausible {
+            return Err(ShardError::NotThePlan {
+                what: "the pairs or the sums of a tile",
+            }
+            .into());
+        }
+        let mut sum = ChunkTotal::new();
+        sum.add_chunks(states.into_iter().flat_map(|tile| tile.chunks));
+        check::no_overflow("the alignment loss", sum.value() / n as f64)
     }
 }
