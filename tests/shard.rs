@@ -689,6 +689,11 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         v["states"][0]["tile"]["row_targets"] = json!([])
     });
     let other = edited(&whole, |v| v["pass"]["groups"] = json!(1));
+    // Targets no logits make: a cross-entropy far below 0.
+    let above = edited(&whole, |v| {
+        v["states"][0]["tile"]["row_targets"][0] = json!(1e4);
+        v["states"][0]["tile"]["col_targets"][0] = json!(1e4);
+    });
     let plain = edited(&whole, |v| {
         v["pass"]["metric"] = json!("ContrastiveLoss");
         v["pass"]["groups"] = json!(0);
@@ -697,7 +702,7 @@ fn parts_from_outside_bytes_that_no_plan_makes_are_typed_errors() {
         shard_error(other.clone().merge(whole.clone())),
         ShardError::DifferentPasses
     ));
-    for forged in [dropped, moved, plain] {
+    for forged in [dropped, moved, above, plain] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }
@@ -982,12 +987,21 @@ fn the_alignment_over_shards_gives_the_in_memory_bits() {
         serde_json::from_value::<Part<shard::AlignmentTile>>(value).unwrap()
     };
     let fewer = edit(&|v| v["states"][0]["rows"] = json!(2047));
+    // The same rows and chunks in other tiles than the plan's: two tiles' in one.
+    let joined = edit(&|v| {
+        let states = v["states"].as_array_mut().unwrap();
+        let second = states.remove(1);
+        let chunks = second["chunks"].as_array().unwrap().clone();
+        states[0]["chunks"].as_array_mut().unwrap().extend(chunks);
+        states[0]["rows"] = json!(4096);
+        v["pass"]["tiles"] = json!(9);
+    });
     let dropped = edit(&|v| {
         v["states"][0]["chunks"].as_array_mut().unwrap().pop();
     });
     let negative = edit(&|v| v["states"][1]["chunks"][0] = json!(-1.0));
     let unpaired = edit(&|v| v["pass"]["shape"][1] = json!(19999));
-    for forged in [fewer, dropped, negative, unpaired] {
+    for forged in [fewer, joined, dropped, negative, unpaired] {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }

@@ -780,7 +780,7 @@ pub(crate) fn cross_entropy_tiles(
 /// [`cross_entropies`]' two means from all the tiles of its pass in order (`shape`: n, m, d
 /// and the element's bytes; `targets` the pass's, of which only the kind matters but for
 /// groups, each of the m below n and every row in a group): to the bit the pass's own; `None`
-/// for tiles of the wrong sizes.
+/// for tiles of the wrong sizes, or whose targets outweigh their log-sum-exps.
 pub(crate) fn cross_entropies_of(
     tiles: Vec<CrossEntropyTile>,
     shape: (usize, usize, usize, usize),
@@ -821,8 +821,17 @@ pub(crate) fn cross_entropies_of(
     let values = |lse: Vec<OnlineLogSumExp>| -> Vec<f64> {
         lse.into_iter().map(OnlineLogSumExp::value).collect()
     };
-    let row_ce = cross_entropy_of(&values(row_lse), row_targets, scale);
-    let col_ce = cross_entropy_of(&values(col_lse), col_targets, scale);
+    let (row_lse, col_lse) = (values(row_lse), values(col_lse));
+    let row_ce = cross_entropy_of(&row_lse, row_targets, scale);
+    let col_ce = cross_entropy_of(&col_lse, col_targets, scale);
+    // A target is one of its row's (column's) logits or a mean of them, so no cross-entropy
+    // is below 0 by more than the exponentials' error (a relative 1e-8 in f32, the kernel's
+    // tested bound; a hundredfold margin here): tiles from outside bytes may claim anything.
+    let plausible =
+        |lse: &[f64], ce: &[f64]| (lse.iter().zip(ce)).all(|(l, c)| *c >= -1e-6 * (1.0 + l.abs()));
+    if !plausible(&row_lse, &row_ce) || !plausible(&col_lse, &col_ce) {
+        return None;
+    }
     Some((mean(&row_ce), mean(&col_ce)))
 }
 

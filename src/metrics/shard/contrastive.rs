@@ -310,8 +310,9 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
     /// # Errors
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for a tile whose state has the wrong size, or a caption →
-    /// image map that is not the plan's (a corrupted transfer); as
+    /// [`ShardError::NotThePlan`] for a tile whose state has the wrong size, a target dot
+    /// product above what its log-sum-exp allows, or a caption → image map that is not the
+    /// plan's (a corrupted transfer); as
     /// [`contrastive_loss`](crate::contrastive_loss).
     ///
     /// # Examples
@@ -340,7 +341,7 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
         let scale = f64::from_bits(pass.parameter);
         let means = kernel::cross_entropies_of(tiles, pass.shape, scale, targets).ok_or(
             ShardError::NotThePlan {
-                what: "the size of a tile's state",
+                what: "the size of a tile's state, or a target above its log-sum-exp",
             },
         )?;
         loss_from(means, (A::NAME, B::NAME))

@@ -139,6 +139,19 @@ impl Plan {
     }
 }
 
+/// Whether the tiles' (rows, chunks) are those of the plan of n rows ([`tile_rows`]), in
+/// order; n is checked against the rows the tiles hold before the plan's tiles are made.
+fn laid_out(n: usize, tiles: impl ExactSizeIterator<Item = (usize, usize)> + Clone) -> bool {
+    let rows = total(tiles.clone().map(|(rows, _)| rows as u64));
+    rows == Some(n as u64) && {
+        let plan = tile_rows(n);
+        plan.len() == tiles.len()
+            && (plan.iter().zip(tiles)).all(|(want, (rows, chunks))| {
+                rows == want.len() && chunks == rows.div_ceil(CHUNK_ROWS)
+            })
+    }
+}
+
 /// The rows of each tile: runs of whole chunks, as even as whole chunks allow.
 fn tile_rows(n: usize) -> Vec<Range<usize>> {
     let chunks = n.div_ceil(CHUNK_ROWS);
@@ -212,13 +225,12 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
     pub fn finish(self) -> Result<RowSums<T, M>> {
         let (pass, states) = self.complete(&[Metric::RowSums])?;
         let (n, _, d, _) = pass.shape;
-        let rows = total(states.iter().map(|tile| tile.rows as u64));
-        let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();
+        let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
         let sized = states
             .iter()
             .flat_map(|tile| &tile.chunks)
             .all(|(sum, _)| sum.len() == d);
-        if rows != Some(n as u64) || chunks != n.div_ceil(CHUNK_ROWS) || !sized {
+        if !laid_out(n, layout) || !sized {
             return Err(ShardError::NotThePlan {
                 what: "the rows or the sums of a tile",
             }
@@ -299,8 +311,8 @@ impl Part<AlignmentTile> {
     /// # Errors
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for tiles whose pairs or sums no pass gives (a corrupted
-    /// transfer); as [`align_loss`](crate::align_loss).
+    /// [`ShardError::NotThePlan`] for tiles of other pairs than the plan's, or a negative sum
+    /// (a corrupted transfer); as [`align_loss`](crate::align_loss).
     ///
     /// # Examples
     ///
@@ -308,11 +320,10 @@ impl Part<AlignmentTile> {
     pub fn finish(self) -> Result<f64> {
         let (pass, states) = self.complete(&[Metric::AlignLoss])?;
         let n = pass.shape.0;
-        let rows = total(states.iter().map(|tile| tile.rows as u64));
-        let chunks: usize = states.iter().map(|tile| tile.chunks.len()).sum();
+        let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
         // Sums of powers of distances: never negative, never NaN.
         let plausible = (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| *sum >= 0.0);
-        if rows != Some(n as u64) || chunks != n.div_ceil(CHUNK_ROWS) || !plausible {
+        if !laid_out(n, layout) || !plausible {
             return Err(ShardError::NotThePlan {
                 what: "the pairs or the sums of a tile",
             }
