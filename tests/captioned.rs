@@ -1,7 +1,7 @@
 //! Images with several captions each: the COCO protocol against brute force, the 1:1 case as a
 //! special case, and the checks of `Captioned::new`.
 
-mod common;
+use crate::common;
 
 use common::{F64, assert_close, shaped_rows, temperature, unit};
 use modality_gap::{

@@ -2,7 +2,7 @@
 //! (Student's t), per-group prediction rates (Table 2, FairFace) and the zero-shot ROC-AUC of
 //! a binary task (Table 1, HatefulMemes), plus the laws they obey.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! classification as the gap moves (`zeroshot_n200_c10_d16`, the Table 1 protocol), plus the
 //! laws they obey.
 
-mod common;
+use crate::common;
 
 use common::{
     Case, F32, F64, SWEEP, ULPS, assert_all_close, assert_close, json_matrix, rows_of, temperature,

@@ -1,7 +1,7 @@
 //! The measures of the gap that follow-up papers report: RMG, the gap by dimension, and the
 //! gap after mean-centring (C3), against their definitions.
 
-mod common;
+use crate::common;
 
 use common::{F64, assert_close, rows, unit};
 use modality_gap::{

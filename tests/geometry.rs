@@ -13,7 +13,7 @@
 //! written with `json.dump(..., allow_nan=False)` (floats round-trip exactly); the file's
 //! `note` field repeats this.
 
-mod common;
+use crate::common;
 
 use common::{
     Case, F64, GRAM, ULPS, assert_all_close, assert_close, data_json, json_matrix, numbers,

@@ -9,7 +9,7 @@ use modality_gap::npy::{map, map_pair, read, read_pair};
 use modality_gap::{Embeddings, Error, Image, NpyError, Temperature, Text, UnitEmbeddings};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 
 use common::{npy_dict, npy_padded};
 

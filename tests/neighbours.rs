@@ -1,7 +1,7 @@
 //! Mutual k-NN alignment, cross-modal uniformity and modality separability: laws on random
 //! data, brute-force definitions, hand cases, errors, and the numpy oracle.
 
-mod common;
+use crate::common;
 
 use common::{F32, F64, assert_close, orthogonal, rotated, shaped_rows, unit};
 use modality_gap::{

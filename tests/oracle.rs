@@ -1,7 +1,7 @@
 //! Reference tests: the crate reproduces `../shared/oracle/cases/` (copied to tests/data/oracle)
 //! for every quantity of the foundation, in f64 and with f32 input.
 
-mod common;
+use crate::common;
 
 use common::{
     Case, F32, F64, assert_all_close, assert_close, embeddings_from_json, json_matrix, temperature,

@@ -1,6 +1,6 @@
 //! Property tests: the laws the metrics obey on random shapes and values.
 
-mod common;
+use crate::common;
 
 use common::{
     F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,

@@ -7,13 +7,13 @@
 //! asked for, with the folder named by the environment variable `MODALITY_GAP_FEATURES`,
 //!
 //! ```text
-//! MODALITY_GAP_FEATURES=../shared/data/modality-gap-features cargo test --test real_data -- --ignored
+//! MODALITY_GAP_FEATURES=../shared/data/modality-gap-features cargo test --test integration -- --ignored real_data::
 //! ```
 //!
 //! as `.ci/run` does, and it fails, naming the variable and the path, when the variable is unset
 //! or the folder or one of its files is missing: it never passes without having checked them.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
@@ -291,7 +291,7 @@ fn embedded_clasp_pair_matches_numpy_with_f32_storage() {
 }
 
 #[test]
-#[ignore = "needs the published feature files: set MODALITY_GAP_FEATURES=DIR and run cargo test --test real_data -- --ignored"]
+#[ignore = "needs the published feature files: set MODALITY_GAP_FEATURES=DIR and run cargo test --test integration -- --ignored real_data::"]
 fn every_published_feature_file_matches_numpy() {
     let folder = PathBuf::from(std::env::var_os(FEATURES).unwrap_or_else(|| {
         panic!(

@@ -10,7 +10,7 @@
 //! (torch's order among exact ties, a randomised SVD, a random split) the case is left out
 //! and `docs/metrics.md` says why.
 
-mod common;
+use crate::common;
 
 use common::{Case, F64, PLATONIC_EPSILON, PLATONIC_FLOAT32, assert_close, number, numbers};
 use modality_gap::{

@@ -2,7 +2,7 @@
 //! merged in tile order in any grouping, give the bits of the single-process metric; every
 //! misuse is a typed error.
 
-mod common;
+use crate::common;
 
 use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};

@@ -2,7 +2,7 @@
 //! histogram and its quantiles, cross-checked against each other and against brute force,
 //! and their errors.
 
-mod common;
+use crate::common;
 
 use common::{F64, ULPS, assert_close, unit};
 use modality_gap::{

@@ -1,7 +1,7 @@
 //! The mismatched-data simulations on the 3-D sphere (Fig. 3e–g) and the nine-pair
 //! simulation of the notebooks, against the oracle's `sphere_simulations` case.
 
-mod common;
+use crate::common;
 
 use common::{
     Case, F32_POINTS, F64, PAPER_3_DECIMALS, ULPS, assert_all_close, assert_close,

@@ -1,7 +1,7 @@
 //! CKA, SVCCA, effective rank and IsoScore: closed forms, laws on random data, errors, the
 //! thread count, and the numpy oracle (`tests/data/oracle/geometry_*`).
 
-mod common;
+use crate::common;
 
 use common::{Case, F32, F64, SPECTRAL, ULPS, assert_close, orthogonal, shaped_rows};
 use modality_gap::{

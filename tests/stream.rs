@@ -2,7 +2,7 @@
 //! (`npy::Chunks`): the in-memory metrics' bits for any cut of the rows; every defect of the
 //! file a typed error at the chunk where it shows.
 
-mod common;
+use crate::common;
 
 use common::random_unit;
 use modality_gap::npy::{self, Chunks};

@@ -3,7 +3,7 @@
 //! on the thread count, a standard-error budget reaches its target (or stops at the cap), and
 //! bad input is a typed error.
 
-mod common;
+use crate::common;
 
 use common::{COVERAGE_95, COVERAGE_REPETITIONS, SE_HALVES};
 use modality_gap::subsample::{self, Budget};

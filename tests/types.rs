@@ -1,7 +1,7 @@
 //! The types: layout and orientation of every constructor, the unit-norm invariant, and every
 //! error variant produced through the public API.
 
-mod common;
+use crate::common;
 
 use common::{ULPS, temperature, unit_from_rows};
 use modality_gap::{

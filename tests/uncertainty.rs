@@ -1,7 +1,7 @@
 //! Standard errors: each metric's one-pass jackknife against the metric recomputed n times,
 //! the coverage of its intervals by simulation, paired comparisons, and the errors.
 
-mod common;
+use crate::common;
 
 use common::{
     COVERAGE_95, JACKKNIFE, JACKKNIFE_F32_KERNEL_PER_T, assert_same_jackknife, random_unit,

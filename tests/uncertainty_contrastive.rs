@@ -1,7 +1,7 @@
 //! The contrastive loss's two-pass jackknife against the loss recomputed without each pair,
 //! and its one-pass grouped jackknife against the loss recomputed without each run of pairs.
 
-mod common;
+use crate::common;
 
 use common::{
     JACKKNIFE, JACKKNIFE_F32_CONTRASTIVE, assert_same_jackknife, random_unit, temperature,

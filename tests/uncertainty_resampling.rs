@@ -3,9 +3,9 @@
 //! independence and dependence, determinism across thread counts, and the typed errors.
 //!
 //! The coverage numbers of `docs/uncertainty.md` come from
-//! `cargo test --test uncertainty_resampling -- --nocapture`.
+//! `cargo test --test integration -- uncertainty_resampling:: --nocapture`.
 
-mod common;
+use crate::common;
 
 use common::{
     BOOTSTRAP_SE, COVERAGE_95, F64, GROUPED_JACKKNIFE_SE_RATIO, NULL_MEAN_STANDARD_ERRORS,

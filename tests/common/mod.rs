@@ -1,6 +1,6 @@
 //! Shared test support: the tolerances, in one place and justified, the oracle case loader,
 //! and the small helpers more than one test file needs.
-#![allow(dead_code)] // each test crate uses its own subset
+#![allow(dead_code)] // not every helper serves every build (features)
 
 use std::ops::Range;
 use std::path::PathBuf;
