@@ -108,7 +108,8 @@ pub fn npy_map(data: &[u8]) {
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
         AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
-        NeighboursTile, Part, RanksTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
+        NeighboursTile, Part, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile, TopKTile,
+        UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -153,6 +154,12 @@ pub fn shard_part(data: &[u8]) {
     });
     read(data, |p: Part<AlignmentTile>| {
         p.finish().map(|v| number(v, "the alignment loss"))
+    });
+    read(data, |p: Part<RelativeGapTile>| {
+        p.finish().map(|rmg| {
+            let terms = [rmg.value, rmg.matched, rmg.within_a, rmg.within_b];
+            terms.map(|v| number(v, "the relative gap"))
+        })
     });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);
     read(data, Part::<RowSumsTile<f64, Text>>::finish);

@@ -10,7 +10,7 @@ use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
     Scalar, ShardError, Spectrum, Temperature, Text, align_loss, cka, cknna, contrastive_loss,
     contrastive_loss_with_targets, cross_modal_uniformity, effective_rank, isoscore,
-    mean_pairwise_cosine, mutual_knn, retrieval_ranks, svcca, top_k, uniform_loss,
+    mean_pairwise_cosine, mutual_knn, relative_gap, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -83,6 +83,17 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             "alignment, α = {alpha}"
         );
     }
+
+    let plan = Plan::relative_gap(&a, &b);
+    let value = plan.and_then(|plan| {
+        let part = |r| shard::relative_gap(&plan, &a, &b, r);
+        merged(parts(&plan, shards, part), pairwise).finish()
+    });
+    assert_eq!(
+        format!("{value:?}"),
+        format!("{:?}", relative_gap(&a, &b)),
+        "relative gap"
+    );
 
     let tau = Temperature::new(0.05).unwrap();
     let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
@@ -1011,6 +1022,58 @@ fn the_alignment_over_shards_gives_the_in_memory_bits() {
     assert!(matches!(
         shard::align_loss(&plan, &a, &b2, 0..1),
         Err(Error::LengthMismatch { .. })
+    ));
+}
+
+/// The relative gap of 20000 pairs (ten tiles) over shards: the in-memory value, bit for bit;
+/// a part whose rows or sums no pass gives is refused.
+#[cfg(feature = "serde")]
+#[test]
+fn the_relative_gap_over_shards_gives_the_in_memory_bits() {
+    use serde_json::json;
+    let a = random_unit::<f64, Image>(20000, 5, 0.7, 53);
+    let b = random_unit::<f64, Text>(20000, 5, -0.2, 54);
+    let plan = Plan::relative_gap(&a, &b).unwrap();
+    assert_eq!(plan.tiles(), 10);
+    let expected = relative_gap(&a, &b).unwrap();
+    assert!(expected.value > 0.1 && expected.value < 0.9, "{expected:?}");
+    for shards in [1, 3, 10] {
+        let part = |r| shard::relative_gap(&plan, &a, &b, r);
+        let value = merged(parts(&plan, shards, part), shards == 3).finish();
+        let bits = |g: modality_gap::RelativeGap| {
+            [g.value, g.matched, g.within_a, g.within_b].map(f64::to_bits)
+        };
+        assert_eq!(bits(value.unwrap()), bits(expected), "{shards} shards");
+    }
+    let whole = shard::relative_gap(&plan, &a, &b, 0..plan.tiles()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = serde_json::to_value(&whole).unwrap();
+        f(&mut value);
+        serde_json::from_value::<Part<shard::RelativeGapTile>>(value).unwrap()
+    };
+    let fewer = edit(&|v| v["states"][0]["rows"] = json!(2047));
+    let dropped = edit(&|v| {
+        v["states"][4]["b"].as_array_mut().unwrap().pop();
+    });
+    let short = edit(&|v| {
+        v["states"][2]["a"][0][0].as_array_mut().unwrap().pop();
+    });
+    let negative = edit(&|v| v["states"][1]["b"][0][1] = json!(-1.0));
+    let infinite = edit(&|v| {
+        v["states"][0]["matched"][0] = json!(-1e308);
+        v["states"][3]["matched"][0] = json!(-1e308);
+    });
+    let unpaired = edit(&|v| v["pass"]["shape"][1] = json!(19999));
+    for forged in [fewer, dropped, short, negative, infinite, unpaired] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    let one = random_unit::<f64, Image>(1, 5, 0.7, 53);
+    assert!(matches!(
+        Plan::relative_gap(&one, &one.clone().with_modality::<Text>()),
+        Err(Error::TooFewSamples { .. })
     ));
 }
 

@@ -17,7 +17,8 @@
 //! their own set for the k-NN alignments ([`NeighboursTile`]), its rows' and columns' counts
 //! of outranking pairs ([`RanksTile`]), the d × d cross products of its rows behind a
 //! spectrum ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA or an SVCCA ([`CkaTile`],
-//! [`SvccaTile`]), or the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`]).
+//! [`SvccaTile`]), or the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`],
+//! [`RelativeGapTile`]).
 //! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
@@ -31,6 +32,7 @@
 //! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
 //! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`align_loss`](crate::align_loss),
+//! [`relative_gap`](crate::relative_gap),
 //! [`effective_rank`](crate::effective_rank),
 //! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
 //! merge grouping. With the cargo
@@ -100,6 +102,7 @@ mod cka;
 mod contrastive;
 mod neighbours;
 mod ranks;
+mod relative_gap;
 mod spectra;
 mod sums;
 mod svcca;
@@ -113,6 +116,7 @@ pub use contrastive::{
 };
 pub use neighbours::{NeighboursTile, neighbours};
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
+pub use relative_gap::{RelativeGapTile, relative_gap};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{AlignmentTile, RowSumsTile, align_loss, row_sums};
 pub use svcca::{SvccaTile, svcca};
@@ -172,9 +176,10 @@ impl Pass {
                 value.is_finite() && value > 0.0
             }
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
-            Metric::RowSums | Metric::RetrievalRanks | Metric::CaptionedRetrievalRanks => {
-                self.parameter == 0
-            }
+            Metric::RowSums
+            | Metric::RelativeGap
+            | Metric::RetrievalRanks
+            | Metric::CaptionedRetrievalRanks => self.parameter == 0,
             Metric::Cka => {
                 let (estimator, d_b) = cka::estimator_and_dim(self.parameter);
                 d_b >= 1 && check_sets(n, m, estimator).is_ok()
@@ -191,7 +196,8 @@ impl Pass {
             | Metric::ContrastiveLoss
             | Metric::ContrastiveLossWithTargets
             | Metric::RetrievalRanks
-            | Metric::AlignLoss => n == m,
+            | Metric::AlignLoss
+            | Metric::RelativeGap => n == m,
             // Every image has a caption.
             Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
             Metric::IsoScore => d >= 2,
@@ -244,6 +250,7 @@ enum Metric {
     CrossModalUniformity,
     ContrastiveLossWithTargets,
     AlignLoss,
+    RelativeGap,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -256,7 +263,7 @@ enum Metric {
 /// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
-/// [`Plan::row_sums`], [`Plan::align_loss`]); every
+/// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///

@@ -95,7 +95,7 @@ impl Plan {
 
     /// The plan of `pass` over n rows in tiles of whole chunks ([`tile_rows`]; its tiles
     /// counted here).
-    fn of_chunks(pass: Pass, n: usize) -> Self {
+    pub(super) fn of_chunks(pass: Pass, n: usize) -> Self {
         let tile_rows: Vec<u64> = tile_rows(n)
             .into_iter()
             .map(|rows| rows.len() as u64)
@@ -139,9 +139,58 @@ impl Plan {
     }
 }
 
+/// Σ uᵢ and Σ ‖uᵢ‖² over each 2048-row chunk of the rows `rows` of `x`, in order, as the
+/// in-memory sums form them, letting each chunk's rows go once summed.
+pub(super) fn row_chunk_sums<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    rows: &Range<usize>,
+) -> Vec<(Vec<f64>, f64)> {
+    let d = x.dim();
+    chunk_sums(
+        &x.as_slice()[rows.start * d..rows.end * d],
+        d,
+        squared_norm,
+        |chunk| x.done_with(rows.start + chunk.start..rows.start + chunk.end),
+    )
+}
+
+/// Σ f(aᵢ, bᵢ) over each 2048-pair chunk of the pairs (i, i) of `rows`, in order, as the
+/// in-memory means over pairs form them, letting each chunk's rows go once summed.
+pub(super) fn pair_chunk_totals<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    rows: &Range<usize>,
+    f: impl Fn(&[T], &[T]) -> f64 + Sync,
+) -> Vec<f64> {
+    chunk_totals(
+        rows.len(),
+        |i| f(a.row(rows.start + i), b.row(rows.start + i)),
+        |chunk| {
+            let pairs = rows.start + chunk.start..rows.start + chunk.end;
+            a.done_with(pairs.clone());
+            b.done_with(pairs);
+        },
+    )
+}
+
+/// Whether every chunk's sum vector has d entries.
+pub(super) fn sized(chunks: &[(Vec<f64>, f64)], d: usize) -> bool {
+    chunks.iter().all(|(sum, _)| sum.len() == d)
+}
+
+/// The row sums of chunks' sums added in order, as the in-memory sums add them.
+pub(super) fn row_sum_of(d: usize, chunks: impl IntoIterator<Item = (Vec<f64>, f64)>) -> RowSum {
+    let mut sums = RowSum::new(d);
+    sums.add_chunks(chunks);
+    sums
+}
+
 /// Whether the tiles' (rows, chunks) are those of the plan of n rows ([`tile_rows`]), in
 /// order; n is checked against the rows the tiles hold before the plan's tiles are made.
-fn laid_out(n: usize, tiles: impl ExactSizeIterator<Item = (usize, usize)> + Clone) -> bool {
+pub(super) fn laid_out(
+    n: usize,
+    tiles: impl ExactSizeIterator<Item = (usize, usize)> + Clone,
+) -> bool {
     let rows = total(tiles.clone().map(|(rows, _)| rows as u64));
     rows == Some(n as u64) && {
         let plan = tile_rows(n);
@@ -153,7 +202,7 @@ fn laid_out(n: usize, tiles: impl ExactSizeIterator<Item = (usize, usize)> + Clo
 }
 
 /// The rows of each tile: runs of whole chunks, as even as whole chunks allow.
-fn tile_rows(n: usize) -> Vec<Range<usize>> {
+pub(super) fn tile_rows(n: usize) -> Vec<Range<usize>> {
     let chunks = n.div_ceil(CHUNK_ROWS);
     let tiles = chunks.clamp(1, MAX_TILES);
     let row = |k: usize| (k * chunks / tiles * CHUNK_ROWS).min(n);
@@ -187,16 +236,10 @@ pub fn row_sums<T: Scalar, M: Modality>(
 ) -> Result<Part<RowSumsTile<T, M>>> {
     plan.check_tiles(&tiles)?;
     plan.check_pass(row_sums_pass(x, plan.tiles()))?;
-    let d = x.dim();
     let states = tile_rows(x.len())[tiles.clone()]
         .iter()
         .map(|rows| RowSumsTile {
-            chunks: chunk_sums(
-                &x.as_slice()[rows.start * d..rows.end * d],
-                d,
-                squared_norm,
-                |chunk| x.done_with(rows.start + chunk.start..rows.start + chunk.end),
-            ),
+            chunks: row_chunk_sums(x, rows),
             rows: rows.len(),
             values: PhantomData,
         })
@@ -226,18 +269,13 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
         let (pass, states) = self.complete(&[Metric::RowSums])?;
         let (n, _, d, _) = pass.shape;
         let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
-        let sized = states
-            .iter()
-            .flat_map(|tile| &tile.chunks)
-            .all(|(sum, _)| sum.len() == d);
-        if !laid_out(n, layout) || !sized {
+        if !laid_out(n, layout) || !states.iter().all(|tile| sized(&tile.chunks, d)) {
             return Err(ShardError::NotThePlan {
                 what: "the rows or the sums of a tile",
             }
             .into());
         }
-        let mut sums = RowSum::new(d);
-        sums.add_chunks(states.into_iter().flat_map(|tile| tile.chunks));
+        let sums = row_sum_of(d, states.into_iter().flat_map(|tile| tile.chunks));
         Ok(RowSums::of_totals(n, sums))
     }
 }
@@ -285,15 +323,7 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
     let states = tile_rows(a.len())[tiles.clone()]
         .iter()
         .map(|rows| AlignmentTile {
-            chunks: chunk_totals(
-                rows.len(),
-                |i| power(a.row(rows.start + i), b.row(rows.start + i)),
-                |chunk| {
-                    let pairs = rows.start + chunk.start..rows.start + chunk.end;
-                    a.done_with(pairs.clone());
-                    b.done_with(pairs);
-                },
-            ),
+            chunks: pair_chunk_totals(a, b, rows, &power),
             rows: rows.len(),
         })
         .collect();
