@@ -40,8 +40,10 @@
 //!
 //! A part holds O(tiles) values for the uniformity, one value per row and column of each
 //! tile for the contrastive loss and the retrieval ranks (16·m + n·m/16384 in all, with every
-//! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists and O(tiles · d²) (CKA, SVCCA: (d_a + d_b)²) for
-//! the cross products (at most 16 tiles).
+//! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists, O(tiles · d²)
+//! (CKA, SVCCA: (d_a + d_b)²) for the cross products (at most 16 tiles), and d + 1 values per
+//! 2048-row chunk of each set for the row sums (and the relative gap, which also holds one per
+//! chunk of pairs, as the alignment does).
 //!
 //! # Examples
 //!
@@ -196,8 +198,9 @@ impl Pass {
             | Metric::ContrastiveLoss
             | Metric::ContrastiveLossWithTargets
             | Metric::RetrievalRanks
-            | Metric::AlignLoss
-            | Metric::RelativeGap => n == m,
+            | Metric::AlignLoss => n == m,
+            // Pairs within each set.
+            Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
             Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
             Metric::IsoScore => d >= 2,
@@ -211,13 +214,20 @@ impl Pass {
                 | Metric::CaptionedContrastiveLoss
                 | Metric::ContrastiveLossWithTargets
         );
+        // Sets a plan was made of are in memory: no count of their bytes overflows.
+        let addressable = |count: usize| {
+            (count.checked_mul(element)).is_some_and(|bytes| bytes <= isize::MAX as usize)
+        };
         let sized = shaped
             && (grouped || self.groups == 0)
             && self.tiles >= 1
             && n >= 1
             && m >= 1
             && d >= 1
-            && matches!(element, 4 | 8);
+            && matches!(element, 4 | 8)
+            && addressable(n)
+            && addressable(m)
+            && addressable(d);
         if sized && parameter {
             Ok(())
         } else {

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::sums::{laid_out, pair_chunk_totals, row_chunk_sums, row_sum_of, sized, tile_rows};
+use super::sums::{laid_out, pair_chunk_totals, plausible, row_chunk_sums, row_sum_of, tile_rows};
 use super::{Metric, Part, Pass, Plan};
 use crate::metrics::cone::cone_from_sums;
 use crate::reduce::{ChunkTotal, dot};
@@ -117,9 +117,8 @@ impl Part<RelativeGapTile> {
     /// # Errors
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for tiles of other rows than the plan's, a sum that is not
-    /// finite, a negative sum of squared norms or a mean matched cosine past ±∞ (a corrupted
-    /// transfer); as [`relative_gap`](crate::relative_gap).
+    /// [`ShardError::NotThePlan`] for tiles of other rows than the plan's, a negative sum of
+    /// squared norms, or totals that are not finite (a corrupted transfer).
     ///
     /// # Examples
     ///
@@ -130,34 +129,33 @@ impl Part<RelativeGapTile> {
         let layout = |set: fn(&RelativeGapTile) -> usize| {
             laid_out(n, states.iter().map(move |tile| (tile.rows, set(tile))))
         };
-        // Sums of finite rows, and of squared norms: finite, and the latter never negative.
-        let finite = |chunks: &[(Vec<f64>, f64)]| {
-            let squares = |e: f64| e.is_finite() && e >= 0.0;
-            sized(chunks, d)
-                && (chunks.iter()).all(|(sum, e)| squares(*e) && sum.iter().all(|s| s.is_finite()))
-        };
-        let plausible = states.iter().all(|tile| finite(&tile.a) && finite(&tile.b));
-        let mut matched = ChunkTotal::new();
-        matched.add_chunks(states.iter().flat_map(|tile| tile.matched.iter().copied()));
-        let matched = matched.value() / n as f64;
         let laid_out =
             layout(|t| t.a.len()) && layout(|t| t.b.len()) && layout(|t| t.matched.len());
-        // Finite, as the cosines of finite rows are (an infinite mean would make the gap ∞/∞).
-        if !(laid_out && plausible && matched.is_finite()) {
-            return Err(ShardError::NotThePlan {
-                what: "the pairs or the sums of a tile",
-            }
-            .into());
+        let sums = states
+            .iter()
+            .all(|tile| plausible(&tile.a, d) && plausible(&tile.b, d));
+        let not_the_plan = ShardError::NotThePlan {
+            what: "the pairs or the sums of a tile",
+        };
+        if !(laid_out && sums) {
+            return Err(not_the_plan.into());
         }
-        let within = |chunks: Vec<(Vec<f64>, f64)>| {
-            let sums = row_sum_of(d, chunks);
-            cone_from_sums(n, &sums.sum, sums.extras, Diagonal::Excluded)
+        let mut matched = ChunkTotal::new();
+        matched.add_chunks(states.iter().flat_map(|tile| tile.matched.iter().copied()));
+        let within = |chunks: Vec<(Vec<f64>, f64)>| match row_sum_of(d, chunks) {
+            Some(sums) => cone_from_sums(n, &sums.sum, sums.extras, Diagonal::Excluded),
+            None => Err(not_the_plan.clone().into()),
         };
         let (a, b): (Vec<_>, Vec<_>) = states.into_iter().map(|tile| (tile.a, tile.b)).unzip();
-        Ok(RelativeGap::from_cosines(
-            matched,
+        let (within_a, within_b) = (
             within(a.into_iter().flatten().collect())?,
             within(b.into_iter().flatten().collect())?,
-        ))
+        );
+        // Finite, as a mean of cosines of finite rows is.
+        let matched = matched.value() / n as f64;
+        if !matched.is_finite() {
+            return Err(not_the_plan.into());
+        }
+        Ok(RelativeGap::from_cosines(matched, within_a, within_b))
     }
 }

@@ -173,16 +173,23 @@ pub(super) fn pair_chunk_totals<T: Scalar, A: Modality, B: Modality>(
     )
 }
 
-/// Whether every chunk's sum vector has d entries.
-pub(super) fn sized(chunks: &[(Vec<f64>, f64)], d: usize) -> bool {
-    chunks.iter().all(|(sum, _)| sum.len() == d)
+/// Whether chunks' row sums could be those of rows of dimension d: d sums each, and a sum of
+/// squared norms that is not negative.
+pub(super) fn plausible(chunks: &[(Vec<f64>, f64)], d: usize) -> bool {
+    (chunks.iter()).all(|(sum, squares)| sum.len() == d && *squares >= 0.0)
 }
 
-/// The row sums of chunks' sums added in order, as the in-memory sums add them.
-pub(super) fn row_sum_of(d: usize, chunks: impl IntoIterator<Item = (Vec<f64>, f64)>) -> RowSum {
+/// The row sums of chunks' sums added in order, as the in-memory sums add them; `None` unless
+/// every total is finite, as the totals of finite rows are (forged sums could otherwise reach
+/// ∞ − ∞ in a mean cosine).
+pub(super) fn row_sum_of(
+    d: usize,
+    chunks: impl IntoIterator<Item = (Vec<f64>, f64)>,
+) -> Option<RowSum> {
     let mut sums = RowSum::new(d);
     sums.add_chunks(chunks);
-    sums
+    let finite = sums.extras.is_finite() && sums.sum.iter().all(|s| s.is_finite());
+    finite.then_some(sums)
 }
 
 /// Whether the tiles' (rows, chunks) are those of the plan of n rows ([`tile_rows`]), in
@@ -269,14 +276,14 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
         let (pass, states) = self.complete(&[Metric::RowSums])?;
         let (n, _, d, _) = pass.shape;
         let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
-        if !laid_out(n, layout) || !states.iter().all(|tile| sized(&tile.chunks, d)) {
-            return Err(ShardError::NotThePlan {
-                what: "the rows or the sums of a tile",
-            }
-            .into());
+        let not_the_plan = ShardError::NotThePlan {
+            what: "the rows or the sums of a tile",
+        };
+        if !laid_out(n, layout) || !states.iter().all(|tile| plausible(&tile.chunks, d)) {
+            return Err(not_the_plan.into());
         }
         let sums = row_sum_of(d, states.into_iter().flat_map(|tile| tile.chunks));
-        Ok(RowSums::of_totals(n, sums))
+        Ok(RowSums::of_totals(n, sums.ok_or(not_the_plan)?))
     }
 }
 
