@@ -108,8 +108,8 @@ pub fn npy_map(data: &[u8]) {
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
         AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
-        NeighboursTile, Part, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile, TopKTile,
-        UniformTile,
+        NeighboursTile, Part, QuantileCountsTile, QuantileSelection, QuantileValuesTile, RanksTile,
+        RelativeGapTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -163,4 +163,19 @@ pub fn shard_part(data: &[u8]) {
     });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);
     read(data, Part::<RowSumsTile<f64, Text>>::finish);
+    read(data, |p: Part<QuantileCountsTile>| {
+        p.finish(&[0.0, 0.3, 1.0])
+    });
+    // The second round of the quantiles: a selection (broadcast) and a part of its values.
+    if let Ok((selection, part)) =
+        postcard::from_bytes::<(QuantileSelection, Part<QuantileValuesTile>)>(data)
+    {
+        let finish = |p: Part<QuantileValuesTile>| p.finish(&selection);
+        let _ = part.clone().merge(part.clone()).map(&finish);
+        if let Ok(quantiles) = finish(part) {
+            quantiles
+                .into_iter()
+                .for_each(|q| _ = number(q, "a quantile"));
+        }
+    }
 }

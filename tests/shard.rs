@@ -8,8 +8,9 @@ use common::random_unit;
 use modality_gap::shard::{self, Part, Plan};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
-    Scalar, ShardError, Spectrum, Temperature, Text, align_loss, cka, cknna, contrastive_loss,
-    contrastive_loss_with_targets, cross_modal_uniformity, effective_rank, isoscore,
+    Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna,
+    contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
+    cosine_quantiles_within, cross_modal_uniformity, effective_rank, isoscore,
     mean_pairwise_cosine, mutual_knn, relative_gap, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
@@ -126,6 +127,16 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         format!("{:?}", coco.contrastive_loss(tau)),
         "COCO contrastive"
     );
+    let plan = Plan::captioned_relative_gap(&coco);
+    let value = plan.and_then(|plan| {
+        let part = |r| shard::captioned_relative_gap(&plan, &coco, r);
+        merged(parts(&plan, shards, part), pairwise).finish()
+    });
+    assert_eq!(
+        format!("{value:?}"),
+        format!("{:?}", coco.relative_gap()),
+        "COCO relative gap"
+    );
 
     // Retrieval ranks, and with ties: every other text a copy of its neighbour's image.
     let copies = a
@@ -150,6 +161,38 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         h,
         CosineHistogram::within(&a, 50).unwrap(),
         "histogram within"
+    );
+
+    // Exact quantiles in two rounds, within A (its copies tie) and between A and B.
+    let qs = [0.0, 0.1, 0.5, 0.75, 1.0];
+    let within = |x: &UnitEmbeddings<T, Image>| {
+        let plan = Plan::cosine_quantiles_within(x).unwrap();
+        let counts = |r| shard::cosine_quantile_counts_within(&plan, x, r);
+        let selection = merged(parts(&plan, shards, counts), pairwise).finish(&qs);
+        selection.and_then(|selection| {
+            let values = |r| shard::cosine_quantile_values_within(&plan, &selection, x, r);
+            merged(parts(&plan, shards, values), !pairwise).finish(&selection)
+        })
+    };
+    let tied = copies.clone().with_modality::<Image>();
+    for (x, what) in [(&a, "quantiles within"), (&tied, "tied quantiles within")] {
+        assert_eq!(
+            format!("{:?}", within(x)),
+            format!("{:?}", cosine_quantiles_within(x, &qs)),
+            "{what}"
+        );
+    }
+    let plan = Plan::cosine_quantiles_between(&a, &b).unwrap();
+    let counts = |r| shard::cosine_quantile_counts_between(&plan, &a, &b, r);
+    let selection = merged(parts(&plan, shards, counts), pairwise).finish(&qs);
+    let quantiles = selection.and_then(|selection| {
+        let values = |r| shard::cosine_quantile_values_between(&plan, &selection, &a, &b, r);
+        merged(parts(&plan, shards, values), pairwise).finish(&selection)
+    });
+    assert_eq!(
+        format!("{quantiles:?}"),
+        format!("{:?}", cosine_quantiles_between(&a, &b, &qs)),
+        "quantiles between"
     );
 
     let b = b.select(&(0..n / 3 + 1).collect::<Vec<_>>()).unwrap();
@@ -407,6 +450,42 @@ fn captioned_passes_over_shards_give_the_coco_values() {
         shard_error(first.merge(second)),
         ShardError::DifferentPasses
     );
+
+    // The relative gap: nine tiles of captions, over which the two chunks of images spread
+    // (tiles without images among them).
+    let gap_plan = Plan::captioned_relative_gap(&coco).unwrap();
+    assert_eq!(gap_plan.tiles(), 9);
+    let expected = coco.relative_gap().unwrap();
+    assert!(expected.value > 0.1 && expected.value < 0.9, "{expected:?}");
+    let bits = |g: modality_gap::RelativeGap| {
+        [g.value, g.matched, g.within_a, g.within_b].map(f64::to_bits)
+    };
+    for shards in [1, 3, 9] {
+        let part = |r| shard::captioned_relative_gap(&gap_plan, &coco, r);
+        let gap = merged(parts(&gap_plan, shards, part), shards == 3).finish();
+        assert_eq!(bits(gap.unwrap()), bits(expected), "{shards} shards");
+    }
+    assert!(matches!(
+        shard_error(shard::captioned_relative_gap(&gap_plan, &other, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    // Row with row is another pass than images with captions, even of the same shapes.
+    let paired = Captioned::new(
+        coco.captions().clone().with_modality::<Image>(),
+        coco.captions().clone(),
+        (0..17500).collect(),
+    )
+    .unwrap();
+    let (a, b) = (paired.images(), paired.captions());
+    let rows_plan = Plan::relative_gap(a, b).unwrap();
+    let whole = |plan: &Plan| shard::captioned_relative_gap(plan, &paired, 0..9);
+    assert!(matches!(
+        shard_error(whole(&rows_plan)),
+        ShardError::NotThePlan { .. }
+    ));
+    let by_rows = shard::relative_gap(&rows_plan, a, b, 0..9).unwrap();
+    let by_groups = whole(&Plan::captioned_relative_gap(&paired).unwrap()).unwrap();
+    assert_eq!(by_rows.finish().unwrap(), by_groups.finish().unwrap());
 }
 
 /// A histogram's tiles are the kernel's own tasks, about a sweep each (here 504 rows of
@@ -419,6 +498,152 @@ fn histograms_have_as_many_tiles_as_sweeps() {
     let part = |r| shard::cosine_histogram_within(&plan, &x, r);
     let h = merged(parts(&plan, 18, part), true).finish().unwrap();
     assert_eq!(h, CosineHistogram::within(&x, 40).unwrap());
+}
+
+/// The exact quantiles of 6000 rows (about 3000 tiles' worth of sweeps, capped at the
+/// histogram's 128) over shards, in two rounds; every forged count, value or selection is
+/// refused, and the second round's parts of two selections do not merge.
+#[cfg(feature = "serde")]
+#[test]
+fn quantiles_over_shards_in_two_rounds_give_the_exact_bits() {
+    use serde_json::{Value, json};
+    let x = random_unit::<f32, Image>(6000, 8, 0.6, 61);
+    let plan = Plan::cosine_quantiles_within(&x).unwrap();
+    assert!(plan.tiles() >= 3, "{}", plan.tiles());
+    let qs = [0.01, 0.25, 0.5, 0.99];
+    let expected = cosine_quantiles_within(&x, &qs).unwrap();
+    let mut selections = Vec::new();
+    for shards in [1, 3, plan.tiles()] {
+        let counts = |r| shard::cosine_quantile_counts_within(&plan, &x, r);
+        let selection = merged(parts(&plan, shards, counts), shards == 3)
+            .finish(&qs)
+            .unwrap();
+        let values = |r| shard::cosine_quantile_values_within(&plan, &selection, &x, r);
+        let got = merged(parts(&plan, shards, values), shards != 3).finish(&selection);
+        assert_eq!(got.unwrap(), expected, "{shards} shards");
+        selections.push(selection);
+    }
+    assert!(selections.iter().all(|s| *s == selections[0]));
+    let selection = &selections[0];
+
+    let all = 0..plan.tiles();
+    let counts = shard::cosine_quantile_counts_within(&plan, &x, all.clone()).unwrap();
+    let values = shard::cosine_quantile_values_within(&plan, selection, &x, all.clone()).unwrap();
+    fn edited<P: serde::Serialize + serde::de::DeserializeOwned>(
+        part: &P,
+        f: impl Fn(&mut Value),
+    ) -> P {
+        let mut value = serde_json::to_value(part).unwrap();
+        f(&mut value);
+        serde_json::from_value(value).unwrap()
+    }
+    // Counts: past the last bin, one pair short, one pair more (totals that overflow u64 are
+    // no better).
+    let past = edited(&counts, |v| v["states"][0]["first"] = json!(1 << 16));
+    let short = edited(&counts, |v| {
+        let first = v["states"][0]["counts"].as_array_mut().unwrap();
+        let c = first.iter().position(|c| c.as_u64() > Some(0)).unwrap();
+        first[c] = json!(first[c].as_u64().unwrap() - 1);
+    });
+    let more = edited(&counts, |v| v["states"][1]["counts"][0] = json!(u64::MAX));
+    for forged in [past, short, more] {
+        assert!(matches!(
+            shard_error(forged.finish(&qs)),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    assert!(matches!(
+        counts.clone().finish(&[0.5, 1.5]),
+        Err(Error::InvalidParameter { .. })
+    ));
+    // Values: one dropped, one moved into another bin, one twice.
+    let json = serde_json::to_value(&values).unwrap();
+    let tile = (0..plan.tiles())
+        .find(|&t| !json["states"][t]["values"].as_array().unwrap().is_empty())
+        .unwrap();
+    let dropped = edited(&values, |v| {
+        v["states"][tile]["values"].as_array_mut().unwrap().pop();
+    });
+    let moved = edited(&values, |v| v["states"][tile]["values"][0] = json!(-0.999));
+    let doubled = edited(&values, |v| {
+        let list = v["states"][tile]["values"].as_array_mut().unwrap();
+        list.push(list[0].clone());
+    });
+    for forged in [dropped, moved, doubled] {
+        assert!(matches!(
+            shard_error(forged.finish(selection)),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // A selection of other quantiles: its values are another pass's, and do not merge.
+    let other = counts.clone().finish(&[0.3]).unwrap();
+    let others = shard::cosine_quantile_values_within(&plan, &other, &x, 0..1).unwrap();
+    let rest = shard::cosine_quantile_values_within(&plan, selection, &x, 1..plan.tiles());
+    assert_eq!(
+        shard_error(others.merge(rest.unwrap())),
+        ShardError::DifferentPasses
+    );
+    assert!(matches!(
+        shard_error(values.clone().finish(&other)),
+        ShardError::NotThePlan { .. }
+    ));
+    // Forged selections: a quantile past 1, a pass of no pairs or of more pairs than the
+    // plan's (no bins: the ranks of q = 1 overflowed, review), bins out of order, every bin
+    // (each shard would keep every pair, review), ranks past the pairs.
+    let beyond = edited(selection, |v| v["selection"]["qs"][0] = json!(1.5));
+    let empty = edited(selection, |v| v["selection"]["total"] = json!(0));
+    let vast = edited(selection, |v| {
+        v["selection"]["total"] = json!(u64::MAX);
+        v["selection"]["qs"] = json!([1.0]);
+        v["selection"]["bins"] = json!([]);
+    });
+    let unsorted = edited(selection, |v| {
+        v["selection"]["bins"].as_array_mut().unwrap().reverse();
+    });
+    let every = edited(selection, |v| {
+        let bins: Vec<_> = (0..1 << 16).map(|b| json!([b, 0, 0])).collect();
+        v["selection"]["bins"] = json!(bins);
+    });
+    let past = edited(selection, |v| {
+        v["selection"]["bins"][0][1] = json!(u64::MAX)
+    });
+    // The empty values the selection without bins would name (its fingerprint: FNV-1a's
+    // offset basis), which reached the overflow.
+    let none = edited(&values, |v| {
+        v["pass"]["groups"] = json!(0xcbf2_9ce4_8422_2325_u64);
+        for state in v["states"].as_array_mut().unwrap() {
+            state["values"] = json!([]);
+        }
+    });
+    assert!(matches!(
+        shard_error(none.finish(&vast)),
+        ShardError::NotThePlan { .. }
+    ));
+    for forged in [beyond, empty, vast, unsorted, every, past] {
+        let part = shard::cosine_quantile_values_within(&plan, &forged, &x, all.clone());
+        assert!(matches!(shard_error(part), ShardError::NotThePlan { .. }));
+        assert!(matches!(
+            shard_error(values.clone().finish(&forged)),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // Another set's plan refuses this selection; one row has no pair.
+    let y = random_unit::<f32, Image>(5999, 8, 0.6, 62);
+    let other_plan = Plan::cosine_quantiles_within(&y).unwrap();
+    assert!(matches!(
+        shard_error(shard::cosine_quantile_values_within(
+            &other_plan,
+            selection,
+            &y,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    let one = random_unit::<f32, Image>(1, 8, 0.6, 63);
+    assert!(matches!(
+        Plan::cosine_quantiles_within(&one),
+        Err(Error::TooFewSamples { .. })
+    ));
 }
 
 fn shard_error<V: std::fmt::Debug>(result: Result<V, Error>) -> ShardError {
@@ -1047,7 +1272,7 @@ fn the_relative_gap_over_shards_gives_the_in_memory_bits() {
         f(&mut value);
         serde_json::from_value::<Part<shard::RelativeGapTile>>(value).unwrap()
     };
-    let fewer = edit(&|v| v["states"][0]["rows"] = json!(2047));
+    let fewer = edit(&|v| v["states"][0]["rows"][0] = json!(2047));
     let dropped = edit(&|v| {
         v["states"][4]["b"].as_array_mut().unwrap().pop();
     });
@@ -1072,7 +1297,7 @@ fn the_relative_gap_over_shards_gives_the_in_memory_bits() {
         v["pass"]["tiles"] = json!(1);
         let states = v["states"].as_array_mut().unwrap();
         states.truncate(1);
-        states[0]["rows"] = json!(u64::MAX);
+        states[0]["rows"] = json!([u64::MAX, u64::MAX]);
     });
     let single = edit(&|v| v["pass"]["shape"] = json!([1, 1, 5, 8]));
     let forgeries = [

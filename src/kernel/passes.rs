@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::logsumexp::{LogSumExp, OnlineLogSumExp};
 use super::simd::{Isa, Job, MicroKernel};
-use super::{Element, Pairs, PanelTiles, Rows, schedule};
+use super::{ALL_TILES, Element, Pairs, PanelTiles, Rows, schedule};
 use crate::scalar::{Pair, Scalar, pair};
 
 /// Two row-major sets of one element type and dimension: A (n × d) and B (m × d). A pass of
@@ -544,7 +544,18 @@ pub(super) fn histogram_on(
 /// The dot products that [`histogram`] with `wanted.len()` bins puts in the bins marked in
 /// `wanted`: of every pair of A × B, or (`within`) of the pairs i < j of A, in no set order.
 pub(crate) fn values_in_bins(sets: Sets<'_>, within: bool, wanted: &[bool]) -> Vec<f64> {
-    values_in_bins_on(Isa::detect(), sets, within, wanted)
+    values_in_bins_on(Isa::detect(), sets, within, wanted, ALL_TILES).concat()
+}
+
+/// [`values_in_bins`] of each of the tiles `tiles` of [`histogram`]'s pass with
+/// `wanted.len()` bins, in order.
+pub(crate) fn values_in_bins_tiles(
+    sets: Sets<'_>,
+    within: bool,
+    wanted: &[bool],
+    tiles: Range<usize>,
+) -> Vec<Vec<f64>> {
+    values_in_bins_on(Isa::detect(), sets, within, wanted, tiles)
 }
 
 pub(super) fn values_in_bins_on(
@@ -552,11 +563,13 @@ pub(super) fn values_in_bins_on(
     sets: Sets<'_>,
     within: bool,
     wanted: &[bool],
-) -> Vec<f64> {
-    typed!(sets, |a, b| epilogue::select(
+    tiles: Range<usize>,
+) -> Vec<Vec<f64>> {
+    typed!(sets, |a, b| epilogue::select_tiles(
         isa,
         Pairs::of(a, b, within),
-        wanted
+        wanted,
+        tiles
     ))
 }
 

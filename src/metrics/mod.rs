@@ -12,6 +12,7 @@ mod gap;
 pub mod jackknife;
 mod pairing;
 mod pairwise;
+mod quantiles;
 pub mod raw;
 mod relative_gap;
 mod retrieval;
@@ -31,9 +32,10 @@ pub use cone::{Diagonal, mean_pairwise_cosine};
 pub use contrastive::{
     ContrastiveLoss, batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
-pub use distribution::{CosineHistogram, cosine_quantiles_between, cosine_quantiles_within};
+pub use distribution::CosineHistogram;
 pub use gap::{DimensionShare, Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;
+pub use quantiles::{cosine_quantiles_between, cosine_quantiles_within};
 pub use relative_gap::{RelativeGap, relative_gap};
 pub use retrieval::{Recall, RetrievalRanks, retrieval_ranks, retrieval_recall};
 pub use separability::{Separability, modality_separability};

@@ -27,12 +27,7 @@ impl Pairing<'_> {
             b.len(),
             #[inline(always)]
             |j| f(a.row(self.partner(j)), b.row(j)),
-            |rows| {
-                if let Pairing::Rows = self {
-                    a.done_with(rows.clone());
-                }
-                b.done_with(rows);
-            },
+            |rows| self.done_with(a, b, rows),
         );
         total.value() / b.len() as f64
     }
@@ -51,9 +46,24 @@ impl Pairing<'_> {
         )
     }
 
+    /// Lets the pages of the pairs of `rows` of B go ([`Embeddings::done_with`]), and of
+    /// their rows of A when the pairs are row with row (a caption's image is read again by
+    /// its other captions).
+    pub(super) fn done_with<T: Scalar, A: Modality, B: Modality>(
+        self,
+        a: &Embeddings<T, A>,
+        b: &Embeddings<T, B>,
+        rows: std::ops::Range<usize>,
+    ) {
+        if let Pairing::Rows = self {
+            a.done_with(rows.clone());
+        }
+        b.done_with(rows);
+    }
+
     /// The row of A that row j of B pairs with.
     #[inline(always)]
-    fn partner(self, j: usize) -> usize {
+    pub(super) fn partner(self, j: usize) -> usize {
         match self {
             Pairing::Rows => j,
             Pairing::Groups(g) => g[j],

@@ -53,6 +53,14 @@ impl CosineCounts {
     }
 }
 
+/// The bin of a similarity v among `bins` equal bins over [−1, 1]: ⌊(v + 1)·bins/2⌋, values
+/// below −1 (from rounding) in the first bin and from 1 on in the last.
+#[inline(always)]
+pub(crate) fn bin_of(v: f64, bins: usize) -> usize {
+    // `as` saturates: below −1 lands in bin 0.
+    (((v + 1.0) * (bins as f64 / 2.0)) as usize).min(bins - 1)
+}
+
 struct Histogram {
     bins: usize,
     centre: f64,
@@ -63,7 +71,6 @@ impl<T: Element> Epilogue<T> for Histogram {
 
     #[inline(always)]
     fn consume(&self, acc: &mut CosineCounts, block: &Block<'_, T>, scratch: &mut Scratch) {
-        let half_width = self.bins as f64 / 2.0;
         for i in block.rows() {
             let dots = block.row(i).1;
             let [values, centred, squares] = scratch.rows(dots.len());
@@ -78,9 +85,7 @@ impl<T: Element> Epilogue<T> for Histogram {
                 *s = *c * *c;
             }
             for &v in &*values {
-                // `as` saturates: below −1 lands in bin 0.
-                let bin = (((v + 1.0) * half_width) as usize).min(self.bins - 1);
-                acc.counts[bin] += 1;
+                acc.counts[bin_of(v, self.bins)] += 1;
             }
             acc.sum += lanes::sum(centred);
             acc.sum_squares += lanes::sum(squares);

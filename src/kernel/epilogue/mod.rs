@@ -19,10 +19,10 @@ pub(crate) use gaussian::{gaussian_potential, gaussian_potential_tiles, gaussian
 pub(crate) use grouped_cross_entropy::{
     Runs, cross_entropies_by_runs, removed_from_columns, run_deviations,
 };
-pub(crate) use histogram::{CosineCounts, histogram, histogram_max_tasks, histogram_tiles};
+pub(crate) use histogram::{CosineCounts, bin_of, histogram, histogram_max_tasks, histogram_tiles};
 pub(crate) use matrix::dot_matrix;
 pub(crate) use rank::{Positives, rank_tiles, ranks, ranks_and_outrankers};
-pub(crate) use select::select;
+pub(crate) use select::select_tiles;
 pub(crate) use top_k::{top_k, top_k_tiles};
 
 /// The widest block an epilogue receives (scratch space is sized by it).

@@ -17,8 +17,10 @@
 //! their own set for the k-NN alignments ([`NeighboursTile`]), its rows' and columns' counts
 //! of outranking pairs ([`RanksTile`]), the d × d cross products of its rows behind a
 //! spectrum ([`EffectiveRankTile`], [`IsoScoreTile`]) or a CKA or an SVCCA ([`CkaTile`],
-//! [`SvccaTile`]), or the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`],
-//! [`RelativeGapTile`]).
+//! [`SvccaTile`]), the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`],
+//! [`RelativeGapTile`]), or, in the two rounds of the exact quantiles, its counts in fine bins
+//! ([`QuantileCountsTile`]) and then its similarities in the bins of the asked order
+//! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round).
 //! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
@@ -33,8 +35,11 @@
 //! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`align_loss`](crate::align_loss),
 //! [`relative_gap`](crate::relative_gap),
+//! [`Captioned::relative_gap`](crate::Captioned::relative_gap),
 //! [`effective_rank`](crate::effective_rank),
-//! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca)) for any plan split, shard count and
+//! [`isoscore`](crate::isoscore), [`cka`](crate::cka), [`svcca`](crate::svcca),
+//! [`cosine_quantiles_within`](crate::cosine_quantiles_within),
+//! [`cosine_quantiles_between`](crate::cosine_quantiles_between)) for any plan split, shard count and
 //! merge grouping. With the cargo
 //! feature `serde`, parts serialise, so that an MPI gather or any transport carries them.
 //!
@@ -43,7 +48,8 @@
 //! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists, O(tiles · d²)
 //! (CKA, SVCCA: (d_a + d_b)²) for the cross products (at most 16 tiles), and d + 1 values per
 //! 2048-row chunk of each set for the row sums (and the relative gap, which also holds one per
-//! chunk of pairs, as the alignment does).
+//! chunk of pairs, as the alignment does), and for the quantiles O(tiles · bins) counts, then
+//! the similarities of the selected bins.
 //!
 //! # Examples
 //!
@@ -103,6 +109,7 @@ macro_rules! paired_tile_traits {
 mod cka;
 mod contrastive;
 mod neighbours;
+mod quantiles;
 mod ranks;
 mod relative_gap;
 mod spectra;
@@ -117,8 +124,12 @@ pub use contrastive::{
     ContrastiveTile, captioned_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
 pub use neighbours::{NeighboursTile, neighbours};
+pub use quantiles::{
+    QuantileCountsTile, QuantileSelection, QuantileValuesTile, cosine_quantile_counts_between,
+    cosine_quantile_counts_within, cosine_quantile_values_between, cosine_quantile_values_within,
+};
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
-pub use relative_gap::{RelativeGapTile, relative_gap};
+pub use relative_gap::{RelativeGapTile, captioned_relative_gap, relative_gap};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{AlignmentTile, RowSumsTile, align_loss, row_sums};
 pub use svcca::{SvccaTile, svcca};
@@ -128,6 +139,7 @@ pub use tiles::{
 };
 
 use crate::metrics::distribution::bin_count;
+use crate::metrics::quantiles::SELECT_BINS;
 use crate::metrics::similarity::check_sets;
 use crate::{Result, ShardError};
 
@@ -150,8 +162,9 @@ struct Pass {
     /// The bits of t, of the logit scale, or the number of bins.
     parameter: u64,
     /// For the metrics of images with several captions, a 64-bit fingerprint (FNV-1a) of the
-    /// caption → image map, and for the contrastive loss with targets, of the targets, so
-    /// that parts of two different maps refuse to merge; else 0.
+    /// caption → image map, for the contrastive loss with targets, of the targets, and for
+    /// the second round of the quantiles, of the bins it keeps, so that parts of two
+    /// different maps refuse to merge; else 0.
     groups: u64,
     /// The number of tiles.
     tiles: usize,
@@ -167,6 +180,10 @@ impl Pass {
             Metric::CosineHistogramWithin | Metric::CosineHistogramBetween => {
                 usize::try_from(self.parameter).is_ok_and(|bins| bin_count(bins).is_ok())
             }
+            Metric::QuantileCountsWithin
+            | Metric::QuantileCountsBetween
+            | Metric::QuantileValuesWithin
+            | Metric::QuantileValuesBetween => self.parameter == SELECT_BINS as u64,
             Metric::TopK => self.parameter >= 1,
             Metric::UniformLoss
             | Metric::CrossModalUniformity
@@ -180,6 +197,7 @@ impl Pass {
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
             Metric::RowSums
             | Metric::RelativeGap
+            | Metric::CaptionedRelativeGap
             | Metric::RetrievalRanks
             | Metric::CaptionedRetrievalRanks => self.parameter == 0,
             Metric::Cka => {
@@ -203,6 +221,10 @@ impl Pass {
             Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
             Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
+            // Pairs within each set too.
+            Metric::CaptionedRelativeGap => n <= m && n >= 2,
+            // One set, of at least one pair.
+            Metric::QuantileCountsWithin | Metric::QuantileValuesWithin => n == m && n >= 2,
             Metric::IsoScore => d >= 2,
             _ => true,
         };
@@ -212,7 +234,10 @@ impl Pass {
             self.metric,
             Metric::CaptionedRetrievalRanks
                 | Metric::CaptionedContrastiveLoss
+                | Metric::CaptionedRelativeGap
                 | Metric::ContrastiveLossWithTargets
+                | Metric::QuantileValuesWithin
+                | Metric::QuantileValuesBetween
         );
         // Sets a plan was made of are in memory: no count of their bytes overflows.
         let addressable = |count: usize| {
@@ -261,6 +286,11 @@ enum Metric {
     ContrastiveLossWithTargets,
     AlignLoss,
     RelativeGap,
+    CaptionedRelativeGap,
+    QuantileCountsWithin,
+    QuantileCountsBetween,
+    QuantileValuesWithin,
+    QuantileValuesBetween,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -273,7 +303,9 @@ enum Metric {
 /// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
-/// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`]); every
+/// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`],
+/// [`Plan::captioned_relative_gap`], [`Plan::cosine_quantiles_within`],
+/// [`Plan::cosine_quantiles_between`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///

@@ -5,9 +5,9 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use super::tiles::total;
 use super::{Metric, Part, Pass, Plan};
 use crate::metrics::align::distance_power;
+use crate::metrics::pairing::Pairing;
 use crate::metrics::stream::{RowSums, squared_norm};
 use crate::reduce::{CHUNK_ROWS, ChunkTotal, RowSum, chunk_sums, chunk_totals};
 use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
@@ -154,22 +154,20 @@ pub(super) fn row_chunk_sums<T: Scalar, M: Modality>(
     )
 }
 
-/// Σ f(aᵢ, bᵢ) over each 2048-pair chunk of the pairs (i, i) of `rows`, in order, as the
-/// in-memory means over pairs form them, letting each chunk's rows go once summed.
+/// Σ f(a_gⱼ, bⱼ) over each 2048-pair chunk of the pairs of the rows `rows` of B with their
+/// partners in A (gⱼ = j, or a caption's image), in order, as the in-memory means over pairs
+/// form them, letting each chunk's rows go once summed.
 pub(super) fn pair_chunk_totals<T: Scalar, A: Modality, B: Modality>(
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
+    (a, b): (&UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>),
+    pairing: Pairing<'_>,
     rows: &Range<usize>,
     f: impl Fn(&[T], &[T]) -> f64 + Sync,
 ) -> Vec<f64> {
+    let row = |j: usize| rows.start + j;
     chunk_totals(
         rows.len(),
-        |i| f(a.row(rows.start + i), b.row(rows.start + i)),
-        |chunk| {
-            let pairs = rows.start + chunk.start..rows.start + chunk.end;
-            a.done_with(pairs.clone());
-            b.done_with(pairs);
-        },
+        |j| f(a.row(pairing.partner(row(j))), b.row(row(j))),
+        |chunk| pairing.done_with(a, b, row(chunk.start)..row(chunk.end)),
     )
 }
 
@@ -192,26 +190,32 @@ pub(super) fn row_sum_of(
     finite.then_some(sums)
 }
 
-/// Whether the tiles' (rows, chunks) are those of the plan of n rows ([`tile_rows`]), in
-/// order; n is checked against the rows the tiles hold before the plan's tiles are made.
+/// Whether the tiles' (rows, chunks) are those of the plan's tiles `plan`, in order.
 pub(super) fn laid_out(
-    n: usize,
-    tiles: impl ExactSizeIterator<Item = (usize, usize)> + Clone,
+    plan: &[Range<usize>],
+    tiles: impl ExactSizeIterator<Item = (usize, usize)>,
 ) -> bool {
-    let rows = total(tiles.clone().map(|(rows, _)| rows as u64));
-    rows == Some(n as u64) && {
-        let plan = tile_rows(n);
-        plan.len() == tiles.len()
-            && (plan.iter().zip(tiles)).all(|(want, (rows, chunks))| {
-                rows == want.len() && chunks == rows.div_ceil(CHUNK_ROWS)
-            })
-    }
+    plan.len() == tiles.len()
+        && (plan.iter().zip(tiles))
+            .all(|(want, (rows, chunks))| rows == want.len() && chunks == rows.div_ceil(CHUNK_ROWS))
 }
 
-/// The rows of each tile: runs of whole chunks, as even as whole chunks allow.
+/// The number of tiles of n rows: one per chunk, at most [`MAX_TILES`].
+pub(super) fn tile_count(n: usize) -> usize {
+    n.div_ceil(CHUNK_ROWS).clamp(1, MAX_TILES)
+}
+
+/// The rows of each of [`tile_count`]`(n)` tiles: runs of whole chunks, as even as whole
+/// chunks allow.
 pub(super) fn tile_rows(n: usize) -> Vec<Range<usize>> {
+    tile_rows_in(n, tile_count(n))
+}
+
+/// The rows of each of `tiles` tiles (at most [`MAX_TILES`]) of n rows: runs of whole chunks,
+/// as even as whole chunks allow, some empty when there are fewer chunks than tiles.
+pub(super) fn tile_rows_in(n: usize, tiles: usize) -> Vec<Range<usize>> {
+    debug_assert!((1..=MAX_TILES).contains(&tiles));
     let chunks = n.div_ceil(CHUNK_ROWS);
-    let tiles = chunks.clamp(1, MAX_TILES);
     let row = |k: usize| (k * chunks / tiles * CHUNK_ROWS).min(n);
     (0..tiles).map(|k| row(k)..row(k + 1)).collect()
 }
@@ -279,7 +283,8 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
         let not_the_plan = ShardError::NotThePlan {
             what: "the rows or the sums of a tile",
         };
-        if !laid_out(n, layout) || !states.iter().all(|tile| plausible(&tile.chunks, d)) {
+        let plausible = states.iter().all(|tile| plausible(&tile.chunks, d));
+        if !laid_out(&tile_rows(n), layout) || !plausible {
             return Err(not_the_plan.into());
         }
         let sums = row_sum_of(d, states.into_iter().flat_map(|tile| tile.chunks));
@@ -330,7 +335,7 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
     let states = tile_rows(a.len())[tiles.clone()]
         .iter()
         .map(|rows| AlignmentTile {
-            chunks: pair_chunk_totals(a, b, rows, &power),
+            chunks: pair_chunk_totals((a, b), Pairing::Rows, rows, &power),
             rows: rows.len(),
         })
         .collect();
@@ -360,7 +365,7 @@ impl Part<AlignmentTile> {
         let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
         // Sums of powers of distances: never negative, never NaN.
         let plausible = (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| *sum >= 0.0);
-        if !laid_out(n, layout) || !plausible {
+        if !laid_out(&tile_rows(n), layout) || !plausible {
             return Err(ShardError::NotThePlan {
                 what: "the pairs or the sums of a tile",
             }
