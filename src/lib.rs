@@ -9,7 +9,7 @@
 //!
 //! // The 500 MSCOCO image–text pairs of CLIP ViT-B/16 published with the paper, [2, n, d]
 //! // float32 (or: npy::read_pair("features.npy")).
-//! static CLIP: &[u8] = include_bytes!("../data/features_clip.npy");
+//! static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 //! let (images, texts) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 //! let (images, texts) = (UnitEmbeddings::normalize(images)?, UnitEmbeddings::normalize(texts)?);
 //!

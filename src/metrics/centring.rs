@@ -54,7 +54,7 @@ pub enum Centring {
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, gap, mean_centred, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let before = gap(&img, &txt)?.distance();

@@ -136,7 +136,7 @@ pub fn read_from<T: Scalar, M: Modality, R: Read>(reader: R) -> Result<Embedding
 /// ```
 /// use modality_gap::{Image, Text, npy};
 ///
-/// static CLASP: &[u8] = include_bytes!("../../data/features_clasp.npy");
+/// static CLASP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clasp.npy"));
 /// let (audio, text) = npy::read_pair_from::<f32, Image, Text, _>(CLASP)?;
 /// assert_eq!((audio.len(), audio.dim(), text.len()), (99, 768, 99));
 /// # Ok::<(), modality_gap::Error>(())

@@ -35,7 +35,7 @@ use crate::{
 /// ```
 /// use modality_gap::{HsicEstimator, Image, Jackknife, Text, cka, jackknife, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f64, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (img.select(&(0..100).collect::<Vec<_>>())?, txt.select(&(0..100).collect::<Vec<_>>())?);
 /// let fast = jackknife::cka(&img, &txt, HsicEstimator::Unbiased)?;

@@ -94,7 +94,7 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, jackknife, npy, relative_gap};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let rmg = jackknife::relative_gap(&img, &txt)?.estimate();

@@ -49,7 +49,7 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, Temperature, UnitEmbedd
 /// ```
 /// use modality_gap::{Image, Temperature, Text, UnitEmbeddings, contrastive_loss, jackknife, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let loss = jackknife::contrastive_loss(&img, &txt, Temperature::CLIP)?.estimate();
@@ -132,7 +132,7 @@ fn symmetric<A: Modality, B: Modality>(left_out: LeftOut, method: Method) -> Res
 /// ```
 /// use modality_gap::{Image, Method, Temperature, Text, UnitEmbeddings, contrastive_loss, jackknife, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let jk = jackknife::contrastive_loss_grouped(&img, &txt, Temperature::CLIP, 25)?;

@@ -29,7 +29,7 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, gap, jackknife, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let distance = jackknife::gap(&img, &txt)?.estimate();

@@ -32,7 +32,7 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, jackknife, npy, uniform_loss};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, _) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let img = UnitEmbeddings::normalize(img)?;
 /// let u = jackknife::uniform_loss(&img, 2.0)?.estimate();
@@ -72,7 +72,7 @@ pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) ->
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, cross_modal_uniformity, jackknife, npy};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (img, txt) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (img, txt) = (UnitEmbeddings::normalize(img)?, UnitEmbeddings::normalize(txt)?);
 /// let u = jackknife::cross_modal_uniformity(&img, &txt, 2.0)?.estimate();

@@ -47,7 +47,7 @@ use crate::{Estimate, Modality, Result, Scalar, Temperature, UnitEmbeddings, che
 /// use modality_gap::{Image, Temperature, Text, UnitEmbeddings, contrastive_loss, npy};
 /// use modality_gap::subsample::{self, Budget};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (images, texts) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (images, texts) = (UnitEmbeddings::normalize(images)?, UnitEmbeddings::normalize(texts)?);
 /// let exact = contrastive_loss(&images, &texts, Temperature::CLIP)?.symmetric;

@@ -165,7 +165,7 @@ impl Budget {
 /// use modality_gap::{Image, Text, UnitEmbeddings, npy, subsample::{self, Budget}};
 ///
 /// // The 500 CLIP images: 124 750 pairs; 20 000 random pairs estimate their uniformity.
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (images, _) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let images = UnitEmbeddings::normalize(images)?;
 /// let exact = modality_gap::uniform_loss(&images, 2.0)?;
@@ -220,7 +220,7 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 /// ```
 /// use modality_gap::{Image, Text, UnitEmbeddings, npy, subsample::{self, Budget}};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (images, texts) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let (images, texts) = (UnitEmbeddings::normalize(images)?, UnitEmbeddings::normalize(texts)?);
 /// let exact = modality_gap::cross_modal_uniformity(&images, &texts, 2.0)?;
@@ -273,7 +273,7 @@ pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
 /// ```
 /// use modality_gap::{Diagonal, Image, Text, UnitEmbeddings, npy, subsample::{self, Budget}};
 ///
-/// static CLIP: &[u8] = include_bytes!("../../../data/features_clip.npy");
+/// static CLIP: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/features_clip.npy"));
 /// let (images, _) = npy::read_pair_from::<f32, Image, Text, _>(CLIP)?;
 /// let images = UnitEmbeddings::normalize(images)?;
 /// let exact = modality_gap::mean_pairwise_cosine(&images, Diagonal::Excluded)?;
