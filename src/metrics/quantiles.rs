@@ -204,8 +204,12 @@ impl Selection {
     /// the upper one exactly); `None` unless the selection is [`well_formed`](Self::well_formed)
     /// and the values fill its bins as it counts them (either may come from outside bytes).
     pub(crate) fn quantiles(&self, mut values: Vec<f64>) -> Option<Vec<f64>> {
+        if !self.well_formed() {
+            return None;
+        }
+        // At most N: well-formed bins hold disjoint ranks among the N.
         let kept: u64 = self.bins.iter().map(|&(.., count)| count).sum();
-        if !self.well_formed() || kept != values.len() as u64 {
+        if kept != values.len() as u64 {
             return None;
         }
         values.sort_unstable_by(f64::total_cmp);
