@@ -108,8 +108,9 @@ pub fn npy_map(data: &[u8]) {
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
         AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
-        NeighboursTile, Part, QuantileCountsTile, QuantileSelection, QuantileValuesTile, RanksTile,
-        RelativeGapTile, RowSumsTile, SvccaTile, TopKTile, UniformTile,
+        JackknifeTile, NeighboursTile, Part, QuantileCountsTile, QuantileSelection,
+        QuantileValuesTile, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile, TopKTile,
+        UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -159,6 +160,12 @@ pub fn shard_part(data: &[u8]) {
         p.finish().map(|rmg| {
             let terms = [rmg.value, rmg.matched, rmg.within_a, rmg.within_b];
             terms.map(|v| number(v, "the relative gap"))
+        })
+    });
+    read(data, |p: Part<JackknifeTile>| {
+        p.finish().map(|jackknife| {
+            let e = jackknife.estimate();
+            [e.value, e.standard_error].map(|v| number(v, "a jackknife"))
         })
     });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);

@@ -5,12 +5,14 @@
 use crate::common;
 
 use common::random_unit;
-use modality_gap::shard::{self, Part, Plan};
+use std::ops::Range;
+
+use modality_gap::shard::{self, JackknifeTile, Part, Plan};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
     Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna,
     contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
-    cosine_quantiles_within, cross_modal_uniformity, effective_rank, isoscore,
+    cosine_quantiles_within, cross_modal_uniformity, effective_rank, isoscore, jackknife,
     mean_pairwise_cosine, mutual_knn, relative_gap, retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
@@ -95,6 +97,8 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         format!("{:?}", relative_gap(&a, &b)),
         "relative gap"
     );
+
+    jackknives_in_two_rounds(&a, &b, shards, pairwise);
 
     let tau = Temperature::new(0.05).unwrap();
     let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
@@ -311,6 +315,64 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             .unwrap();
         assert_eq!(score.to_bits(), isoscore(x).unwrap().to_bits(), "IsoScore");
     }
+}
+
+/// The jackknives of the O(n·d) metrics over `shards` shards: the row sums of each set (the
+/// first round), then each row's values (the second), merged as `pairwise` says; the value and
+/// the deviations of the in-memory jackknife, to the bit (or its error).
+fn jackknives_in_two_rounds<T: Scalar>(
+    a: &UnitEmbeddings<T, Image>,
+    b: &UnitEmbeddings<T, Text>,
+    shards: usize,
+    pairwise: bool,
+) {
+    let plan = Plan::row_sums(a).unwrap();
+    let sums_a = merged(
+        parts(&plan, shards, |r| shard::row_sums(&plan, a, r)),
+        pairwise,
+    );
+    let sums_b = merged(
+        parts(&plan, shards, |r| shard::row_sums(&plan, b, r)),
+        pairwise,
+    );
+    let (sums_a, sums_b) = (sums_a.finish().unwrap(), sums_b.finish().unwrap());
+    let two_rounds =
+        |plan: &Plan, part: &dyn Fn(Range<usize>) -> Result<Part<JackknifeTile>, Error>| {
+            let parts = (0..shards)
+                .map(|rank| part(plan.shard(rank, shards).unwrap()))
+                .collect::<Result<Vec<_>, _>>();
+            format!(
+                "{:?}",
+                parts.and_then(|parts| merged(parts, pairwise).finish())
+            )
+        };
+    let sums = (&sums_a, &sums_b);
+    assert_eq!(
+        two_rounds(&plan, &|r| shard::jackknife::gap(&plan, a, b, sums, r)),
+        format!("{:?}", jackknife::gap(a, b)),
+        "the gap's jackknife"
+    );
+    for diagonal in [Diagonal::Excluded, Diagonal::Included] {
+        let part = |r| shard::jackknife::mean_pairwise_cosine(&plan, a, diagonal, &sums_a, r);
+        assert_eq!(
+            two_rounds(&plan, &part),
+            format!("{:?}", jackknife::mean_pairwise_cosine(a, diagonal)),
+            "the cone's jackknife, {diagonal:?}"
+        );
+    }
+    assert_eq!(
+        two_rounds(&plan, &|r| shard::jackknife::relative_gap(
+            &plan, a, b, sums, r
+        )),
+        format!("{:?}", jackknife::relative_gap(a, b)),
+        "the relative gap's jackknife"
+    );
+    let plan = Plan::align_loss(a, b, 1.5).unwrap();
+    assert_eq!(
+        two_rounds(&plan, &|r| shard::jackknife::align_loss(&plan, a, b, r)),
+        format!("{:?}", jackknife::align_loss(a, b, 1.5)),
+        "the alignment's jackknife"
+    );
 }
 
 proptest! {
@@ -1410,4 +1472,115 @@ fn a_second_set_of_another_dimension_is_an_error() {
             Err(Error::DimensionMismatch { .. })
         ));
     }
+}
+
+/// The jackknives of 20000 pairs (ten tiles) over shards: the in-memory value and deviations
+/// for any shard count; parts of other rows, values, first rounds or plans are refused.
+#[cfg(feature = "serde")]
+#[test]
+fn jackknives_over_shards_give_the_in_memory_bits() {
+    use serde_json::json;
+    let a = random_unit::<f32, Image>(20000, 5, 0.6, 61);
+    let b = random_unit::<f32, Text>(20000, 5, -0.3, 62);
+    let plan = Plan::row_sums(&a).unwrap();
+    assert_eq!(plan.tiles(), 10);
+    let all = 0..plan.tiles();
+    let sums_a = shard::row_sums(&plan, &a, all.clone())
+        .unwrap()
+        .finish()
+        .unwrap();
+    let sums_b = shard::row_sums(&plan, &b, all.clone())
+        .unwrap()
+        .finish()
+        .unwrap();
+    let sums = (&sums_a, &sums_b);
+    let expected = jackknife::relative_gap(&a, &b).unwrap();
+    let standard_error = expected.estimate().standard_error;
+    assert!(
+        standard_error > 1e-5 && standard_error < 1e-2,
+        "{expected:?}"
+    );
+    for shards in [1, 3, 7, 12] {
+        let part = |r| shard::jackknife::relative_gap(&plan, &a, &b, sums, r);
+        let whole = merged(parts(&plan, shards, part), shards % 2 == 1);
+        assert_eq!(whole.finish().unwrap(), expected, "{shards} shards");
+        let part =
+            |r| shard::jackknife::mean_pairwise_cosine(&plan, &b, Diagonal::Included, &sums_b, r);
+        assert_eq!(
+            merged(parts(&plan, shards, part), shards == 3)
+                .finish()
+                .unwrap(),
+            jackknife::mean_pairwise_cosine(&b, Diagonal::Included).unwrap()
+        );
+    }
+
+    let whole = shard::jackknife::gap(&plan, &a, &b, sums, all.clone()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = serde_json::to_value(&whole).unwrap();
+        f(&mut value);
+        serde_json::from_value::<Part<JackknifeTile>>(value).unwrap()
+    };
+    let fewer = edit(&|v| v["states"][0]["rows"] = json!(2047));
+    let dropped = edit(&|v| {
+        v["states"][3]["values"].as_array_mut().unwrap().pop();
+    });
+    let moved = edit(&|v| {
+        let states = v["states"].as_array_mut().unwrap();
+        let value = states[1]["values"].as_array_mut().unwrap().pop().unwrap();
+        states[2]["values"].as_array_mut().unwrap().push(value);
+    });
+    let negative = edit(&|v| v["pass"]["parameter"] = json!((-1.0f64).to_bits()));
+    let cone = edit(&|v| {
+        v["pass"]["metric"] = json!("JackknifeConeExcluded");
+        v["pass"]["parameter"] = json!(2.0f64.to_bits());
+    });
+    let unpaired = edit(&|v| v["pass"]["shape"][1] = json!(19999));
+    for forged in [fewer, dropped, moved, negative, cone, unpaired] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    for forged in with_nan(&whole, whole.clone().finish().unwrap().deviations()[5]) {
+        assert!(matches!(forged.finish(), Err(Error::NonFinite { .. })));
+    }
+
+    // Second rounds of two different first rounds do not merge.
+    let other = random_unit::<f32, Text>(20000, 5, 0.3, 63);
+    let other_sums = shard::row_sums(&plan, &other, all.clone())
+        .unwrap()
+        .finish()
+        .unwrap();
+    let first = shard::jackknife::gap(&plan, &a, &b, sums, 0..5).unwrap();
+    let second = shard::jackknife::gap(&plan, &a, &other, (&sums_a, &other_sums), 5..10).unwrap();
+    assert_eq!(
+        shard_error(first.merge(second)),
+        ShardError::DifferentPasses
+    );
+    // Sums of another shape, and the plan of another pass.
+    let short = random_unit::<f32, Text>(19999, 5, 0.3, 64);
+    let short_plan = Plan::row_sums(&short).unwrap();
+    let short_sums = shard::row_sums(&short_plan, &short, 0..short_plan.tiles())
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert!(matches!(
+        shard_error(shard::jackknife::mean_pairwise_cosine(
+            &plan,
+            &b,
+            Diagonal::Excluded,
+            &short_sums,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    let align = Plan::align_loss(&a, &b, 2.0).unwrap();
+    assert!(matches!(
+        shard_error(shard::jackknife::gap(&align, &a, &b, sums, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    assert!(matches!(
+        shard_error(shard::jackknife::align_loss(&plan, &a, &b, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
 }

@@ -129,7 +129,7 @@ impl<T: Scalar, M: Modality> RowSums<T, M> {
     }
 
     /// (Σᵢ uᵢ, Σᵢ ‖uᵢ‖²) over every row added: the buffered rows are the last chunk.
-    fn totals(&self) -> Result<RowSum> {
+    pub(crate) fn totals(&self) -> Result<RowSum> {
         check::not_empty(self.n)?;
         let mut sums = self.sums.clone();
         sums.add_rows(&self.pending, squared_norm);

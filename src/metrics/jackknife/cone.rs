@@ -49,33 +49,68 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
     x: &UnitEmbeddings<T, M>,
     diagonal: Diagonal,
 ) -> Result<Jackknife> {
-    check::at_least(
-        match diagonal {
-            Diagonal::Excluded => 3,
-            Diagonal::Included => 2,
-        },
-        x.len(),
-    )?;
+    check::at_least(least_samples(diagonal), x.len())?;
     let value = crate::mean_pairwise_cosine(x, diagonal)?;
+    let (sum, squared_norms) = row_sum_and_squared_norms(x);
     let deviations = match diagonal {
-        Diagonal::Excluded => {
-            let within = WithinSums::new(x);
-            (0..x.len()).map(|i| within.deviation(i)).collect()
-        }
-        Diagonal::Included => {
-            let n = x.len() as f64;
-            let (sum, squared_norms) = row_sum_and_squared_norms(x);
-            let w = per_row(x.len(), |i| {
-                2.0 * dot(x.row(i), &sum) - dot(x.row(i), x.row(i))
-            });
-            let mean = w.iter().sum::<f64>() / n;
-            let bias = (n * squared_norms - dot(&sum, &sum)) / (n * n * (n - 1.0) * (n - 1.0));
-            w.iter()
-                .map(|wi| bias - (wi - mean) / ((n - 1.0) * (n - 1.0)))
-                .collect()
-        }
+        Diagonal::Excluded => excluded_deviations(per_row(x.len(), |i| within_row(x, &sum, i))),
+        Diagonal::Included => included_deviations(
+            &per_row(x.len(), |i| included_row(x, &sum, i)),
+            included_bias(x.len(), &sum, squared_norms),
+        ),
     };
     Jackknife::from_deviations(value, deviations, Method::Jackknife)
+}
+
+/// The fewest samples whose mean cosine has leave-one-out values: 3 over the pairs i ≠ j (one
+/// pair must remain), 2 with the diagonal.
+pub(crate) fn least_samples(diagonal: Diagonal) -> usize {
+    match diagonal {
+        Diagonal::Excluded => 3,
+        Diagonal::Included => 2,
+    }
+}
+
+/// Row i's sum of cosines with the other rows, rᵢ = uᵢ·s − ‖uᵢ‖², given the sum s of all.
+pub(crate) fn within_row<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    sum: &[f64],
+    i: usize,
+) -> f64 {
+    dot(x.row(i), sum) - dot(x.row(i), x.row(i))
+}
+
+/// The deviations 2(r̄ − rᵢ)/((n − 1)(n − 2)) of the mean cosine over i ≠ j from the sums rᵢ
+/// of [`within_row`].
+pub(crate) fn excluded_deviations(r: Vec<f64>) -> Vec<f64> {
+    let within = WithinSums::of_rows(r);
+    (0..within.r.len()).map(|i| within.deviation(i)).collect()
+}
+
+/// Row i's term wᵢ = 2 uᵢ·s − ‖uᵢ‖² of the mean cosine over all pairs, given the sum s.
+pub(crate) fn included_row<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    sum: &[f64],
+    i: usize,
+) -> f64 {
+    2.0 * dot(x.row(i), sum) - dot(x.row(i), x.row(i))
+}
+
+/// The common part (n Σ‖uᵢ‖² − ‖s‖²)/(n²(n − 1)²) of the leave-one-out changes of the mean
+/// cosine over all pairs of n rows with sum s.
+pub(crate) fn included_bias(n: usize, sum: &[f64], squared_norms: f64) -> f64 {
+    let n = n as f64;
+    (n * squared_norms - dot(sum, sum)) / (n * n * (n - 1.0) * (n - 1.0))
+}
+
+/// The deviations bias − (wᵢ − w̄)/(n − 1)² of the mean cosine over all pairs from the terms
+/// wᵢ of [`included_row`] and [`included_bias`].
+pub(crate) fn included_deviations(w: &[f64], bias: f64) -> Vec<f64> {
+    let n = w.len() as f64;
+    let mean = w.iter().sum::<f64>() / n;
+    w.iter()
+        .map(|wi| bias - (wi - mean) / ((n - 1.0) * (n - 1.0)))
+        .collect()
 }
 
 /// The jackknife of [`relative_gap`](crate::relative_gap)'s value (RMG) over the n pairs,
@@ -114,10 +149,20 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
     check::paired(a.shape(), b.shape())?;
     check::at_least(3, a.len())?;
     let value = crate::relative_gap(a, b)?.value;
-    let n = a.len() as f64;
     let matched = Pairing::Rows.values(a, b, dot);
+    relative_gap_deviations(value, &matched, WithinSums::new(a), WithinSums::new(b))
+}
+
+/// The jackknife of the relative gap `value` over n pairs from the matched cosines aᵢ·bᵢ and
+/// each set's [`WithinSums`]: RMG₋ᵢ − RMG, each leave-one-out term from its sums.
+pub(crate) fn relative_gap_deviations(
+    value: f64,
+    matched: &[f64],
+    within_a: WithinSums,
+    within_b: WithinSums,
+) -> Result<Jackknife> {
+    let n = matched.len() as f64;
     let matched_sum: f64 = matched.iter().sum();
-    let (within_a, within_b) = (WithinSums::new(a), WithinSums::new(b));
     let deviations = matched
         .iter()
         .enumerate()
@@ -135,7 +180,7 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
 
 /// The sums rᵢ = uᵢ·s − ‖uᵢ‖² of each row's cosines with the others (s = Σⱼ uⱼ), from which
 /// the mean cosine over i ≠ j and its leave-one-out values follow in O(1) each.
-pub(super) struct WithinSums {
+pub(crate) struct WithinSums {
     r: Vec<f64>,
     mean: f64,
 }
@@ -143,7 +188,11 @@ pub(super) struct WithinSums {
 impl WithinSums {
     pub(super) fn new<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>) -> Self {
         let (sum, _) = row_sum_and_squared_norms(x);
-        let r = per_row(x.len(), |i| dot(x.row(i), &sum) - dot(x.row(i), x.row(i)));
+        Self::of_rows(per_row(x.len(), |i| within_row(x, &sum, i)))
+    }
+
+    /// From the sums rᵢ of [`within_row`], in row order.
+    pub(crate) fn of_rows(r: Vec<f64>) -> Self {
         let mean = r.iter().sum::<f64>() / r.len() as f64;
         Self { r, mean }
     }

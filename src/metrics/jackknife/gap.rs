@@ -1,7 +1,7 @@
 //! The gap distance ‖ā − b̄‖: a smooth function of two means.
 
 use crate::reduce::per_row;
-use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
+use crate::{Gap, Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
 
 /// The jackknife of the gap distance ‖Δ‖ = ‖centroid(a) − centroid(b)‖ of
 /// [`gap`](crate::gap) over n image–text pairs, leaving one pair out at a time, exactly and in
@@ -49,18 +49,25 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
     check::paired(a.shape(), b.shape())?;
     check::at_least(2, a.len())?;
     let gap = crate::gap(a, b)?;
+    let deviations = per_row(a.len(), |i| gap_deviation((a, b), &gap, i));
+    Jackknife::from_deviations(gap.distance(), deviations, Method::Jackknife)
+}
+
+/// ‖Δ₋ᵢ‖ − ‖Δ‖ for pair i of n (the formula of [`gap`]), given the gap of all n pairs.
+pub(crate) fn gap_deviation<T: Scalar, A: Modality, B: Modality>(
+    (a, b): (&UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>),
+    gap: &Gap,
+    i: usize,
+) -> f64 {
     let (delta, distance) = (gap.vector(), gap.distance());
     let scale = 1.0 / (a.len() - 1) as f64;
-    let deviations = per_row(a.len(), |i| {
-        let (mut along, mut squared) = (0.0, 0.0);
-        for ((d, x), y) in delta.iter().zip(a.row(i)).zip(b.row(i)) {
-            let v = (d - (x.to_f64() - y.to_f64())) * scale;
-            along += d * v;
-            squared += v * v;
-        }
-        let change = 2.0 * along + squared;
-        let sum = (distance * distance + change).max(0.0).sqrt() + distance;
-        if sum > 0.0 { change / sum } else { 0.0 } // Δ₋ᵢ = Δ = 0
-    });
-    Jackknife::from_deviations(distance, deviations, Method::Jackknife)
+    let (mut along, mut squared) = (0.0, 0.0);
+    for ((d, x), y) in delta.iter().zip(a.row(i)).zip(b.row(i)) {
+        let v = (d - (x.to_f64() - y.to_f64())) * scale;
+        along += d * v;
+        squared += v * v;
+    }
+    let change = 2.0 * along + squared;
+    let sum = (distance * distance + change).max(0.0).sqrt() + distance;
+    if sum > 0.0 { change / sum } else { 0.0 } // Δ₋ᵢ = Δ = 0
 }

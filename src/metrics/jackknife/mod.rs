@@ -47,9 +47,14 @@ mod spectrum;
 mod uniform;
 
 pub use cka::cka;
+pub(crate) use cone::{
+    WithinSums, excluded_deviations, included_bias, included_deviations, included_row,
+    least_samples, relative_gap_deviations, within_row,
+};
 pub use cone::{mean_pairwise_cosine, relative_gap};
 pub use contrastive::{contrastive_loss, contrastive_loss_grouped};
 pub use gap::gap;
+pub(crate) use gap::gap_deviation;
 pub use grouped::{cknna, cosine_quantile_between, cosine_quantile_within, mutual_knn, svcca};
 pub use means::{align_loss, modality_separability};
 pub use retrieval::{RecallJackknife, retrieval_recall};

@@ -108,6 +108,7 @@ macro_rules! paired_tile_traits {
 
 mod cka;
 mod contrastive;
+pub mod jackknife;
 mod neighbours;
 mod quantiles;
 mod ranks;
@@ -123,6 +124,7 @@ pub use cka::{CkaTile, cka};
 pub use contrastive::{
     ContrastiveTile, captioned_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
+pub use jackknife::JackknifeTile;
 pub use neighbours::{NeighboursTile, neighbours};
 pub use quantiles::{
     QuantileCountsTile, QuantileSelection, QuantileValuesTile, cosine_quantile_counts_between,
@@ -190,10 +192,22 @@ impl Pass {
             | Metric::ContrastiveLoss
             | Metric::ContrastiveLossWithTargets
             | Metric::CaptionedContrastiveLoss
-            | Metric::AlignLoss => {
+            | Metric::AlignLoss
+            | Metric::JackknifeAlignLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
+            // The second rounds' values of the first: a distance, mean cosines, a bias.
+            Metric::JackknifeGap => f64::from_bits(self.parameter) >= 0.0,
+            Metric::JackknifeConeExcluded | Metric::JackknifeConeIncluded => {
+                let cosine = (-1.0..=1.0).contains(&f64::from_bits(self.parameter));
+                cosine
+                    && (self.metric == Metric::JackknifeConeExcluded
+                        || f64::from_bits(self.groups).is_finite())
+            }
+            Metric::JackknifeRelativeGap => [self.parameter, self.groups]
+                .iter()
+                .all(|&bits| (-1.0..=1.0).contains(&f64::from_bits(bits))),
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
             Metric::RowSums
             | Metric::RelativeGap
@@ -217,6 +231,11 @@ impl Pass {
             | Metric::ContrastiveLossWithTargets
             | Metric::RetrievalRanks
             | Metric::AlignLoss => n == m,
+            // Jackknives: at least two samples; three when pairs within a set are left out.
+            Metric::JackknifeAlignLoss | Metric::JackknifeGap | Metric::JackknifeConeIncluded => {
+                n == m && n >= 2
+            }
+            Metric::JackknifeConeExcluded | Metric::JackknifeRelativeGap => n == m && n >= 3,
             // Pairs within each set.
             Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
@@ -238,6 +257,8 @@ impl Pass {
                 | Metric::ContrastiveLossWithTargets
                 | Metric::QuantileValuesWithin
                 | Metric::QuantileValuesBetween
+                | Metric::JackknifeConeIncluded
+                | Metric::JackknifeRelativeGap
         );
         // Sets a plan was made of are in memory: no count of their bytes overflows.
         let addressable = |count: usize| {
@@ -291,6 +312,11 @@ enum Metric {
     QuantileCountsBetween,
     QuantileValuesWithin,
     QuantileValuesBetween,
+    JackknifeGap,
+    JackknifeConeExcluded,
+    JackknifeConeIncluded,
+    JackknifeRelativeGap,
+    JackknifeAlignLoss,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.

@@ -220,7 +220,10 @@ pub(super) fn tile_rows_in(n: usize, tiles: usize) -> Vec<Range<usize>> {
     (0..tiles).map(|k| row(k)..row(k + 1)).collect()
 }
 
-fn row_sums_pass<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, tiles: usize) -> Pass {
+pub(super) fn row_sums_pass<T: Scalar, M: Modality>(
+    x: &UnitEmbeddings<T, M>,
+    tiles: usize,
+) -> Pass {
     Pass {
         metric: Metric::RowSums,
         shape: (x.len(), x.len(), x.dim(), size_of::<T>()),
@@ -292,7 +295,7 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
     }
 }
 
-fn align_pass<T: Scalar, A: Modality, B: Modality>(
+pub(super) fn align_pass<T: Scalar, A: Modality, B: Modality>(
     a: &UnitEmbeddings<T, A>,
     b: &UnitEmbeddings<T, B>,
     alpha: f64,
