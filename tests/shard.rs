@@ -1535,7 +1535,30 @@ fn jackknives_over_shards_give_the_in_memory_bits() {
         v["pass"]["parameter"] = json!(2.0f64.to_bits());
     });
     let unpaired = edit(&|v| v["pass"]["shape"][1] = json!(19999));
-    for forged in [fewer, dropped, moved, negative, cone, unpaired] {
+    let extra_tile = edit(&|v| {
+        let empty = json!({"rows": 0, "values": [], "first_round": v["states"][0]["first_round"]});
+        v["states"].as_array_mut().unwrap().push(empty);
+        v["pass"]["tiles"] = json!(11);
+    });
+    let fewer_tiles = edit(&|v| {
+        v["states"].as_array_mut().unwrap().pop();
+        v["pass"]["tiles"] = json!(9);
+    });
+    let mixed = edit(&|v| v["states"][4]["first_round"] = json!(1));
+    let infinite = edit(&|v| v["pass"]["parameter"] = json!(f64::INFINITY.to_bits()));
+    let forgeries = [
+        fewer,
+        dropped,
+        moved,
+        negative,
+        cone,
+        unpaired,
+        extra_tile,
+        fewer_tiles,
+        mixed,
+        infinite,
+    ];
+    for forged in forgeries {
         assert!(matches!(
             shard_error(forged.finish()),
             ShardError::NotThePlan { .. }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use super::tiles::sets;
-use super::{Metric, Part, Pass, Plan, fingerprint};
+use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::kernel::{self, CrossEntropyTile, Targets, Tiled};
 use crate::metrics::contrastive::{dot_bound, loss_from};
 use crate::{
@@ -102,7 +102,7 @@ impl Plan {
             temperature.logit_scale(),
             Metric::ContrastiveLossWithTargets,
         );
-        let pass = contrastive_pass(a, b, scale, metric, fingerprint(targets));
+        let pass = contrastive_pass(a, b, scale, metric, fingerprint_indices(targets));
         Ok(Self::of_cross_entropies(pass, a, b))
     }
 
@@ -176,7 +176,7 @@ fn captioned_pass<T: Scalar, A: Modality, B: Modality>(
     scale: f64,
 ) -> Pass {
     let (images, captions) = (captioned.images(), captioned.captions());
-    let groups = fingerprint(captioned.image_of());
+    let groups = fingerprint_indices(captioned.image_of());
     let metric = Metric::CaptionedContrastiveLoss;
     contrastive_pass(images, captions, scale, metric, groups)
 }
@@ -235,7 +235,7 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
     check::labels("targets", a.len(), b.len(), targets)?;
     let scale = f64::from_bits(plan.pass.parameter);
     let metric = Metric::ContrastiveLossWithTargets;
-    let pass = contrastive_pass(a, b, scale, metric, fingerprint(targets));
+    let pass = contrastive_pass(a, b, scale, metric, fingerprint_indices(targets));
     plan.check_pass(Pass {
         tiles: plan.tiles(),
         ..pass
@@ -359,7 +359,7 @@ fn check_images(pass: Pass, images: &[usize]) -> Result<()> {
             images.len() == m
                 && check::labels("image_of", m, n, images).is_ok()
                 && check::every_group_named("image_of", n, images, "").is_ok()
-                && fingerprint(images) == pass.groups
+                && fingerprint_indices(images) == pass.groups
         }
         _ => images.is_empty(),
     };

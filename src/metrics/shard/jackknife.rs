@@ -45,26 +45,30 @@
 use std::ops::Range;
 
 use super::sums::{align_pass, row_sums_pass, tile_rows};
-use super::{Metric, Part, Pass, Plan};
+use super::{Metric, Part, Pass, Plan, fingerprint};
 use crate::metrics::align::distance_power;
 use crate::metrics::jackknife::{
     WithinSums, excluded_deviations, gap_deviation, included_bias, included_deviations,
     included_row, least_samples, relative_gap_deviations, within_row,
 };
 use crate::metrics::stream::{self, RowSums};
-use crate::reduce::{dot, per_row, sum_over_rows};
+use crate::reduce::{RowSum, dot, per_row, sum_over_rows};
 use crate::{
     Diagonal, Jackknife, Method, Modality, RelativeGap, Result, Scalar, ShardError, UnitEmbeddings,
     check,
 };
 
 /// The state of one tile of a jackknife's second round: a value per row of its rows, in
-/// order (three for the relative gap: the matched cosine and each set's sum of cosines).
+/// order (three for the relative gap: the matched cosine and each set's sum of cosines), and a
+/// fingerprint of the first round's sums it was computed from.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct JackknifeTile {
     rows: usize,
     values: Vec<f64>,
+    /// FNV-1a of the bits of the first round's totals (0 for the alignment, which has none):
+    /// tiles of shards given different first rounds do not finish together.
+    first_round: u64,
 }
 
 /// The part of [`jackknife::gap`](crate::jackknife::gap)`(a, b)` over the tiles `tiles` of
@@ -93,7 +97,8 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
         parameter: gap.distance().to_bits(),
         ..plan.pass
     };
-    Ok(part(pass, tiles, |rows| {
+    let first_round = first_round(&[&sums_a.totals()?, &sums_b.totals()?]);
+    Ok(part((pass, first_round), tiles, |rows| {
         let values = row_values(&rows, |i| gap_deviation((a, b), &gap, i));
         a.done_with(rows.clone());
         b.done_with(rows);
@@ -104,7 +109,8 @@ pub fn gap<T: Scalar, A: Modality, B: Modality>(
 /// The part of [`jackknife::mean_pairwise_cosine`](crate::jackknife::mean_pairwise_cosine)`(x,
 /// diagonal)` over the tiles `tiles` of `plan` ([`Plan::row_sums`]`(x)`), given the finished
 /// first round: the row sums of `x` over the same plan. Each row's value is its sum of
-/// cosines with the other rows (uᵢ·s − ‖uᵢ‖², or 2uᵢ·s − ‖uᵢ‖² with the diagonal).
+/// cosines with the other rows, uᵢ·s − ‖uᵢ‖² (with the diagonal, its term 2uᵢ·s − ‖uᵢ‖² of
+/// the sum over all pairs).
 ///
 /// # Errors
 ///
@@ -153,7 +159,7 @@ pub fn mean_pairwise_cosine<T: Scalar, M: Modality>(
         groups,
         ..plan.pass
     };
-    Ok(part(pass, tiles, |rows| {
+    Ok(part((pass, first_round(&[&totals])), tiles, |rows| {
         let values = match diagonal {
             Diagonal::Excluded => row_values(&rows, |i| within_row(x, &totals.sum, i)),
             Diagonal::Included => row_values(&rows, |i| included_row(x, &totals.sum, i)),
@@ -207,7 +213,8 @@ pub fn relative_gap<T: Scalar, A: Modality, B: Modality>(
         groups: sums_b.mean_pairwise_cosine(Diagonal::Excluded)?.to_bits(),
         ..plan.pass
     };
-    Ok(part(pass, tiles, |rows| {
+    let first_round = first_round(&[&totals_a, &totals_b]);
+    Ok(part((pass, first_round), tiles, |rows| {
         let [matched, within_a, within_b] = [
             row_values(&rows, |i| dot(a.row(i), b.row(i))),
             row_values(&rows, |i| within_row(a, &totals_a.sum, i)),
@@ -263,7 +270,7 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
         ..plan.pass
     };
     let power = distance_power::<T>(alpha);
-    Ok(part(pass, tiles, |rows| {
+    Ok(part((pass, 0), tiles, |rows| {
         let values = row_values(&rows, |i| power(a.row(i), b.row(i)));
         a.done_with(rows.clone());
         b.done_with(rows);
@@ -318,9 +325,19 @@ fn row_values(rows: &Range<usize>, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> 
     per_row(rows.len(), |j| f(rows.start + j))
 }
 
-/// The part of `pass` over `tiles`, each tile's values `values(its rows)`.
+/// The FNV-1a fingerprint of the bits of the first round's totals.
+fn first_round(totals: &[&RowSum]) -> u64 {
+    let bits = |sums: &&RowSum| {
+        let sum = sums.sum.iter().map(|s| s.to_bits());
+        sum.chain([sums.extras.to_bits()]).collect::<Vec<_>>()
+    };
+    fingerprint(totals.iter().flat_map(bits))
+}
+
+/// The part of `pass` over `tiles` from the first round of fingerprint `first_round`, each
+/// tile's values `values(its rows)`.
 fn part(
-    pass: Pass,
+    (pass, first_round): (Pass, u64),
     tiles: Range<usize>,
     values: impl Fn(Range<usize>) -> Vec<f64>,
 ) -> Part<JackknifeTile> {
@@ -329,6 +346,7 @@ fn part(
         .map(|rows| JackknifeTile {
             rows: rows.len(),
             values: values(rows.clone()),
+            first_round,
         })
         .collect();
     Part {
@@ -346,9 +364,10 @@ impl Part<JackknifeTile> {
     /// # Errors
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile of its plan;
-    /// [`ShardError::NotThePlan`] for tiles of other rows than the plan's;
-    /// [`Error::NonFinite`](crate::Error::NonFinite) for values that are not finite (a
-    /// corrupted transfer).
+    /// [`ShardError::NotThePlan`] for tiles of other rows than the plan's or of shards given
+    /// different first rounds; [`Error::NonFinite`](crate::Error::NonFinite) for values that
+    /// are not finite (a corrupted transfer); for the alignment,
+    /// [`Error::Overflow`](crate::Error::Overflow) as [`align_loss`](crate::align_loss).
     ///
     /// # Examples
     ///
@@ -367,11 +386,17 @@ impl Part<JackknifeTile> {
             Metric::JackknifeRelativeGap => 3,
             _ => 1,
         };
-        let laid_out = (tile_rows(n).iter().zip(&states))
-            .all(|(rows, tile)| tile.rows == rows.len() && tile.values.len() == rows.len() * width);
+        let plan = tile_rows(n);
+        let first_round = states.first().map(|tile| tile.first_round);
+        let laid_out = plan.len() == states.len()
+            && (plan.iter().zip(&states)).all(|(rows, tile)| {
+                tile.rows == rows.len()
+                    && tile.values.len() == rows.len() * width
+                    && Some(tile.first_round) == first_round
+            });
         if !laid_out {
             return Err(ShardError::NotThePlan {
-                what: "the rows or the values of a tile",
+                what: "the rows, the values or the first round of a tile",
             }
             .into());
         }

@@ -145,10 +145,16 @@ use crate::metrics::quantiles::SELECT_BINS;
 use crate::metrics::similarity::check_sets;
 use crate::{Result, ShardError};
 
-/// The 64-bit FNV-1a hash of a grouping's indices (each as 8 little-endian bytes).
-fn fingerprint(groups: &[usize]) -> u64 {
+/// The [`fingerprint`] of a grouping's indices (or of any indices).
+fn fingerprint_indices(indices: &[usize]) -> u64 {
+    fingerprint(indices.iter().map(|&i| i as u64))
+}
+
+/// The 64-bit FNV-1a hash of words (a grouping's indices, the bits of sums), each as 8
+/// little-endian bytes.
+fn fingerprint(words: impl IntoIterator<Item = u64>) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let bytes = groups.iter().flat_map(|&g| (g as u64).to_le_bytes());
+    let bytes = words.into_iter().flat_map(u64::to_le_bytes);
     bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(PRIME)
     })
@@ -161,12 +167,16 @@ struct Pass {
     metric: Metric,
     /// Rows of A, rows of B, the dimension, and the element type's size in bytes.
     shape: (usize, usize, usize, usize),
-    /// The bits of t, of the logit scale, or the number of bins.
+    /// The bits of t, of the logit scale, of α, or the number of bins; for the second round
+    /// of a jackknife, the bits of the first round's value (the gap's distance, the mean
+    /// cosine, A's mean cosine for the relative gap).
     parameter: u64,
     /// For the metrics of images with several captions, a 64-bit fingerprint (FNV-1a) of the
     /// caption → image map, for the contrastive loss with targets, of the targets, and for
     /// the second round of the quantiles, of the bins it keeps, so that parts of two
-    /// different maps refuse to merge; else 0.
+    /// different maps refuse to merge; for the second round of a jackknife, the bits of the
+    /// mean cosine's bias with the diagonal, or of B's mean cosine for the relative gap; else
+    /// 0.
     groups: u64,
     /// The number of tiles.
     tiles: usize,
@@ -198,7 +208,10 @@ impl Pass {
                 value.is_finite() && value > 0.0
             }
             // The second rounds' values of the first: a distance, mean cosines, a bias.
-            Metric::JackknifeGap => f64::from_bits(self.parameter) >= 0.0,
+            Metric::JackknifeGap => {
+                let distance = f64::from_bits(self.parameter);
+                distance.is_finite() && distance >= 0.0
+            }
             Metric::JackknifeConeExcluded | Metric::JackknifeConeIncluded => {
                 let cosine = (-1.0..=1.0).contains(&f64::from_bits(self.parameter));
                 cosine

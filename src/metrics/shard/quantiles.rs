@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::tiles::sets;
-use super::{Metric, Part, Pass, Plan, fingerprint};
+use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::kernel::{self, Sets, Tiled};
 use crate::metrics::quantiles::{SELECT_BINS, Selection};
 use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
@@ -64,7 +64,7 @@ impl QuantileSelection {
                 Metric::QuantileCountsWithin => Metric::QuantileValuesWithin,
                 _ => Metric::QuantileValuesBetween,
             },
-            groups: fingerprint(&bins),
+            groups: fingerprint_indices(&bins),
             ..self.pass
         }
     }

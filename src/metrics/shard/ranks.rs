@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use super::tiles::sets;
-use super::{Metric, Part, Pass, Plan, fingerprint};
+use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::kernel::{self, Tiled};
 use crate::metrics::retrieval::RetrievalRanks;
 use crate::{Captioned, Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
@@ -104,7 +104,7 @@ fn captioned_ranks_pass<T: Scalar, A: Modality, B: Modality>(
         metric: Metric::CaptionedRetrievalRanks,
         shape: (images.len(), captions.len(), images.dim(), size_of::<T>()),
         parameter: 0,
-        groups: fingerprint(captioned.image_of()),
+        groups: fingerprint_indices(captioned.image_of()),
         tiles,
     }
 }

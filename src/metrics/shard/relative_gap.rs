@@ -7,7 +7,7 @@ use std::ops::Range;
 use super::sums::{
     laid_out, pair_chunk_totals, plausible, row_chunk_sums, row_sum_of, tile_count, tile_rows_in,
 };
-use super::{Metric, Part, Pass, Plan, fingerprint};
+use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::metrics::cone::cone_from_sums;
 use crate::metrics::pairing::Pairing;
 use crate::reduce::{ChunkTotal, dot};
@@ -115,7 +115,7 @@ fn relative_gap_pass<T: Scalar, A: Modality, B: Modality>(
         },
         shape: (a.len(), b.len(), a.dim(), size_of::<T>()),
         parameter: 0,
-        groups: image_of.map_or(0, fingerprint),
+        groups: image_of.map_or(0, fingerprint_indices),
         tiles: tile_count(b.len()),
     }
 }
