@@ -1,7 +1,8 @@
-//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, sharded over
-//! MPI ranks: every rank maps the same `.npy` file, computes the parts of its own tiles of each
-//! pass, and rank 0 gathers them, merges them in rank order and checks the result bitwise
-//! against the single-process metrics.
+//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, and the gap
+//! with its jackknife standard error, sharded over MPI ranks: every rank maps the same `.npy`
+//! file, computes the parts of its own tiles of each pass, and rank 0 gathers them, merges them
+//! in rank order and checks the result bitwise against the single-process metrics. The gap's
+//! jackknife takes two rounds: rank 0 broadcasts the merged row sums of the first.
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_uniform
@@ -22,13 +23,15 @@ mod npy_header;
 mod random;
 
 use std::error::Error;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use modality_gap::shard::{self, Part, Plan};
+use modality_gap::stream::RowSums;
 use modality_gap::{
-    CosineHistogram, Embeddings, Image, Temperature, Text, UnitEmbeddings, contrastive_loss, npy,
-    uniform_loss,
+    CosineHistogram, Embeddings, Image, Modality, Temperature, Text, UnitEmbeddings,
+    contrastive_loss, jackknife, npy, uniform_loss,
 };
 use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
@@ -40,8 +43,9 @@ const USAGE: &str = "\
 usage: mpirun -n RANKS target/release/examples/mpi_uniform [PAIR.npy | N D]
 (build it with: cargo build --release --features mpi --example mpi_uniform)
 Uniformity (t = 2), the contrastive loss (tau = 0.01) and a 100-bin cosine histogram of the
-first set, each pass's tiles shared out over the ranks; rank 0 merges the parts and checks
-them bitwise against the single-process metrics. PAIR.npy is a stacked [2, n, d] float32
+first set, and the gap with its jackknife standard error (two rounds), each pass's tiles
+shared out over the ranks; rank 0 merges the parts and checks them bitwise against the
+single-process metrics. PAIR.npy is a stacked [2, n, d] float32
 file of unit rows; without one, rank 0 writes N x D random unit rows per set (default
 8192 512) to the temporary folder.
 ";
@@ -63,6 +67,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         Plan::uniform_loss(&a, t)?,
         Plan::contrastive_loss(&a, &b, tau)?,
         Plan::cosine_histogram_within(&a, bins)?,
+        Plan::row_sums(&a)?,
     );
 
     world.barrier();
@@ -73,12 +78,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     let uniform = gather(&world, &uniform)?;
     let contrastive = gather(&world, &contrastive)?;
     let histogram = gather(&world, &histogram)?;
-    let Some(((uniform, contrastive), histogram)) = uniform.zip(contrastive).zip(histogram) else {
+    // The gap's jackknife: each set's row sums, merged on rank 0 and sent back to every rank
+    // (round 1), then each rank's rows' leave-one-out changes (round 2).
+    let rows = plans.3.shard(rank, ranks)?;
+    let sums_a = row_sums_on_every_rank(&world, &plans.3, &a, rows.clone())?;
+    let sums_b = row_sums_on_every_rank(&world, &plans.3, &b, rows.clone())?;
+    let gap = shard::jackknife::gap(&plans.3, &a, &b, (&sums_a, &sums_b), rows)?;
+    let gap = gather(&world, &gap)?;
+    let Some((((uniform, contrastive), histogram), gap)) =
+        uniform.zip(contrastive).zip(histogram).zip(gap)
+    else {
         return Ok(()); // not rank 0: its parts are sent
     };
     let uniform = uniform.finish()?;
     let contrastive = contrastive.finish()?;
     let histogram = histogram.finish()?;
+    let gap = gap.finish()?;
     let sharded = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
@@ -86,14 +101,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         uniform_loss(&a, t)?,
         contrastive_loss(&a, &b, tau)?,
         CosineHistogram::within(&a, bins)?,
+        jackknife::gap(&a, &b)?,
     );
     let single = start.elapsed().as_secs_f64();
     let (n, d) = a.shape();
     println!(
-        "n = {n}, d = {d}, f32, {ranks} ranks; tiles per pass {} / {} / {}",
+        "n = {n}, d = {d}, f32, {ranks} ranks; tiles per pass {} / {} / {} / {}",
         plans.0.tiles(),
         plans.1.tiles(),
-        plans.2.tiles()
+        plans.2.tiles(),
+        plans.3.tiles()
     );
     println!("uniformity        {uniform:.12}");
     println!("contrastive loss  {:.12}", contrastive.symmetric);
@@ -102,12 +119,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         histogram.mean(),
         histogram.pair_count()
     );
+    let e = gap.estimate();
+    println!(
+        "gap ‖Δ‖           {:.12} ± {:.12}",
+        e.value, e.standard_error
+    );
     println!(
         "sharded over {ranks} ranks (map, passes, gather, merge): {sharded:.3} s; one process on rank 0: {single:.3} s"
     );
     let same = uniform.to_bits() == one_process.0.to_bits()
         && contrastive == one_process.1
-        && histogram == one_process.2;
+        && histogram == one_process.2
+        && gap == one_process.3;
     if !same {
         return Err("the merged parts differ from the single-process metrics".into());
     }
@@ -148,6 +171,36 @@ fn write_pair(
     let partial = path.with_extension("partial");
     std::fs::write(&partial, bytes)?;
     std::fs::rename(partial, path)
+}
+
+/// The row sums of `x` on every rank: each rank's tiles `rows` of `plan`, gathered and merged
+/// on rank 0, then broadcast back.
+fn row_sums_on_every_rank<M: Modality>(
+    world: &SimpleCommunicator,
+    plan: &Plan,
+    x: &UnitEmbeddings<f32, M>,
+    rows: Range<usize>,
+) -> Result<RowSums<f32, M>, Box<dyn Error>> {
+    let part = shard::row_sums(plan, x, rows)?;
+    Ok(broadcast(world, gather(world, &part)?)?.finish()?)
+}
+
+/// Rank 0's `part` (merged from every rank's) sent to every rank as bytes, so that each
+/// finishes the same state.
+fn broadcast<S: Serialize + DeserializeOwned>(
+    world: &SimpleCommunicator,
+    part: Option<Part<S>>,
+) -> Result<Part<S>, Box<dyn Error>> {
+    let root = world.process_at_rank(0);
+    let mut bytes = match &part {
+        Some(part) => postcard::to_allocvec(part)?,
+        None => Vec::new(),
+    };
+    let mut count = bytes.len() as u64;
+    root.broadcast_into(&mut count);
+    bytes.resize(usize::try_from(count)?, 0);
+    root.broadcast_into(&mut bytes[..]);
+    Ok(postcard::from_bytes(&bytes)?)
 }
 
 /// Every rank's part gathered on rank 0 as bytes, and merged there in rank order (tile
