@@ -7,6 +7,12 @@
 //! the in-memory [`jackknife`](crate::jackknife)'s value and deviations, the same bits. The
 //! alignment needs no first round: its values are the pairs' own distances.
 //!
+//! The second round trusts the sums it is given to be those of its sets: give every shard
+//! the merged first round of the same sets. Each tile records a fingerprint of the sums it
+//! was given, so that parts of shards given different sums do not finish together
+//! ([`ShardError::NotThePlan`]); sums of other sets of the same shape, given to every shard
+//! alike, cannot be told from the right ones.
+//!
 //! # Examples
 //!
 //! ```
