@@ -333,11 +333,10 @@ fn row_values(rows: &Range<usize>, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> 
 
 /// The FNV-1a fingerprint of the bits of the first round's totals.
 fn first_round(totals: &[&RowSum]) -> u64 {
-    let bits = |sums: &&RowSum| {
-        let sum = sums.sum.iter().map(|s| s.to_bits());
-        sum.chain([sums.extras.to_bits()]).collect::<Vec<_>>()
-    };
-    fingerprint(totals.iter().flat_map(bits))
+    let words = totals
+        .iter()
+        .flat_map(|sums| sums.sum.iter().chain([&sums.extras]));
+    fingerprint(words.map(|s| s.to_bits()))
 }
 
 /// The part of `pass` over `tiles` from the first round of fingerprint `first_round`, each
