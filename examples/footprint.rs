@@ -3,7 +3,7 @@
 //! `/proc/self/clear_refs` after the inputs are made, then read from `/proc/self/status`).
 //!
 //! `cargo run --release --example footprint -- METRIC N D` with METRIC one of `uniform`,
-//! `contrastive`, `recall`, `cone`, `gap`, `align`; f32 rows.
+//! `uniform-jackknife`, `contrastive`, `recall`, `cone`, `gap`, `align`; f32 rows.
 
 #[path = "support/help.rs"]
 mod help;
@@ -15,15 +15,16 @@ mod random;
 use std::time::Instant;
 
 use modality_gap::{
-    Diagonal, Image, Temperature, Text, align_loss, contrastive_loss, gap, mean_pairwise_cosine,
-    retrieval_recall, uniform_loss,
+    Diagonal, Image, Temperature, Text, align_loss, contrastive_loss, gap, jackknife,
+    mean_pairwise_cosine, retrieval_recall, uniform_loss,
 };
 
 /// What `--help` prints.
 const USAGE: &str = "\
 usage: cargo run --release --example footprint -- METRIC N D
 Time and extra peak memory of one metric on N random unit rows of dimension D (f32).
-METRIC: uniform, contrastive, recall, cone, gap, align.
+METRIC: uniform, uniform-jackknife (its standard error), contrastive, recall, cone, gap,
+align.
 ";
 
 /// A field of `/proc/self/status` in bytes (Linux).
@@ -40,7 +41,7 @@ fn status_bytes(field: &str) -> usize {
 fn main() {
     help::on_request(USAGE);
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: footprint METRIC N D (METRIC: uniform contrastive recall cone gap align)";
+    let usage = "usage: footprint METRIC N D (METRIC: uniform uniform-jackknife contrastive recall cone gap align)";
     let metric = args.get(1).expect(usage).as_str();
     let n: usize = args.get(2).expect(usage).parse().expect(usage);
     let d: usize = args.get(3).expect(usage).parse().expect(usage);
@@ -54,6 +55,7 @@ fn main() {
     let value = progress_bar::with_bar("footprint", || {
         Ok(match metric {
             "uniform" => uniform_loss(&a, 2.0)?,
+            "uniform-jackknife" => jackknife::uniform_loss(&a, 2.0)?.standard_error(),
             "contrastive" => contrastive_loss(&a, &b, Temperature::CLIP)?.symmetric,
             "recall" => retrieval_recall(&a, &b, 1)?.a_to_b,
             "cone" => mean_pairwise_cosine(&a, Diagonal::Excluded)?,

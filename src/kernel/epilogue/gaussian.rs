@@ -74,6 +74,45 @@ impl SampleSums {
     }
 }
 
+/// Each sample's sums over the tasks, added in a fixed binary tree over the tasks' indices:
+/// the sums of the tasks [k·2ʲ, (k + 1)·2ʲ) are those of its two halves, left + right, and the
+/// root's, of [0, 2ᴸ) ⊇ all tasks, the pass's. Tasks join in order, whole blocks merging as
+/// soon as both halves are in (a binary counter), so the tree holds the sums of at most
+/// log₂(tasks) + 1 blocks, and its result depends on the tasks alone: not on which of them ran
+/// together, nor, later, on which shard ran them.
+#[derive(Default)]
+struct TaskTree {
+    /// The blocks of the tasks so far, first to last: (log₂ of the block's tasks, its sums).
+    /// Their sizes fall strictly, the binary digits of the count.
+    blocks: Vec<(u32, SampleSums)>,
+}
+
+impl TaskTree {
+    /// Adds the sums of the next task.
+    fn push(&mut self, task: SampleSums) {
+        let mut block = (0, task);
+        while let Some(&(level, _)) = self.blocks.last()
+            && level == block.0
+        {
+            let (_, mut left) = self.blocks.pop().expect("a last block");
+            left.merge(&block.1);
+            block = (level + 1, left);
+        }
+        self.blocks.push(block);
+    }
+
+    /// The sums of all the tasks: in the tree, each block (largest first) adds the sum of
+    /// the smaller blocks after it, which fill its right sibling.
+    fn root(self) -> Option<SampleSums> {
+        let mut blocks = self.blocks.into_iter().rev().map(|(_, sums)| sums);
+        let last = blocks.next()?;
+        Some(blocks.fold(last, |right, mut left| {
+            left.merge(&right);
+            left
+        }))
+    }
+}
+
 /// A task's state: the log-sum-exp of its terms, and each sample's sums when they are asked
 /// for.
 struct Acc {
@@ -292,24 +331,40 @@ impl<'a> GaussianPotential<'a> {
     }
 }
 
-/// One pass: the total log-sum-exp and, with `per_sample`, each sample's sums (one vector
-/// per task, merged in task order).
+/// One pass: the total log-sum-exp and, with `per_sample`, each sample's sums. Each task
+/// keeps n sums of its own, so with `per_sample` the tasks run a batch of twice the threads
+/// at a time, their sums added into the [`TaskTree`] before the next batch: the memory is
+/// O((threads + log tasks) · n), not O(tasks · n), and the bits do not depend on the batches.
 fn pass<T: Element>(
     isa: Isa,
     pairs: &Pairs<'_, T>,
     epilogue: &GaussianPotential<'_>,
     per_sample: bool,
 ) -> (LogSumExp, Option<SampleSums>) {
-    let n = epilogue.row_norms.len();
+    let batch = per_sample.then(|| 2 * rayon::current_num_threads());
+    pass_in_batches(isa, pairs, epilogue, batch)
+}
+
+/// [`pass`], per sample in batches of `batch` tasks when given.
+fn pass_in_batches<T: Element>(
+    isa: Isa,
+    pairs: &Pairs<'_, T>,
+    epilogue: &GaussianPotential<'_>,
+    batch: Option<usize>,
+) -> (LogSumExp, Option<SampleSums>) {
+    let tasks = row_tasks(pairs, None).len();
     let mut total = LogSumExp::EMPTY;
-    let mut samples = per_sample.then(|| SampleSums::new(n));
-    for part in task_parts(isa, pairs, epilogue, per_sample, ALL_TILES) {
-        total.merge(part.total);
-        if let (Some(all), Some(part)) = (&mut samples, &part.samples) {
-            all.merge(part);
+    let mut samples = TaskTree::default();
+    for start in (0..tasks).step_by(batch.unwrap_or(tasks).max(1)) {
+        let selected = start..batch.map_or(tasks, |batch| start + batch);
+        for part in task_parts(isa, pairs, epilogue, batch.is_some(), selected) {
+            total.merge(part.total);
+            if let Some(sums) = part.samples {
+                samples.push(sums);
+            }
         }
     }
-    (total, samples)
+    (total, batch.and(samples.root()))
 }
 
 /// The states of the tasks `tiles` of a pass, in task order.
@@ -338,4 +393,34 @@ fn task_parts<T: Element>(
         })
         .collect();
     run(isa, pairs, tasks, epilogue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SampleSums, TaskTree};
+
+    #[test]
+    fn the_task_tree_adds_the_halves_of_aligned_blocks() {
+        let tiny = 2f64.powi(-53);
+        let sum = |tasks: &[f64]| {
+            let mut tree = TaskTree::default();
+            for &exp in tasks {
+                tree.push(SampleSums {
+                    exps: vec![exp],
+                    excesses: vec![-exp],
+                });
+            }
+            let root = tree.root().expect("one task or more");
+            assert_eq!(root.excesses, [-root.exps[0]]);
+            root.exps[0]
+        };
+        // ((1 + t) + (t + t)) + (t + t) with t = 2⁻⁵³ is 1 + 4t (1 + t ties to even, 1),
+        // where the fold from the left, (((((1 + t) + t) + t) + t) + t), stays at 1.
+        assert_eq!(sum(&[1.0, tiny, tiny, tiny, tiny, tiny]), 1.0 + 4.0 * tiny);
+        // Three tasks: (a + b) + c.
+        assert_eq!(sum(&[tiny, tiny, 1.0]), 1.0 + 2.0 * tiny);
+        assert_eq!(sum(&[1.0, tiny, tiny]), 1.0);
+        assert_eq!(sum(&[0.5]), 0.5);
+        assert!(TaskTree::default().root().is_none());
+    }
 }

@@ -13,8 +13,9 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
 /// θ₋ᵢ − θ = log1p( (r̄ − rᵢ)/S · n/(n − 2) )
 /// ```
 ///
-/// The kernel adds each pair's potential to both of its samples while it sums them (O(n)
-/// memory per task, a few percent more time), and computes (rᵢ − r̄)/S from the sums of
+/// The kernel adds each pair's potential to both of its samples while it sums them (a few
+/// percent more time, and n sums per running task, then added over the tasks in a fixed
+/// binary tree: O((threads + log n) · n) memory), and computes (rᵢ − r̄)/S from the sums of
 /// expm1 when the mean potential is above ½, so a tight cone keeps its digits. The mean
 /// potential is a U-statistic; its log is smooth, so the jackknife is consistent, with the
 /// O(1/n) bias of a log that [`bias_corrected`](crate::Jackknife::bias_corrected) removes.
