@@ -1,8 +1,9 @@
-//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, and the gap
-//! with its jackknife standard error, sharded over MPI ranks: every rank maps the same `.npy`
-//! file, computes the parts of its own tiles of each pass, and rank 0 gathers them, merges them
-//! in rank order and checks the result bitwise against the single-process metrics. The gap's
-//! jackknife takes two rounds: rank 0 broadcasts the merged row sums of the first.
+//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, and the
+//! uniformity and the gap with their jackknife standard errors, sharded over MPI ranks: every
+//! rank maps the same `.npy` file, computes the parts of its own tiles of each pass, and rank 0
+//! gathers them, merges them in rank order and checks the result bitwise against the
+//! single-process metrics. The uniformity's jackknife takes one round; the gap's two: rank 0
+//! broadcasts the merged row sums of the first.
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_uniform
@@ -42,8 +43,9 @@ use serde::de::DeserializeOwned;
 const USAGE: &str = "\
 usage: mpirun -n RANKS target/release/examples/mpi_uniform [PAIR.npy | N D]
 (build it with: cargo build --release --features mpi --example mpi_uniform)
-Uniformity (t = 2), the contrastive loss (tau = 0.01) and a 100-bin cosine histogram of the
-first set, and the gap with its jackknife standard error (two rounds), each pass's tiles
+Uniformity (t = 2) with its jackknife standard error, the contrastive loss (tau = 0.01), a
+100-bin cosine histogram of the first set, and the gap with its jackknife standard error
+(two rounds), each pass's tiles
 shared out over the ranks; rank 0 merges the parts and checks them bitwise against the
 single-process metrics. PAIR.npy is a stacked [2, n, d] float32
 file of unit rows; without one, rank 0 writes N x D random unit rows per set (default
@@ -72,7 +74,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     world.barrier();
     let start = Instant::now();
-    let uniform = shard::uniform_loss(&plans.0, &a, plans.0.shard(rank, ranks)?)?;
+    // The uniformity with its jackknife standard error, in one round.
+    let uniform = shard::jackknife::uniform_loss(&plans.0, &a, plans.0.shard(rank, ranks)?)?;
     let contrastive = shard::contrastive_loss(&plans.1, &a, &b, plans.1.shard(rank, ranks)?)?;
     let histogram = shard::cosine_histogram_within(&plans.2, &a, plans.2.shard(rank, ranks)?)?;
     let uniform = gather(&world, &uniform)?;
@@ -98,7 +101,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let start = Instant::now();
     let one_process = (
-        uniform_loss(&a, t)?,
+        jackknife::uniform_loss(&a, t)?,
         contrastive_loss(&a, &b, tau)?,
         CosineHistogram::within(&a, bins)?,
         jackknife::gap(&a, &b)?,
@@ -112,7 +115,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         plans.2.tiles(),
         plans.3.tiles()
     );
-    println!("uniformity        {uniform:.12}");
+    let e = uniform.estimate();
+    println!(
+        "uniformity        {:.12} ± {:.12}",
+        e.value, e.standard_error
+    );
     println!("contrastive loss  {:.12}", contrastive.symmetric);
     println!(
         "cosine histogram  mean {:.12} over {} pairs",
@@ -127,7 +134,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "sharded over {ranks} ranks (map, passes, gather, merge): {sharded:.3} s; one process on rank 0: {single:.3} s"
     );
-    let same = uniform.to_bits() == one_process.0.to_bits()
+    let same = uniform == one_process.0
+        && uniform.value().to_bits() == uniform_loss(&a, t)?.to_bits()
         && contrastive == one_process.1
         && histogram == one_process.2
         && gap == one_process.3;
@@ -220,7 +228,8 @@ fn gather<S: Serialize + DeserializeOwned>(
     let mut counts = vec![0i32; world.size() as usize];
     root.gather_into_root(&count, &mut counts[..]);
     // MPI counts bytes in i32: the parts of all ranks together must stay below 2 GiB (a
-    // contrastive loss of up to about 8·10⁶ columns on 16 tiles).
+    // contrastive loss of up to about 8·10⁶ columns on 16 tiles, a uniformity's jackknife of
+    // up to about 10⁶ samples on 8 ranks).
     let mut displacements = Vec::with_capacity(counts.len());
     let mut offset = 0i32;
     for &c in &counts {

@@ -110,7 +110,7 @@ pub fn shard_part(data: &[u8]) {
         AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
         JackknifeTile, NeighboursTile, Part, QuantileCountsTile, QuantileSelection,
         QuantileValuesTile, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile, TopKTile,
-        UniformTile,
+        UniformJackknifeTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -166,6 +166,12 @@ pub fn shard_part(data: &[u8]) {
         p.finish().map(|jackknife| {
             let e = jackknife.estimate();
             [e.value, e.standard_error].map(|v| number(v, "a jackknife"))
+        })
+    });
+    read(data, |p: Part<UniformJackknifeTile>| {
+        p.finish().map(|jackknife| {
+            let e = jackknife.estimate();
+            [e.value, e.standard_error].map(|v| number(v, "a uniformity's jackknife"))
         })
     });
     read(data, Part::<RowSumsTile<f32, Image>>::finish);

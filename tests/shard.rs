@@ -7,7 +7,7 @@ use crate::common;
 use common::random_unit;
 use std::ops::Range;
 
-use modality_gap::shard::{self, JackknifeTile, Part, Plan};
+use modality_gap::shard::{self, JackknifeTile, Part, Plan, UniformJackknifeTile};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
     Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna,
@@ -75,6 +75,9 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         format!("{:?}", cross_modal_uniformity(&a, &b, t).map(f64::to_bits)),
         "cross-modal uniformity"
     );
+    if n >= 3 {
+        uniformity_jackknives(&a, &b, shards, pairwise);
+    }
 
     for alpha in [2.0, 1.0, 0.5] {
         let plan = Plan::align_loss(&a, &b, alpha).unwrap();
@@ -315,6 +318,34 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
             .unwrap();
         assert_eq!(score.to_bits(), isoscore(x).unwrap().to_bits(), "IsoScore");
     }
+}
+
+/// The jackknives of the uniformities over `shards` shards, merged as `pairwise` says: the
+/// value and the deviations of the in-memory jackknife, to the bit.
+fn uniformity_jackknives<T: Scalar>(
+    a: &UnitEmbeddings<T, Image>,
+    b: &UnitEmbeddings<T, Text>,
+    shards: usize,
+    pairwise: bool,
+) {
+    let t = 2.0;
+    let plan = Plan::uniform_loss(a, t).unwrap();
+    let part = |r| shard::jackknife::uniform_loss(&plan, a, r);
+    let whole = merged(parts(&plan, shards, part), pairwise);
+    assert_eq!(
+        whole.finish().unwrap(),
+        jackknife::uniform_loss(a, t).unwrap(),
+        "the uniformity's jackknife, n = {}, {shards} shards",
+        a.len()
+    );
+    let plan = Plan::cross_modal_uniformity(a, b, t).unwrap();
+    let part = |r| shard::jackknife::cross_modal_uniformity(&plan, a, b, r);
+    let whole = merged(parts(&plan, shards, part), pairwise);
+    assert_eq!(
+        whole.finish().unwrap(),
+        jackknife::cross_modal_uniformity(a, b, t).unwrap(),
+        "the cross-modal uniformity's jackknife"
+    );
 }
 
 /// The jackknives of the O(n·d) metrics over `shards` shards: the row sums of each set (the
@@ -1605,5 +1636,161 @@ fn jackknives_over_shards_give_the_in_memory_bits() {
     assert!(matches!(
         shard_error(shard::jackknife::align_loss(&plan, &a, &b, 0..1)),
         ShardError::NotThePlan { .. }
+    ));
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn uniformity_jackknives_over_twelve_tiles_give_the_in_memory_bits() {
+    use serde_json::json;
+    let a = random_unit::<f64, Image>(6000, 1024, 0.4, 71);
+    let b = random_unit::<f64, Text>(6000, 1024, -0.2, 72);
+    let plan = Plan::uniform_loss(&a, 2.0).unwrap();
+    assert_eq!(plan.tiles(), 12);
+    let expected = jackknife::uniform_loss(&a, 2.0).unwrap();
+    let standard_error = expected.estimate().standard_error;
+    assert!(
+        standard_error > 1e-6 && standard_error < 1e-2,
+        "{expected:?}"
+    );
+    for shards in [1, 3, 5, 12] {
+        let part = |r| shard::jackknife::uniform_loss(&plan, &a, r);
+        let whole = merged(parts(&plan, shards, part), shards % 2 == 1);
+        assert_eq!(whole.finish().unwrap(), expected, "{shards} shards");
+    }
+    let between = Plan::cross_modal_uniformity(&a, &b, 2.0).unwrap();
+    let part = |r| shard::jackknife::cross_modal_uniformity(&between, &a, &b, r);
+    assert_eq!(
+        merged(parts(&between, 5, part), true).finish().unwrap(),
+        jackknife::cross_modal_uniformity(&a, &b, 2.0).unwrap()
+    );
+
+    // Tiles 0..5 of one shard hold the blocks of tiles 0..4 and 4..5; 5..12 of another, those
+    // of 5..6, 6..8 and 8..12.
+    let whole = shard::jackknife::uniform_loss(&plan, &a, 0..5)
+        .unwrap()
+        .merge(shard::jackknife::uniform_loss(&plan, &a, 5..12).unwrap())
+        .unwrap();
+    let levels = |part: &Part<UniformJackknifeTile>| -> Vec<Option<u64>> {
+        let value = serde_json::to_value(part).unwrap();
+        let states = value["states"].as_array().unwrap().clone();
+        (states.iter())
+            .map(|tile| {
+                tile["block"]
+                    .as_array()
+                    .map(|block| block[0].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let (some, none) = (Some, None::<u64>);
+    assert_eq!(
+        levels(&whole),
+        [
+            some(2),
+            none,
+            none,
+            none,
+            some(0),
+            some(0),
+            some(1),
+            none,
+            some(2),
+            none,
+            none,
+            none
+        ]
+    );
+    assert_eq!(whole.clone().finish().unwrap(), expected);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = serde_json::to_value(&whole).unwrap();
+        f(&mut value);
+        serde_json::from_value::<Part<UniformJackknifeTile>>(value).unwrap()
+    };
+    let missing = edit(&|v| v["states"][5]["block"] = json!(null));
+    let twice = edit(&|v| v["states"][7]["block"] = v["states"][6]["block"].clone());
+    let misaligned = edit(&|v| v["states"][5]["block"][0] = json!(1));
+    let past_the_end = edit(&|v| v["states"][8]["block"][0] = json!(3));
+    let huge = edit(&|v| v["states"][0]["block"][0] = json!(200));
+    let short = edit(&|v| {
+        v["states"][0]["block"][1]["exps"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    let fewer_pairs = edit(&|v| v["states"][3]["terms"]["count"] = json!(1));
+    let coincident = edit(&|v| v["states"][2]["coincides"] = json!(true));
+    let shifted = edit(&|v| v["states"][9]["terms"]["shift"] = json!(1.0));
+    for forged in [
+        shifted,
+        missing,
+        twice,
+        misaligned,
+        past_the_end,
+        huge,
+        short,
+        fewer_pairs,
+        coincident,
+    ] {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    let first_sum = serde_json::to_value(&whole).unwrap()["states"][0]["block"][1]["exps"][7]
+        .as_f64()
+        .unwrap();
+    for forged in with_nan(&whole, first_sum) {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // Another metric's part, and too few samples.
+    assert!(matches!(
+        shard_error(shard::jackknife::uniform_loss(&between, &a, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    let two = random_unit::<f64, Image>(2, 3, 0.0, 73);
+    let plan_two = Plan::uniform_loss(&two, 2.0).unwrap();
+    assert!(matches!(
+        shard::jackknife::uniform_loss(&plan_two, &two, 0..1),
+        Err(Error::TooFewSamples { .. })
+    ));
+}
+
+#[test]
+fn uniformity_jackknives_over_shards_of_coincident_rows_or_a_large_t() {
+    let same = UnitEmbeddings::normalize(
+        Embeddings::<f32, Image>::from_rows(&vec![[0.6, 0.8]; 50]).unwrap(),
+    )
+    .unwrap();
+    let plan = Plan::uniform_loss(&same, 2.0).unwrap();
+    let whole = shard::jackknife::uniform_loss(&plan, &same, 0..plan.tiles()).unwrap();
+    let expected = jackknife::uniform_loss(&same, 2.0).unwrap();
+    assert_eq!(expected.value(), 0.0);
+    assert_eq!(whole.clone().finish().unwrap(), expected);
+    // A coincident part that claims 10¹² samples holds sums of 50: refused before anything
+    // of the claimed size is allocated.
+    #[cfg(feature = "serde")]
+    {
+        let mut value = serde_json::to_value(&whole).unwrap();
+        // (JSON has no −∞: the empty sums' shift becomes 0, which a tile of no terms may have.)
+        value["states"][0]["terms"]["shift"] = serde_json::json!(0.0);
+        value["pass"]["shape"][0] = serde_json::json!(1_000_000_000_000u64);
+        value["pass"]["shape"][1] = serde_json::json!(1_000_000_000_000u64);
+        let forged: Part<UniformJackknifeTile> = serde_json::from_value(value).unwrap();
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // Rows far apart at a large t: some potential may fall below e^(−700), which the
+    // in-memory jackknife shifts away in a first pass and one round cannot.
+    let x = random_unit::<f64, Image>(100, 4, 0.0, 74);
+    let plan = Plan::uniform_loss(&x, 300.0).unwrap();
+    assert!(jackknife::uniform_loss(&x, 300.0).is_ok());
+    assert!(matches!(
+        shard::jackknife::uniform_loss(&plan, &x, 0..1),
+        Err(Error::InvalidParameter { name: "t", .. })
     ));
 }

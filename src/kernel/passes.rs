@@ -3,7 +3,7 @@
 //! `f64` (or integer) results. Each door has a twin `…_on(isa, …)` that the kernel's own tests
 //! call for every instruction set the CPU has.
 
-use super::epilogue::{self, CosineCounts, Positives, Runs};
+use super::epilogue::{self, CosineCounts, Positives, Runs, SampleBlock, TaskTree};
 use std::ops::Range;
 
 use super::logsumexp::{LogSumExp, OnlineLogSumExp};
@@ -716,6 +716,39 @@ pub(crate) fn gaussian_tiles(
 /// [`gaussian_log_mean`] from the states of all its tiles, in order.
 pub(crate) fn gaussian_log_mean_of(tiles: Vec<LogSumExp>) -> f64 {
     LogSumExp::sum_of(tiles).log_mean()
+}
+
+/// The log-sum-exp of each of the tiles `tiles` of [`gaussian_log_mean_and_shares`]' pass
+/// (arguments as there), in order, and the aligned blocks of their per-sample sums, in order;
+/// `None` when the pass takes two passes (some exponent may fall below −700).
+pub(crate) fn gaussian_share_tiles(
+    sets: Sets<'_>,
+    (within, shift, scale, t): (bool, &[f64], f64, f64),
+    tiles: Range<usize>,
+) -> Option<(Vec<LogSumExp>, Vec<SampleBlock>)> {
+    let isa = Isa::detect();
+    typed!(sets, |a, b| gaussian_setup(
+        isa,
+        (a, b, within),
+        (shift, scale),
+        t,
+        |pairs, parameters, norms| epilogue::gaussian_share_tiles(
+            isa, pairs, parameters, norms, tiles
+        )
+    ))
+}
+
+/// [`gaussian_log_mean_and_shares`] from the log-sum-exps of all its tiles, in order, and the
+/// aligned blocks of their per-sample sums, in order, which cover every tile (at least one).
+pub(crate) fn gaussian_log_mean_and_shares_of(
+    tiles: Vec<LogSumExp>,
+    blocks: Vec<SampleBlock>,
+) -> (f64, Vec<f64>) {
+    let total = LogSumExp::sum_of(tiles);
+    let mut tree = TaskTree::default();
+    blocks.into_iter().for_each(|block| tree.push(block));
+    let samples = tree.root().expect("blocks that cover the tiles");
+    (total.log_mean(), epilogue::shares(total, &samples))
 }
 
 /// One tile of [`cross_entropies`]' pass: the log-sum-exp of each of its rows over its panel of

@@ -1,6 +1,6 @@
 use std::ops::Range;
 
-use crate::kernel::LogSumExp;
+use crate::kernel::{LogSumExp, SampleBlock};
 use crate::{
     Embeddings, Modality, Result, Scalar, UnitEmbeddings, check,
     kernel::{self, Sets},
@@ -195,6 +195,17 @@ impl<'a> Potential<'a> {
     pub(super) fn tiles(&self, tiles: Range<usize>) -> Vec<LogSumExp> {
         let parameters = (self.within, &self.centre[..], self.scale(), self.t);
         kernel::gaussian_tiles(self.sets, parameters, tiles)
+    }
+
+    /// The states of the tiles `tiles` of the pass that also sums each sample's potentials
+    /// ([`log_mean_and_shares`](Self::log_mean_and_shares)), and the aligned blocks of those
+    /// sums; `None` when that pass takes two passes (some exponent may fall below −700).
+    pub(super) fn share_tiles(
+        &self,
+        tiles: Range<usize>,
+    ) -> Option<(Vec<LogSumExp>, Vec<SampleBlock>)> {
+        let parameters = (self.within, &self.centre[..], self.scale(), self.t);
+        kernel::gaussian_share_tiles(self.sets, parameters, tiles)
     }
 
     /// [`log_mean`](Self::log_mean) from the states of every tile of the pass, in order (of

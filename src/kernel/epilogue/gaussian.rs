@@ -32,10 +32,11 @@ struct GaussianPotential<'a> {
 }
 
 /// Each sample's Σ exp(z − shift) and Σ expm1(z − shift) over the pairs that contain it.
-#[derive(Clone)]
-struct SampleSums {
-    exps: Vec<f64>,
-    excesses: Vec<f64>,
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct SampleSums {
+    pub(crate) exps: Vec<f64>,
+    pub(crate) excesses: Vec<f64>,
 }
 
 impl SampleSums {
@@ -74,37 +75,54 @@ impl SampleSums {
     }
 }
 
+/// The per-sample sums of 2^`level` consecutive tasks from task `start`, a multiple of
+/// 2^`level` (an aligned block of the [`TaskTree`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SampleBlock {
+    pub(crate) start: usize,
+    pub(crate) level: u32,
+    pub(crate) sums: SampleSums,
+}
+
 /// Each sample's sums over the tasks, added in a fixed binary tree over the tasks' indices:
 /// the sums of the tasks [k·2ʲ, (k + 1)·2ʲ) are those of its two halves, left + right, and the
-/// root's, of [0, 2ᴸ) ⊇ all tasks, the pass's. Tasks join in order, whole blocks merging as
-/// soon as both halves are in (a binary counter), so the tree holds the sums of at most
-/// log₂(tasks) + 1 blocks, and its result depends on the tasks alone: not on which of them ran
-/// together, nor, later, on which shard ran them.
+/// root's, of [0, 2ᴸ) ⊇ all tasks, the pass's. Blocks join in order, two merging as soon as
+/// they are the halves of an aligned block (a binary counter), so the tree holds at most
+/// log₂(tasks) + 1 blocks from task 0 (about twice that from another first task), and its
+/// result depends on the tasks alone: not on which of them ran together, nor on which shard
+/// ran them (a shard's blocks are the aligned blocks of its own tiles, and they join the same
+/// way).
 #[derive(Default)]
-struct TaskTree {
-    /// The blocks of the tasks so far, first to last: (log₂ of the block's tasks, its sums).
-    /// Their sizes fall strictly, the binary digits of the count.
-    blocks: Vec<(u32, SampleSums)>,
+pub(crate) struct TaskTree {
+    /// The blocks so far, first to last; none is the left half of the next.
+    blocks: Vec<SampleBlock>,
 }
 
 impl TaskTree {
-    /// Adds the sums of the next task.
-    fn push(&mut self, task: SampleSums) {
-        let mut block = (0, task);
-        while let Some(&(level, _)) = self.blocks.last()
-            && level == block.0
+    /// Adds the next block, whose tasks follow the last block's.
+    pub(crate) fn push(&mut self, mut block: SampleBlock) {
+        while let Some(last) = self.blocks.last()
+            && last.level == block.level
+            && (last.start >> last.level) % 2 == 0
         {
-            let (_, mut left) = self.blocks.pop().expect("a last block");
-            left.merge(&block.1);
-            block = (level + 1, left);
+            let mut left = self.blocks.pop().expect("a last block");
+            left.sums.merge(&block.sums);
+            left.level += 1;
+            block = left;
         }
         self.blocks.push(block);
     }
 
-    /// The sums of all the tasks: in the tree, each block (largest first) adds the sum of
-    /// the smaller blocks after it, which fill its right sibling.
-    fn root(self) -> Option<SampleSums> {
-        let mut blocks = self.blocks.into_iter().rev().map(|(_, sums)| sums);
+    /// The blocks, first to last.
+    pub(crate) fn into_blocks(self) -> Vec<SampleBlock> {
+        self.blocks
+    }
+
+    /// The sums of all the tasks (the blocks from task 0 on): in the tree, each block
+    /// (largest first) adds the sum of the smaller blocks after it, which fill its right
+    /// sibling.
+    pub(crate) fn root(self) -> Option<SampleSums> {
+        let mut blocks = self.blocks.into_iter().rev().map(|block| block.sums);
         let last = blocks.next()?;
         Some(blocks.fold(last, |right, mut left| {
             left.merge(&right);
@@ -299,17 +317,39 @@ pub(crate) fn gaussian_shares<T: Element>(
         first
     });
     let (total, samples) = pass(isa, &pairs, &epilogue, true);
-    let samples = samples.expect("asked for");
+    let shares = shares(total, &samples.expect("asked for"));
+    (first.unwrap_or(total), shares)
+}
+
+/// Each sample's share (rₖ − r̄)/S from the pass's `total` and the sums of every sample
+/// ([`gaussian_shares`]).
+pub(crate) fn shares(total: LogSumExp, samples: &SampleSums) -> Vec<f64> {
     let (n, count) = (samples.exps.len() as f64, total.count() as f64);
     let (sum, excess) = total.sums();
-    let shares = if sum / count < 0.5 {
+    if sum / count < 0.5 {
         let mean = 2.0 * sum / n;
         samples.exps.iter().map(|r| (r - mean) / sum).collect()
     } else {
         let mean = 2.0 * excess / n;
         samples.excesses.iter().map(|x| (x - mean) / sum).collect()
-    };
-    (first.unwrap_or(total), shares)
+    }
+}
+
+/// The log-sum-exp of each of the tasks `tiles` of [`gaussian_shares`]' pass, in order, and
+/// the aligned blocks of their per-sample sums ([`TaskTree`]); `None` when the pass needs two
+/// passes (when some exponent may fall below −700, the second's shift is the first's largest
+/// exponent).
+pub(crate) fn gaussian_share_tiles<T: Element>(
+    isa: Isa,
+    pairs: Pairs<'_, T>,
+    (t, unscale): (f64, f64),
+    norms: (&[f64], &[f64]),
+    tiles: Range<usize>,
+) -> Option<(Vec<LogSumExp>, Vec<SampleBlock>)> {
+    let epilogue = GaussianPotential::new((t, unscale), norms);
+    epilogue.zero_shift?;
+    let (totals, tree) = batches(isa, &pairs, &epilogue, Some(batch()), tiles);
+    Some((totals, tree.into_blocks()))
 }
 
 impl<'a> GaussianPotential<'a> {
@@ -331,40 +371,52 @@ impl<'a> GaussianPotential<'a> {
     }
 }
 
-/// One pass: the total log-sum-exp and, with `per_sample`, each sample's sums. Each task
-/// keeps n sums of its own, so with `per_sample` the tasks run a batch of twice the threads
-/// at a time, their sums added into the [`TaskTree`] before the next batch: the memory is
-/// O((threads + log tasks) · n), not O(tasks · n), and the bits do not depend on the batches.
+/// One pass: the total log-sum-exp and, with `per_sample`, each sample's sums.
 fn pass<T: Element>(
     isa: Isa,
     pairs: &Pairs<'_, T>,
     epilogue: &GaussianPotential<'_>,
     per_sample: bool,
 ) -> (LogSumExp, Option<SampleSums>) {
-    let batch = per_sample.then(|| 2 * rayon::current_num_threads());
-    pass_in_batches(isa, pairs, epilogue, batch)
+    let (totals, tree) = batches(isa, pairs, epilogue, per_sample.then(batch), ALL_TILES);
+    let total = LogSumExp::sum_of(totals);
+    (total, per_sample.then(|| tree.root()).flatten())
 }
 
-/// [`pass`], per sample in batches of `batch` tasks when given.
-fn pass_in_batches<T: Element>(
+/// The tasks of a batch when each keeps per-sample sums: twice the threads.
+fn batch() -> usize {
+    2 * rayon::current_num_threads()
+}
+
+/// The log-sum-exp of each of the tasks `tiles` and, with a `batch` size, their per-sample
+/// sums in a [`TaskTree`]. Each task keeps n sums of its own, so with per-sample sums the
+/// tasks run a batch at a time, their sums joining the tree before the next batch: the memory
+/// is O((threads + log tasks) · n), not O(tasks · n), and the bits do not depend on the
+/// batches.
+fn batches<T: Element>(
     isa: Isa,
     pairs: &Pairs<'_, T>,
     epilogue: &GaussianPotential<'_>,
     batch: Option<usize>,
-) -> (LogSumExp, Option<SampleSums>) {
-    let tasks = row_tasks(pairs, None).len();
-    let mut total = LogSumExp::EMPTY;
-    let mut samples = TaskTree::default();
-    for start in (0..tasks).step_by(batch.unwrap_or(tasks).max(1)) {
-        let selected = start..batch.map_or(tasks, |batch| start + batch);
-        for part in task_parts(isa, pairs, epilogue, batch.is_some(), selected) {
-            total.merge(part.total);
+    tiles: Range<usize>,
+) -> (Vec<LogSumExp>, TaskTree) {
+    let tiles = tiles.start..tiles.end.min(row_tasks(pairs, None).len());
+    let (mut totals, mut tree) = (Vec::new(), TaskTree::default());
+    for first in tiles.clone().step_by(batch.unwrap_or(tiles.len()).max(1)) {
+        let selected = first..batch.map_or(tiles.end, |batch| (first + batch).min(tiles.end));
+        let parts = task_parts(isa, pairs, epilogue, batch.is_some(), selected);
+        for (start, part) in (first..).zip(parts) {
+            totals.push(part.total);
             if let Some(sums) = part.samples {
-                samples.push(sums);
+                tree.push(SampleBlock {
+                    start,
+                    level: 0,
+                    sums,
+                });
             }
         }
     }
-    (total, batch.and(samples.root()))
+    (totals, tree)
 }
 
 /// The states of the tasks `tiles` of a pass, in task order.
@@ -397,17 +449,22 @@ fn task_parts<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    use super::{SampleSums, TaskTree};
+    use super::{SampleBlock, SampleSums, TaskTree};
 
     #[test]
     fn the_task_tree_adds_the_halves_of_aligned_blocks() {
         let tiny = 2f64.powi(-53);
         let sum = |tasks: &[f64]| {
             let mut tree = TaskTree::default();
-            for &exp in tasks {
-                tree.push(SampleSums {
+            for (start, &exp) in tasks.iter().enumerate() {
+                let sums = SampleSums {
                     exps: vec![exp],
                     excesses: vec![-exp],
+                };
+                tree.push(SampleBlock {
+                    start,
+                    level: 0,
+                    sums,
                 });
             }
             let root = tree.root().expect("one task or more");

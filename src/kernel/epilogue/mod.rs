@@ -15,7 +15,10 @@ mod top_k;
 pub(crate) use cross_entropy::{
     cross_entropies, cross_entropy_tiles, leave_one_out_logs, merge_cross_entropy_tiles,
 };
-pub(crate) use gaussian::{gaussian_potential, gaussian_potential_tiles, gaussian_shares};
+pub(crate) use gaussian::{
+    SampleBlock, SampleSums, TaskTree, gaussian_potential, gaussian_potential_tiles,
+    gaussian_share_tiles, gaussian_shares, shares,
+};
 pub(crate) use grouped_cross_entropy::{
     Runs, cross_entropies_by_runs, removed_from_columns, run_deviations,
 };

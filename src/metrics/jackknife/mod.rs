@@ -59,4 +59,5 @@ pub use grouped::{cknna, cosine_quantile_between, cosine_quantile_within, mutual
 pub use means::{align_loss, modality_separability};
 pub use retrieval::{RecallJackknife, retrieval_recall};
 pub use spectrum::{effective_rank, isoscore};
+pub(crate) use uniform::from_shares as uniformity_from_shares;
 pub use uniform::{cross_modal_uniformity, uniform_loss};

@@ -15,7 +15,7 @@ use crate::{Jackknife, Method, Modality, Result, Scalar, UnitEmbeddings, check};
 ///
 /// The kernel adds each pair's potential to both of its samples while it sums them (a few
 /// percent more time, and n sums per running task, then added over the tasks in a fixed
-/// binary tree: O((threads + log n) · n) memory), and computes (rᵢ − r̄)/S from the sums of
+/// binary tree: O((threads + log tasks) · n) memory), and computes (rᵢ − r̄)/S from the sums of
 /// expm1 when the mean potential is above ½, so a tight cone keeps its digits. The mean
 /// potential is a U-statistic; its log is smooth, so the jackknife is consistent, with the
 /// O(1/n) bias of a log that [`bias_corrected`](crate::Jackknife::bias_corrected) removes.
@@ -97,7 +97,13 @@ pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
 fn jackknife_of(potential: Potential<'_>) -> Result<Jackknife> {
     check::at_least(3, potential.len())?;
     let (value, shares) = potential.log_mean_and_shares()?;
-    let n = potential.len() as f64;
+    from_shares(value, &shares)
+}
+
+/// The jackknife of a uniformity of value `value` from each sample's share (rᵢ − r̄)/S
+/// (n ≥ 3 of them).
+pub(crate) fn from_shares(value: f64, shares: &[f64]) -> Result<Jackknife> {
+    let n = shares.len() as f64;
     let deviations = shares
         .iter()
         .map(|share| {

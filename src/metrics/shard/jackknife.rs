@@ -1,11 +1,15 @@
-//! The jackknives of the O(n·d) metrics over shards ([`gap`], [`mean_pairwise_cosine`],
-//! [`relative_gap`], [`align_loss`]): each sample's leave-one-out value needs the sums of every
+//! The jackknives over shards of the O(n·d) metrics ([`gap`], [`mean_pairwise_cosine`],
+//! [`relative_gap`], [`align_loss`]) and of the uniformities ([`uniform_loss`],
+//! [`cross_modal_uniformity`]). For the O(n·d) metrics, each sample's leave-one-out value needs the sums of every
 //! row, so the gap, the cone and the relative gap take two rounds. The first is
 //! [`row_sums`](super::row_sums) of each set, merged and finished into
 //! [`RowSums`]; every shard is given them and, in the second round, computes one value per row
 //! of its tiles (of the same [`Plan::row_sums`] plan). The merged second round finishes into
 //! the in-memory [`jackknife`](crate::jackknife)'s value and deviations, the same bits. The
-//! alignment needs no first round: its values are the pairs' own distances.
+//! alignment needs no first round: its values are the pairs' own distances. The jackknives
+//! of the uniformities ([`uniform_loss`], [`cross_modal_uniformity`]) take one round over the
+//! tiles of [`Plan::uniform_loss`] or [`Plan::cross_modal_uniformity`] (see
+//! [`UniformJackknifeTile`](super::UniformJackknifeTile)).
 //!
 //! The second round trusts the sums it is given to be those of its sets: give every shard
 //! the merged first round of the same sets. Each tile records a fingerprint of the sums it
@@ -49,6 +53,8 @@
 //! ```
 
 use std::ops::Range;
+
+pub use super::uniform_jackknife::{cross_modal_uniformity, uniform_loss};
 
 use super::sums::{align_pass, row_sums_pass, tile_rows};
 use super::{Metric, Part, Pass, Plan, fingerprint};

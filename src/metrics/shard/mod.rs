@@ -21,6 +21,8 @@
 //! [`RelativeGapTile`]), or, in the two rounds of the exact quantiles, its counts in fine bins
 //! ([`QuantileCountsTile`]) and then its similarities in the bins of the asked order
 //! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round).
+//! The standard errors of the O(n·d) metrics and of the uniformities have tiles of their own
+//! ([`JackknifeTile`], [`UniformJackknifeTile`]; see [`jackknife`]).
 //! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
@@ -117,6 +119,7 @@ mod spectra;
 mod sums;
 mod svcca;
 mod tiles;
+mod uniform_jackknife;
 
 use std::ops::Range;
 
@@ -139,6 +142,7 @@ pub use tiles::{
     HistogramTile, TopKTile, UniformTile, cosine_histogram_between, cosine_histogram_within,
     cross_modal_uniformity, top_k, uniform_loss,
 };
+pub use uniform_jackknife::UniformJackknifeTile;
 
 use crate::metrics::distribution::bin_count;
 use crate::metrics::quantiles::SELECT_BINS;
@@ -203,7 +207,9 @@ impl Pass {
             | Metric::ContrastiveLossWithTargets
             | Metric::CaptionedContrastiveLoss
             | Metric::AlignLoss
-            | Metric::JackknifeAlignLoss => {
+            | Metric::JackknifeAlignLoss
+            | Metric::JackknifeUniformLoss
+            | Metric::JackknifeCrossModalUniformity => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
@@ -248,7 +254,10 @@ impl Pass {
             Metric::JackknifeAlignLoss | Metric::JackknifeGap | Metric::JackknifeConeIncluded => {
                 n == m && n >= 2
             }
-            Metric::JackknifeConeExcluded | Metric::JackknifeRelativeGap => n == m && n >= 3,
+            Metric::JackknifeConeExcluded
+            | Metric::JackknifeRelativeGap
+            | Metric::JackknifeUniformLoss
+            | Metric::JackknifeCrossModalUniformity => n == m && n >= 3,
             // Pairs within each set.
             Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
@@ -330,6 +339,8 @@ enum Metric {
     JackknifeConeIncluded,
     JackknifeRelativeGap,
     JackknifeAlignLoss,
+    JackknifeUniformLoss,
+    JackknifeCrossModalUniformity,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.

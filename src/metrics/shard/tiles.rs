@@ -358,13 +358,42 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
     x: &UnitEmbeddings<T, M>,
     tiles: Range<usize>,
 ) -> Result<Part<UniformTile>> {
-    plan.check_tiles(&tiles)?;
+    let potential = within_potential(plan, x, &tiles)?;
+    Ok(uniform_part(plan, &potential, tiles))
+}
+
+/// The potential of the pass of `plan`, a plan of [`uniform_loss`]`(x, t)`, checked with the
+/// range `tiles` against the plan.
+pub(super) fn within_potential<'a, T: Scalar, M: Modality>(
+    plan: &Plan,
+    x: &'a UnitEmbeddings<T, M>,
+    tiles: &Range<usize>,
+) -> Result<Potential<'a>> {
+    plan.check_tiles(tiles)?;
     let t = f64::from_bits(plan.pass.parameter);
     plan.check_pass(Pass {
         tiles: plan.tiles(),
         ..uniform_pass(x, x, t, Metric::UniformLoss)
     })?;
-    Ok(uniform_part(plan, &Potential::within(x, t)?, tiles))
+    Potential::within(x, t)
+}
+
+/// The potential of the pass of `plan`, a plan of
+/// [`cross_modal_uniformity`]`(a, b, t)`, checked with the range `tiles` against the plan.
+pub(super) fn between_potential<'a, T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    a: &'a UnitEmbeddings<T, A>,
+    b: &'a UnitEmbeddings<T, B>,
+    tiles: &Range<usize>,
+) -> Result<Potential<'a>> {
+    plan.check_tiles(tiles)?;
+    check::paired(a.shape(), b.shape())?;
+    let t = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..uniform_pass(a, b, t, Metric::CrossModalUniformity)
+    })?;
+    Potential::between(a, b, t)
 }
 
 /// The part of [`cross_modal_uniformity`](crate::cross_modal_uniformity) over the tiles
@@ -385,14 +414,8 @@ pub fn cross_modal_uniformity<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
     tiles: Range<usize>,
 ) -> Result<Part<UniformTile>> {
-    plan.check_tiles(&tiles)?;
-    check::paired(a.shape(), b.shape())?;
-    let t = f64::from_bits(plan.pass.parameter);
-    plan.check_pass(Pass {
-        tiles: plan.tiles(),
-        ..uniform_pass(a, b, t, Metric::CrossModalUniformity)
-    })?;
-    Ok(uniform_part(plan, &Potential::between(a, b, t)?, tiles))
+    let potential = between_potential(plan, a, b, &tiles)?;
+    Ok(uniform_part(plan, &potential, tiles))
 }
 
 /// The states of the tiles `tiles` of a uniformity's `potential`.
