@@ -291,8 +291,7 @@ pub(crate) fn gaussian_potential_tiles<T: Element>(
     tiles: Range<usize>,
 ) -> Vec<LogSumExp> {
     let epilogue = GaussianPotential::new((t, unscale), norms);
-    let parts = task_parts(isa, &pairs, &epilogue, false, tiles);
-    parts.into_iter().map(|part| part.total).collect()
+    batches(isa, &pairs, &epilogue, None, tiles).0
 }
 
 /// [`gaussian_potential`], and each sample's share of the sum beyond the mean share:
