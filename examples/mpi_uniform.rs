@@ -1,9 +1,9 @@
-//! Uniformity, the contrastive loss and the cosine histogram of one pair of sets, and the
-//! uniformity and the gap with their jackknife standard errors, sharded over MPI ranks: every
-//! rank maps the same `.npy` file, computes the parts of its own tiles of each pass, and rank 0
-//! gathers them, merges them in rank order and checks the result bitwise against the
-//! single-process metrics. The uniformity's jackknife takes one round; the gap's two: rank 0
-//! broadcasts the merged row sums of the first.
+//! Uniformity, the contrastive loss and the gap with their jackknife standard errors, and the
+//! cosine histogram, of one pair of sets, sharded over MPI ranks: every rank maps the same
+//! `.npy` file, computes the parts of its own tiles of each pass, and rank 0 gathers them,
+//! merges them in rank order and checks the result bitwise against the single-process
+//! metrics. The uniformity's jackknife takes one round; the contrastive loss's and the gap's
+//! two: rank 0 broadcasts the merged parts of the first (the loss's own, the row sums).
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_uniform
@@ -43,9 +43,9 @@ use serde::de::DeserializeOwned;
 const USAGE: &str = "\
 usage: mpirun -n RANKS target/release/examples/mpi_uniform [PAIR.npy | N D]
 (build it with: cargo build --release --features mpi --example mpi_uniform)
-Uniformity (t = 2) with its jackknife standard error, the contrastive loss (tau = 0.01), a
-100-bin cosine histogram of the first set, and the gap with its jackknife standard error
-(two rounds), each pass's tiles
+Uniformity (t = 2), the contrastive loss (tau = 0.01; two rounds) and the gap (two rounds)
+with their jackknife standard errors, and a 100-bin cosine histogram of the first set, each
+pass's tiles
 shared out over the ranks; rank 0 merges the parts and checks them bitwise against the
 single-process metrics. PAIR.npy is a stacked [2, n, d] float32
 file of unit rows; without one, rank 0 writes N x D random unit rows per set (default
@@ -79,8 +79,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let contrastive = shard::contrastive_loss(&plans.1, &a, &b, plans.1.shard(rank, ranks)?)?;
     let histogram = shard::cosine_histogram_within(&plans.2, &a, plans.2.shard(rank, ranks)?)?;
     let uniform = gather(&world, &uniform)?;
-    let contrastive = gather(&world, &contrastive)?;
     let histogram = gather(&world, &histogram)?;
+    // The contrastive loss's jackknife: the loss's parts, merged on rank 0 and sent back to
+    // every rank, which finishes every row's and column's log-sum-exp and cross-entropy
+    // (round 1), then each rank's tiles of the second pass (round 2).
+    let cross_entropies = broadcast(&world, gather(&world, &contrastive)?)?.cross_entropies()?;
+    let tiles = plans.1.shard(rank, ranks)?;
+    let contrastive =
+        shard::jackknife::contrastive_loss(&plans.1, &a, &b, &cross_entropies, tiles)?;
+    let contrastive = gather(&world, &contrastive)?;
     // The gap's jackknife: each set's row sums, merged on rank 0 and sent back to every rank
     // (round 1), then each rank's rows' leave-one-out changes (round 2).
     let rows = plans.3.shard(rank, ranks)?;
@@ -102,7 +109,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let start = Instant::now();
     let one_process = (
         jackknife::uniform_loss(&a, t)?,
-        contrastive_loss(&a, &b, tau)?,
+        jackknife::contrastive_loss(&a, &b, tau)?,
         CosineHistogram::within(&a, bins)?,
         jackknife::gap(&a, &b)?,
     );
@@ -120,7 +127,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         "uniformity        {:.12} ± {:.12}",
         e.value, e.standard_error
     );
-    println!("contrastive loss  {:.12}", contrastive.symmetric);
+    let e = contrastive.estimate();
+    println!(
+        "contrastive loss  {:.12} ± {:.12}",
+        e.value, e.standard_error
+    );
     println!(
         "cosine histogram  mean {:.12} over {} pairs",
         histogram.mean(),
@@ -137,6 +148,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let same = uniform == one_process.0
         && uniform.value().to_bits() == uniform_loss(&a, t)?.to_bits()
         && contrastive == one_process.1
+        && contrastive.value().to_bits() == contrastive_loss(&a, &b, tau)?.symmetric.to_bits()
         && histogram == one_process.2
         && gap == one_process.3;
     if !same {

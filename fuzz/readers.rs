@@ -107,10 +107,10 @@ pub fn npy_map(data: &[u8]) {
 #[cfg(feature = "serde")]
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
-        AlignmentTile, CkaTile, ContrastiveTile, EffectiveRankTile, HistogramTile, IsoScoreTile,
-        JackknifeTile, NeighboursTile, Part, QuantileCountsTile, QuantileSelection,
-        QuantileValuesTile, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile, TopKTile,
-        UniformJackknifeTile, UniformTile,
+        AlignmentTile, CkaTile, ContrastiveJackknifeTile, ContrastiveTile, EffectiveRankTile,
+        HistogramTile, IsoScoreTile, JackknifeTile, NeighboursTile, Part, QuantileCountsTile,
+        QuantileSelection, QuantileValuesTile, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile,
+        TopKTile, UniformJackknifeTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -166,6 +166,15 @@ pub fn shard_part(data: &[u8]) {
         p.finish().map(|jackknife| {
             let e = jackknife.estimate();
             [e.value, e.standard_error].map(|v| number(v, "a jackknife"))
+        })
+    });
+    read(data, |p: Part<ContrastiveTile<Image, Text>>| {
+        p.cross_entropies().map(|_| ())
+    });
+    read(data, |p: Part<ContrastiveJackknifeTile<Image, Text>>| {
+        p.finish().map(|jackknife| {
+            let e = jackknife.estimate();
+            [e.value, e.standard_error].map(|v| number(v, "the contrastive loss's jackknife"))
         })
     });
     read(data, |p: Part<UniformJackknifeTile>| {

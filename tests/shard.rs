@@ -7,7 +7,9 @@ use crate::common;
 use common::random_unit;
 use std::ops::Range;
 
-use modality_gap::shard::{self, JackknifeTile, Part, Plan, UniformJackknifeTile};
+use modality_gap::shard::{
+    self, ContrastiveJackknifeTile, JackknifeTile, Part, Plan, UniformJackknifeTile,
+};
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
     Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna,
@@ -78,6 +80,7 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
     if n >= 3 {
         uniformity_jackknives(&a, &b, shards, pairwise);
     }
+    contrastive_jackknife(&a, &b, Temperature::CLIP, shards, pairwise);
 
     for alpha in [2.0, 1.0, 0.5] {
         let plan = Plan::align_loss(&a, &b, alpha).unwrap();
@@ -348,6 +351,37 @@ fn uniformity_jackknives<T: Scalar>(
     );
 }
 
+/// The contrastive loss's jackknife over `shards` shards in two rounds (the loss's tiles
+/// finished into the cross-entropies, then the second pass's tiles), merged as `pairwise`
+/// says: the in-memory jackknife's value and deviations, to the bit (or its error).
+fn contrastive_jackknife<T: Scalar>(
+    a: &UnitEmbeddings<T, Image>,
+    b: &UnitEmbeddings<T, Text>,
+    tau: Temperature,
+    shards: usize,
+    pairwise: bool,
+) {
+    let plan = Plan::contrastive_loss(a, b, tau).unwrap();
+    let first = |r| shard::contrastive_loss(&plan, a, b, r);
+    let first = merged(parts(&plan, shards, first), pairwise);
+    let cross_entropies = first.cross_entropies().unwrap();
+    let second = (0..shards)
+        .map(|rank| {
+            let tiles = plan.shard(rank, shards).unwrap();
+            shard::jackknife::contrastive_loss(&plan, a, b, &cross_entropies, tiles)
+        })
+        .collect::<Result<Vec<_>, _>>();
+    assert_eq!(
+        format!(
+            "{:?}",
+            second.and_then(|parts| merged(parts, pairwise).finish())
+        ),
+        format!("{:?}", jackknife::contrastive_loss(a, b, tau)),
+        "the contrastive loss's jackknife, n = {}, {shards} shards",
+        a.len()
+    );
+}
+
 /// The jackknives of the O(n·d) metrics over `shards` shards: the row sums of each set (the
 /// first round), then each row's values (the second), merged as `pairwise` says; the value and
 /// the deviations of the in-memory jackknife, to the bit (or its error).
@@ -478,6 +512,8 @@ fn wide_passes_cut_the_columns_into_panels_for_more_shards() {
         let part = |r| shard::contrastive_loss(&plan, &a, &b, r);
         let loss = merged(parts(&plan, shards, part), true).finish().unwrap();
         assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "{}", T::NAME);
+        // The second pass of the jackknife adds each row's sums panel after panel.
+        contrastive_jackknife(&a, &b, tau, 3, false);
         if ranks {
             let plan = Plan::retrieval_ranks(&a, &b).unwrap();
             let part = |r| shard::retrieval_ranks(&plan, &a, &b, r);
@@ -1792,5 +1828,148 @@ fn uniformity_jackknives_over_shards_of_coincident_rows_or_a_large_t() {
     assert!(matches!(
         shard::jackknife::uniform_loss(&plan, &x, 0..1),
         Err(Error::InvalidParameter { name: "t", .. })
+    ));
+}
+
+/// The contrastive loss's jackknife over shards where shares leave the series: mismatched
+/// pairs (each image's nearest caption is the next one, with nearly all of its row's and
+/// column's weight: log(1 − p) is the log of the rest), the bits of the in-memory jackknife;
+/// forged second rounds and misuse are typed errors.
+#[cfg(feature = "serde")]
+#[test]
+fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
+    use serde_json::json;
+    let a = random_unit::<f64, Image>(3000, 8, 0.3, 81);
+    let shifted: Vec<usize> = (0..3000).map(|i| (i + 1) % 3000).collect();
+    let b = a.select(&shifted).unwrap().with_modality::<Text>();
+    let tau = Temperature::CLIP;
+    let expected = jackknife::contrastive_loss(&a, &b, tau).unwrap();
+    // Each row's target is nearly never its own: the loss is large, and so is its error.
+    let estimate = expected.estimate();
+    assert!(
+        estimate.value > 5.0 && estimate.standard_error > 0.01,
+        "{estimate:?}"
+    );
+    for shards in [1, 2, 5] {
+        contrastive_jackknife(&a, &b, tau, shards, shards == 5);
+    }
+
+    let plan = Plan::contrastive_loss(&a, &b, tau).unwrap();
+    let first = shard::contrastive_loss(&plan, &a, &b, 0..plan.tiles()).unwrap();
+    let cross_entropies = first.clone().cross_entropies().unwrap();
+    let all = 0..plan.tiles();
+    let whole =
+        shard::jackknife::contrastive_loss(&plan, &a, &b, &cross_entropies, all.clone()).unwrap();
+    assert_eq!(whole.clone().finish().unwrap(), expected);
+    let value = serde_json::to_value(&whole).unwrap();
+    // The large shares the first tile keeps: one of its first row, of each side.
+    let large = value["states"][0]["tile"]["sums"][0][0]["large"].clone();
+    assert_eq!(large.as_array().map(Vec::len), Some(2), "{large}");
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = value.clone();
+        f(&mut value);
+        serde_json::from_value::<Part<ContrastiveJackknifeTile<Image, Text>>>(value).unwrap()
+    };
+    let past_the_panel =
+        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["large"][0]["col"] = json!(1_000_000));
+    let on_the_diagonal =
+        edit(&|v| v["states"][0]["tile"]["sums"][0][5]["large"][0]["col"] = json!(5));
+    let small_share =
+        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["large"][0]["share"] = json!(0.001));
+    let positive_logs = edit(&|v| v["states"][0]["tile"]["sums"][1][3]["logs"] = json!(1.0));
+    let underflowing_rest =
+        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["sums"]["rest"] = json!(0.0));
+    let no_cross_entropies = edit(&|v| v["states"][0]["tile"]["row_ce"] = json!([]));
+    let short = edit(&|v| {
+        v["states"][0]["tile"]["sums"][1]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    let mixed = edit(&|v| v["states"][0]["first_round"] = json!(7));
+    for forged in [
+        past_the_panel,
+        on_the_diagonal,
+        small_share,
+        positive_logs,
+        underflowing_rest,
+        no_cross_entropies,
+        short,
+        mixed,
+    ] {
+        assert!(
+            matches!(shard_error(forged.finish()), ShardError::NotThePlan { .. }),
+            "a forged part finished"
+        );
+    }
+    let first_ce = value["states"][0]["tile"]["row_ce"][0].as_f64().unwrap();
+    for forged in with_nan(&whole, first_ce) {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+
+    // The first round of another plan, of another metric's plan, or a first round that is
+    // not the loss's own.
+    let other = Plan::contrastive_loss(&a, &b, Temperature::new(0.05).unwrap()).unwrap();
+    assert!(matches!(
+        shard_error(shard::jackknife::contrastive_loss(
+            &other,
+            &a,
+            &b,
+            &cross_entropies,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    let targets: Vec<usize> = (0..3000).collect();
+    let with_targets = Plan::contrastive_loss_with_targets(&a, &b, tau, &targets).unwrap();
+    let part = shard::contrastive_loss_with_targets(
+        &with_targets,
+        &a,
+        &b,
+        &targets,
+        0..with_targets.tiles(),
+    );
+    assert!(matches!(
+        shard_error(part.unwrap().cross_entropies()),
+        ShardError::NotThePlan { .. }
+    ));
+    assert!(matches!(
+        shard_error(shard::jackknife::contrastive_loss(
+            &with_targets,
+            &a,
+            &b,
+            &cross_entropies,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    // Too few samples, and a temperature at which a share may underflow, which the in-memory
+    // jackknife recomputes by a pass of the row itself and a merge of sums cannot.
+    let (two_a, two_b) = (a.select(&[0, 1]).unwrap(), b.select(&[0, 1]).unwrap());
+    let two = Plan::contrastive_loss(&two_a, &two_b, tau).unwrap();
+    let first_two = shard::contrastive_loss(&two, &two_a, &two_b, 0..1)
+        .unwrap()
+        .cross_entropies()
+        .unwrap();
+    assert!(matches!(
+        shard::jackknife::contrastive_loss(&two, &two_a, &two_b, &first_two, 0..1),
+        Err(Error::TooFewSamples { .. })
+    ));
+    let cold = Temperature::new(1.0 / 400.0).unwrap();
+    let plan = Plan::contrastive_loss(&a, &b, cold).unwrap();
+    let first = shard::contrastive_loss(&plan, &a, &b, 0..plan.tiles())
+        .unwrap()
+        .cross_entropies()
+        .unwrap();
+    assert!(jackknife::contrastive_loss(&a, &b, cold).is_ok());
+    assert!(matches!(
+        shard::jackknife::contrastive_loss(&plan, &a, &b, &first, 0..1),
+        Err(Error::InvalidParameter {
+            name: "temperature",
+            ..
+        })
     ));
 }

@@ -46,11 +46,12 @@ use std::ops::Range;
 pub(crate) use epilogue::{CosineCounts, Runs, SampleBlock, SampleSums, TaskTree, bin_of};
 pub(crate) use logsumexp::LogSumExp;
 pub(crate) use passes::{
-    CrossEntropyTile, LeftOut, Sets, Targets, Tiled, cross_entropies, cross_entropies_left_out,
-    cross_entropies_left_out_by_runs, cross_entropies_of, cross_entropy_tiles, dot_matrix,
-    gaussian_log_mean, gaussian_log_mean_and_shares, gaussian_log_mean_and_shares_of,
-    gaussian_log_mean_of, gaussian_share_tiles, gaussian_tiles, histogram, histogram_of,
-    histogram_tiles, rank_tiles, ranks, ranks_and_flips, ranks_of, row_cross_entropies, tile_pairs,
+    CrossEntropies, CrossEntropyTile, LeftOut, LeftOutTile, Sets, Targets, Tiled, cross_entropies,
+    cross_entropies_left_out, cross_entropies_left_out_by_runs, cross_entropies_of,
+    cross_entropies_of_tiles, cross_entropy_tiles, dot_matrix, gaussian_log_mean,
+    gaussian_log_mean_and_shares, gaussian_log_mean_and_shares_of, gaussian_log_mean_of,
+    gaussian_share_tiles, gaussian_tiles, histogram, histogram_of, histogram_tiles, left_out_of,
+    left_out_tiles, rank_tiles, ranks, ranks_and_flips, ranks_of, row_cross_entropies, tile_pairs,
     top_k, top_k_tiles, values_in_bins, values_in_bins_tiles, vectorised,
 };
 use schedule::{ALL_TILES, PanelTiles, Tile, row_tasks, run, tiles};

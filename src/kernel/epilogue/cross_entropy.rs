@@ -1,12 +1,13 @@
 //! The row-wise and column-wise log-sum-exp of the logits s·aᵢ·bⱼ: both cross-entropies of
 //! the contrastive loss from one pass; and a second pass, given them, for its jackknife.
 
+use std::convert::Infallible;
 use std::ops::Range;
 
-use super::{RowsAndCols, merge_panel_tiles, rows_and_cols, rows_and_cols_tiles};
+use super::{MAX_WIDE_TASKS, RowsAndCols, merge_panel_tiles, rows_and_cols, rows_and_cols_tiles};
 use crate::kernel::exp::{UNDERFLOW, exp_expm1, exp_of, reduced};
 use crate::kernel::logsumexp::OnlineLogSumExp;
-use crate::kernel::{Block, Element, Epilogue, Isa, Rows, Scratch, lanes};
+use crate::kernel::{Block, Element, Epilogue, Isa, PanelTiles, Rows, Scratch, lanes};
 
 /// Logits spread over at most this much share one shift: with |aᵢ·bⱼ| ≤ M every logit lies in
 /// [−sM, sM], so while 2sM ≤ 700 each exp(zᵢⱼ − sM) ≥ e^(−700) stays a normal f64 and one
@@ -279,15 +280,30 @@ struct LeaveOneOut<'a> {
 
 /// Σ log(1 − ·) over the entries of a row or a column whose share is at most
 /// [`SERIES_UP_TO`], and the sum of the shares at most [`MOST`] (the diagonal's included).
-#[derive(Debug, Clone, Copy, Default)]
-struct Sums {
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Sums {
     logs: f64,
     rest: f64,
 }
 
+impl Sums {
+    /// Adds a later part.
+    fn add(&mut self, part: Self) {
+        self.logs += part.logs;
+        self.rest += part.rest;
+    }
+
+    /// Whether a pass could have summed these: finite, no log above 0 and no share below.
+    fn plausible(self) -> bool {
+        (self.logs.is_finite() && self.logs <= 0.0) && (self.rest.is_finite() && self.rest >= 0.0)
+    }
+}
+
 /// Which log-sum-exp an entry's share is of.
-#[derive(Debug, Clone, Copy)]
-enum Side {
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) enum Side {
     /// p = exp(zₖⱼ − lseₖ): its log(1 − p) goes to column j.
     Row,
     /// q = exp(zₖⱼ − lse′ⱼ): its log(1 − q) goes to row k.
@@ -296,18 +312,50 @@ enum Side {
 
 /// An off-diagonal share above [`SERIES_UP_TO`] of row k (the row that keeps it) and column
 /// `col`: its log(1 − ·) is taken after the pass, when the rests are complete.
-#[derive(Debug, Clone, Copy)]
-struct Large {
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Large {
     col: usize,
     share: f64,
     side: Side,
 }
 
-/// A row's sums and its large shares, in the order the pass met them.
-#[derive(Debug, Clone, Default)]
-struct RowSums {
+/// A row's sums over one panel of columns, and the large shares met there, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct RowPart {
     sums: Sums,
     large: Vec<Large>,
+}
+
+/// A row's state: the sums of the panels before the current one, added in order, and the
+/// current panel's part, with every large share so far. A pass over several panels thus adds
+/// a row's sums as its panels' tiles merged in order do.
+#[derive(Debug, Clone, Default)]
+struct RowSums {
+    done: Sums,
+    current: RowPart,
+}
+
+impl RowSums {
+    /// Starts the next panel.
+    fn open_panel(&mut self) {
+        self.done.add(std::mem::take(&mut self.current.sums));
+    }
+
+    /// Adds the next panel's part (of a tile of its own).
+    fn push_panel(&mut self, part: RowPart) {
+        self.open_panel();
+        self.current.sums = part.sums;
+        self.current.large.extend(part.large);
+    }
+
+    /// The sums over every panel so far.
+    fn total(&self) -> Sums {
+        let mut total = self.done;
+        total.add(self.current.sums);
+        total
+    }
 }
 
 /// log(1 − p) by the series for p ≤ [`SERIES_UP_TO`], else 0 (the large shares are taken
@@ -337,6 +385,9 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
         let [p, q, col_logs, col_rest] = scratch.rows(cols.len());
         col_logs.fill(0.0);
         col_rest.fill(0.0);
+        if block.opens_panel() {
+            block.rows().for_each(|k| acc.row(k).open_panel());
+        }
         let col_lse = &self.col_lse[cols.clone()];
         let share = |z: f64, lse: f64| exp_of(reduced((z - lse).max(UNDERFLOW), T::EXP_DEGREE));
         for k in block.rows() {
@@ -355,7 +406,7 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
                     (*p, *q) = (share(z, row_lse), share(z, col_lse));
                 }
             }
-            let row = acc.row(k);
+            let row = &mut acc.row(k).current;
             row.sums.rest += lanes::sum_of(p, rest_term);
             for (r, &q) in col_rest.iter_mut().zip(&*q) {
                 *r += rest_term(q);
@@ -412,59 +463,147 @@ pub(crate) fn leave_one_out_logs<T: Element>(
     (row_lse, col_lse): (&[f64], &[f64]),
 ) -> (Vec<f64>, Vec<f64>) {
     debug_assert!(a.len() == b.len() && row_lse.len() == a.len() && col_lse.len() == b.len());
-    // Every exponent z − lse is at least −2sM − ln n, and |lse| at most sM + ln n.
-    let spread = 2.0 * scale * dot_bound + (a.len() as f64).ln();
-    let factors = (spread <= ONE_SHIFT_SPREAD).then(|| {
-        let exps = |lse: &[f64], sign: f64| lse.iter().map(|l| (sign * l).exp()).collect();
-        (exps(row_lse, 1.0), exps(col_lse, -1.0))
-    });
-    let epilogue = LeaveOneOut {
-        scale,
-        row_lse,
-        col_lse,
-        factors,
-    };
+    let epilogue = LeaveOneOut::new((scale, dot_bound), (row_lse, col_lse));
     let init = (RowSums::default(), Sums::default());
-    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, |total, part| {
-        total.logs += part.logs;
-        total.rest += part.rest;
-    });
+    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, Sums::add);
+    let exact = |side, (k, j)| -> Result<f64, Infallible> {
+        Ok(match side {
+            Side::Row => log_sum_exp_without(isa, (a, b), (k, j), (scale, dot_bound)) - row_lse[k],
+            Side::Column => {
+                log_sum_exp_without(isa, (b, a), (j, k), (scale, dot_bound)) - col_lse[j]
+            }
+        })
+    };
+    let Ok(logs) = removed_logs(&rows, &cols, exact);
+    logs
+}
+
+impl<'a> LeaveOneOut<'a> {
+    /// The second pass at logit scale s with `dot_bound` ≥ every |aᵢ·bⱼ|, given the first's
+    /// log-sum-exps (of n = m rows, of columns).
+    fn new((scale, dot_bound): (f64, f64), (row_lse, col_lse): (&'a [f64], &'a [f64])) -> Self {
+        // Every exponent z − lse is at least −2sM − ln n, and |lse| at most sM + ln n.
+        let spread = 2.0 * scale * dot_bound + (row_lse.len() as f64).ln();
+        let factors = (spread <= ONE_SHIFT_SPREAD).then(|| {
+            let exps = |lse: &[f64], sign: f64| lse.iter().map(|l| (sign * l).exp()).collect();
+            (exps(row_lse, 1.0), exps(col_lse, -1.0))
+        });
+        Self {
+            scale,
+            row_lse,
+            col_lse,
+            factors,
+        }
+    }
+}
+
+/// What leaving each sample out takes from the other rows' and columns' log-sum-exps (as
+/// [`leave_one_out_logs`]), from the pass's rows and columns: each column's (row's) sum of
+/// the series, then the log(1 − ·) of every large share, taken now that the rests are
+/// complete; `exact(side, (k, j))` gives that of the share of row k and column j where its
+/// rest underflows.
+fn removed_logs<E>(
+    rows: &[RowSums],
+    cols: &[Sums],
+    mut exact: impl FnMut(Side, (usize, usize)) -> Result<f64, E>,
+) -> Result<(Vec<f64>, Vec<f64>), E> {
     let mut by_col: Vec<f64> = cols.iter().map(|c| c.logs).collect();
-    let mut by_row: Vec<f64> = rows.iter().map(|r| r.sums.logs).collect();
+    let mut by_row: Vec<f64> = rows.iter().map(|r| r.total().logs).collect();
     for (k, row) in rows.iter().enumerate() {
+        let rest = row.total().rest;
         for &Large {
             col: j,
             share,
             side,
-        } in &row.large
+        } in &row.current.large
         {
             match side {
-                Side::Row => {
-                    by_col[j] += log_of_rest(share, row.sums.rest, || {
-                        log_sum_exp_without(isa, (a, b), (k, j), (scale, dot_bound)) - row_lse[k]
-                    });
-                }
+                Side::Row => by_col[j] += log_of_rest(share, rest, || exact(side, (k, j)))?,
                 Side::Column => {
-                    by_row[k] += log_of_rest(share, cols[j].rest, || {
-                        log_sum_exp_without(isa, (b, a), (j, k), (scale, dot_bound)) - col_lse[j]
-                    });
+                    by_row[k] += log_of_rest(share, cols[j].rest, || exact(side, (k, j)))?;
                 }
             }
         }
     }
-    (by_col, by_row)
+    Ok((by_col, by_row))
 }
 
 /// log(1 − p) for a share p > [`SERIES_UP_TO`] whose row (column) sums `rest` without it when
 /// p > [`MOST`]; `exact` computes it where the rest underflows.
-fn log_of_rest(share: f64, rest: f64, exact: impl FnOnce() -> f64) -> f64 {
+fn log_of_rest<E>(share: f64, rest: f64, exact: impl FnOnce() -> Result<f64, E>) -> Result<f64, E> {
     if share <= MOST {
-        (-share).ln_1p()
+        Ok((-share).ln_1p())
     } else if rest >= TINY_REST {
-        rest.ln()
+        Ok(rest.ln())
     } else {
         exact()
     }
+}
+
+/// One tile of [`leave_one_out_logs`]' pass ([`PanelTiles`]: a task's rows against a panel of
+/// columns): each of its rows' sums over its panel, with the large shares met there, and each
+/// of its panel's columns' sums over its rows.
+pub(crate) type LeaveOneOutTile = (Vec<RowPart>, Vec<Sums>);
+
+/// The tiles `tiles` of [`leave_one_out_logs`]' pass (arguments as there), in order.
+pub(crate) fn leave_one_out_tiles<T: Element>(
+    isa: Isa,
+    (a, b): (Rows<'_, T>, Rows<'_, T>),
+    bounds: (f64, f64),
+    lse: (&[f64], &[f64]),
+    tiles: Range<usize>,
+) -> Vec<LeaveOneOutTile> {
+    let epilogue = LeaveOneOut::new(bounds, lse);
+    let init = (RowSums::default(), Sums::default());
+    let parts = rows_and_cols_tiles(isa, (a, b), &epilogue, init, tiles);
+    // A tile is one panel: its rows' sums before it are nothing.
+    (parts.into_iter())
+        .map(|(rows, cols)| (rows.into_iter().map(|row| row.current).collect(), cols))
+        .collect()
+}
+
+/// [`leave_one_out_logs`] from all the tiles of its pass, in order (`shape`: n = m, d and the
+/// element's bytes): to the bit the pass's own. `None` for tiles of the wrong sizes (tiles
+/// from outside bytes), for sums no pass makes, a large share that is not finite, outside its
+/// tile or on the diagonal, or a rest that underflows: that needs a pass of the rows
+/// themselves, and the sharded jackknife's plans keep every rest above it.
+pub(crate) fn merge_leave_one_out_tiles(
+    tiles: Vec<LeaveOneOutTile>,
+    shape: (usize, usize, usize, usize),
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    let (n, m, d, bytes) = shape;
+    let plan = PanelTiles::new((n, m), (d, bytes), MAX_WIDE_TASKS);
+    let plausible = |k: usize, (rows, cols): &LeaveOneOutTile| {
+        let tile = plan.get(k);
+        let large = |i: usize, l: &Large| {
+            l.share.is_finite()
+                && l.share > SERIES_UP_TO
+                && tile.cols.contains(&l.col)
+                && l.col != i
+        };
+        (rows.iter().zip(tile.rows[0].clone()))
+            .all(|(row, i)| row.sums.plausible() && row.large.iter().all(|l| large(i, l)))
+            && cols.iter().all(|c| c.plausible())
+    };
+    if plan.len() != Some(tiles.len()) || !(tiles.iter().enumerate()).all(|(k, t)| plausible(k, t))
+    {
+        return None;
+    }
+    let tiles = (tiles.into_iter())
+        .map(|(rows, cols)| {
+            let rows = (rows.into_iter())
+                .map(|current| RowSums {
+                    done: Sums::default(),
+                    current,
+                })
+                .collect();
+            (rows, cols)
+        })
+        .collect();
+    let init = (RowSums::default(), Sums::default());
+    let merge_row = |total: &mut RowSums, part: RowSums| total.push_panel(part.current);
+    let (rows, cols) = merge_panel_tiles(tiles, shape, init, (merge_row, Sums::add))?;
+    removed_logs(&rows, &cols, |_, _| Err(())).ok()
 }
 
 /// log Σ_{j≠skip} exp(s·aₖ·bⱼ): row k of A against the rows of B but `skip`, by a pass of

@@ -13,7 +13,8 @@ mod select;
 mod top_k;
 
 pub(crate) use cross_entropy::{
-    cross_entropies, cross_entropy_tiles, leave_one_out_logs, merge_cross_entropy_tiles,
+    LeaveOneOutTile, cross_entropies, cross_entropy_tiles, leave_one_out_logs, leave_one_out_tiles,
+    merge_cross_entropy_tiles, merge_leave_one_out_tiles,
 };
 pub(crate) use gaussian::{
     SampleBlock, SampleSums, TaskTree, gaussian_potential, gaussian_potential_tiles,

@@ -78,12 +78,15 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     let sets = Sets::new(a.as_slice(), b.as_slice(), a.dim());
     let left_out =
         kernel::cross_entropies_left_out(sets, temperature.logit_scale(), dot_bound(a, b));
-    symmetric::<A, B>(left_out, Method::Jackknife)
+    from_left_out::<A, B>(left_out, Method::Jackknife)
 }
 
 /// The jackknife of the symmetric loss from both directions' deviations: each unit's is the
 /// mean of its row and column deviations, as the loss is the mean of the two directions.
-fn symmetric<A: Modality, B: Modality>(left_out: LeftOut, method: Method) -> Result<Jackknife> {
+pub(crate) fn from_left_out<A: Modality, B: Modality>(
+    left_out: LeftOut,
+    method: Method,
+) -> Result<Jackknife> {
     let value = loss_from(left_out.means, (A::NAME, B::NAME))?.symmetric;
     let deviations = (left_out.rows.iter().zip(&left_out.cols))
         .map(|(r, c)| 0.5 * (r + c))
@@ -173,7 +176,7 @@ pub fn contrastive_loss_grouped<T: Scalar, A: Modality, B: Modality>(
         dot_bound(a, b),
         runs,
     );
-    symmetric::<A, B>(left_out, Method::GroupedJackknife)
+    from_left_out::<A, B>(left_out, Method::GroupedJackknife)
 }
 
 /// The most parts over runs that [`contrastive_loss_grouped`] keeps, g·n: 2 GiB of log-sum-exps.

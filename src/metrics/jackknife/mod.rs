@@ -52,6 +52,7 @@ pub(crate) use cone::{
     least_samples, relative_gap_deviations, within_row,
 };
 pub use cone::{mean_pairwise_cosine, relative_gap};
+pub(crate) use contrastive::from_left_out as contrastive_from_left_out;
 pub use contrastive::{contrastive_loss, contrastive_loss_grouped};
 pub use gap::gap;
 pub(crate) use gap::gap_deviation;

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
+use super::contrastive_jackknife::CrossEntropies;
 use super::tiles::sets;
 use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::kernel::{self, CrossEntropyTile, Targets, Tiled};
@@ -199,7 +200,18 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
     b: &UnitEmbeddings<T, B>,
     tiles: Range<usize>,
 ) -> Result<Part<ContrastiveTile<A, B>>> {
-    plan.check_tiles(&tiles)?;
+    check_plan(plan, (a, b), &tiles)?;
+    Ok(part_of(plan, (a, b), Targets::Diagonal, tiles))
+}
+
+/// Checks that `plan` is [`Plan::contrastive_loss`] of `a` and `b` and `tiles` a range of its
+/// tiles; gives its logit scale.
+pub(super) fn check_plan<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    (a, b): (&UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>),
+    tiles: &Range<usize>,
+) -> Result<f64> {
+    plan.check_tiles(tiles)?;
     check::paired(a.shape(), b.shape())?;
     let scale = f64::from_bits(plan.pass.parameter);
     let pass = contrastive_pass(a, b, scale, Metric::ContrastiveLoss, 0);
@@ -207,7 +219,7 @@ pub fn contrastive_loss<T: Scalar, A: Modality, B: Modality>(
         tiles: plan.tiles(),
         ..pass
     })?;
-    Ok(part_of(plan, (a, b), Targets::Diagonal, tiles))
+    Ok(scale)
 }
 
 /// The part of [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets) over
@@ -324,14 +336,7 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
             Metric::ContrastiveLossWithTargets,
             Metric::CaptionedContrastiveLoss,
         ];
-        let (pass, states) = self.complete(&metrics)?;
-        let mut images = Vec::new();
-        let mut tiles = Vec::with_capacity(states.len());
-        for state in states {
-            images.extend(state.images);
-            tiles.push(state.tile);
-        }
-        check_images(pass, &images)?;
+        let (pass, tiles, images) = self.tiles_of(&metrics)?;
         // The tiles hold the labels' targets themselves: only the kind matters.
         let targets = match pass.metric {
             Metric::CaptionedContrastiveLoss => Targets::Groups(&images),
@@ -339,14 +344,55 @@ impl<A: Modality, B: Modality> Part<ContrastiveTile<A, B>> {
             _ => Targets::Diagonal,
         };
         let scale = f64::from_bits(pass.parameter);
-        let means = kernel::cross_entropies_of(tiles, pass.shape, scale, targets).ok_or(
-            ShardError::NotThePlan {
-                what: "the size of a tile's state, or a target above its log-sum-exp",
-            },
-        )?;
+        let means =
+            kernel::cross_entropies_of(tiles, pass.shape, scale, targets).ok_or(NOT_THE_TILES)?;
         loss_from(means, (A::NAME, B::NAME))
     }
+
+    /// Every row's and column's log-sum-exp and cross-entropy of
+    /// [`contrastive_loss`](crate::contrastive_loss), from every tile of
+    /// [`Plan::contrastive_loss`]: the first round of
+    /// [`shard::jackknife::contrastive_loss`](super::jackknife::contrastive_loss).
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](Self::finish); [`ShardError::NotThePlan`] for a part of another
+    /// metric's plan (with targets or captions).
+    ///
+    /// # Examples
+    ///
+    /// See [`shard::jackknife::contrastive_loss`](super::jackknife::contrastive_loss).
+    pub fn cross_entropies(self) -> Result<CrossEntropies<A, B>> {
+        let (pass, tiles, _) = self.tiles_of(&[Metric::ContrastiveLoss])?;
+        let scale = f64::from_bits(pass.parameter);
+        let values = kernel::cross_entropies_of_tiles(tiles, pass.shape, scale, Targets::Diagonal)
+            .ok_or(NOT_THE_TILES)?;
+        Ok(CrossEntropies {
+            pass,
+            values,
+            modalities: PhantomData,
+        })
+    }
+
+    /// The pass of a complete part of one of `metrics`, its tiles' states and the images they
+    /// carry, checked against the pass.
+    fn tiles_of(self, metrics: &[Metric]) -> Result<(Pass, Vec<CrossEntropyTile>, Vec<usize>)> {
+        let (pass, states) = self.complete(metrics)?;
+        let mut images = Vec::new();
+        let mut tiles = Vec::with_capacity(states.len());
+        for state in states {
+            images.extend(state.images);
+            tiles.push(state.tile);
+        }
+        check_images(pass, &images)?;
+        Ok((pass, tiles, images))
+    }
 }
+
+/// Tiles whose states cannot be the plan's (a corrupted transfer).
+const NOT_THE_TILES: ShardError = ShardError::NotThePlan {
+    what: "the size of a tile's state, or a target above its log-sum-exp",
+};
 
 /// Checks the images that a part's tiles carry against its pass: none with one positive per
 /// sample; with captions, an image for each caption, each an image's index, every image

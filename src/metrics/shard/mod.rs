@@ -21,8 +21,9 @@
 //! [`RelativeGapTile`]), or, in the two rounds of the exact quantiles, its counts in fine bins
 //! ([`QuantileCountsTile`]) and then its similarities in the bins of the asked order
 //! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round).
-//! The standard errors of the O(n·d) metrics and of the uniformities have tiles of their own
-//! ([`JackknifeTile`], [`UniformJackknifeTile`]; see [`jackknife`]).
+//! The standard errors of the O(n·d) metrics, of the uniformities and of the contrastive loss
+//! have tiles of their own ([`JackknifeTile`], [`UniformJackknifeTile`],
+//! [`ContrastiveJackknifeTile`]; see [`jackknife`]).
 //! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
@@ -110,6 +111,7 @@ macro_rules! paired_tile_traits {
 
 mod cka;
 mod contrastive;
+mod contrastive_jackknife;
 pub mod jackknife;
 mod neighbours;
 mod quantiles;
@@ -127,6 +129,7 @@ pub use cka::{CkaTile, cka};
 pub use contrastive::{
     ContrastiveTile, captioned_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
 };
+pub use contrastive_jackknife::{ContrastiveJackknifeTile, CrossEntropies};
 pub use jackknife::JackknifeTile;
 pub use neighbours::{NeighboursTile, neighbours};
 pub use quantiles::{
@@ -209,7 +212,8 @@ impl Pass {
             | Metric::AlignLoss
             | Metric::JackknifeAlignLoss
             | Metric::JackknifeUniformLoss
-            | Metric::JackknifeCrossModalUniformity => {
+            | Metric::JackknifeCrossModalUniformity
+            | Metric::JackknifeContrastiveLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
@@ -257,7 +261,8 @@ impl Pass {
             Metric::JackknifeConeExcluded
             | Metric::JackknifeRelativeGap
             | Metric::JackknifeUniformLoss
-            | Metric::JackknifeCrossModalUniformity => n == m && n >= 3,
+            | Metric::JackknifeCrossModalUniformity
+            | Metric::JackknifeContrastiveLoss => n == m && n >= 3,
             // Pairs within each set.
             Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
@@ -341,6 +346,7 @@ enum Metric {
     JackknifeAlignLoss,
     JackknifeUniformLoss,
     JackknifeCrossModalUniformity,
+    JackknifeContrastiveLoss,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
