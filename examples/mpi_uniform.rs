@@ -45,11 +45,10 @@ usage: mpirun -n RANKS target/release/examples/mpi_uniform [PAIR.npy | N D]
 (build it with: cargo build --release --features mpi --example mpi_uniform)
 Uniformity (t = 2), the contrastive loss (tau = 0.01; two rounds) and the gap (two rounds)
 with their jackknife standard errors, and a 100-bin cosine histogram of the first set, each
-pass's tiles
-shared out over the ranks; rank 0 merges the parts and checks them bitwise against the
-single-process metrics. PAIR.npy is a stacked [2, n, d] float32
-file of unit rows; without one, rank 0 writes N x D random unit rows per set (default
-8192 512) to the temporary folder.
+pass's tiles shared out over the ranks; rank 0 merges the parts and checks them bitwise
+against the single-process metrics. PAIR.npy is a stacked [2, n, d] float32 file of unit
+rows; without one, rank 0 writes N x D random unit rows per set (default 8192 512) to the
+temporary folder.
 ";
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -80,10 +79,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let histogram = shard::cosine_histogram_within(&plans.2, &a, plans.2.shard(rank, ranks)?)?;
     let uniform = gather(&world, &uniform)?;
     let histogram = gather(&world, &histogram)?;
-    // The contrastive loss's jackknife: the loss's parts, merged on rank 0 and sent back to
-    // every rank, which finishes every row's and column's log-sum-exp and cross-entropy
+    // The contrastive loss's jackknife: the loss's parts, merged on rank 0 and finished into
+    // every row's and column's log-sum-exp and cross-entropy, which every rank is sent
     // (round 1), then each rank's tiles of the second pass (round 2).
-    let cross_entropies = broadcast(&world, gather(&world, &contrastive)?)?.cross_entropies()?;
+    let first = gather(&world, &contrastive)?
+        .map(|part| part.cross_entropies())
+        .transpose()?;
+    let cross_entropies = broadcast(&world, first)?;
     let tiles = plans.1.shard(rank, ranks)?;
     let contrastive =
         shard::jackknife::contrastive_loss(&plans.1, &a, &b, &cross_entropies, tiles)?;
@@ -101,7 +103,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         return Ok(()); // not rank 0: its parts are sent
     };
     let uniform = uniform.finish()?;
-    let contrastive = contrastive.finish()?;
+    let contrastive = contrastive.finish(&cross_entropies)?;
     let histogram = histogram.finish()?;
     let gap = gap.finish()?;
     let sharded = start.elapsed().as_secs_f64();
@@ -205,15 +207,15 @@ fn row_sums_on_every_rank<M: Modality>(
     Ok(broadcast(world, gather(world, &part)?)?.finish()?)
 }
 
-/// Rank 0's `part` (merged from every rank's) sent to every rank as bytes, so that each
-/// finishes the same state.
-fn broadcast<S: Serialize + DeserializeOwned>(
+/// Rank 0's `value` (a part merged from every rank's, or what it finished from one) sent to
+/// every rank as bytes, so that each has the same.
+fn broadcast<T: Serialize + DeserializeOwned>(
     world: &SimpleCommunicator,
-    part: Option<Part<S>>,
-) -> Result<Part<S>, Box<dyn Error>> {
+    value: Option<T>,
+) -> Result<T, Box<dyn Error>> {
     let root = world.process_at_rank(0);
-    let mut bytes = match &part {
-        Some(part) => postcard::to_allocvec(part)?,
+    let mut bytes = match &value {
+        Some(value) => postcard::to_allocvec(value)?,
         None => Vec::new(),
     };
     let mut count = bytes.len() as u64;

@@ -107,10 +107,10 @@ pub fn npy_map(data: &[u8]) {
 #[cfg(feature = "serde")]
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
-        AlignmentTile, CkaTile, ContrastiveJackknifeTile, ContrastiveTile, EffectiveRankTile,
-        HistogramTile, IsoScoreTile, JackknifeTile, NeighboursTile, Part, QuantileCountsTile,
-        QuantileSelection, QuantileValuesTile, RanksTile, RelativeGapTile, RowSumsTile, SvccaTile,
-        TopKTile, UniformJackknifeTile, UniformTile,
+        AlignmentTile, CkaTile, ContrastiveJackknifeTile, ContrastiveTile, CrossEntropies,
+        EffectiveRankTile, HistogramTile, IsoScoreTile, JackknifeTile, NeighboursTile, Part,
+        QuantileCountsTile, QuantileSelection, QuantileValuesTile, RanksTile, RelativeGapTile,
+        RowSumsTile, SeparabilityTile, SvccaTile, TopKTile, UniformJackknifeTile, UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -171,12 +171,6 @@ pub fn shard_part(data: &[u8]) {
     read(data, |p: Part<ContrastiveTile<Image, Text>>| {
         p.cross_entropies().map(|_| ())
     });
-    read(data, |p: Part<ContrastiveJackknifeTile<Image, Text>>| {
-        p.finish().map(|jackknife| {
-            let e = jackknife.estimate();
-            [e.value, e.standard_error].map(|v| number(v, "the contrastive loss's jackknife"))
-        })
-    });
     read(data, |p: Part<UniformJackknifeTile>| {
         p.finish().map(|jackknife| {
             let e = jackknife.estimate();
@@ -200,4 +194,68 @@ pub fn shard_part(data: &[u8]) {
                 .for_each(|q| _ = number(q, "a quantile"));
         }
     }
+    // The second round of the contrastive loss's jackknife: the cross-entropies (broadcast)
+    // and a part.
+    type Second = Part<ContrastiveJackknifeTile<Image, Text>>;
+    if let Ok((first, part)) = postcard::from_bytes::<(CrossEntropies<Image, Text>, Second)>(data) {
+        let finish = |p: Second| p.finish(&first);
+        let _ = part.clone().merge(part.clone()).map(&finish);
+        if let Ok(jackknife) = finish(part) {
+            let e = jackknife.estimate();
+            for v in [e.value, e.standard_error] {
+                number(v, "the contrastive loss's jackknife");
+            }
+        }
+    }
+    if let Ok(part) = postcard::from_bytes::<Part<SeparabilityTile>>(data) {
+        separability_rounds(part, number);
+    }
+}
+
+/// Every round of the separability's fit of two small sets (those of the corpus's seeds),
+/// each first given `part` (refused, or taken as the round's answer) on a copy of the fit,
+/// then the sets' own part.
+fn separability_rounds(
+    part: modality_gap::shard::Part<modality_gap::shard::SeparabilityTile>,
+    number: fn(f64, &str) -> f64,
+) {
+    use modality_gap::shard::{self, Plan, SeparabilityFit};
+    let (a, b) = separability_sets();
+    let plan = Plan::modality_separability(&a, &b).expect("a plan of the sets");
+    let mut fit = SeparabilityFit::new(&plan, &a, &b).expect("the sets' fit");
+    // Newton's method takes at most 100 steps of a few rounds each.
+    for _ in 0..1000 {
+        if let Ok(Some(s)) = fit.clone().advance(part.clone()) {
+            number(s.accuracy, "a separability");
+            number(s.train_accuracy, "a separability");
+        }
+        let round = fit.round();
+        let own = shard::modality_separability(&plan, &a, &b, &round, 0..plan.tiles())
+            .expect("the sets' own part");
+        if fit.advance(own).expect("the sets' own round").is_some() {
+            return;
+        }
+    }
+    panic!("the fit of the sets does not end");
+}
+
+/// The two small sets of [`separability_rounds`]: 12 and 10 rows of dimension 3.
+pub fn separability_sets() -> (
+    modality_gap::UnitEmbeddings<f64, Image>,
+    modality_gap::UnitEmbeddings<f64, Text>,
+) {
+    use modality_gap::{Embeddings, UnitEmbeddings};
+    let rows = |n: usize, phase: f64| -> Vec<[f64; 3]> {
+        (0..n)
+            .map(|i| {
+                let t = i as f64 * 0.7 + phase;
+                [t.cos(), t.sin(), 0.4 + phase]
+            })
+            .collect()
+    };
+    let unit = |rows| UnitEmbeddings::normalize(rows).expect("rows of the unit sphere's");
+    (
+        unit(Embeddings::from_rows(&rows(12, 0.0)).expect("rows")),
+        unit(Embeddings::from_rows(&rows(10, 0.5)).expect("rows")).with_modality(),
+    )
 }

@@ -66,16 +66,30 @@ pub(crate) fn weighted_cross_products<T: Scalar>(
     centre: &[f64],
     weights: &[f64],
 ) -> DMatrix<f64> {
+    let mut sum = weighted_cross_products_of_tile(x, centre, weights);
+    sum.fill_lower_triangle_with_upper_triangle();
+    sum
+}
+
+/// The part of [`weighted_cross_products`] of the rows `x` of one tile of
+/// [`cross_product_tiles`] (the tile's rows only, with their weights `weights`; or all the
+/// rows, the whole tree): its subtree's sum, upper triangle only.
+pub(crate) fn weighted_cross_products_of_tile<T: Scalar>(
+    x: &[T],
+    centre: &[f64],
+    weights: &[f64],
+) -> DMatrix<f64> {
     debug_assert_eq!(x.len(), weights.len() * centre.len());
-    Sides {
+    let sides = Sides {
         a: x,
         b: x,
         centre_a: centre,
         centre_b: centre,
         same: true,
         weights: Some(weights),
-    }
-    .sum()
+    };
+    // The tree's cuts are relative to a node's first row: the node's rows alone make it.
+    sides.split(0, weights.len())
 }
 
 /// The tiles of [`cross_products`] of n rows: the row ranges of the nodes of its summation

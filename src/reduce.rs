@@ -81,7 +81,16 @@ pub(crate) const CHUNK_ROWS: usize = 2048;
 /// `per_chunk(rows)` for each chunk of rows, in parallel, in chunk order; each call compiled
 /// for the best instruction set of the CPU (the loops vectorise to its width).
 pub(crate) fn per_chunk<R: Send>(n: usize, per_chunk: impl Fn(Range<usize>) -> R + Sync) -> Vec<R> {
-    (0..n.div_ceil(CHUNK_ROWS))
+    per_chunk_in(n, 0..n.div_ceil(CHUNK_ROWS), per_chunk)
+}
+
+/// [`per_chunk`] for the chunks `chunks` (chunk c holds rows c·[`CHUNK_ROWS`] on) of 0..n only.
+pub(crate) fn per_chunk_in<R: Send>(
+    n: usize,
+    chunks: Range<usize>,
+    per_chunk: impl Fn(Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    chunks
         .into_par_iter()
         .map(|c| {
             vectorised(
@@ -116,8 +125,19 @@ pub(crate) fn chunk_totals(
     f: impl Fn(usize) -> f64 + Sync,
     done: impl Fn(Range<usize>) + Sync,
 ) -> Vec<f64> {
-    per_chunk(
+    chunk_totals_in(n, 0..n.div_ceil(CHUNK_ROWS), f, done)
+}
+
+/// [`chunk_totals`] of the chunks `chunks` of 0..n only.
+pub(crate) fn chunk_totals_in(
+    n: usize,
+    chunks: Range<usize>,
+    f: impl Fn(usize) -> f64 + Sync,
+    done: impl Fn(Range<usize>) + Sync,
+) -> Vec<f64> {
+    per_chunk_in(
         n,
+        chunks,
         #[inline(always)]
         |rows| {
             let sum = rows.clone().map(&f).sum::<f64>();

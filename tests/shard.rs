@@ -8,14 +8,16 @@ use common::random_unit;
 use std::ops::Range;
 
 use modality_gap::shard::{
-    self, ContrastiveJackknifeTile, JackknifeTile, Part, Plan, UniformJackknifeTile,
+    self, ContrastiveJackknifeTile, JackknifeTile, Part, Plan, SeparabilityFit, SeparabilityTile,
+    UniformJackknifeTile,
 };
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
-    Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka, cknna,
-    contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
+    Modality, Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka,
+    cknna, contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
     cosine_quantiles_within, cross_modal_uniformity, effective_rank, isoscore, jackknife,
-    mean_pairwise_cosine, mutual_knn, relative_gap, retrieval_ranks, svcca, top_k, uniform_loss,
+    mean_pairwise_cosine, modality_separability, mutual_knn, relative_gap, retrieval_ranks, svcca,
+    top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -81,6 +83,9 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         uniformity_jackknives(&a, &b, shards, pairwise);
     }
     contrastive_jackknife(&a, &b, Temperature::CLIP, shards, pairwise);
+    if n >= 5 {
+        separability_over_shards(&a, &b, shards, pairwise);
+    }
 
     for alpha in [2.0, 1.0, 0.5] {
         let plan = Plan::align_loss(&a, &b, alpha).unwrap();
@@ -371,14 +376,49 @@ fn contrastive_jackknife<T: Scalar>(
             shard::jackknife::contrastive_loss(&plan, a, b, &cross_entropies, tiles)
         })
         .collect::<Result<Vec<_>, _>>();
+    let got = format!(
+        "{:?}",
+        second.and_then(|parts| merged(parts, pairwise).finish(&cross_entropies))
+    );
+    let expected = format!("{:?}", jackknife::contrastive_loss(a, b, tau));
+    assert!(
+        got == expected,
+        "the contrastive loss's jackknife, n = {}, {shards} shards: {}… against {}…",
+        a.len(),
+        &got[..got.len().min(120)],
+        &expected[..expected.len().min(120)]
+    );
+}
+
+/// The held-out separability fitted over `shards` shards (every round's parts merged as
+/// `pairwise` says): the in-memory value, to the bit.
+fn separability_over_shards<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+    shards: usize,
+    pairwise: bool,
+) {
+    let plan = Plan::modality_separability(a, b).unwrap();
+    let mut fit = SeparabilityFit::new(&plan, a, b).unwrap();
+    let mut rounds = 0;
+    let separability = loop {
+        let round = fit.round();
+        let part = |r| shard::modality_separability(&plan, a, b, &round, r);
+        rounds += 1;
+        if let Some(done) = fit
+            .advance(merged(parts(&plan, shards, part), pairwise))
+            .unwrap()
+        {
+            break done;
+        }
+    };
+    assert!(rounds >= 3, "{rounds} rounds");
     assert_eq!(
-        format!(
-            "{:?}",
-            second.and_then(|parts| merged(parts, pairwise).finish())
-        ),
-        format!("{:?}", jackknife::contrastive_loss(a, b, tau)),
-        "the contrastive loss's jackknife, n = {}, {shards} shards",
-        a.len()
+        separability,
+        modality_separability(a, b).unwrap(),
+        "the separability, n = {}, m = {}, {shards} shards",
+        a.len(),
+        b.len()
     );
 }
 
@@ -1839,8 +1879,10 @@ fn uniformity_jackknives_over_shards_of_coincident_rows_or_a_large_t() {
 #[test]
 fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
     use serde_json::json;
-    let a = random_unit::<f64, Image>(3000, 8, 0.3, 81);
-    let shifted: Vec<usize> = (0..3000).map(|i| (i + 1) % 3000).collect();
+    // Two panels of columns: rows' large shares in both.
+    let n = 16384 + 1100;
+    let a = random_unit::<f64, Image>(n, 8, 0.3, 81);
+    let shifted: Vec<usize> = (0..n).map(|i| (i + 1) % n).collect();
     let b = a.select(&shifted).unwrap().with_modality::<Text>();
     let tau = Temperature::CLIP;
     let expected = jackknife::contrastive_loss(&a, &b, tau).unwrap();
@@ -1860,55 +1902,134 @@ fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
     let all = 0..plan.tiles();
     let whole =
         shard::jackknife::contrastive_loss(&plan, &a, &b, &cross_entropies, all.clone()).unwrap();
-    assert_eq!(whole.clone().finish().unwrap(), expected);
+    assert_eq!(whole.clone().finish(&cross_entropies).unwrap(), expected);
     let value = serde_json::to_value(&whole).unwrap();
-    // The large shares the first tile keeps: one of its first row, of each side.
-    let large = value["states"][0]["tile"]["sums"][0][0]["large"].clone();
-    assert_eq!(large.as_array().map(Vec::len), Some(2), "{large}");
+    // Tiles 0 and 1 are the first task's two panels. Row 0 keeps its large share (of
+    // column n − 1, its image's caption) in the second; row 5 (column 4) and column 5 (row 6)
+    // in the first.
+    let large = |tile: usize, side: usize, i: usize| {
+        value["states"][tile]["tile"][side][i]["large"]
+            .as_array()
+            .map(|large| large.iter().map(|l| l["index"].as_u64().unwrap()).collect())
+    };
+    assert_eq!(large(0, 0, 0), Some(vec![]));
+    assert_eq!(large(1, 0, 0), Some(vec![n as u64 - 1]));
+    assert_eq!(large(0, 0, 5), Some(vec![4]));
+    assert_eq!(large(0, 1, 5).map(|rows| rows[0]), Some(6));
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut value = value.clone();
         f(&mut value);
         serde_json::from_value::<Part<ContrastiveJackknifeTile<Image, Text>>>(value).unwrap()
     };
+    let row_5 = |v: &mut serde_json::Value, tile: usize| -> serde_json::Value {
+        v["states"][tile]["tile"][0][5].take()
+    };
     let past_the_panel =
-        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["large"][0]["col"] = json!(1_000_000));
-    let on_the_diagonal =
-        edit(&|v| v["states"][0]["tile"]["sums"][0][5]["large"][0]["col"] = json!(5));
-    let small_share =
-        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["large"][0]["share"] = json!(0.001));
-    let positive_logs = edit(&|v| v["states"][0]["tile"]["sums"][1][3]["logs"] = json!(1.0));
-    let underflowing_rest =
-        edit(&|v| v["states"][0]["tile"]["sums"][0][0]["sums"]["rest"] = json!(0.0));
-    let no_cross_entropies = edit(&|v| v["states"][0]["tile"]["row_ce"] = json!([]));
+        edit(&|v| v["states"][0]["tile"][0][5]["large"][0]["index"] = json!(n - 1));
+    let on_the_diagonal = edit(&|v| v["states"][0]["tile"][0][5]["large"][0]["index"] = json!(5));
+    let column_on_its_row = edit(&|v| v["states"][0]["tile"][1][5]["large"][0]["index"] = json!(5));
+    let small_share = edit(&|v| v["states"][0]["tile"][0][5]["large"][0]["share"] = json!(0.001));
+    let large_share = edit(&|v| v["states"][0]["tile"][1][5]["large"][0]["share"] = json!(3.0));
+    let positive_logs = edit(&|v| v["states"][0]["tile"][1][3]["sums"]["logs"] = json!(1.0));
+    let heavy_rest = edit(&|v| v["states"][0]["tile"][0][3]["sums"]["rest"] = json!(1e300));
+    // Row 5's share of column 4 is nearly all its weight: its log(1 − p) is the log of the
+    // rest of the row, which no tile of a plan lets underflow.
+    let underflowing_rest = edit(&|v| {
+        for tile in [0, 1] {
+            let mut row = row_5(v, tile);
+            row["sums"]["rest"] = json!(0.0);
+            v["states"][tile]["tile"][0][5] = row;
+        }
+    });
+    let too_many = edit(&|v| {
+        let entry = v["states"][0]["tile"][0][5]["large"][0].clone();
+        v["states"][0]["tile"][0][5]["large"] = json!(vec![entry; 129]);
+    });
     let short = edit(&|v| {
-        v["states"][0]["tile"]["sums"][1]
-            .as_array_mut()
-            .unwrap()
-            .pop();
+        v["states"][0]["tile"][1].as_array_mut().unwrap().pop();
     });
     let mixed = edit(&|v| v["states"][0]["first_round"] = json!(7));
     for forged in [
         past_the_panel,
         on_the_diagonal,
+        column_on_its_row,
         small_share,
+        large_share,
         positive_logs,
+        heavy_rest,
         underflowing_rest,
-        no_cross_entropies,
+        too_many,
         short,
         mixed,
     ] {
         assert!(
-            matches!(shard_error(forged.finish()), ShardError::NotThePlan { .. }),
+            matches!(
+                shard_error(forged.finish(&cross_entropies)),
+                ShardError::NotThePlan { .. }
+            ),
             "a forged part finished"
         );
     }
-    let first_ce = value["states"][0]["tile"]["row_ce"][0].as_f64().unwrap();
-    for forged in with_nan(&whole, first_ce) {
+    let first_logs = value["states"][0]["tile"][0][0]["sums"]["logs"]
+        .as_f64()
+        .unwrap();
+    for forged in with_nan(&whole, first_logs) {
         assert!(matches!(
-            shard_error(forged.finish()),
+            shard_error(forged.finish(&cross_entropies)),
             ShardError::NotThePlan { .. }
         ));
     }
+    // The cross-entropies travel (an MPI broadcast) and are checked where they are used:
+    // forged ones are refused by the second round and by `finish`, as are those of another
+    // temperature.
+    let sent: serde_json::Value = serde_json::to_value(&cross_entropies).unwrap();
+    let received = serde_json::from_value(sent.clone()).unwrap();
+    assert_eq!(whole.clone().finish(&received).unwrap(), expected);
+    // A log-sum-exp below its row's own pair's logit, or at it (far below the row's), which
+    // makes most shares of the row large: the second round stops at 129 of them.
+    let own_logit = |k: usize| {
+        let value = |key: &str| sent["values"][key][k].as_f64().unwrap();
+        value("row_lse") - value("row_ce")
+    };
+    let (lowered, far_below) = (own_logit(0) - 1.0, own_logit(9));
+    for forge in [
+        (&|v: &mut serde_json::Value| {
+            v["values"]["col_lse"].as_array_mut().unwrap().pop();
+        }) as &dyn Fn(&mut serde_json::Value),
+        &|v| v["values"]["row_lse"][0] = json!(lowered),
+        &|v| v["values"]["row_lse"][9] = json!(far_below),
+    ] {
+        let mut value = sent.clone();
+        forge(&mut value);
+        let forged = serde_json::from_value(value).unwrap();
+        assert!(matches!(
+            shard_error(whole.clone().finish(&forged)),
+            ShardError::NotThePlan { .. }
+        ));
+        let second_round = shard::jackknife::contrastive_loss(&plan, &a, &b, &forged, 0..1);
+        assert!(matches!(
+            shard_error(second_round),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    // The second forgery passes the check of the own pairs' logits, and the tiles catch it.
+    let mut value = sent.clone();
+    value["values"]["row_lse"][9] = json!(far_below);
+    let forged = serde_json::from_value(value).unwrap();
+    let second_round = shard::jackknife::contrastive_loss(&plan, &a, &b, &forged, 0..1);
+    assert!(matches!(
+        shard_error(second_round),
+        ShardError::NotThePlan { what } if what.contains("not the sets'")
+    ));
+    let warmer = Plan::contrastive_loss(&a, &b, Temperature::new(0.05).unwrap()).unwrap();
+    let warmer = shard::contrastive_loss(&warmer, &a, &b, 0..plan.tiles())
+        .unwrap()
+        .cross_entropies()
+        .unwrap();
+    assert!(matches!(
+        shard_error(whole.clone().finish(&warmer)),
+        ShardError::NotThePlan { .. }
+    ));
 
     // The first round of another plan, of another metric's plan, or a first round that is
     // not the loss's own.
@@ -1923,7 +2044,7 @@ fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
         )),
         ShardError::NotThePlan { .. }
     ));
-    let targets: Vec<usize> = (0..3000).collect();
+    let targets: Vec<usize> = (0..n).collect();
     let with_targets = Plan::contrastive_loss_with_targets(&a, &b, tau, &targets).unwrap();
     let part = shard::contrastive_loss_with_targets(
         &with_targets,
@@ -1971,5 +2092,108 @@ fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
             name: "temperature",
             ..
         })
+    ));
+}
+
+/// The separability over shards of sets of different sizes (tiles of several 2048-row chunks,
+/// chunks across tiles), both element types: the in-memory bits; a round's part is refused by
+/// another round, forged parts and misuse are typed errors.
+#[test]
+fn the_separability_over_shards_gives_the_in_memory_bits() {
+    let a = random_unit::<f64, Image>(9000, 12, 0.2, 91);
+    let b = random_unit::<f64, Text>(7001, 12, -0.1, 92);
+    for shards in [1, 4, 9] {
+        separability_over_shards(&a, &b, shards, shards == 4);
+    }
+    let (a32, b32) = (
+        random_unit::<f32, Image>(4100, 7, 0.3, 93),
+        random_unit::<f32, Text>(5, 7, -0.3, 94),
+    );
+    separability_over_shards(&a32, &b32, 3, false);
+
+    let plan = Plan::modality_separability(&a, &b).unwrap();
+    // Each set's nodes of the summation tree: 12 of 9000 rows, 8 of 7001.
+    assert_eq!(plan.tiles(), 20);
+    let mut fit = SeparabilityFit::new(&plan, &a, &b).unwrap();
+    let first = fit.round();
+    let all = 0..plan.tiles();
+    let part = shard::modality_separability(&plan, &a, &b, &first, all.clone()).unwrap();
+    assert_eq!(fit.advance(part.clone()).unwrap(), None);
+    // The next round (the derivatives) does not take the first round's part again.
+    assert!(matches!(
+        shard_error(fit.advance(part)),
+        ShardError::NotThePlan { .. }
+    ));
+    let second = fit.round();
+    assert_ne!(first, second);
+    let part = shard::modality_separability(&plan, &a, &b, &second, all.clone()).unwrap();
+    let half = shard::modality_separability(&plan, &a, &b, &second, 0..10).unwrap();
+    assert!(matches!(
+        shard_error(fit.advance(half)),
+        ShardError::Incomplete { .. }
+    ));
+    #[cfg(feature = "serde")]
+    {
+        let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut value = serde_json::to_value(&part).unwrap();
+            f(&mut value);
+            serde_json::from_value::<Part<SeparabilityTile>>(value).unwrap()
+        };
+        let short = edit(&|v| {
+            v["states"][0]["chunks"][0].as_array_mut().unwrap().pop();
+        });
+        let no_products = edit(&|v| v["states"][12]["products"] = serde_json::json!([]));
+        let counted = edit(&|v| v["states"][0]["correct"][0] = serde_json::json!(1));
+        for forged in [short, no_products, counted] {
+            assert!(matches!(
+                shard_error(fit.advance(forged)),
+                ShardError::NotThePlan { .. }
+            ));
+        }
+        let first_sum = serde_json::to_value(&part).unwrap()["states"][0]["chunks"][0][0]
+            .as_f64()
+            .unwrap();
+        for forged in with_nan(&part, first_sum) {
+            assert!(matches!(
+                shard_error(fit.advance(forged)),
+                ShardError::NotThePlan { .. }
+            ));
+        }
+    }
+    assert_eq!(fit.advance(part).unwrap(), None);
+    // Sets that are not the plan's, and a round of another dimension.
+    let other = random_unit::<f64, Text>(7000, 12, -0.1, 95);
+    assert!(matches!(
+        shard_error(SeparabilityFit::new(&plan, &a, &other)),
+        ShardError::NotThePlan { .. }
+    ));
+    assert!(matches!(
+        shard_error(shard::modality_separability(
+            &plan,
+            &a,
+            &other,
+            &second,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    let (narrow_a, narrow_b) = (
+        random_unit::<f64, Image>(9000, 11, 0.2, 96),
+        random_unit::<f64, Text>(7001, 11, -0.1, 97),
+    );
+    let narrow = Plan::modality_separability(&narrow_a, &narrow_b).unwrap();
+    assert!(matches!(
+        shard_error(shard::modality_separability(
+            &narrow,
+            &narrow_a,
+            &narrow_b,
+            &second,
+            0..1
+        )),
+        ShardError::NotThePlan { .. }
+    ));
+    assert!(matches!(
+        Plan::modality_separability(&a, &b.select(&[0, 1, 2, 3]).unwrap()),
+        Err(Error::TooFewSamples { .. })
     ));
 }

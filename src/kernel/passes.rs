@@ -304,6 +304,7 @@ pub(super) fn cross_entropies_left_out_by_runs_on(
 /// The first pass of the cross-entropies: each row's and each column's log-sum-exp and
 /// cross-entropy.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct CrossEntropies {
     pub(crate) row_lse: Vec<f64>,
     pub(crate) col_lse: Vec<f64>,
@@ -885,9 +886,11 @@ pub(crate) fn cross_entropies_of_tiles(
     let col_ce = cross_entropy_of(&col_lse, col_targets, scale);
     // A target is one of its row's (column's) logits or a mean of them, so no cross-entropy
     // is below 0 by more than the exponentials' error (a relative 1e-8 in f32, the kernel's
-    // tested bound; a hundredfold margin here): tiles from outside bytes may claim anything.
-    let plausible =
-        |lse: &[f64], ce: &[f64]| (lse.iter().zip(ce)).all(|(l, c)| *c >= -1e-6 * (1.0 + l.abs()));
+    // tested bound; a hundredfold margin here), and none is infinite: tiles from outside
+    // bytes may claim anything.
+    let plausible = |lse: &[f64], ce: &[f64]| {
+        (lse.iter().zip(ce)).all(|(l, c)| c.is_finite() && *c >= -1e-6 * (1.0 + l.abs()))
+    };
     if !plausible(&row_lse, &row_ce) || !plausible(&col_lse, &col_ce) {
         return None;
     }
@@ -900,92 +903,58 @@ pub(crate) fn cross_entropies_of_tiles(
 }
 
 /// One tile of the second pass of [`cross_entropies_left_out`] (the tiles of
-/// [`cross_entropies`]' pass): its rows' and its panel's columns' sums, and the
-/// cross-entropies it owns, of its rows in the tiles of the first panel and of its panel's
-/// columns in the tiles of the first task (rows from 0).
+/// [`cross_entropies`]' pass): its rows' and its panel's columns' sums and large shares.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) struct LeftOutTile {
-    sums: epilogue::LeaveOneOutTile,
-    row_ce: Vec<f64>,
-    col_ce: Vec<f64>,
-}
+pub(crate) struct LeftOutTile(epilogue::LeaveOneOutTile);
 
-/// The tiles `tiles` of [`cross_entropies_left_out`]'s second pass, given the first
-/// (`first`, of n = m rows), in order: for logit scale s and `dot_bound` ≥ every |aᵢ·bⱼ|.
+/// The tiles `tiles` of [`cross_entropies_left_out`]'s second pass, given the first's
+/// log-sum-exps (`first`, of n = m rows), in order: for logit scale s and `dot_bound` ≥ every
+/// |aᵢ·bⱼ|. `None` for log-sum-exps that are not those of the sets' first pass, as far as a
+/// tile can tell ([`leave_one_out_tiles`](epilogue::leave_one_out_tiles)).
 pub(crate) fn left_out_tiles(
     sets: Sets<'_>,
     bounds: (f64, f64),
     first: &CrossEntropies,
     tiles: Range<usize>,
-) -> Vec<LeftOutTile> {
+) -> Option<Vec<LeftOutTile>> {
     let isa = Isa::detect();
-    typed!(sets, |a, b| {
-        let pairs = Pairs::Between(a, b);
-        let selected = PanelTiles::of(&pairs, epilogue::MAX_WIDE_TASKS).select(tiles.clone());
-        let lse = (&first.row_lse[..], &first.col_lse[..]);
-        let parts = epilogue::leave_one_out_tiles(isa, (a, b), bounds, lse, tiles);
-        (selected.into_iter().zip(parts))
-            .map(|(tile, sums)| {
-                let (rows, panel) = (tile.rows[0].clone(), tile.cols);
-                let owned = |ce: &[f64], range: Range<usize>, own: bool| {
-                    if own { ce[range].to_vec() } else { Vec::new() }
-                };
-                LeftOutTile {
-                    sums,
-                    row_ce: owned(&first.row_ce, rows.clone(), panel.start == 0),
-                    col_ce: owned(&first.col_ce, panel, rows.start == 0),
-                }
-            })
-            .collect()
-    })
+    let lse = (&first.row_lse[..], &first.col_lse[..]);
+    let tiles = typed!(sets, |a, b| epilogue::leave_one_out_tiles(
+        isa,
+        (a, b),
+        bounds,
+        lse,
+        tiles
+    ))?;
+    Some(tiles.into_iter().map(LeftOutTile).collect())
 }
 
 /// [`cross_entropies_left_out`] from all the tiles of its second pass, in order (`shape`: n =
-/// m, d and the element's bytes): to the bit the in-memory pass's own. `None` for tiles of the
-/// wrong sizes, cross-entropies that are not finite, and as
+/// m, d and the element's bytes), and the first pass's cross-entropies of the rows and of the
+/// columns: to the bit the in-memory pass's own. `None` for tiles or cross-entropies of the
+/// wrong sizes, values that are not finite, and as
 /// [`merge_leave_one_out_tiles`](epilogue::merge_leave_one_out_tiles).
 pub(crate) fn left_out_of(
     tiles: Vec<LeftOutTile>,
     shape: (usize, usize, usize, usize),
+    (row_ce, col_ce): (&[f64], &[f64]),
 ) -> Option<LeftOut> {
-    let (n, m, d, bytes) = shape;
-    let plan = PanelTiles::new((n, m), (d, bytes), epilogue::MAX_WIDE_TASKS);
-    let owned = |k: usize, tile: &LeftOutTile| {
-        let geometry = plan.get(k);
-        let rows = if geometry.cols.start == 0 {
-            geometry.rows[0].len()
-        } else {
-            0
-        };
-        let cols = if geometry.rows[0].start == 0 {
-            geometry.cols.len()
-        } else {
-            0
-        };
-        (tile.row_ce.len(), tile.col_ce.len()) == (rows, cols)
-            && tile
-                .row_ce
-                .iter()
-                .chain(&tile.col_ce)
-                .all(|ce| ce.is_finite())
-    };
-    if plan.len() != Some(tiles.len()) || !(tiles.iter().enumerate()).all(|(k, t)| owned(k, t)) {
+    if (row_ce.len(), col_ce.len()) != (shape.0, shape.1) {
         return None;
     }
-    let (mut row_ce, mut col_ce) = (Vec::with_capacity(n), Vec::with_capacity(m));
-    let mut sums = Vec::with_capacity(tiles.len());
-    for tile in tiles {
-        row_ce.extend(tile.row_ce);
-        col_ce.extend(tile.col_ce);
-        sums.push(tile.sums);
-    }
-    let (by_col, by_row) = epilogue::merge_leave_one_out_tiles(sums, shape)?;
-    Some(LeftOut {
-        means: (mean(&row_ce), mean(&col_ce)),
-        rows: deviations(&row_ce, &by_col),
-        cols: deviations(&col_ce, &by_row),
-    })
+    let tiles = tiles.into_iter().map(|tile| tile.0).collect();
+    let (by_col, by_row) = epilogue::merge_leave_one_out_tiles(tiles, shape)?;
+    let left_out = LeftOut {
+        means: (mean(row_ce), mean(col_ce)),
+        rows: deviations(row_ce, &by_col),
+        cols: deviations(col_ce, &by_row),
+    };
+    let finite = [left_out.means.0, left_out.means.1]
+        .iter()
+        .all(|v| v.is_finite())
+        && (left_out.rows.iter().chain(&left_out.cols)).all(|v| v.is_finite());
+    finite.then_some(left_out)
 }
 
 /// The counts of each of the tiles `tiles` of [`histogram`]'s pass (arguments as there), in

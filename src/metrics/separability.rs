@@ -1,10 +1,12 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
+use std::ops::Range;
+
 use crate::{
     Modality, Result, Scalar, UnitEmbeddings, check,
-    gram::weighted_cross_products,
-    reduce::{mean_row, per_chunk, sum_over_rows},
+    gram::{weighted_cross_products, weighted_cross_products_of_tile},
+    reduce::{CHUNK_ROWS, ChunkTotal, chunk_totals_in, mean_row, per_chunk_in},
 };
 
 /// How well a linear classifier tells the two modalities apart. Obtain it with
@@ -102,15 +104,12 @@ pub(crate) fn separability_and_outcomes<T: Scalar, A: Modality, B: Modality>(
     check::comparable(a.shape(), b.shape())?;
     check::at_least(HELD_OUT_EVERY, a.len())?;
     check::at_least(HELD_OUT_EVERY, b.len())?;
-    let (n, m) = (a.len() as f64, b.len() as f64);
-    let centre: Vec<f64> = mean_row(a)
-        .into_iter()
-        .zip(mean_row(b))
-        .map(|(x, y)| (n * x + m * y) / (n + m))
-        .collect();
+    let centre = common_centre(a, b);
     let problem = Problem {
-        sets: [(a.as_slice(), true), (b.as_slice(), false)],
-        centre: &centre,
+        sets: [
+            Labelled::new(a.as_slice(), true, &centre),
+            Labelled::new(b.as_slice(), false, &centre),
+        ],
     };
     let theta = problem.fit();
     let [test, train] = [true, false].map(|held_out| problem.outcomes(&theta, held_out));
@@ -125,12 +124,30 @@ pub(crate) fn separability_and_outcomes<T: Scalar, A: Modality, B: Modality>(
     ))
 }
 
+/// The mean row of both sets together, (n·ā + m·b̄)/(n + m).
+pub(crate) fn common_centre<T: Scalar, A: Modality, B: Modality>(
+    a: &UnitEmbeddings<T, A>,
+    b: &UnitEmbeddings<T, B>,
+) -> Vec<f64> {
+    let (n, m) = (a.len() as f64, b.len() as f64);
+    mean_row(a)
+        .into_iter()
+        .zip(mean_row(b))
+        .map(|(x, y)| (n * x + m * y) / (n + m))
+        .collect()
+}
+
 /// Every `HELD_OUT_EVERY`-th sample of each set (i mod 5 = 4) is held out.
-const HELD_OUT_EVERY: usize = 5;
+pub(crate) const HELD_OUT_EVERY: usize = 5;
 
 /// Whether sample i of a set is held out.
-fn held_out(i: usize) -> bool {
+pub(crate) fn held_out(i: usize) -> bool {
     i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1
+}
+
+/// The training samples of a set of n: those not held out.
+pub(crate) fn training(n: usize) -> usize {
+    n - n / HELD_OUT_EVERY
 }
 
 /// The per-sample gradient below which Newton's method stops.
@@ -139,37 +156,71 @@ const GRADIENT_TOLERANCE: f64 = 1e-12;
 /// Newton steps at most (a strictly convex objective with a line search needs a handful).
 const MAX_STEPS: usize = 100;
 
-/// The two sets (rows and whether they are label 1) and the common centre of the rows.
-struct Problem<'a, T> {
-    sets: [(&'a [T], bool); 2],
+/// One set of the problem: its rows (row-major, d = `centre.len()` columns), whether they are
+/// label 1, and the common centre c of both sets' rows.
+#[derive(Clone, Copy)]
+pub(crate) struct Labelled<'a, T> {
+    x: &'a [T],
+    positive: bool,
     centre: &'a [f64],
 }
 
-/// The margins zᵢ = w·(xᵢ − c) + β of one set, and its label.
-struct Margins {
-    z: Vec<f64>,
-    positive: bool,
-}
+impl<'a, T: Scalar> Labelled<'a, T> {
+    pub(crate) fn new(x: &'a [T], positive: bool, centre: &'a [f64]) -> Self {
+        Self {
+            x,
+            positive,
+            centre,
+        }
+    }
 
-impl Margins {
-    /// The training samples' terms log(1 + exp(−sᵢ zᵢ)), summed in fixed chunks.
-    fn loss(&self) -> f64 {
-        sum_over_rows(self.z.len(), |i| {
+    pub(crate) fn len(&self) -> usize {
+        self.x.len() / self.centre.len()
+    }
+
+    /// Whether the set is label 1.
+    pub(crate) fn positive(&self) -> bool {
+        self.positive
+    }
+
+    /// The margins zᵢ = w·(xᵢ − c) + β of the rows `rows`, for θ = (w, β).
+    pub(crate) fn margins(&self, theta: &[f64], rows: Range<usize>) -> Vec<f64> {
+        let d = self.centre.len();
+        let (w, beta) = (&theta[..d], theta[d]);
+        self.x[rows.start * d..rows.end * d]
+            .par_chunks_exact(d)
+            .map(|row| {
+                let dot: f64 = row
+                    .iter()
+                    .zip(self.centre)
+                    .zip(w)
+                    .map(|((v, c), w)| (v.to_f64() - c) * w)
+                    .sum();
+                dot + beta
+            })
+            .collect()
+    }
+
+    /// For each chunk of rows in `chunks`, the sum of log(1 + exp(−sᵢ zᵢ)) over its training
+    /// rows, given the margins `z` of the rows from `first` on.
+    pub(crate) fn loss_chunks(&self, z: &[f64], first: usize, chunks: Range<usize>) -> Vec<f64> {
+        let term = |i: usize| {
+            let z = z[i - first];
             if held_out(i) {
                 0.0
             } else {
-                softplus(if self.positive { -self.z[i] } else { self.z[i] })
+                softplus(if self.positive { -z } else { z })
             }
-        })
+        };
+        chunk_totals_in(self.len(), chunks, term, |_| {})
     }
 
-    /// Per training sample, σ(zᵢ) − yᵢ and σ(zᵢ)(1 − σ(zᵢ)) (0 for held-out samples).
-    fn residuals_and_weights(&self) -> (Vec<f64>, Vec<f64>) {
+    /// For each row from `first` on, given its margin in `z`, σ(zᵢ) − yᵢ and
+    /// σ(zᵢ)(1 − σ(zᵢ)) (0 for held-out rows).
+    pub(crate) fn residuals_and_weights(&self, z: &[f64], first: usize) -> (Vec<f64>, Vec<f64>) {
         let label = if self.positive { 1.0 } else { 0.0 };
-        self.z
-            .iter()
-            .enumerate()
-            .map(|(i, &z)| {
+        (z.iter().zip(first..))
+            .map(|(&z, i)| {
                 if held_out(i) {
                     (0.0, 0.0)
                 } else {
@@ -178,139 +229,296 @@ impl Margins {
             })
             .unzip()
     }
-}
 
-impl<T: Scalar> Problem<'_, T> {
-    fn dim(&self) -> usize {
-        self.centre.len()
-    }
-
-    /// The margins of both sets for θ = (w, β).
-    fn margins(&self, theta: &DVector<f64>) -> [Margins; 2] {
-        let d = self.dim();
-        let (w, beta) = (&theta.as_slice()[..d], theta[d]);
-        self.sets.map(|(x, positive)| Margins {
-            z: x.par_chunks_exact(d)
-                .map(|row| {
-                    let dot: f64 = row
-                        .iter()
-                        .zip(self.centre)
-                        .zip(w)
-                        .map(|((v, c), w)| (v.to_f64() - c) * w)
-                        .sum();
-                    dot + beta
-                })
-                .collect(),
-            positive,
+    /// For each chunk of rows in `chunks`, (Σᵢ rᵢ (xᵢ − c), Σᵢ rᵢ) and the same of w, as d + 1
+    /// values each, given r and w of the rows from `first` on.
+    pub(crate) fn weighted_sum_chunks(
+        &self,
+        (r, w): (&[f64], &[f64]),
+        first: usize,
+        chunks: Range<usize>,
+    ) -> Vec<[Vec<f64>; 2]> {
+        let d = self.centre.len();
+        per_chunk_in(self.len(), chunks, |rows| {
+            [r, w].map(|r| {
+                let mut sum = vec![0.0; d + 1];
+                for i in rows.clone() {
+                    let (row, r) = (&self.x[i * d..(i + 1) * d], r[i - first]);
+                    for ((s, v), c) in sum.iter_mut().zip(row).zip(self.centre) {
+                        *s += r * (v.to_f64() - c);
+                    }
+                    sum[d] += r;
+                }
+                sum
+            })
         })
     }
 
-    /// The objective ½‖w‖² + Σ_train log(1 + exp(−sᵢ zᵢ)).
-    fn objective(&self, theta: &DVector<f64>) -> f64 {
-        let d = self.dim();
-        let penalty = 0.5 * theta.rows(0, d).norm_squared();
-        let [a, b] = self.margins(theta);
-        penalty + a.loss() + b.loss()
+    /// Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ over the rows `rows`, a node of the cross products' summation
+    /// tree ([`cross_product_tiles`](crate::gram::cross_product_tiles)), given their weights.
+    pub(crate) fn products(&self, w: &[f64], rows: Range<usize>) -> DMatrix<f64> {
+        let d = self.centre.len();
+        weighted_cross_products_of_tile(&self.x[rows.start * d..rows.end * d], self.centre, w)
+    }
+}
+
+/// Vectors of one length added in order from zeros.
+pub(crate) fn sum_in_order(parts: impl IntoIterator<Item = Vec<f64>>, len: usize) -> Vec<f64> {
+    let mut total = vec![0.0; len];
+    for part in parts {
+        total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+    }
+    total
+}
+
+/// The objective ½‖w‖² + Σ_train log(1 + exp(−sᵢ zᵢ)) at θ = (w, β), from each set's sum.
+pub(crate) fn objective_of(theta: &DVector<f64>, [a, b]: [f64; 2]) -> f64 {
+    let d = theta.len() - 1;
+    let penalty = 0.5 * theta.rows(0, d).norm_squared();
+    penalty + a + b
+}
+
+/// One set's part of the derivatives: (Σᵢ rᵢ (xᵢ − c), Σᵢ rᵢ), the same of w, and
+/// Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ (see [`Labelled`]).
+pub(crate) struct SetDerivatives {
+    pub(crate) residuals: Vec<f64>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) products: DMatrix<f64>,
+}
+
+/// The gradient and Hessian of the objective at θ from each set's part.
+pub(crate) fn derivatives_of(
+    theta: &DVector<f64>,
+    sets: [SetDerivatives; 2],
+) -> (DVector<f64>, DMatrix<f64>) {
+    let d = theta.len() - 1;
+    let mut gradient = theta.clone();
+    gradient[d] = 0.0; // β is not penalised
+    let mut hessian = DMatrix::identity(d + 1, d + 1);
+    hessian[(d, d)] = 0.0;
+    for set in sets {
+        let h = set.weights;
+        gradient += DVector::from_vec(set.residuals);
+        for k in 0..d {
+            hessian[(k, d)] += h[k];
+            hessian[(d, k)] += h[k];
+        }
+        hessian[(d, d)] += h[d];
+        let mut top = hessian.view_mut((0, 0), (d, d));
+        top += set.products;
+    }
+    (gradient, hessian)
+}
+
+/// What Newton's method asks next.
+pub(crate) enum Need<'a> {
+    /// The objective at θ.
+    Objective(&'a DVector<f64>),
+    /// The gradient and Hessian at θ.
+    Derivatives(&'a DVector<f64>),
+    /// Nothing: θ is the fit.
+    Done(&'a DVector<f64>),
+}
+
+/// Newton's method with a backtracking (Armijo) line search from θ = 0, as a state machine
+/// that asks for the objective or the derivatives at a θ and is given them: by the passes of
+/// one process, or merged from shards.
+#[derive(Debug, Clone)]
+pub(crate) struct Newton {
+    /// The training samples (of both sets): the gradient's tolerance scales with them.
+    samples: usize,
+    theta: DVector<f64>,
+    /// The objective at θ (once known).
+    f: f64,
+    /// The derivatives asked so far.
+    steps: usize,
+    phase: Phase,
+}
+
+#[derive(Debug, Clone)]
+enum Phase {
+    /// The objective at θ = 0 is asked.
+    Start,
+    /// The derivatives at θ are asked.
+    Derivatives,
+    /// The line search asks the objective at θ + length · step.
+    Search {
+        step: DVector<f64>,
+        slope: f64,
+        length: f64,
+        candidate: DVector<f64>,
+    },
+    Done,
+}
+
+impl Newton {
+    /// From θ = 0 in d + 1 parameters, for `samples` training samples.
+    pub(crate) fn new(d: usize, samples: usize) -> Self {
+        Self {
+            samples,
+            theta: DVector::zeros(d + 1),
+            f: f64::NAN,
+            steps: 0,
+            phase: Phase::Start,
+        }
     }
 
-    /// Newton's method with a backtracking (Armijo) line search, from θ = 0.
-    fn fit(&self) -> DVector<f64> {
-        let d = self.dim();
-        let samples: usize = self
-            .sets
-            .iter()
-            .map(|(x, _)| (0..x.len() / d).filter(|&i| !held_out(i)).count())
-            .sum();
-        let mut theta = DVector::zeros(d + 1);
-        let mut f = self.objective(&theta);
-        for _ in 0..MAX_STEPS {
-            let (gradient, hessian) = self.derivatives(&theta);
-            if gradient.amax() <= GRADIENT_TOLERANCE * samples as f64 {
-                break;
-            }
-            // H = I_w + Σ s x̃x̃ᵀ is positive definite (Σ s > 0 on unit rows); should rounding
-            // ever deny it, θ is as far as Newton's method can take it.
-            let Some(cholesky) = hessian.cholesky() else {
-                break;
-            };
-            let step = -cholesky.solve(&gradient);
-            let slope = gradient.dot(&step);
-            let mut length = 1.0;
-            let improved = loop {
-                let candidate = &theta + length * &step;
-                let value = self.objective(&candidate);
-                if value <= f + 1e-4 * length * slope {
-                    break Some((candidate, value));
-                }
-                length *= 0.5;
-                if length < 1e-10 {
-                    break None;
-                }
-            };
-            match improved {
-                Some((candidate, value)) if value < f => (theta, f) = (candidate, value),
-                _ => break, // at the rounding floor of the objective
-            }
+    pub(crate) fn need(&self) -> Need<'_> {
+        match &self.phase {
+            Phase::Start => Need::Objective(&self.theta),
+            Phase::Derivatives => Need::Derivatives(&self.theta),
+            Phase::Search { candidate, .. } => Need::Objective(candidate),
+            Phase::Done => Need::Done(&self.theta),
         }
-        theta
+    }
+
+    /// The objective asked for ([`Need::Objective`]).
+    pub(crate) fn objective(&mut self, value: f64) {
+        self.phase = match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Start => {
+                self.f = value;
+                Phase::Derivatives
+            }
+            Phase::Search {
+                step,
+                slope,
+                length,
+                candidate,
+            } => {
+                if value <= self.f + 1e-4 * length * slope {
+                    if value < self.f {
+                        (self.theta, self.f) = (candidate, value);
+                        if self.steps < MAX_STEPS {
+                            Phase::Derivatives
+                        } else {
+                            Phase::Done
+                        }
+                    } else {
+                        Phase::Done // at the rounding floor of the objective
+                    }
+                } else {
+                    let length = length * 0.5;
+                    if length < 1e-10 {
+                        Phase::Done
+                    } else {
+                        let candidate = &self.theta + length * &step;
+                        Phase::Search {
+                            step,
+                            slope,
+                            length,
+                            candidate,
+                        }
+                    }
+                }
+            }
+            phase => phase,
+        };
+    }
+
+    /// The derivatives asked for ([`Need::Derivatives`]).
+    pub(crate) fn derivatives(&mut self, (gradient, hessian): (DVector<f64>, DMatrix<f64>)) {
+        if !matches!(self.phase, Phase::Derivatives) {
+            return;
+        }
+        self.steps += 1;
+        self.phase = Phase::Done;
+        if gradient.amax() <= GRADIENT_TOLERANCE * self.samples as f64 {
+            return;
+        }
+        // H = I_w + Σ s x̃x̃ᵀ is positive definite (Σ s > 0 on unit rows); should rounding
+        // ever deny it, θ is as far as Newton's method can take it.
+        let Some(cholesky) = hessian.cholesky() else {
+            return;
+        };
+        let step = -cholesky.solve(&gradient);
+        let slope = gradient.dot(&step);
+        let length = 1.0;
+        let candidate = &self.theta + length * &step;
+        self.phase = Phase::Search {
+            step,
+            slope,
+            length,
+            candidate,
+        };
+    }
+}
+
+/// The two sets (label 1, then label 0).
+struct Problem<'a, T> {
+    sets: [Labelled<'a, T>; 2],
+}
+
+impl<T: Scalar> Problem<'_, T> {
+    /// The objective at θ.
+    fn objective(&self, theta: &DVector<f64>) -> f64 {
+        let losses = self.sets.map(|set| {
+            let z = set.margins(theta.as_slice(), 0..set.len());
+            let mut total = ChunkTotal::new();
+            total.add_chunks(set.loss_chunks(&z, 0, 0..chunks(set.len())));
+            total.value()
+        });
+        objective_of(theta, losses)
     }
 
     /// The gradient and Hessian of the objective at θ.
     fn derivatives(&self, theta: &DVector<f64>) -> (DVector<f64>, DMatrix<f64>) {
-        let d = self.dim();
-        let mut gradient = theta.clone();
-        gradient[d] = 0.0; // β is not penalised
-        let mut hessian = DMatrix::identity(d + 1, d + 1);
-        hessian[(d, d)] = 0.0;
-        for ((x, _), margins) in self.sets.iter().zip(self.margins(theta)) {
-            let (residuals, weights) = margins.residuals_and_weights();
-            let g = weighted_row_sum(x, self.centre, &residuals);
-            let h = weighted_row_sum(x, self.centre, &weights);
-            gradient += DVector::from_vec(g);
-            for k in 0..d {
-                hessian[(k, d)] += h[k];
-                hessian[(d, k)] += h[k];
+        let d = theta.len() - 1;
+        let sets = self.sets.map(|set| {
+            let z = set.margins(theta.as_slice(), 0..set.len());
+            let (r, w) = set.residuals_and_weights(&z, 0);
+            let parts = set.weighted_sum_chunks((&r, &w), 0, 0..chunks(set.len()));
+            let [mut residuals, mut weights] = [Vec::new(), Vec::new()];
+            for [r, w] in parts {
+                residuals.push(r);
+                weights.push(w);
             }
-            hessian[(d, d)] += h[d];
-            let mut top = hessian.view_mut((0, 0), (d, d));
-            top += weighted_cross_products(x, self.centre, &weights);
+            SetDerivatives {
+                residuals: sum_in_order(residuals, d + 1),
+                weights: sum_in_order(weights, d + 1),
+                products: weighted_cross_products(set.x, set.centre, &w),
+            }
+        });
+        derivatives_of(theta, sets)
+    }
+
+    /// Newton's method from θ = 0.
+    fn fit(&self) -> DVector<f64> {
+        let d = self.sets[0].centre.len();
+        let samples = self.sets.iter().map(|set| training(set.len())).sum();
+        let mut newton = Newton::new(d, samples);
+        loop {
+            match newton.need() {
+                Need::Objective(theta) => {
+                    let value = self.objective(theta);
+                    newton.objective(value);
+                }
+                Need::Derivatives(theta) => {
+                    let derivatives = self.derivatives(theta);
+                    newton.derivatives(derivatives);
+                }
+                Need::Done(theta) => return theta.clone(),
+            }
         }
-        (gradient, hessian)
     }
 
     /// For each held-out (or training) sample, 1 on its side of the boundary, 0 not.
     fn outcomes(&self, theta: &DVector<f64>, held_out_samples: bool) -> Vec<f64> {
-        self.margins(theta)
+        self.sets
             .iter()
-            .flat_map(|margins| {
-                (margins.z.iter().enumerate())
+            .flat_map(|set| {
+                let z = set.margins(theta.as_slice(), 0..set.len());
+                (z.into_iter().enumerate())
                     .filter(|&(i, _)| held_out(i) == held_out_samples)
-                    .map(|(_, &z)| f64::from(u8::from((z > 0.0) == margins.positive)))
+                    .map(|(_, z)| f64::from(u8::from((z > 0.0) == set.positive)))
+                    .collect::<Vec<_>>()
             })
             .collect()
     }
 }
 
-/// (Σᵢ rᵢ (xᵢ − c), Σᵢ rᵢ) over the rows of `x`, as d + 1 values, in f64: fixed chunks of rows
-/// in parallel, combined in chunk order.
-fn weighted_row_sum<T: Scalar>(x: &[T], centre: &[f64], r: &[f64]) -> Vec<f64> {
-    let d = centre.len();
-    let parts = per_chunk(r.len(), |rows| {
-        let mut sum = vec![0.0; d + 1];
-        for i in rows {
-            let row = &x[i * d..(i + 1) * d];
-            for ((s, v), c) in sum.iter_mut().zip(row).zip(centre) {
-                *s += r[i] * (v.to_f64() - c);
-            }
-            sum[d] += r[i];
-        }
-        sum
-    });
-    let mut total = vec![0.0; d + 1];
-    for part in parts {
-        total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
-    }
-    total
+/// The chunks of rows of a set of n.
+fn chunks(n: usize) -> usize {
+    n.div_ceil(CHUNK_ROWS)
 }
 
 /// log(1 + eᵘ) without overflow.
@@ -352,8 +560,10 @@ mod tests {
         let (a, b) = (rows(60, 1.0), rows(45, -1.0));
         let centre = vec![0.01; d];
         let problem = Problem {
-            sets: [(&a[..], true), (&b[..], false)],
-            centre: &centre,
+            sets: [
+                Labelled::new(&a[..], true, &centre),
+                Labelled::new(&b[..], false, &centre),
+            ],
         };
         let theta = problem.fit();
         let (gradient, _) = problem.derivatives(&theta);

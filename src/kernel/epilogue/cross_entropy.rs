@@ -294,38 +294,75 @@ impl Sums {
         self.rest += part.rest;
     }
 
-    /// Whether a pass could have summed these: finite, no log above 0 and no share below.
-    fn plausible(self) -> bool {
-        (self.logs.is_finite() && self.logs <= 0.0) && (self.rest.is_finite() && self.rest >= 0.0)
+    /// Whether a pass could have summed these over `entries` entries of a row (a column):
+    /// the row's shares p add up to 1 (to rounding), so their rest is in [0, 1] (a margin of 2
+    /// here); its logs are those of the other side's shares q, one log(1 − q) ≥ log(1 − 1/128)
+    /// per entry.
+    fn plausible(self, entries: usize) -> bool {
+        let floor = -(entries as f64) / 127.0;
+        (floor..=0.0).contains(&self.logs) && (0.0..=2.0).contains(&self.rest)
     }
 }
 
 /// Which log-sum-exp an entry's share is of.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) enum Side {
+enum Side {
     /// p = exp(zₖⱼ − lseₖ): its log(1 − p) goes to column j.
     Row,
     /// q = exp(zₖⱼ − lse′ⱼ): its log(1 − q) goes to row k.
     Column,
 }
 
-/// An off-diagonal share above [`SERIES_UP_TO`] of row k (the row that keeps it) and column
-/// `col`: its log(1 − ·) is taken after the pass, when the rests are complete.
+/// An off-diagonal share above [`SERIES_UP_TO`] of a row's log-sum-exp (p, kept by the row,
+/// `index` its column) or of a column's (q, kept by the column, `index` its row): its
+/// log(1 − ·) is taken after the pass, when the rests are complete.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Large {
-    col: usize,
+    index: usize,
     share: f64,
-    side: Side,
 }
 
-/// A row's sums over one panel of columns, and the large shares met there, in order.
+/// The most large shares a row or column has: they add up to at most 1 (to rounding), each
+/// above 1/128. A row or column keeps one more than this to mark that log-sum-exps given to
+/// the pass are not its rows' (which would otherwise make nearly every share large).
+const MOST_LARGE: usize = 128;
+
+/// Keeps a large share, up to one past [`MOST_LARGE`].
+fn keep(large: &mut Vec<Large>, entry: Large) {
+    if large.len() <= MOST_LARGE {
+        large.push(entry);
+    }
+}
+
+/// A row's (a column's) sums over one panel of columns (over one task's rows), and the large
+/// shares met there, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) struct RowPart {
+pub(crate) struct Part {
     sums: Sums,
     large: Vec<Large>,
+}
+
+impl Part {
+    /// Adds a later part (of the next task, for a column).
+    fn merge(&mut self, next: Self) {
+        self.sums.add(next.sums);
+        self.large.extend(next.large);
+    }
+
+    /// Whether the part could be a pass's: plausible sums, and at most [`MOST_LARGE`] large
+    /// shares, each finite, above [`SERIES_UP_TO`] and at most 1 (to rounding), of an
+    /// `index` in `indices` but `own` (the diagonal leaves with its own sample).
+    fn plausible(&self, indices: &Range<usize>, own: usize) -> bool {
+        let large = |l: &Large| {
+            l.share > SERIES_UP_TO && l.share <= 2.0 && indices.contains(&l.index) && l.index != own
+        };
+        let entries = indices.len();
+        self.sums.plausible(entries)
+            && self.large.len() <= MOST_LARGE
+            && self.large.iter().all(large)
+    }
 }
 
 /// A row's state: the sums of the panels before the current one, added in order, and the
@@ -334,7 +371,7 @@ pub(crate) struct RowPart {
 #[derive(Debug, Clone, Default)]
 struct RowSums {
     done: Sums,
-    current: RowPart,
+    current: Part,
 }
 
 impl RowSums {
@@ -344,7 +381,7 @@ impl RowSums {
     }
 
     /// Adds the next panel's part (of a tile of its own).
-    fn push_panel(&mut self, part: RowPart) {
+    fn push_panel(&mut self, part: Part) {
         self.open_panel();
         self.current.sums = part.sums;
         self.current.large.extend(part.large);
@@ -376,7 +413,7 @@ fn rest_term(p: f64) -> f64 {
 }
 
 impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
-    type Acc = RowsAndCols<RowSums, Sums>;
+    type Acc = RowsAndCols<RowSums, Part>;
 
     #[inline(always)]
     fn consume(&self, acc: &mut Self::Acc, block: &Block<'_, T>, scratch: &mut Scratch) {
@@ -419,27 +456,40 @@ impl<T: Element> Epilogue<T> for LeaveOneOut<'_> {
                 *c += series_term(p);
             }
             row.sums.logs += lanes::sum_of(q, series_term);
-            for (side, shares) in [(Side::Row, &*p), (Side::Column, &*q)] {
-                if lanes::max(shares) <= SERIES_UP_TO {
-                    continue;
-                }
-                // Eight at a time: only the chunks that hold a large share are read one by one.
-                for (chunk, first) in shares
-                    .chunks(LARGE_CHUNK)
-                    .zip((cols.start..).step_by(LARGE_CHUNK))
-                {
-                    if lanes::max(chunk) > SERIES_UP_TO {
-                        let large = (chunk.iter().zip(first..))
-                            .filter(|&(&share, _)| share > SERIES_UP_TO)
-                            .map(|(&share, col)| Large { col, share, side });
-                        row.large.extend(large);
-                    }
-                }
-            }
+            large_shares(p, cols.start, |j, share| {
+                keep(&mut row.large, Large { index: j, share });
+            });
+            let col_parts = acc.cols(cols.clone());
+            large_shares(q, cols.start, |j, share| {
+                keep(
+                    &mut col_parts[j - cols.start].large,
+                    Large { index: k, share },
+                );
+            });
         }
         for ((c, &logs), &rest) in acc.cols(cols).iter_mut().zip(&*col_logs).zip(&*col_rest) {
-            c.logs += logs;
-            c.rest += rest;
+            c.sums.logs += logs;
+            c.sums.rest += rest;
+        }
+    }
+}
+
+/// Calls `large(j, share)` for each share above [`SERIES_UP_TO`] among `shares` (of the
+/// columns from `first`), in order.
+#[inline(always)]
+fn large_shares(shares: &[f64], first: usize, mut large: impl FnMut(usize, f64)) {
+    if lanes::max(shares) <= SERIES_UP_TO {
+        return;
+    }
+    // Eight at a time: only the chunks that hold a large share are read one by one.
+    for (chunk, first) in shares
+        .chunks(LARGE_CHUNK)
+        .zip((first..).step_by(LARGE_CHUNK))
+    {
+        if lanes::max(chunk) > SERIES_UP_TO {
+            (chunk.iter().zip(first..))
+                .filter(|&(&share, _)| share > SERIES_UP_TO)
+                .for_each(|(&share, j)| large(j, share));
         }
     }
 }
@@ -464,8 +514,8 @@ pub(crate) fn leave_one_out_logs<T: Element>(
 ) -> (Vec<f64>, Vec<f64>) {
     debug_assert!(a.len() == b.len() && row_lse.len() == a.len() && col_lse.len() == b.len());
     let epilogue = LeaveOneOut::new((scale, dot_bound), (row_lse, col_lse));
-    let init = (RowSums::default(), Sums::default());
-    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, Sums::add);
+    let init = (RowSums::default(), Part::default());
+    let (rows, cols) = rows_and_cols(isa, (a, b), &epilogue, init, Part::merge);
     let exact = |side, (k, j)| -> Result<f64, Infallible> {
         Ok(match side {
             Side::Row => log_sum_exp_without(isa, (a, b), (k, j), (scale, dot_bound)) - row_lse[k],
@@ -500,29 +550,25 @@ impl<'a> LeaveOneOut<'a> {
 /// What leaving each sample out takes from the other rows' and columns' log-sum-exps (as
 /// [`leave_one_out_logs`]), from the pass's rows and columns: each column's (row's) sum of
 /// the series, then the log(1 − ·) of every large share, taken now that the rests are
-/// complete; `exact(side, (k, j))` gives that of the share of row k and column j where its
-/// rest underflows.
+/// complete, the rows' shares in row order, then the columns' in column order (so each sum
+/// takes its terms in the order of the other index); `exact(side, (k, j))` gives that of the
+/// share of row k and column j where its rest underflows.
 fn removed_logs<E>(
     rows: &[RowSums],
-    cols: &[Sums],
+    cols: &[Part],
     mut exact: impl FnMut(Side, (usize, usize)) -> Result<f64, E>,
 ) -> Result<(Vec<f64>, Vec<f64>), E> {
-    let mut by_col: Vec<f64> = cols.iter().map(|c| c.logs).collect();
+    let mut by_col: Vec<f64> = cols.iter().map(|c| c.sums.logs).collect();
     let mut by_row: Vec<f64> = rows.iter().map(|r| r.total().logs).collect();
     for (k, row) in rows.iter().enumerate() {
         let rest = row.total().rest;
-        for &Large {
-            col: j,
-            share,
-            side,
-        } in &row.current.large
-        {
-            match side {
-                Side::Row => by_col[j] += log_of_rest(share, rest, || exact(side, (k, j)))?,
-                Side::Column => {
-                    by_row[k] += log_of_rest(share, cols[j].rest, || exact(side, (k, j)))?;
-                }
-            }
+        for &Large { index: j, share } in &row.current.large {
+            by_col[j] += log_of_rest(share, rest, || exact(Side::Row, (k, j)))?;
+        }
+    }
+    for (j, col) in cols.iter().enumerate() {
+        for &Large { index: k, share } in &col.large {
+            by_row[k] += log_of_rest(share, col.sums.rest, || exact(Side::Column, (k, j)))?;
         }
     }
     Ok((by_col, by_row))
@@ -542,31 +588,38 @@ fn log_of_rest<E>(share: f64, rest: f64, exact: impl FnOnce() -> Result<f64, E>)
 
 /// One tile of [`leave_one_out_logs`]' pass ([`PanelTiles`]: a task's rows against a panel of
 /// columns): each of its rows' sums over its panel, with the large shares met there, and each
-/// of its panel's columns' sums over its rows.
-pub(crate) type LeaveOneOutTile = (Vec<RowPart>, Vec<Sums>);
+/// of its panel's columns' over its rows.
+pub(crate) type LeaveOneOutTile = (Vec<Part>, Vec<Part>);
 
-/// The tiles `tiles` of [`leave_one_out_logs`]' pass (arguments as there), in order.
+/// The tiles `tiles` of [`leave_one_out_logs`]' pass (arguments as there), in order; `None`
+/// if a row or column meets more large shares than a pass given its rows' log-sum-exps can
+/// (log-sum-exps of other rows, which could make nearly every share large: the tile stops
+/// keeping them).
 pub(crate) fn leave_one_out_tiles<T: Element>(
     isa: Isa,
     (a, b): (Rows<'_, T>, Rows<'_, T>),
     bounds: (f64, f64),
     lse: (&[f64], &[f64]),
     tiles: Range<usize>,
-) -> Vec<LeaveOneOutTile> {
+) -> Option<Vec<LeaveOneOutTile>> {
     let epilogue = LeaveOneOut::new(bounds, lse);
-    let init = (RowSums::default(), Sums::default());
+    let init = (RowSums::default(), Part::default());
     let parts = rows_and_cols_tiles(isa, (a, b), &epilogue, init, tiles);
+    let kept = |part: &Part| part.large.len() <= MOST_LARGE;
     // A tile is one panel: its rows' sums before it are nothing.
     (parts.into_iter())
-        .map(|(rows, cols)| (rows.into_iter().map(|row| row.current).collect(), cols))
+        .map(|(rows, cols)| {
+            let rows: Vec<Part> = rows.into_iter().map(|row| row.current).collect();
+            (rows.iter().chain(&cols).all(kept)).then_some((rows, cols))
+        })
         .collect()
 }
 
 /// [`leave_one_out_logs`] from all the tiles of its pass, in order (`shape`: n = m, d and the
 /// element's bytes): to the bit the pass's own. `None` for tiles of the wrong sizes (tiles
-/// from outside bytes), for sums no pass makes, a large share that is not finite, outside its
-/// tile or on the diagonal, or a rest that underflows: that needs a pass of the rows
-/// themselves, and the sharded jackknife's plans keep every rest above it.
+/// from outside bytes), for parts no pass makes ([`Part::plausible`]), or for a rest that
+/// underflows: that needs a pass of the rows themselves, and the sharded jackknife's plans
+/// keep every rest above it.
 pub(crate) fn merge_leave_one_out_tiles(
     tiles: Vec<LeaveOneOutTile>,
     shape: (usize, usize, usize, usize),
@@ -575,34 +628,17 @@ pub(crate) fn merge_leave_one_out_tiles(
     let plan = PanelTiles::new((n, m), (d, bytes), MAX_WIDE_TASKS);
     let plausible = |k: usize, (rows, cols): &LeaveOneOutTile| {
         let tile = plan.get(k);
-        let large = |i: usize, l: &Large| {
-            l.share.is_finite()
-                && l.share > SERIES_UP_TO
-                && tile.cols.contains(&l.col)
-                && l.col != i
-        };
-        (rows.iter().zip(tile.rows[0].clone()))
-            .all(|(row, i)| row.sums.plausible() && row.large.iter().all(|l| large(i, l)))
-            && cols.iter().all(|c| c.plausible())
+        let (own_rows, panel) = (tile.rows[0].clone(), tile.cols);
+        (rows.iter().zip(own_rows.clone())).all(|(row, i)| row.plausible(&panel, i))
+            && (cols.iter().zip(panel.clone())).all(|(col, j)| col.plausible(&own_rows, j))
     };
     if plan.len() != Some(tiles.len()) || !(tiles.iter().enumerate()).all(|(k, t)| plausible(k, t))
     {
         return None;
     }
-    let tiles = (tiles.into_iter())
-        .map(|(rows, cols)| {
-            let rows = (rows.into_iter())
-                .map(|current| RowSums {
-                    done: Sums::default(),
-                    current,
-                })
-                .collect();
-            (rows, cols)
-        })
-        .collect();
-    let init = (RowSums::default(), Sums::default());
-    let merge_row = |total: &mut RowSums, part: RowSums| total.push_panel(part.current);
-    let (rows, cols) = merge_panel_tiles(tiles, shape, init, (merge_row, Sums::add))?;
+    let init = (RowSums::default(), Part::default());
+    let merge_row = |total: &mut RowSums, part: Part| total.push_panel(part);
+    let (rows, cols) = merge_panel_tiles(tiles, shape, init, (merge_row, Part::merge))?;
     removed_logs(&rows, &cols, |_, _| Err(())).ok()
 }
 

@@ -142,15 +142,15 @@ where
 }
 
 /// The rows and columns of a pass from the (rows, columns) of all its [`PanelTiles`] `tiles`
-/// (n × m, dimension d, elements of `bytes` bytes), in order: each row's values combined by
-/// `merge_row` from `init.0` panel after panel, each column's by `merge_col` from `init.1`
+/// (n × m, dimension d, elements of `bytes` bytes), in order: each row's parts combined by
+/// `merge_row` into `init.0` panel after panel, each column's by `merge_col` from `init.1`
 /// task after task. `None` unless every tile's values are as many as its rows and columns
 /// (tiles from outside bytes), checked before anything is allocated.
-pub(crate) fn merge_panel_tiles<R: Clone, C: Clone>(
-    tiles: Vec<(Vec<R>, Vec<C>)>,
+pub(crate) fn merge_panel_tiles<R: Clone, P, C: Clone>(
+    tiles: Vec<(Vec<P>, Vec<C>)>,
     (n, m, d, bytes): (usize, usize, usize, usize),
     init: (R, C),
-    (merge_row, merge_col): (impl Fn(&mut R, R), impl Fn(&mut C, C)),
+    (merge_row, merge_col): (impl Fn(&mut R, P), impl Fn(&mut C, C)),
 ) -> Option<(Vec<R>, Vec<C>)> {
     let plan = PanelTiles::new((n, m), (d, bytes), MAX_WIDE_TASKS);
     let sized = plan.len() == Some(tiles.len())

@@ -1,7 +1,8 @@
 //! The jackknives over shards of the O(n·d) metrics ([`gap`], [`mean_pairwise_cosine`],
 //! [`relative_gap`], [`align_loss`]), of the uniformities ([`uniform_loss`],
-//! [`cross_modal_uniformity`]) and of the contrastive loss ([`contrastive_loss`]). For the O(n·d) metrics, each sample's leave-one-out value needs the sums of every
-//! row, so the gap, the cone and the relative gap take two rounds. The first is
+//! [`cross_modal_uniformity`]) and of the contrastive loss ([`contrastive_loss`]). For the
+//! O(n·d) metrics, each sample's leave-one-out value needs the sums of every row, so the gap,
+//! the cone and the relative gap take two rounds. The first is
 //! [`row_sums`](super::row_sums) of each set, merged and finished into
 //! [`RowSums`]; every shard is given them and, in the second round, computes one value per row
 //! of its tiles (of the same [`Plan::row_sums`] plan). The merged second round finishes into
@@ -12,7 +13,7 @@
 //! [`UniformJackknifeTile`](super::UniformJackknifeTile)). The contrastive loss's
 //! ([`contrastive_loss`]) takes two rounds over the tiles of [`Plan::contrastive_loss`]: the
 //! loss's own, finished into each row's and column's log-sum-exp and cross-entropy
-//! ([`CrossEntropies`]), then a second pass given them.
+//! ([`CrossEntropies`](super::CrossEntropies)), then a second pass given them.
 //!
 //! The second round trusts the sums it is given to be those of its sets: give every shard
 //! the merged first round of the same sets. Each tile records a fingerprint of the sums it
@@ -57,9 +58,7 @@
 
 use std::ops::Range;
 
-pub use super::contrastive_jackknife::{
-    ContrastiveJackknifeTile, CrossEntropies, contrastive_loss,
-};
+pub use super::contrastive_jackknife::contrastive_loss;
 pub use super::uniform_jackknife::{cross_modal_uniformity, uniform_loss};
 
 use super::sums::{align_pass, row_sums_pass, tile_rows};

@@ -23,7 +23,10 @@
 //! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round).
 //! The standard errors of the O(n·d) metrics, of the uniformities and of the contrastive loss
 //! have tiles of their own ([`JackknifeTile`], [`UniformJackknifeTile`],
-//! [`ContrastiveJackknifeTile`]; see [`jackknife`]).
+//! [`ContrastiveJackknifeTile`]; see [`jackknife`]). The held-out
+//! [`modality_separability`](crate::modality_separability), a logistic regression, is fitted
+//! by a coordinator ([`SeparabilityFit`]) whose every Newton question is a round over the
+//! tiles ([`SeparabilityTile`]).
 //! [`Part::merge`] joins a
 //! part to the next one in tile order (it keeps the tiles' states side by side, so merging is
 //! exactly associative); `finish` combines the states of all tiles in tile order, exactly as
@@ -117,6 +120,7 @@ mod neighbours;
 mod quantiles;
 mod ranks;
 mod relative_gap;
+mod separability;
 mod spectra;
 mod sums;
 mod svcca;
@@ -138,6 +142,9 @@ pub use quantiles::{
 };
 pub use ranks::{RanksTile, captioned_retrieval_ranks, retrieval_ranks};
 pub use relative_gap::{RelativeGapTile, captioned_relative_gap, relative_gap};
+pub use separability::{
+    SeparabilityFit, SeparabilityRound, SeparabilityTile, modality_separability,
+};
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
 pub use sums::{AlignmentTile, RowSumsTile, align_loss, row_sums};
 pub use svcca::{SvccaTile, svcca};
@@ -232,6 +239,8 @@ impl Pass {
                 .iter()
                 .all(|&bits| (-1.0..=1.0).contains(&f64::from_bits(bits))),
             Metric::EffectiveRank | Metric::IsoScore => self.parameter < 4,
+            // The fingerprint of a round of the fit.
+            Metric::Separability => true,
             Metric::RowSums
             | Metric::RelativeGap
             | Metric::CaptionedRelativeGap
@@ -272,6 +281,8 @@ impl Pass {
             // One set, of at least one pair.
             Metric::QuantileCountsWithin | Metric::QuantileValuesWithin => n == m && n >= 2,
             Metric::IsoScore => d >= 2,
+            // Each set has a training and a held-out sample.
+            Metric::Separability => n >= 5 && m >= 5,
             _ => true,
         };
         // Only the metrics of images with several captions, and the loss with targets, have
@@ -347,6 +358,7 @@ enum Metric {
     JackknifeUniformLoss,
     JackknifeCrossModalUniformity,
     JackknifeContrastiveLoss,
+    Separability,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -361,7 +373,7 @@ enum Metric {
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
 /// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`],
 /// [`Plan::captioned_relative_gap`], [`Plan::cosine_quantiles_within`],
-/// [`Plan::cosine_quantiles_between`]); every
+/// [`Plan::cosine_quantiles_between`], [`Plan::modality_separability`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///
