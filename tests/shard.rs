@@ -2095,9 +2095,10 @@ fn the_contrastive_jackknife_over_shards_gives_the_in_memory_bits() {
     ));
 }
 
-/// The separability over shards of sets of different sizes (tiles of several 2048-row chunks,
-/// chunks across tiles), both element types: the in-memory bits; a round's part is refused by
-/// another round, forged parts and misuse are typed errors.
+/// The separability over shards of sets of different sizes (chunks of 2048 rows across
+/// tiles, tiles of none, and at 70 000 rows tiles of three), both element types: the
+/// in-memory bits; a round's part is refused by another round, forged parts and misuse are
+/// typed errors.
 #[test]
 fn the_separability_over_shards_gives_the_in_memory_bits() {
     let a = random_unit::<f64, Image>(9000, 12, 0.2, 91);
@@ -2110,6 +2111,11 @@ fn the_separability_over_shards_gives_the_in_memory_bits() {
         random_unit::<f32, Text>(5, 7, -0.3, 94),
     );
     separability_over_shards(&a32, &b32, 3, false);
+    let (long, short) = (
+        random_unit::<f64, Image>(70_000, 2, 0.4, 98),
+        random_unit::<f64, Text>(9, 2, -0.4, 99),
+    );
+    separability_over_shards(&long, &short, 5, true);
 
     let plan = Plan::modality_separability(&a, &b).unwrap();
     // Each set's nodes of the summation tree: 12 of 9000 rows, 8 of 7001.
@@ -2140,7 +2146,7 @@ fn the_separability_over_shards_gives_the_in_memory_bits() {
             serde_json::from_value::<Part<SeparabilityTile>>(value).unwrap()
         };
         let short = edit(&|v| {
-            v["states"][0]["chunks"][0].as_array_mut().unwrap().pop();
+            v["states"][0]["chunks"].as_array_mut().unwrap().pop();
         });
         let no_products = edit(&|v| v["states"][12]["products"] = serde_json::json!([]));
         let counted = edit(&|v| v["states"][0]["correct"][0] = serde_json::json!(1));
@@ -2150,7 +2156,7 @@ fn the_separability_over_shards_gives_the_in_memory_bits() {
                 ShardError::NotThePlan { .. }
             ));
         }
-        let first_sum = serde_json::to_value(&part).unwrap()["states"][0]["chunks"][0][0]
+        let first_sum = serde_json::to_value(&part).unwrap()["states"][0]["chunks"][0]
             .as_f64()
             .unwrap();
         for forged in with_nan(&part, first_sum) {

@@ -330,7 +330,7 @@ pub(crate) struct Newton {
     theta: DVector<f64>,
     /// The objective at θ (once known).
     f: f64,
-    /// The derivatives asked so far.
+    /// The derivatives received so far.
     steps: usize,
     phase: Phase,
 }
@@ -431,6 +431,10 @@ impl Newton {
             return;
         };
         let step = -cholesky.solve(&gradient);
+        if !step.iter().all(|v| v.is_finite()) {
+            // Every candidate would hold a NaN or an infinity: none decreases the objective.
+            return;
+        }
         let slope = gradient.dot(&step);
         let length = 1.0;
         let candidate = &self.theta + length * &step;

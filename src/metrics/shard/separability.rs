@@ -59,10 +59,10 @@ impl SeparabilityRound {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SeparabilityTile {
-    /// Per chunk: the sum of the loss terms of its training rows (the objective), or
-    /// (Σᵢ rᵢ (xᵢ − c), Σᵢ rᵢ) then (Σᵢ wᵢ (xᵢ − c), Σᵢ wᵢ), 2(d + 1) values (the
+    /// Per chunk, in order: the sum of the loss terms of its training rows (the objective),
+    /// or (Σᵢ rᵢ (xᵢ − c), Σᵢ rᵢ) then (Σᵢ wᵢ (xᵢ − c), Σᵢ wᵢ), 2(d + 1) values (the
     /// derivatives); none for the outcomes.
-    chunks: Vec<Vec<f64>>,
+    chunks: Vec<f64>,
     /// With the derivatives, Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ over the tile's rows (d × d,
     /// column-major, upper triangle); else empty.
     products: Vec<f64>,
@@ -136,8 +136,10 @@ fn owned_chunks(rows: &Range<usize>) -> Range<usize> {
 ///
 /// # Errors
 ///
-/// [`ShardError::Tiles`] for tiles past the plan's; [`ShardError::NotThePlan`] for sets that
-/// are not the plan's, or a round of another dimension.
+/// [`ShardError::Tiles`] for tiles past the plan's;
+/// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets of different
+/// dimensions; [`ShardError::NotThePlan`] for sets that are not the plan's, or a round of
+/// another dimension.
 ///
 /// # Examples
 ///
@@ -190,7 +192,11 @@ fn tile_state<T: Scalar>(
     rows: Range<usize>,
 ) -> SeparabilityTile {
     let chunks = owned_chunks(&rows);
-    let end = rows.end.max(set.len().min(chunks.end * CHUNK_ROWS));
+    // The margins of the tile's rows and of those of its chunks past them.
+    let end = match round.ask {
+        Ask::Outcomes => rows.end,
+        _ => rows.end.max(set.len().min(chunks.end * CHUNK_ROWS)),
+    };
     let z = set.margins(&round.theta, rows.start..end);
     let mut tile = SeparabilityTile {
         chunks: Vec::new(),
@@ -199,13 +205,12 @@ fn tile_state<T: Scalar>(
     };
     match round.ask {
         Ask::Objective => {
-            let sums = set.loss_chunks(&z, rows.start, chunks);
-            tile.chunks = sums.into_iter().map(|sum| vec![sum]).collect();
+            tile.chunks = set.loss_chunks(&z, rows.start, chunks);
         }
         Ask::Derivatives => {
             let (r, w) = set.residuals_and_weights(&z, rows.start);
             let parts = set.weighted_sum_chunks((&r, &w), rows.start, chunks);
-            tile.chunks = parts.into_iter().map(|parts| parts.concat()).collect();
+            tile.chunks = parts.into_iter().flatten().flatten().collect();
             let products = set.products(&w[..rows.len()], rows);
             tile.products = products.as_slice().to_vec();
         }
@@ -224,9 +229,10 @@ fn tile_state<T: Scalar>(
 /// their parts in tile order and [`advance`](Self::advance)s, until the last round gives
 /// the separability: the in-memory value, to the bit. The fit takes one round for the
 /// objective at θ = 0, then for each Newton step one for the derivatives and one or more
-/// for the line search's objectives (about 20 rounds in all on the published features), and
-/// a last for the outcomes. A round costs O(n·d²/shards) for the derivatives (a part holds
-/// 8·d² bytes per tile, at most 32 tiles) and O(n·d/shards) for the others.
+/// for the line search's objectives, one for the derivatives where it stops, and a last for
+/// the outcomes (about 20 rounds for a fit of 8 steps). A round of the derivatives costs
+/// O((n + m)·d²/shards), and its part holds 8·d² bytes per tile (at most 32 tiles) and
+/// 16·(d + 1) per 2048 rows; the others cost O((n + m)·d/shards).
 ///
 /// # Examples
 ///
@@ -270,7 +276,8 @@ impl SeparabilityFit {
     ///
     /// # Errors
     ///
-    /// [`ShardError::NotThePlan`] for sets that are not the plan's.
+    /// [`Error::DimensionMismatch`](crate::Error::DimensionMismatch) for sets of different
+    /// dimensions; [`ShardError::NotThePlan`] for sets that are not the plan's.
     pub fn new<T: Scalar, A: Modality, B: Modality>(
         plan: &Plan,
         a: &UnitEmbeddings<T, A>,
@@ -310,7 +317,8 @@ impl SeparabilityFit {
     ///
     /// [`ShardError::Incomplete`] unless the part holds every tile;
     /// [`ShardError::NotThePlan`] for a part of another round or plan, or whose tiles have
-    /// the wrong sizes or values that are not finite (a corrupted transfer).
+    /// the wrong sizes, derivatives that are not finite or counts above their rows' (a
+    /// corrupted transfer). A refused part leaves the fit as it was.
     pub fn advance(&mut self, part: Part<SeparabilityTile>) -> Result<Option<Separability>> {
         let round = self.round();
         let expected = Pass {
@@ -328,7 +336,8 @@ impl SeparabilityFit {
         let tiles = tile_rows((n, m));
         if !(tiles.iter().zip(&states)).all(|((_, rows), tile)| sized(tile, rows, round.ask, d)) {
             return Err(ShardError::NotThePlan {
-                what: "the size of a tile's state, or a value that is not finite",
+                what: "the size of a tile's state, derivatives that are not finite, or counts \
+                    above the rows'",
             }
             .into());
         }
@@ -342,7 +351,7 @@ impl SeparabilityFit {
             Ask::Objective => {
                 let losses = sets.map(|tiles| {
                     let mut total = ChunkTotal::new();
-                    total.add_chunks(tiles.into_iter().flat_map(|(_, t)| t.chunks).map(|c| c[0]));
+                    total.add_chunks(tiles.into_iter().flat_map(|(_, tile)| tile.chunks));
                     total.value()
                 });
                 self.newton.objective(objective_of(&theta, losses));
@@ -356,8 +365,9 @@ impl SeparabilityFit {
                         chunks.extend(tile.chunks);
                         products.push(DMatrix::from_vec(d, d, tile.products));
                     }
-                    let residuals = chunks.iter().map(|c| c[..=d].to_vec());
-                    let weights = chunks.iter().map(|c| c[d + 1..].to_vec());
+                    let chunks = chunks.chunks_exact(2 * (d + 1));
+                    let residuals = chunks.clone().map(|c| c[..=d].to_vec());
+                    let weights = chunks.map(|c| c[d + 1..].to_vec());
                     SetDerivatives {
                         residuals: sum_in_order(residuals, d + 1),
                         weights: sum_in_order(weights, d + 1),
@@ -386,25 +396,27 @@ impl SeparabilityFit {
     }
 }
 
-/// Whether a tile's state has the sizes of round `ask` over `rows` (dimension d), finite
-/// values, and at most its rows' counts.
+/// Whether a tile's state has the sizes of round `ask` over `rows` (dimension d), and finite
+/// derivatives, and at most its rows' counts. (An objective may be infinite or NaN where a
+/// step overshoots, as in one process: the line search then takes a shorter one.)
 fn sized(tile: &SeparabilityTile, rows: &Range<usize>, ask: Ask, d: usize) -> bool {
     let chunks = owned_chunks(rows).len();
     let finite = |values: &[f64]| values.iter().all(|v| v.is_finite());
-    let values = |len: usize| {
-        tile.chunks.len() == chunks
-            && (tile.chunks.iter()).all(|chunk| chunk.len() == len && finite(chunk))
-    };
     match ask {
-        Ask::Objective => values(1) && tile.products.is_empty() && tile.correct == [0, 0],
+        Ask::Objective => {
+            tile.chunks.len() == chunks && tile.products.is_empty() && tile.correct == [0, 0]
+        }
         Ask::Derivatives => {
-            values(2 * (d + 1))
+            tile.chunks.len() == chunks * 2 * (d + 1)
                 && tile.products.len() == d * d
+                && finite(&tile.chunks)
                 && finite(&tile.products)
                 && tile.correct == [0, 0]
         }
         Ask::Outcomes => {
-            let held = rows.clone().filter(|&i| held_out(i)).count() as u64;
+            // The held-out rows below e are those with i mod 5 = 4: ⌊e/5⌋ of them.
+            let held = |end: usize| end / HELD_OUT_EVERY;
+            let held = (held(rows.end) - held(rows.start)) as u64;
             tile.chunks.is_empty()
                 && tile.products.is_empty()
                 && tile.correct[0] <= held
