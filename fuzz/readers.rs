@@ -213,31 +213,41 @@ pub fn shard_part(data: &[u8]) {
 }
 
 /// Every round of the separability's fit of two small sets (those of the corpus's seeds),
-/// each first given `part` (refused, or taken as the round's answer) on a copy of the fit,
-/// then the sets' own part.
+/// each given `part` (refused, or taken as the round's answer) on a copy of the fit.
 fn separability_rounds(
     part: modality_gap::shard::Part<modality_gap::shard::SeparabilityTile>,
     number: fn(f64, &str) -> f64,
 ) {
-    use modality_gap::shard::{self, Plan, SeparabilityFit};
-    let (a, b) = separability_sets();
-    let plan = Plan::modality_separability(&a, &b).expect("a plan of the sets");
-    let mut fit = SeparabilityFit::new(&plan, &a, &b).expect("the sets' fit");
-    // Newton's method takes at most 100 steps, each of a round of derivatives and at most 35
-    // of the line search: at most 3502 rounds (these sets take 9).
-    for _ in 0..3600 {
+    for fit in separability_fits() {
         if let Ok(Some(s)) = fit.clone().advance(part.clone()) {
             number(s.accuracy, "a separability");
             number(s.train_accuracy, "a separability");
         }
-        let round = fit.round();
-        let own = shard::modality_separability(&plan, &a, &b, &round, 0..plan.tiles())
-            .expect("the sets' own part");
-        if fit.advance(own).expect("the sets' own round").is_some() {
-            return;
-        }
     }
-    panic!("the fit of the sets does not end");
+}
+
+/// The fit of the sets of [`separability_sets`] before each of its rounds, computed once.
+fn separability_fits() -> &'static [modality_gap::shard::SeparabilityFit] {
+    use modality_gap::shard::{self, Plan, SeparabilityFit};
+    static FITS: std::sync::OnceLock<Vec<SeparabilityFit>> = std::sync::OnceLock::new();
+    FITS.get_or_init(|| {
+        let (a, b) = separability_sets();
+        let plan = Plan::modality_separability(&a, &b).expect("a plan of the sets");
+        let mut fit = SeparabilityFit::new(&plan, &a, &b).expect("the sets' fit");
+        let mut fits = Vec::new();
+        // Newton's method takes at most 100 steps, each of a round of derivatives and at most
+        // 35 of the line search: at most 3502 rounds (these sets take 9).
+        for _ in 0..3600 {
+            fits.push(fit.clone());
+            let round = fit.round();
+            let own = shard::modality_separability(&plan, &a, &b, &round, 0..plan.tiles())
+                .expect("the sets' own part");
+            if fit.advance(own).expect("the sets' own round").is_some() {
+                return fits;
+            }
+        }
+        panic!("the fit of the sets does not end");
+    })
 }
 
 /// The two small sets of [`separability_rounds`]: 12 and 10 rows of dimension 3.
