@@ -107,10 +107,11 @@ pub fn npy_map(data: &[u8]) {
 #[cfg(feature = "serde")]
 pub fn shard_part(data: &[u8]) {
     use modality_gap::shard::{
-        AlignmentTile, CkaTile, ContrastiveJackknifeTile, ContrastiveTile, CrossEntropies,
-        EffectiveRankTile, HistogramTile, IsoScoreTile, JackknifeTile, NeighboursTile, Part,
-        QuantileCountsTile, QuantileSelection, QuantileValuesTile, RanksTile, RelativeGapTile,
-        RowSumsTile, SeparabilityTile, SvccaTile, TopKTile, UniformJackknifeTile, UniformTile,
+        AlignmentTile, BatchedContrastiveTile, CkaTile, ContrastiveJackknifeTile, ContrastiveTile,
+        CrossEntropies, EffectiveRankTile, HistogramTile, IsoScoreTile, JackknifeTile,
+        NeighboursTile, Part, QuantileCountsTile, QuantileSelection, QuantileValuesTile, RanksTile,
+        RelativeGapTile, RowSumsTile, SeparabilityTile, SvccaTile, TopKTile, UniformJackknifeTile,
+        UniformTile,
     };
     fn read<S: Clone + for<'de> serde::Deserialize<'de>, V>(
         data: &[u8],
@@ -133,6 +134,11 @@ pub fn shard_part(data: &[u8]) {
         p.finish().map(|loss| {
             number(loss.a_to_b, "the contrastive loss")
                 + number(loss.b_to_a, "the contrastive loss")
+        })
+    });
+    read(data, |p: Part<BatchedContrastiveTile<Image, Text>>| {
+        p.finish().map(|loss| {
+            number(loss.a_to_b, "the batched loss") + number(loss.b_to_a, "the batched loss")
         })
     });
     read(data, Part::<HistogramTile>::finish);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use modality_gap::progress::{self, Progress};
 use modality_gap::{
-    Embeddings, Error, Image, Temperature, Text, UnitEmbeddings, contrastive_loss, jackknife,
-    uniform_loss,
+    Embeddings, Error, Image, Temperature, Text, UnitEmbeddings, batched_contrastive_loss,
+    contrastive_loss, jackknife, uniform_loss,
 };
 
 /// n unit rows of dimension 8 from a fixed formula (no randomness needed).
@@ -86,6 +86,43 @@ fn a_stop_request_ends_in_a_typed_error() {
     );
     // The observer ends with its scope: the next call runs unobserved and whole.
     assert!(contrastive_loss(&a, &b, Temperature::CLIP).is_ok());
+}
+
+/// The batched loss: small batches, run in parallel, report as one pass of all their pairs,
+/// batch by batch, and stop between batches; a batch of more than 2²² pairs is a pass of its
+/// own.
+#[test]
+fn batches_report_as_one_pass_or_each_its_own() {
+    let (a, b) = (rows::<Image>(3000, 0.1), rows::<Text>(3000, 0.7));
+    let tau = Temperature::new(0.1).unwrap();
+    let (loss, reports) = observed(|| batched_contrastive_loss(&a, &b, tau, 50));
+    assert_eq!(loss, batched_contrastive_loss(&a, &b, tau, 50).unwrap());
+    let total = 60 * 50 * 50;
+    assert_eq!(reports.len(), 60);
+    assert!(reports.iter().all(|p| p.pass == 0 && p.total == total));
+    assert_eq!(reports.iter().map(|p| p.done).max(), Some(total));
+    let calls = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&calls);
+    let stopped = progress::observe(
+        move |_| {
+            *counter.lock().unwrap() += 1;
+            ControlFlow::Break(())
+        },
+        || batched_contrastive_loss(&a, &b, tau, 50),
+    );
+    assert!(matches!(stopped, Err(Error::Cancelled)));
+    // Only the batches already started when the first stopped report.
+    assert!(*calls.lock().unwrap() < 60, "{}", calls.lock().unwrap());
+
+    // Two batches of 2100² pairs, each a pass the kernel reports sweep by sweep.
+    let (a, b) = (rows::<Image>(4300, 0.1), rows::<Text>(4300, 0.7));
+    let (_, reports) = observed(|| batched_contrastive_loss(&a, &b, tau, 2100));
+    assert!(reports.iter().all(|p| p.total == 2100 * 2100));
+    for pass in 0..2 {
+        let done = reports.iter().filter(|p| p.pass == pass).map(|p| p.done);
+        assert_eq!(done.max(), Some(2100 * 2100), "pass {pass}");
+    }
+    assert!(reports.iter().all(|p| p.pass < 2));
 }
 
 #[test]

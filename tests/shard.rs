@@ -13,11 +13,11 @@ use modality_gap::shard::{
 };
 use modality_gap::{
     Captioned, Centring, CosineHistogram, Diagonal, Embeddings, Error, HsicEstimator, Image,
-    Modality, Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss, cka,
-    cknna, contrastive_loss, contrastive_loss_with_targets, cosine_quantiles_between,
-    cosine_quantiles_within, cross_modal_uniformity, effective_rank, isoscore, jackknife,
-    mean_pairwise_cosine, modality_separability, mutual_knn, relative_gap, retrieval_ranks, svcca,
-    top_k, uniform_loss,
+    Modality, Scalar, ShardError, Spectrum, Temperature, Text, UnitEmbeddings, align_loss,
+    batched_contrastive_loss, cka, cknna, contrastive_loss, contrastive_loss_with_targets,
+    cosine_quantiles_between, cosine_quantiles_within, cross_modal_uniformity, effective_rank,
+    isoscore, jackknife, mean_pairwise_cosine, modality_separability, mutual_knn, relative_gap,
+    retrieval_ranks, svcca, top_k, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -118,6 +118,16 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         .finish()
         .unwrap();
     assert_eq!(loss, contrastive_loss(&a, &b, tau).unwrap(), "contrastive");
+    for size in [1, 3, n] {
+        let plan = Plan::batched_contrastive_loss(&a, &b, tau, size).unwrap();
+        let part = |r| shard::batched_contrastive_loss(&plan, &a, &b, r);
+        let loss = merged(parts(&plan, shards, part), pairwise).finish();
+        assert_eq!(
+            format!("{loss:?}"),
+            format!("{:?}", batched_contrastive_loss(&a, &b, tau, size)),
+            "batches of {size}"
+        );
+    }
 
     // Targets of our choosing: mismatched pairs.
     let targets: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
@@ -2201,5 +2211,147 @@ fn the_separability_over_shards_gives_the_in_memory_bits() {
     assert!(matches!(
         Plan::modality_separability(&a, &b.select(&[0, 1, 2, 3]).unwrap()),
         Err(Error::TooFewSamples { .. })
+    ));
+}
+
+/// The batched validation loss over shards: tiles of whole batches (several, and one batch
+/// per tile when a batch has more than 2²² pairs), the last n mod size pairs left out; the
+/// in-memory bits for any shard count, and typed errors for misuse and forged parts.
+#[test]
+fn the_batched_loss_over_shards_gives_the_in_memory_bits() {
+    fn check<T: Scalar>(n: usize, size: usize, tiles: usize) {
+        let a = random_unit::<T, Image>(n, 6, 1.0, 21);
+        let b = random_unit::<T, Text>(n, 6, 0.5, 22);
+        let tau = Temperature::new(0.05).unwrap();
+        let plan = Plan::batched_contrastive_loss(&a, &b, tau, size).unwrap();
+        assert_eq!(plan.tiles(), tiles, "{n} pairs in batches of {size}");
+        let batches = (n / size) as u64;
+        assert_eq!(plan.pairs(0..tiles), batches * (size * size) as u64);
+        let expected = batched_contrastive_loss(&a, &b, tau, size).unwrap();
+        for shards in [1, 2, 5] {
+            let part = |r| shard::batched_contrastive_loss(&plan, &a, &b, r);
+            for pairwise in [false, true] {
+                let loss = merged(parts(&plan, shards, part), pairwise).finish();
+                assert_eq!(loss.unwrap(), expected, "{shards} shards");
+            }
+        }
+    }
+    // 2²² / 1100² = 3 batches a tile: 8 batches (200 pairs left out) in tiles of 3, 3, 2.
+    check::<f64>(9000, 1100, 3);
+    // A batch of 2100² pairs is a tile of its own.
+    check::<f32>(6500, 2100, 3);
+    // 20 batches of 50 in one tile.
+    check::<f32>(1003, 50, 1);
+
+    let a = random_unit::<f64, Image>(100, 4, 1.0, 23);
+    let b = random_unit::<f64, Text>(100, 4, 0.5, 24);
+    let tau = Temperature::CLIP;
+    assert!(matches!(
+        Plan::batched_contrastive_loss(&a, &b, tau, 0),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        Plan::batched_contrastive_loss(&a, &b, tau, 101),
+        Err(Error::TooFewSamples { .. })
+    ));
+    let short = b.select(&(0..99).collect::<Vec<_>>()).unwrap();
+    assert!(matches!(
+        Plan::batched_contrastive_loss(&a, &short, tau, 10),
+        Err(Error::LengthMismatch { .. })
+    ));
+    // A plan of other sets (fewer rows, or f32) is not the plan of these.
+    let plan = Plan::batched_contrastive_loss(&a, &b, tau, 10).unwrap();
+    let other = Plan::batched_contrastive_loss(&a, &b, tau, 20).unwrap();
+    let fewer = (
+        a.select(&(0..90).collect::<Vec<_>>()).unwrap(),
+        short.select(&(0..90).collect::<Vec<_>>()).unwrap(),
+    );
+    let (a32, b32) = (
+        random_unit::<f32, Image>(100, 4, 1.0, 23),
+        random_unit::<f32, Text>(100, 4, 0.5, 24),
+    );
+    for wrong in [
+        shard::batched_contrastive_loss(&plan, &fewer.0, &fewer.1, 0..1),
+        shard::batched_contrastive_loss(&plan, &a32, &b32, 0..1),
+    ] {
+        assert!(matches!(shard_error(wrong), ShardError::NotThePlan { .. }));
+    }
+    let part = shard::batched_contrastive_loss(&plan, &a, &b, 0..1).unwrap();
+    let part20 = shard::batched_contrastive_loss(&other, &a, &b, 0..1).unwrap();
+    assert_eq!(
+        shard_error(part.clone().merge(part20)),
+        ShardError::DifferentPasses
+    );
+    assert_eq!(
+        part.finish().unwrap(),
+        batched_contrastive_loss(&a, &b, tau, 10).unwrap()
+    );
+}
+
+/// Forged parts of the batched loss: a batch missing or added, a NaN or −∞ cross-entropy, a
+/// batch size or tile count that no plan of the shapes makes. All `NotThePlan`.
+#[cfg(feature = "serde")]
+#[test]
+fn forged_parts_of_the_batched_loss_are_typed_errors() {
+    use serde_json::{Value, json};
+    let a = random_unit::<f32, Image>(210, 4, 1.0, 25);
+    let b = random_unit::<f32, Text>(210, 4, 0.5, 26);
+    let tau = Temperature::CLIP;
+    let plan = Plan::batched_contrastive_loss(&a, &b, tau, 20).unwrap();
+    let part = shard::batched_contrastive_loss(&plan, &a, &b, 0..plan.tiles()).unwrap();
+    let value = serde_json::to_value(&part).unwrap();
+    let back =
+        serde_json::from_value::<Part<shard::BatchedContrastiveTile<Image, Text>>>(value.clone())
+            .unwrap();
+    assert_eq!(
+        back.finish().unwrap(),
+        batched_contrastive_loss(&a, &b, tau, 20).unwrap()
+    );
+    let halves = |v: &mut Value| v["states"][0]["halves"].as_array_mut().unwrap().clone();
+    let forgeries: [&dyn Fn(&mut Value); 6] = [
+        &|v| {
+            v["states"][0]["halves"].as_array_mut().unwrap().pop();
+        },
+        &|v| {
+            let first = halves(v)[0].clone();
+            v["states"][0]["halves"].as_array_mut().unwrap().push(first);
+        },
+        &|v| v["pass"]["groups"] = json!(0),
+        &|v| v["pass"]["groups"] = json!(211),
+        &|v| v["pass"]["groups"] = json!(30),
+        &|v| {
+            v["pass"]["tiles"] = json!(2);
+            let empty = json!({"halves": [], "modalities": null});
+            v["states"].as_array_mut().unwrap().push(empty);
+        },
+    ];
+    for (k, forge) in forgeries.iter().enumerate() {
+        let mut forged = value.clone();
+        forge(&mut forged);
+        let forged: Part<shard::BatchedContrastiveTile<Image, Text>> =
+            serde_json::from_value(forged).unwrap();
+        assert!(
+            matches!(shard_error(forged.finish()), ShardError::NotThePlan { .. }),
+            "forgery {k}"
+        );
+    }
+    let entry = value["states"][0]["halves"][3][1].as_f64().unwrap();
+    for forged in with_nan(&part, entry) {
+        assert!(matches!(
+            shard_error(forged.finish()),
+            ShardError::NotThePlan { .. }
+        ));
+    }
+    let bytes = postcard::to_allocvec(&part).unwrap();
+    let at = (bytes.windows(8))
+        .position(|w| w == entry.to_le_bytes())
+        .unwrap();
+    let mut forged = bytes.clone();
+    forged[at..at + 8].copy_from_slice(&f64::NEG_INFINITY.to_le_bytes());
+    let forged: Part<shard::BatchedContrastiveTile<Image, Text>> =
+        postcard::from_bytes(&forged).unwrap();
+    assert!(matches!(
+        shard_error(forged.finish()),
+        ShardError::NotThePlan { .. }
     ));
 }

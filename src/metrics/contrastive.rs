@@ -76,7 +76,7 @@ impl std::fmt::Display for ContrastiveLoss {
 /// [`Temperature`] type holds both, so the two cannot be swapped. This is the
 /// loss over the whole set, every sample against every other; for the mean over fixed-size
 /// batches that training and the paper's validation curves report, see
-/// [`batched_contrastive_loss`]. Both cross-entropies come out of one pass of the pairwise
+/// [`batched_contrastive_loss`](crate::batched_contrastive_loss). Both cross-entropies come out of one pass of the pairwise
 /// kernel, each row's and each column's log-sum-exp gathered online and shifted so that
 /// nothing overflows or underflows at any τ. O(n²·d) time and O(n) memory: no n × n matrix.
 ///
@@ -167,81 +167,6 @@ pub fn contrastive_loss_with_targets<T: Scalar, A: Modality, B: Modality>(
     check::paired(a.shape(), b.shape())?;
     check::labels("targets", a.len(), b.len(), targets)?;
     loss_of(a, b, temperature.logit_scale(), Targets::Labels(targets))
-}
-
-/// The contrastive loss averaged over consecutive batches of `batch_size` pairs: the loss a
-/// training or validation loop reports, each batch's samples contrasted only with each other.
-///
-/// ```text
-/// L_batched = (1/B) Σ_b L(batch b),   batch b = pairs b·size .. (b+1)·size,   B = ⌊n / size⌋
-/// ```
-///
-/// each field of [`ContrastiveLoss`] averaged alike. The last n mod size pairs are left out
-/// (a data loader's `drop_last`). With one batch of all n pairs it is [`contrastive_loss`];
-/// smaller batches give smaller values (fewer negatives), so the two are different numbers:
-/// on the 500 published CLIP pairs at τ = 0.01, 1.80 over the whole set and 0.57 over batches
-/// of 50.
-///
-/// # Errors
-///
-/// As [`contrastive_loss`], and [`Error::InvalidParameter`](crate::Error::InvalidParameter)
-/// for a batch size of 0, [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n below
-/// one batch.
-///
-/// # Examples
-///
-/// ```
-/// use modality_gap::Temperature;
-/// use modality_gap::{Embeddings, Image, Text, UnitEmbeddings, batched_contrastive_loss, contrastive_loss};
-///
-/// let a = UnitEmbeddings::normalize(Embeddings::<f64, Image>::from_rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?)?;
-/// let b = UnitEmbeddings::normalize(Embeddings::<f64, Text>::from_rows(&[[1.0, 0.1], [0.1, 1.0], [1.0, 0.0]])?)?;
-/// let whole = contrastive_loss(&a, &b, Temperature::new(0.1)?)?;
-/// assert_eq!(batched_contrastive_loss(&a, &b, Temperature::new(0.1)?, 3)?, whole);
-/// // Batches of one pair have no negatives: every cross-entropy is log 1 = 0.
-/// assert!(batched_contrastive_loss(&a, &b, Temperature::new(0.1)?, 1)?.symmetric.abs() < 1e-14);
-/// # Ok::<(), modality_gap::Error>(())
-/// ```
-///
-/// # References
-///
-/// Liang et al., "Mind the Gap", NeurIPS 2022, Fig. 3b–d: the validation loss of
-/// `plot_optimization_exp.ipynb` (Weixin-Liang/Modality-Gap), batches of 50.
-pub fn batched_contrastive_loss<T: Scalar, A: Modality, B: Modality>(
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
-    temperature: Temperature,
-    batch_size: usize,
-) -> Result<ContrastiveLoss> {
-    check::paired(a.shape(), b.shape())?;
-    let scale = temperature.logit_scale();
-    let size = check::at_least_one("batch_size", batch_size)?;
-    check::at_least(size, a.len())?;
-    let batches = a.len() / size;
-    let d = a.dim();
-    let dot_bound = dot_bound(a, b);
-    let modalities = (A::NAME, B::NAME);
-    let mut total = ContrastiveLoss {
-        symmetric: 0.0,
-        a_to_b: 0.0,
-        b_to_a: 0.0,
-        modalities,
-    };
-    for k in 0..batches {
-        let range = k * size * d..(k + 1) * size * d;
-        let batch = Sets::new(&a.as_slice()[range.clone()], &b.as_slice()[range], d);
-        let loss = loss_of_sets(batch, scale, dot_bound, Targets::Diagonal, modalities)?;
-        total.symmetric += loss.symmetric;
-        total.a_to_b += loss.a_to_b;
-        total.b_to_a += loss.b_to_a;
-    }
-    let mean = |sum: f64| sum / batches as f64;
-    Ok(ContrastiveLoss {
-        symmetric: mean(total.symmetric),
-        a_to_b: mean(total.a_to_b),
-        b_to_a: mean(total.b_to_a),
-        modalities,
-    })
 }
 
 /// The loss of two whole checked sets at logit scale s.

@@ -2,6 +2,7 @@
 //! the pairwise kernel.
 
 mod align;
+mod batched;
 mod captioned;
 mod centring;
 mod classification;
@@ -26,12 +27,11 @@ mod top_k;
 mod uniform;
 
 pub use align::align_loss;
+pub use batched::batched_contrastive_loss;
 pub use centring::{Centring, mean_centred};
 pub use classification::{hit_rates, predict};
 pub use cone::{Diagonal, mean_pairwise_cosine};
-pub use contrastive::{
-    ContrastiveLoss, batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
-};
+pub use contrastive::{ContrastiveLoss, contrastive_loss, contrastive_loss_with_targets};
 pub use distribution::CosineHistogram;
 pub use gap::{DimensionShare, Gap, centroid, gap};
 pub use pairwise::pairwise_cosine;

@@ -20,7 +20,9 @@
 //! [`SvccaTile`]), the sums of its chunks of rows ([`RowSumsTile`], [`AlignmentTile`],
 //! [`RelativeGapTile`]), or, in the two rounds of the exact quantiles, its counts in fine bins
 //! ([`QuantileCountsTile`]) and then its similarities in the bins of the asked order
-//! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round).
+//! statistics ([`QuantileValuesTile`], with the [`QuantileSelection`] of the first round),
+//! or, for the batched validation loss, each of its whole batches' two cross-entropies
+//! ([`BatchedContrastiveTile`]).
 //! The standard errors of the O(n·d) metrics, of the uniformities and of the contrastive loss
 //! have tiles of their own ([`JackknifeTile`], [`UniformJackknifeTile`],
 //! [`ContrastiveJackknifeTile`]; see [`jackknife`]). The held-out
@@ -35,6 +37,7 @@
 //! [`cross_modal_uniformity`](crate::cross_modal_uniformity),
 //! [`contrastive_loss`](crate::contrastive_loss),
 //! [`contrastive_loss_with_targets`](crate::contrastive_loss_with_targets),
+//! [`batched_contrastive_loss`](crate::batched_contrastive_loss),
 //! [`CosineHistogram`](crate::CosineHistogram), [`top_k`](crate::top_k),
 //! [`retrieval_ranks`](crate::retrieval_ranks),
 //! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
@@ -54,8 +57,8 @@
 //! tile), O(tiles · bins) for a histogram, O(n · k) in all for the top-k lists, O(tiles · d²)
 //! (CKA, SVCCA: (d_a + d_b)²) for the cross products (at most 16 tiles), and d + 1 values per
 //! 2048-row chunk of each set for the row sums (and the relative gap, which also holds one per
-//! chunk of pairs, as the alignment does), and for the quantiles O(tiles · bins) counts, then
-//! the similarities of the selected bins.
+//! chunk of pairs, as the alignment does), for the quantiles O(tiles · bins) counts, then
+//! the similarities of the selected bins, and two values per batch for the batched loss.
 //!
 //! # Examples
 //!
@@ -112,6 +115,7 @@ macro_rules! paired_tile_traits {
     };
 }
 
+mod batched;
 mod cka;
 mod contrastive;
 mod contrastive_jackknife;
@@ -129,6 +133,7 @@ mod uniform_jackknife;
 
 use std::ops::Range;
 
+pub use batched::{BatchedContrastiveTile, batched_contrastive_loss};
 pub use cka::{CkaTile, cka};
 pub use contrastive::{
     ContrastiveTile, captioned_contrastive_loss, contrastive_loss, contrastive_loss_with_targets,
@@ -189,8 +194,8 @@ struct Pass {
     /// caption → image map, for the contrastive loss with targets, of the targets, and for
     /// the second round of the quantiles, of the bins it keeps, so that parts of two
     /// different maps refuse to merge; for the second round of a jackknife, the bits of the
-    /// mean cosine's bias with the diagonal, or of B's mean cosine for the relative gap; else
-    /// 0.
+    /// mean cosine's bias with the diagonal, or of B's mean cosine for the relative gap; for
+    /// the batched contrastive loss, the batch size; else 0.
     groups: u64,
     /// The number of tiles.
     tiles: usize,
@@ -220,7 +225,8 @@ impl Pass {
             | Metric::JackknifeAlignLoss
             | Metric::JackknifeUniformLoss
             | Metric::JackknifeCrossModalUniformity
-            | Metric::JackknifeContrastiveLoss => {
+            | Metric::JackknifeContrastiveLoss
+            | Metric::BatchedContrastiveLoss => {
                 let value = f64::from_bits(self.parameter);
                 value.is_finite() && value > 0.0
             }
@@ -283,6 +289,11 @@ impl Pass {
             Metric::IsoScore => d >= 2,
             // Each set has a training and a held-out sample.
             Metric::Separability => n >= 5 && m >= 5,
+            // A batch size of 1 to n, and the tiles of its batches.
+            Metric::BatchedContrastiveLoss => {
+                let size = usize::try_from(self.groups).unwrap_or(0);
+                n == m && (1..=n).contains(&size) && self.tiles == batched::tile_count(n, size)
+            }
             _ => true,
         };
         // Only the metrics of images with several captions, and the loss with targets, have
@@ -297,6 +308,7 @@ impl Pass {
                 | Metric::QuantileValuesBetween
                 | Metric::JackknifeConeIncluded
                 | Metric::JackknifeRelativeGap
+                | Metric::BatchedContrastiveLoss
         );
         // Sets a plan was made of are in memory: no count of their bytes overflows.
         let addressable = |count: usize| {
@@ -359,6 +371,7 @@ enum Metric {
     JackknifeCrossModalUniformity,
     JackknifeContrastiveLoss,
     Separability,
+    BatchedContrastiveLoss,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -373,7 +386,8 @@ enum Metric {
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
 /// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`],
 /// [`Plan::captioned_relative_gap`], [`Plan::cosine_quantiles_within`],
-/// [`Plan::cosine_quantiles_between`], [`Plan::modality_separability`]); every
+/// [`Plan::cosine_quantiles_between`], [`Plan::modality_separability`],
+/// [`Plan::batched_contrastive_loss`]); every
 /// shard makes the
 /// same plan from the same inputs.
 ///
