@@ -138,7 +138,8 @@ pub fn shard_part(data: &[u8]) {
     });
     read(data, |p: Part<BatchedContrastiveTile<Image, Text>>| {
         p.finish().map(|loss| {
-            number(loss.a_to_b, "the batched loss") + number(loss.b_to_a, "the batched loss")
+            let halves = number(loss.a_to_b, "the batched loss") + loss.b_to_a;
+            number(halves + loss.symmetric, "the batched loss")
         })
     });
     read(data, Part::<HistogramTile>::finish);

@@ -7,9 +7,9 @@
 //! nothing else when no observer is set). The O(n·d) and O(n·d²) passes are short beside the
 //! pairwise ones and do not report, nor do passes that the work starts on other threads (the
 //! metric evaluations that `Jackknife::delete_groups` and `stats::bootstrap` run in parallel).
-//! The batches of [`batched_contrastive_loss`](crate::batched_contrastive_loss), when each has
-//! fewer than 2²² pairs, run in parallel and report together as one pass, batch by batch;
-//! larger batches are each a pass of their own.
+//! The batches of [`batched_contrastive_loss`](crate::batched_contrastive_loss) (and of a
+//! shard's part of it), when each has fewer than 2²² pairs, run in parallel and report
+//! together as one pass, batch by batch; larger batches are each a pass of their own.
 //! Call [`observe`] from outside rayon's pool (as a program's main thread is): on one of its
 //! worker threads, jobs of other work that the worker runs while it waits would see the
 //! observer too.

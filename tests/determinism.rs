@@ -2,7 +2,8 @@
 
 use modality_gap::{
     CosineHistogram, Diagonal, Embeddings, Image, Temperature, Text, UnitEmbeddings, align_loss,
-    contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k, uniform_loss,
+    batched_contrastive_loss, contrastive_loss, gap, mean_pairwise_cosine, retrieval_recall, top_k,
+    uniform_loss,
 };
 
 /// The O(n·d) metrics on a pair with more rows than one reduction chunk (so several partial
@@ -23,6 +24,9 @@ fn all_metrics(
     let h = CosineHistogram::within(small_a, 100).unwrap();
     out.extend([h.mean(), h.std().unwrap(), h.quantile(0.3).unwrap()]);
     out.extend(top_k(small_a, small_b, 3).unwrap().similarities(1199));
+    // 100 batches of 50, run in parallel.
+    let batched = batched_contrastive_loss(a, b, Temperature::new(0.05).unwrap(), 50).unwrap();
+    out.extend([batched.a_to_b, batched.b_to_a]);
     out
 }
 

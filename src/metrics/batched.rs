@@ -151,7 +151,8 @@ impl<'a, T: Scalar, A: Modality, B: Modality> Batches<'a, T, A, B> {
 
 /// The mean over batches of each field of [`ContrastiveLoss`], from each batch's two
 /// cross-entropies in batch order: each batch's loss, summed batch after batch, over the
-/// number of batches.
+/// number of batches; [`Error::Overflow`](crate::Error::Overflow) for a loss or mean that is
+/// not finite.
 pub(crate) fn mean_over_batches(
     halves: impl IntoIterator<Item = (f64, f64)>,
     modalities: (&'static str, &'static str),
@@ -170,11 +171,11 @@ pub(crate) fn mean_over_batches(
         total.b_to_a += loss.b_to_a;
         batches += 1;
     }
-    let mean = |sum: f64| sum / batches as f64;
+    let mean = |sum: f64| check::no_overflow("the batched contrastive loss", sum / batches as f64);
     Ok(ContrastiveLoss {
-        symmetric: mean(total.symmetric),
-        a_to_b: mean(total.a_to_b),
-        b_to_a: mean(total.b_to_a),
+        symmetric: mean(total.symmetric)?,
+        a_to_b: mean(total.a_to_b)?,
+        b_to_a: mean(total.b_to_a)?,
         modalities,
     })
 }
