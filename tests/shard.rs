@@ -155,6 +155,16 @@ fn same_bits<T: Scalar>(n: usize, d: usize, shards: usize, pairwise: bool, seed:
         format!("{:?}", coco.contrastive_loss(tau)),
         "COCO contrastive"
     );
+    for alpha in [2.0, 0.5] {
+        let plan = Plan::captioned_align_loss(&coco, alpha).unwrap();
+        let part = |r| shard::captioned_align_loss(&plan, &coco, r);
+        let value = merged(parts(&plan, shards, part), pairwise).finish();
+        assert_eq!(
+            format!("{:?}", value.map(f64::to_bits)),
+            format!("{:?}", coco.align_loss(alpha).map(f64::to_bits)),
+            "COCO alignment, α = {alpha}"
+        );
+    }
     let plan = Plan::captioned_relative_gap(&coco);
     let value = plan.and_then(|plan| {
         let part = |r| shard::captioned_relative_gap(&plan, &coco, r);
@@ -2355,4 +2365,65 @@ fn forged_parts_of_the_batched_loss_are_typed_errors() {
             "{forged}"
         );
     }
+}
+
+/// The uniformity and the alignment of raw rows (`raw::uniform_loss`, `raw::align_loss`: no
+/// unit norm) over shards: the same plans as on unit rows, the in-memory bits; the COCO
+/// alignment's plan is refused by another grouping.
+#[test]
+fn raw_rows_and_the_coco_alignment_over_shards_give_the_in_memory_bits() {
+    use modality_gap::raw;
+    let n = 5000;
+    let scaled = |x: &UnitEmbeddings<f64, Image>| {
+        let values = (x.as_slice().iter().enumerate())
+            .map(|(k, v)| v * (0.2 + (k / 6 % 7) as f64))
+            .collect();
+        Embeddings::<f64, Image>::from_row_major_vec(n, 6, values).unwrap()
+    };
+    let a = scaled(&random_unit::<f64, Image>(n, 6, 0.4, 31));
+    let b = scaled(&random_unit::<f64, Image>(n, 6, -0.2, 32)).with_modality::<Text>();
+    let uniform = Plan::uniform_loss(&a, 1.5).unwrap();
+    let align = Plan::align_loss(&a, &b, 2.0).unwrap();
+    assert_eq!(align.tiles(), 3);
+    for shards in [1, 2, 3] {
+        let part = |r| shard::uniform_loss(&uniform, &a, r);
+        let value = merged(parts(&uniform, shards, part), shards == 3).finish();
+        let expected = raw::uniform_loss(&a, 1.5).unwrap();
+        assert_eq!(
+            value.unwrap().to_bits(),
+            expected.to_bits(),
+            "raw uniformity"
+        );
+        let part = |r| shard::align_loss(&align, &a, &b, r);
+        let value = merged(parts(&align, shards, part), shards == 3).finish();
+        let expected = raw::align_loss(&a, &b, 2.0).unwrap();
+        assert_eq!(
+            value.unwrap().to_bits(),
+            expected.to_bits(),
+            "raw alignment"
+        );
+    }
+
+    // 9000 captions of 3000 images: tiles of whole chunks of captions.
+    let images = random_unit::<f32, Image>(3000, 5, 0.3, 33);
+    let captions = random_unit::<f32, Text>(9000, 5, 0.1, 34);
+    let coco =
+        Captioned::new(images, captions.clone(), (0..9000).map(|j| j / 3).collect()).unwrap();
+    let plan = Plan::captioned_align_loss(&coco, 2.0).unwrap();
+    assert_eq!(plan.tiles(), 5);
+    for shards in [1, 2, 5] {
+        let part = |r| shard::captioned_align_loss(&plan, &coco, r);
+        let value = merged(parts(&plan, shards, part), false).finish().unwrap();
+        assert_eq!(value.to_bits(), coco.align_loss(2.0).unwrap().to_bits());
+    }
+    let images = coco.images().clone();
+    let other = Captioned::new(images, captions, (0..9000).map(|j| j % 3000).collect()).unwrap();
+    assert!(matches!(
+        shard_error(shard::captioned_align_loss(&plan, &other, 0..1)),
+        ShardError::NotThePlan { .. }
+    ));
+    assert!(matches!(
+        Plan::captioned_align_loss(&coco, -1.0),
+        Err(Error::InvalidParameter { .. })
+    ));
 }

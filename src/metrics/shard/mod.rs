@@ -43,6 +43,8 @@
 //! [`Captioned::retrieval_ranks`](crate::Captioned::retrieval_ranks),
 //! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`align_loss`](crate::align_loss),
+//! [`Captioned::align_loss`](crate::Captioned::align_loss),
+//! [`raw::align_loss`](crate::raw::align_loss), [`raw::uniform_loss`](crate::raw::uniform_loss),
 //! [`relative_gap`](crate::relative_gap),
 //! [`Captioned::relative_gap`](crate::Captioned::relative_gap),
 //! [`effective_rank`](crate::effective_rank),
@@ -151,7 +153,7 @@ pub use separability::{
     SeparabilityFit, SeparabilityRound, SeparabilityTile, modality_separability,
 };
 pub use spectra::{EffectiveRankTile, IsoScoreTile, effective_rank, isoscore};
-pub use sums::{AlignmentTile, RowSumsTile, align_loss, row_sums};
+pub use sums::{AlignmentTile, RowSumsTile, align_loss, captioned_align_loss, row_sums};
 pub use svcca::{SvccaTile, svcca};
 pub use tiles::{
     HistogramTile, TopKTile, UniformTile, cosine_histogram_between, cosine_histogram_within,
@@ -222,6 +224,7 @@ impl Pass {
             | Metric::ContrastiveLossWithTargets
             | Metric::CaptionedContrastiveLoss
             | Metric::AlignLoss
+            | Metric::CaptionedAlignLoss
             | Metric::JackknifeAlignLoss
             | Metric::JackknifeUniformLoss
             | Metric::JackknifeCrossModalUniformity
@@ -281,7 +284,9 @@ impl Pass {
             // Pairs within each set.
             Metric::RelativeGap => n == m && n >= 2,
             // Every image has a caption.
-            Metric::CaptionedRetrievalRanks | Metric::CaptionedContrastiveLoss => n <= m,
+            Metric::CaptionedRetrievalRanks
+            | Metric::CaptionedContrastiveLoss
+            | Metric::CaptionedAlignLoss => n <= m,
             // Pairs within each set too.
             Metric::CaptionedRelativeGap => n <= m && n >= 2,
             // One set, of at least one pair.
@@ -303,6 +308,7 @@ impl Pass {
             Metric::CaptionedRetrievalRanks
                 | Metric::CaptionedContrastiveLoss
                 | Metric::CaptionedRelativeGap
+                | Metric::CaptionedAlignLoss
                 | Metric::ContrastiveLossWithTargets
                 | Metric::QuantileValuesWithin
                 | Metric::QuantileValuesBetween
@@ -372,6 +378,7 @@ enum Metric {
     JackknifeContrastiveLoss,
     Separability,
     BatchedContrastiveLoss,
+    CaptionedAlignLoss,
 }
 
 /// One metric's pass cut into tiles, with the pairs each tile visits.
@@ -384,7 +391,8 @@ enum Metric {
 /// [`Plan::captioned_retrieval_ranks`], [`Plan::captioned_contrastive_loss`],
 /// [`Plan::mutual_knn`], [`Plan::cknna`],
 /// [`Plan::effective_rank`], [`Plan::isoscore`], [`Plan::cka`], [`Plan::svcca`],
-/// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::relative_gap`],
+/// [`Plan::row_sums`], [`Plan::align_loss`], [`Plan::captioned_align_loss`],
+/// [`Plan::relative_gap`],
 /// [`Plan::captioned_relative_gap`], [`Plan::cosine_quantiles_within`],
 /// [`Plan::cosine_quantiles_between`], [`Plan::modality_separability`],
 /// [`Plan::batched_contrastive_loss`]); every

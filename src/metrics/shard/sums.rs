@@ -5,12 +5,12 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use super::{Metric, Part, Pass, Plan};
+use super::{Metric, Part, Pass, Plan, fingerprint_indices};
 use crate::metrics::align::distance_power;
 use crate::metrics::pairing::Pairing;
 use crate::metrics::stream::{RowSums, squared_norm};
 use crate::reduce::{CHUNK_ROWS, ChunkTotal, RowSum, chunk_sums, chunk_totals};
-use crate::{Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
+use crate::{Captioned, Embeddings, Modality, Result, Scalar, ShardError, UnitEmbeddings, check};
 
 /// At most this many tiles of chunks.
 const MAX_TILES: usize = 64;
@@ -51,7 +51,8 @@ impl<T: Scalar, M: Modality> std::fmt::Debug for RowSumsTile<T, M> {
 }
 
 /// The state of one tile of the alignment loss: Σ ‖aᵢ − bᵢ‖^α over each of its chunks of 2048
-/// pairs.
+/// pairs (for images with several captions, Σ ‖caption − its image‖^α over each chunk of
+/// captions).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AlignmentTile {
@@ -60,8 +61,10 @@ pub struct AlignmentTile {
 }
 
 impl Plan {
-    /// The plan of [`align_loss`](crate::align_loss)`(a, b, alpha)`: tiles of whole chunks of
-    /// 2048 pairs, at most 64, as [`Plan::row_sums`].
+    /// The plan of [`align_loss`](crate::align_loss)`(a, b, alpha)`, or of
+    /// [`raw::align_loss`](crate::raw::align_loss) on rows as they are (pass `&UnitEmbeddings`
+    /// or `&Embeddings`): tiles of whole chunks of 2048 pairs, at most 64, as
+    /// [`Plan::row_sums`].
     ///
     /// # Errors
     ///
@@ -84,13 +87,49 @@ impl Plan {
     /// # Ok::<(), modality_gap::Error>(())
     /// ```
     pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
-        a: &UnitEmbeddings<T, A>,
-        b: &UnitEmbeddings<T, B>,
+        a: &Embeddings<T, A>,
+        b: &Embeddings<T, B>,
         alpha: f64,
     ) -> Result<Self> {
         check::paired(a.shape(), b.shape())?;
         let alpha = check::positive("alpha", alpha)?;
         Ok(Self::of_chunks(align_pass(a, b, alpha), a.len()))
+    }
+
+    /// The plan of [`Captioned::align_loss`]`(alpha)`: the mean over the captions of
+    /// ‖caption − its image‖^α, in tiles of whole chunks of 2048 captions, at most 64.
+    ///
+    /// The plan holds a 64-bit fingerprint (FNV-1a) of the caption → image map, so that
+    /// parts of two different groupings refuse to merge (short of a hash collision).
+    ///
+    /// # Errors
+    ///
+    /// As [`Captioned::align_loss`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Captioned, Embeddings, Image, Text, UnitEmbeddings};
+    ///
+    /// let rows: Vec<[f32; 2]> = (0..9000).map(|i| [(i as f32).cos(), (i as f32).sin()]).collect();
+    /// let images = UnitEmbeddings::normalize(Embeddings::<f32, Image>::from_rows(&rows[..3000])?)?;
+    /// let captions = UnitEmbeddings::normalize(Embeddings::<f32, Text>::from_rows(&rows)?)?;
+    /// let coco = Captioned::new(images, captions, (0..9000).map(|j| j % 3000).collect())?;
+    /// let plan = Plan::captioned_align_loss(&coco, 2.0)?;
+    /// let [first, second] = [plan.shard(0, 2)?, plan.shard(1, 2)?]
+    ///     .map(|tiles| shard::captioned_align_loss(&plan, &coco, tiles));
+    /// let value = first?.merge(second?)?.finish()?;
+    /// assert_eq!(value.to_bits(), coco.align_loss(2.0)?.to_bits());
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn captioned_align_loss<T: Scalar, A: Modality, B: Modality>(
+        captioned: &Captioned<T, A, B>,
+        alpha: f64,
+    ) -> Result<Self> {
+        let alpha = check::positive("alpha", alpha)?;
+        let pass = captioned_align_pass(captioned, alpha);
+        Ok(Self::of_chunks(pass, captioned.captions().len()))
     }
 
     /// The plan of `pass` over n rows in tiles of whole chunks ([`tile_rows`]; its tiles
@@ -158,7 +197,7 @@ pub(super) fn row_chunk_sums<T: Scalar, M: Modality>(
 /// partners in A (gⱼ = j, or a caption's image), in order, as the in-memory means over pairs
 /// form them, letting each chunk's rows go once summed.
 pub(super) fn pair_chunk_totals<T: Scalar, A: Modality, B: Modality>(
-    (a, b): (&UnitEmbeddings<T, A>, &UnitEmbeddings<T, B>),
+    (a, b): (&Embeddings<T, A>, &Embeddings<T, B>),
     pairing: Pairing<'_>,
     rows: &Range<usize>,
     f: impl Fn(&[T], &[T]) -> f64 + Sync,
@@ -296,8 +335,8 @@ impl<T: Scalar, M: Modality> Part<RowSumsTile<T, M>> {
 }
 
 pub(super) fn align_pass<T: Scalar, A: Modality, B: Modality>(
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
+    a: &Embeddings<T, A>,
+    b: &Embeddings<T, B>,
     alpha: f64,
 ) -> Pass {
     Pass {
@@ -306,6 +345,18 @@ pub(super) fn align_pass<T: Scalar, A: Modality, B: Modality>(
         parameter: alpha.to_bits(),
         groups: 0,
         tiles: 0,
+    }
+}
+
+/// The pass of [`Captioned::align_loss`] at `alpha` (its tiles not yet counted).
+fn captioned_align_pass<T: Scalar, A: Modality, B: Modality>(
+    captioned: &Captioned<T, A, B>,
+    alpha: f64,
+) -> Pass {
+    Pass {
+        metric: Metric::CaptionedAlignLoss,
+        groups: fingerprint_indices(captioned.image_of()),
+        ..align_pass(captioned.images(), captioned.captions(), alpha)
     }
 }
 
@@ -323,8 +374,8 @@ pub(super) fn align_pass<T: Scalar, A: Modality, B: Modality>(
 /// See [`Plan::align_loss`].
 pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
     plan: &Plan,
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
+    a: &Embeddings<T, A>,
+    b: &Embeddings<T, B>,
     tiles: Range<usize>,
 ) -> Result<Part<AlignmentTile>> {
     plan.check_tiles(&tiles)?;
@@ -334,24 +385,62 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
         tiles: plan.tiles(),
         ..align_pass(a, b, alpha)
     })?;
-    let power = distance_power::<T>(alpha);
-    let states = tile_rows(a.len())[tiles.clone()]
+    Ok(alignment_part(plan, (a, b), Pairing::Rows, tiles))
+}
+
+/// The part of [`Captioned::align_loss`] over the tiles `tiles` of `plan`, made with
+/// [`Plan::captioned_align_loss`]`(captioned, alpha)`.
+///
+/// # Errors
+///
+/// As [`uniform_loss`](super::uniform_loss) (another grouping is another plan).
+///
+/// # Examples
+///
+/// See [`Plan::captioned_align_loss`].
+pub fn captioned_align_loss<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    captioned: &Captioned<T, A, B>,
+    tiles: Range<usize>,
+) -> Result<Part<AlignmentTile>> {
+    plan.check_tiles(&tiles)?;
+    let alpha = f64::from_bits(plan.pass.parameter);
+    plan.check_pass(Pass {
+        tiles: plan.tiles(),
+        ..captioned_align_pass(captioned, alpha)
+    })?;
+    let sets = (captioned.images(), captioned.captions());
+    let pairing = Pairing::Groups(captioned.image_of());
+    Ok(alignment_part(plan, (sets.0, sets.1), pairing, tiles))
+}
+
+/// The states of the tiles `tiles` of an alignment's plan: each chunk's Σ ‖partner − bⱼ‖^α
+/// over the rows j of B in the tile.
+fn alignment_part<T: Scalar, A: Modality, B: Modality>(
+    plan: &Plan,
+    (a, b): (&Embeddings<T, A>, &Embeddings<T, B>),
+    pairing: Pairing<'_>,
+    tiles: Range<usize>,
+) -> Part<AlignmentTile> {
+    let power = distance_power::<T>(f64::from_bits(plan.pass.parameter));
+    let states = tile_rows(b.len())[tiles.clone()]
         .iter()
         .map(|rows| AlignmentTile {
-            chunks: pair_chunk_totals((a, b), Pairing::Rows, rows, &power),
+            chunks: pair_chunk_totals((a, b), pairing, rows, &power),
             rows: rows.len(),
         })
         .collect();
-    Ok(Part {
+    Part {
         pass: plan.pass,
         start: tiles.start,
         states,
-    })
+    }
 }
 
 impl Part<AlignmentTile> {
-    /// [`align_loss`](crate::align_loss), from every tile: the chunks' sums added in order,
-    /// as the in-memory loss adds them, so the same bits.
+    /// [`align_loss`](crate::align_loss) or [`Captioned::align_loss`] (as the plan), from
+    /// every tile: the chunks' sums added in order, as the in-memory loss adds them, so the
+    /// same bits.
     ///
     /// # Errors
     ///
@@ -363,8 +452,9 @@ impl Part<AlignmentTile> {
     ///
     /// See [`Plan::align_loss`].
     pub fn finish(self) -> Result<f64> {
-        let (pass, states) = self.complete(&[Metric::AlignLoss])?;
-        let n = pass.shape.0;
+        let (pass, states) = self.complete(&[Metric::AlignLoss, Metric::CaptionedAlignLoss])?;
+        // One pair per row of B (each caption with its image).
+        let n = pass.shape.1;
         let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
         // Sums of powers of distances: never negative, never NaN.
         let plausible = (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| *sum >= 0.0);

@@ -7,7 +7,9 @@ use super::{Metric, Part, Pass, Plan};
 use crate::kernel::{self, CosineCounts, LogSumExp, Sets, Tiled};
 use crate::metrics::distribution::{bin_count, centre_between, centre_within};
 use crate::metrics::uniform::Potential;
-use crate::{CosineHistogram, Modality, Result, Scalar, ShardError, TopK, UnitEmbeddings, check};
+use crate::{
+    CosineHistogram, Embeddings, Modality, Result, Scalar, ShardError, TopK, UnitEmbeddings, check,
+};
 
 /// The state of one tile of the uniformity loss: the log-sum-exp of its pairs' potentials.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +36,9 @@ pub struct HistogramTile {
 }
 
 impl Plan {
-    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`.
+    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`, or of
+    /// [`raw::uniform_loss`](crate::raw::uniform_loss)`(x, t)` on rows as they are (pass
+    /// `&UnitEmbeddings` or `&Embeddings`: the same pass, the same bits).
     ///
     /// # Errors
     ///
@@ -42,8 +46,20 @@ impl Plan {
     ///
     /// # Examples
     ///
-    /// See [the module](crate::shard).
-    pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) -> Result<Self> {
+    /// See [the module](crate::shard); on raw rows:
+    ///
+    /// ```
+    /// use modality_gap::shard::{self, Plan};
+    /// use modality_gap::{Embeddings, Image, raw};
+    ///
+    /// let rows: Vec<[f64; 2]> = (0..700).map(|i| [(i as f64).cos(), 3.0 * (i as f64).sin()]).collect();
+    /// let x = Embeddings::<f64, Image>::from_rows(&rows)?;
+    /// let plan = Plan::uniform_loss(&x, 2.0)?;
+    /// let value = shard::uniform_loss(&plan, &x, 0..plan.tiles())?.finish()?;
+    /// assert_eq!(value.to_bits(), raw::uniform_loss(&x, 2.0)?.to_bits());
+    /// # Ok::<(), modality_gap::Error>(())
+    /// ```
+    pub fn uniform_loss<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) -> Result<Self> {
         let potential = Potential::within(x, t)?;
         Ok(Self::of_potential(
             &potential,
@@ -312,8 +328,8 @@ pub(super) fn sets<'a, T: Scalar, A: Modality, B: Modality>(
 /// The pass of a uniformity between `a` and `b` (the same set within one), its tiles not yet
 /// counted.
 fn uniform_pass<T: Scalar, A: Modality, B: Modality>(
-    a: &UnitEmbeddings<T, A>,
-    b: &UnitEmbeddings<T, B>,
+    a: &Embeddings<T, A>,
+    b: &Embeddings<T, B>,
     t: f64,
     metric: Metric,
 ) -> Pass {
@@ -342,7 +358,8 @@ fn histogram_pass<T: Scalar>(
     }
 }
 
-/// The part of [`uniform_loss`](crate::uniform_loss) over the tiles `tiles` of `plan`, made
+/// The part of [`uniform_loss`](crate::uniform_loss) (or of
+/// [`raw::uniform_loss`](crate::raw::uniform_loss)) over the tiles `tiles` of `plan`, made
 /// with [`Plan::uniform_loss`]`(x, t)`.
 ///
 /// # Errors
@@ -355,7 +372,7 @@ fn histogram_pass<T: Scalar>(
 /// See [the module](crate::shard).
 pub fn uniform_loss<T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &UnitEmbeddings<T, M>,
+    x: &Embeddings<T, M>,
     tiles: Range<usize>,
 ) -> Result<Part<UniformTile>> {
     let potential = within_potential(plan, x, &tiles)?;
@@ -366,7 +383,7 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 /// range `tiles` against the plan.
 pub(super) fn within_potential<'a, T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &'a UnitEmbeddings<T, M>,
+    x: &'a Embeddings<T, M>,
     tiles: &Range<usize>,
 ) -> Result<Potential<'a>> {
     plan.check_tiles(tiles)?;
