@@ -147,12 +147,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "sharded over {ranks} ranks (map, passes, gather, merge): {sharded:.3} s; one process on rank 0: {single:.3} s"
     );
-    let same = uniform == one_process.0
+    // Debug writes every f64 in its shortest round-trip form (−0 as "-0.0"), so equal text
+    // is equal bits, where `==` on f64 would take −0 for 0.
+    let bits =
+        |x: &dyn std::fmt::Debug, y: &dyn std::fmt::Debug| format!("{x:?}") == format!("{y:?}");
+    let same = bits(&uniform, &one_process.0)
         && uniform.value().to_bits() == uniform_loss(&a, t)?.to_bits()
-        && contrastive == one_process.1
+        && bits(&contrastive, &one_process.1)
         && contrastive.value().to_bits() == contrastive_loss(&a, &b, tau)?.symmetric.to_bits()
-        && histogram == one_process.2
-        && gap == one_process.3;
+        && bits(&histogram, &one_process.2)
+        && bits(&gap, &one_process.3);
     if !same {
         return Err("the merged parts differ from the single-process metrics".into());
     }

@@ -4,13 +4,15 @@
 //! Σᵢ wᵢ (xᵢ − c)(xᵢ − c)ᵀ of one set), and a d × d (or k × d) matrix applied to every row. Neither forms an n × n (or
 //! n × d f64) matrix. Then the symmetric eigendecomposition of such a d × d matrix, and the
 //! rounding level below which its eigenvalues are noise.
+//!
+//! A cross-product pass is one observed pass of [`progress`], counted in rows.
 
 use std::ops::Range;
 
 use nalgebra::{DMatrix, DMatrixView, SymmetricEigen};
 use rayon::prelude::*;
 
-use crate::Scalar;
+use crate::{Scalar, progress};
 
 /// Rows per gemm call: the inner dimension of Σ (block)ᵀ(block), long enough for gemm to run
 /// near its peak, short enough that a block of f64 rows (BLOCK · d · 8 bytes) stays in cache.
@@ -89,7 +91,7 @@ pub(crate) fn weighted_cross_products_of_tile<T: Scalar>(
         weights: Some(weights),
     };
     // The tree's cuts are relative to a node's first row: the node's rows alone make it.
-    sides.split(0, weights.len())
+    sides.run(0..weights.len())
 }
 
 /// The tiles of [`cross_products`] of n rows: the row ranges of the nodes of its summation
@@ -136,7 +138,7 @@ pub(crate) fn cross_products_of_tile<T: Scalar>(
         same: true,
         weights: None,
     };
-    sides.split(rows.start, rows.end)
+    sides.run(rows)
 }
 
 /// The part of [`cross_products_between`] of two sets with centres of their own (not one
@@ -155,7 +157,7 @@ pub(crate) fn cross_products_between_of_tile<T: Scalar>(
         same: false,
         weights: None,
     };
-    sides.split(rows.start, rows.end)
+    sides.run(rows)
 }
 
 /// [`cross_products`] of one set of n rows with itself from the parts of all its tiles, in
@@ -203,28 +205,35 @@ struct Sides<'a, T> {
 impl<T: Scalar> Sides<'_, T> {
     /// The cross products of every row, the lower triangle mirrored for one set with itself.
     fn sum(self) -> DMatrix<f64> {
-        let mut sum = self.split(0, self.a.len() / self.centre_a.len());
+        let mut sum = self.run(0..self.a.len() / self.centre_a.len());
         if self.same {
             sum.fill_lower_triangle_with_upper_triangle();
         }
         sum
     }
 
+    /// The cross products of `rows` by bisection, one observed pass of as many rows
+    /// ([`progress::observe`]), reported block by block; once stopped, the rest are skipped.
+    fn run(self, rows: Range<usize>) -> DMatrix<f64> {
+        let progress = progress::pass(rows.len() as u64);
+        self.split(rows.start, rows.end, progress.as_ref())
+    }
+
     /// The cross products of rows `start..end`, by bisection.
-    fn split(self, start: usize, end: usize) -> DMatrix<f64> {
+    fn split(self, start: usize, end: usize, progress: Option<&progress::Pass>) -> DMatrix<f64> {
         let Some((left, right)) = halves(&(start..end)) else {
-            return self.leaf(start, end);
+            return self.leaf(start, end, progress);
         };
         let (mut left, right) = rayon::join(
-            || self.split(left.start, left.end),
-            || self.split(right.start, right.end),
+            || self.split(left.start, left.end, progress),
+            || self.split(right.start, right.end, progress),
         );
         left += right;
         left
     }
 
     /// The cross products of rows `start..end` (at most `LEAF`), one gemm per block of rows.
-    fn leaf(self, start: usize, end: usize) -> DMatrix<f64> {
+    fn leaf(self, start: usize, end: usize, progress: Option<&progress::Pass>) -> DMatrix<f64> {
         let Self {
             a,
             b,
@@ -238,6 +247,9 @@ impl<T: Scalar> Sides<'_, T> {
         let mut sum = DMatrix::zeros(da, db);
         let (mut xa, mut xb) = (vec![0.0; BLOCK * da], vec![0.0; BLOCK * db]);
         for first in (start..end).step_by(BLOCK) {
+            if progress.is_some_and(|p| p.cancelled()) {
+                break;
+            }
             let rows = BLOCK.min(end - first);
             centred(&a[first * da..(first + rows) * da], centre_a, &mut xa);
             if let Some(w) = weights {
@@ -256,21 +268,24 @@ impl<T: Scalar> Sides<'_, T> {
             let columns = DMatrixView::from_slice(&xa[..rows * da], da, rows);
             let transposed =
                 DMatrixView::from_slice_with_strides(&xb[..rows * db], rows, db, db, 1);
-            if !same {
-                sum.gemm(1.0, &columns, &transposed, 1.0);
-                continue;
-            }
-            for p in (0..da).step_by(PANEL) {
-                let width = PANEL.min(da - p);
-                for q in (p..da).step_by(PANEL) {
-                    let height = PANEL.min(da - q);
-                    sum.view_mut((p, q), (width, height)).gemm(
-                        1.0,
-                        &columns.rows(p, width),
-                        &transposed.columns(q, height),
-                        1.0,
-                    );
+            if same {
+                for p in (0..da).step_by(PANEL) {
+                    let width = PANEL.min(da - p);
+                    for q in (p..da).step_by(PANEL) {
+                        let height = PANEL.min(da - q);
+                        sum.view_mut((p, q), (width, height)).gemm(
+                            1.0,
+                            &columns.rows(p, width),
+                            &transposed.columns(q, height),
+                            1.0,
+                        );
+                    }
                 }
+            } else {
+                sum.gemm(1.0, &columns, &transposed, 1.0);
+            }
+            if let Some(progress) = progress {
+                progress.advance(rows as u64);
             }
         }
         sum

@@ -1,11 +1,13 @@
-//! Progress and cancellation of the pairwise passes: [`observe`] runs some work and reports,
-//! from every pass of the pairwise kernel that the work starts, how many of the pass's pairs
-//! are done; the callback can stop the work, which then ends in [`Error::Cancelled`].
+//! Progress and cancellation of the long passes: [`observe`] runs some work and reports, from
+//! every pass of the pairwise kernel that the work starts, how many of the pass's pairs are
+//! done, and from every O(n·d²) pass of d × d cross products (CKA, SVCCA, the spectra, each
+//! Newton step of the separability, Procrustes) how many of its rows; the callback can stop
+//! the work, which then ends in [`Error::Cancelled`].
 //!
 //! Nothing changes in the metrics' signatures: the observer is set for the calling thread
 //! while the work runs, and each pass picks it up once when it starts (one thread-local read;
-//! nothing else when no observer is set). The O(n·d) and O(n·d²) passes are short beside the
-//! pairwise ones and do not report, nor do passes that the work starts on other threads (the
+//! nothing else when no observer is set). The O(n·d) sweeps are short beside the others (one
+//! read of the rows) and do not report, nor do passes that the work starts on other threads (the
 //! metric evaluations that `Jackknife::delete_groups` and `stats::bootstrap` run in parallel).
 //! The batches of [`batched_contrastive_loss`](crate::batched_contrastive_loss) (and of a
 //! shard's part of it), when each has fewer than 2²² pairs, run in parallel and report
@@ -28,9 +30,9 @@ use crate::{Error, Result};
 pub struct Progress {
     /// The pass, counted from 0 within one [`observe`].
     pub pass: usize,
-    /// Pairs visited so far.
+    /// Pairs visited so far (rows, in a pass of cross products).
     pub done: u64,
-    /// Pairs the pass visits.
+    /// Pairs the pass visits (rows, in a pass of cross products).
     pub total: u64,
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use modality_gap::progress::{self, Progress};
 use modality_gap::{
-    Embeddings, Error, Image, Temperature, Text, UnitEmbeddings, batched_contrastive_loss,
-    contrastive_loss, jackknife, uniform_loss,
+    Centring, Embeddings, Error, HsicEstimator, Image, Spectrum, Temperature, Text, UnitEmbeddings,
+    batched_contrastive_loss, cka, contrastive_loss, effective_rank, jackknife, uniform_loss,
 };
 
 /// n unit rows of dimension 8 from a fixed formula (no randomness needed).
@@ -125,6 +125,25 @@ fn batches_report_as_one_pass_or_each_its_own() {
         assert_eq!(done.max(), Some(2100 * 2100), "pass {pass}");
     }
     assert!(reports.iter().all(|p| p.pass < 2));
+}
+
+/// A pass of d × d cross products (here the effective rank's and CKA's) reports its rows,
+/// block by block, to the last, and a stop request ends it in a typed error.
+#[test]
+fn cross_product_passes_report_their_rows() {
+    let (a, b) = (rows::<Image>(5000, 0.2), rows::<Text>(5000, 0.9));
+    let (a, b) = (a.as_embeddings(), b.as_embeddings());
+    let rank = || effective_rank(a, Spectrum::Variances, Centring::Mean);
+    let (value, reports) = observed(rank);
+    assert_eq!(format!("{value:?}"), format!("{:?}", rank().unwrap()));
+    assert!(reports.len() >= 5000 / 256, "{} reports", reports.len());
+    assert!(reports.iter().all(|p| p.pass == 0 && p.total == 5000));
+    assert_eq!(reports.iter().map(|p| p.done).max(), Some(5000));
+    let stopped = progress::observe(
+        |_| ControlFlow::Break(()),
+        || cka(a, b, HsicEstimator::Biased),
+    );
+    assert!(matches!(stopped, Err(Error::Cancelled)));
 }
 
 #[test]
