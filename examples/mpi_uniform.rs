@@ -148,7 +148,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         "sharded over {ranks} ranks (map, passes, gather, merge): {sharded:.3} s; one process on rank 0: {single:.3} s"
     );
     // Debug writes every f64 in its shortest round-trip form (−0 as "-0.0"), so equal text
-    // is equal bits, where `==` on f64 would take −0 for 0.
+    // is equal bits, where `==` on f64 would take −0 for 0 (any two NaNs print alike; the
+    // merged results have none).
     let bits =
         |x: &dyn std::fmt::Debug, y: &dyn std::fmt::Debug| format!("{x:?}") == format!("{y:?}");
     let same = bits(&uniform, &one_process.0)

@@ -1,13 +1,15 @@
 //! Progress and cancellation of the long passes: [`observe`] runs some work and reports, from
 //! every pass of the pairwise kernel that the work starts, how many of the pass's pairs are
 //! done, and from every O(n·d²) pass of d × d cross products (CKA, SVCCA, the spectra, each
-//! Newton step of the separability, Procrustes) how many of its rows; the callback can stop
+//! Newton step of the separability, Procrustes, the projections' components, the jackknives
+//! of CKA and of the spectra) how many of its rows; the callback can stop
 //! the work, which then ends in [`Error::Cancelled`].
 //!
 //! Nothing changes in the metrics' signatures: the observer is set for the calling thread
 //! while the work runs, and each pass picks it up once when it starts (one thread-local read;
-//! nothing else when no observer is set). The O(n·d) sweeps are short beside the others (one
-//! read of the rows) and do not report, nor do passes that the work starts on other threads (the
+//! nothing else when no observer is set). The O(n·d) sweeps (one read of the rows) and the
+//! O(n·d·k) applications of a k × d matrix to every row (the projections) are short beside the
+//! others and do not report, nor do passes that the work starts on other threads (the
 //! metric evaluations that `Jackknife::delete_groups` and `stats::bootstrap` run in parallel).
 //! The batches of [`batched_contrastive_loss`](crate::batched_contrastive_loss) (and of a
 //! shard's part of it), when each has fewer than 2²² pairs, run in parallel and report
@@ -23,9 +25,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::{Error, Result};
 
-/// How far one pairwise pass has got: `done` of its `total` pairs, and which pass it is (0 for
-/// the first that the observed work started; a metric may make several, for example the
-/// contrastive loss's jackknife two).
+/// How far one pass has got: `done` of its `total` pairs (rows, in a pass of cross products),
+/// and which pass it is (0 for the first that the observed work started; a metric may make
+/// several, for example the contrastive loss's jackknife two, and the separability one for
+/// each Newton step).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// The pass, counted from 0 within one [`observe`].
@@ -55,12 +58,13 @@ impl Progress {
     }
 }
 
-/// Runs `work`, calling `on_progress` as the pairwise passes it starts advance: after each
-/// sweep of rows (up to a few hundred rows against all columns), from the threads that run
+/// Runs `work`, calling `on_progress` as the passes it starts advance: after each sweep of
+/// rows of a pairwise pass (up to a few hundred rows against all columns) or each block of 256
+/// rows of a pass of cross products, from the threads that run
 /// them (so it must be `Send + Sync + 'static`: share state through an `Arc`); reports from
 /// two threads may arrive out of order, and the largest `done` of a pass is its `total`. If
 /// `on_progress` returns
-/// [`ControlFlow::Break`], the passes skip their remaining pairs and `observe` returns
+/// [`ControlFlow::Break`], the passes skip their remaining rows and `observe` returns
 /// [`Error::Cancelled`], whatever `work` returned. Results do not change when observed.
 ///
 /// # Errors
@@ -135,6 +139,14 @@ struct Observer {
     on_progress: Box<dyn Fn(Progress) -> ControlFlow<()> + Send + Sync>,
     cancelled: AtomicBool,
     passes: AtomicUsize,
+}
+
+/// Whether the work observed on the calling thread was stopped (false when none is observed):
+/// for loops of many passes, to end at once rather than pass after pass of skipped rows.
+pub(crate) fn cancelled() -> bool {
+    OBSERVER.with(|o| {
+        (o.borrow().as_ref()).is_some_and(|observer| observer.cancelled.load(Ordering::Relaxed))
+    })
 }
 
 /// The progress of one pass of `total` pairs under the calling thread's observer, or `None`

@@ -1,4 +1,4 @@
-//! Progress and cancellation of the pairwise passes (`progress::observe`): reports that reach
+//! Progress and cancellation of the long passes (`progress::observe`): reports that reach
 //! every pair, results that do not change when observed, a typed error when stopped, and the
 //! observer's scope.
 
@@ -139,11 +139,41 @@ fn cross_product_passes_report_their_rows() {
     assert!(reports.len() >= 5000 / 256, "{} reports", reports.len());
     assert!(reports.iter().all(|p| p.pass == 0 && p.total == 5000));
     assert_eq!(reports.iter().map(|p| p.done).max(), Some(5000));
+    let similarity = || cka(a, b, HsicEstimator::Biased);
+    let (value, reports) = observed(similarity);
+    assert_eq!(value.to_bits(), similarity().unwrap().to_bits());
+    // Three passes (ÃᵀÃ, B̃ᵀB̃, ÃᵀB̃) of 20 blocks each. Stopped at the first report, the first
+    // pass skips its remaining blocks (a report at most from each leaf then running), and the
+    // others run none.
+    assert_eq!(reports.len(), 3 * 5000_usize.div_ceil(256));
+    let calls = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&calls);
     let stopped = progress::observe(
-        |_| ControlFlow::Break(()),
-        || cka(a, b, HsicEstimator::Biased),
+        move |_| {
+            *counter.lock().unwrap() += 1;
+            ControlFlow::Break(())
+        },
+        similarity,
     );
     assert!(matches!(stopped, Err(Error::Cancelled)));
+    let calls = *calls.lock().unwrap();
+    assert!(
+        calls <= 1 + rayon::current_num_threads().min(4),
+        "{calls} reports"
+    );
+    // The separability's Newton steps end at the first pass that finds the work stopped.
+    let (x, y) = (rows::<Image>(3000, 0.2), rows::<Text>(3000, 0.9));
+    let steps = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let seen = Arc::clone(&steps);
+    let stopped = progress::observe(
+        move |p| {
+            seen.lock().unwrap().insert(p.pass);
+            ControlFlow::Break(())
+        },
+        || modality_gap::modality_separability(&x, &y),
+    );
+    assert!(matches!(stopped, Err(Error::Cancelled)));
+    assert_eq!(steps.lock().unwrap().len(), 1);
 }
 
 #[test]

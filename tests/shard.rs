@@ -2367,9 +2367,9 @@ fn forged_parts_of_the_batched_loss_are_typed_errors() {
     }
 }
 
-/// The uniformity and the alignment of raw rows (`raw::uniform_loss`, `raw::align_loss`: no
-/// unit norm) over shards: the same plans as on unit rows, the in-memory bits; the COCO
-/// alignment's plan is refused by another grouping.
+/// The alignment of raw rows (`raw::align_loss`: no unit norm) over shards: the same plan as
+/// on unit rows, the in-memory bits and errors; the COCO alignment's plan is refused by
+/// another grouping.
 #[test]
 fn raw_rows_and_the_coco_alignment_over_shards_give_the_in_memory_bits() {
     use modality_gap::raw;
@@ -2382,18 +2382,9 @@ fn raw_rows_and_the_coco_alignment_over_shards_give_the_in_memory_bits() {
     };
     let a = scaled(&random_unit::<f64, Image>(n, 6, 0.4, 31));
     let b = scaled(&random_unit::<f64, Image>(n, 6, -0.2, 32)).with_modality::<Text>();
-    let uniform = Plan::uniform_loss(&a, 1.5).unwrap();
     let align = Plan::align_loss(&a, &b, 2.0).unwrap();
     assert_eq!(align.tiles(), 3);
     for shards in [1, 2, 3] {
-        let part = |r| shard::uniform_loss(&uniform, &a, r);
-        let value = merged(parts(&uniform, shards, part), shards == 3).finish();
-        let expected = raw::uniform_loss(&a, 1.5).unwrap();
-        assert_eq!(
-            value.unwrap().to_bits(),
-            expected.to_bits(),
-            "raw uniformity"
-        );
         let part = |r| shard::align_loss(&align, &a, &b, r);
         let value = merged(parts(&align, shards, part), shards == 3).finish();
         let expected = raw::align_loss(&a, &b, 2.0).unwrap();
@@ -2403,6 +2394,20 @@ fn raw_rows_and_the_coco_alignment_over_shards_give_the_in_memory_bits() {
             "raw alignment"
         );
     }
+    // Raw f64 rows whose difference overflows (a NaN distance): the in-memory error.
+    let huge = Embeddings::<f64, Image>::from_rows(&[[1.5e308, 0.0], [0.0, 1.0], [1.0, 0.0]]);
+    let other = Embeddings::<f64, Text>::from_rows(&[[-1.5e308, 0.0], [0.0, 1.0], [1.0, 1.0]]);
+    let (huge, other) = (huge.unwrap(), other.unwrap());
+    let plan = Plan::align_loss(&huge, &other, 2.0).unwrap();
+    let sharded = shard::align_loss(&plan, &huge, &other, 0..1).and_then(|p| p.finish());
+    assert!(
+        matches!(sharded, Err(Error::Overflow { .. })),
+        "{sharded:?}"
+    );
+    assert!(matches!(
+        raw::align_loss(&huge, &other, 2.0),
+        Err(Error::Overflow { .. })
+    ));
 
     // 9000 captions of 3000 images: tiles of whole chunks of captions.
     let images = random_unit::<f32, Image>(3000, 5, 0.3, 33);

@@ -13,8 +13,8 @@ use modality_gap::progress::{self, Progress};
 /// How long the work runs before a bar appears.
 const QUIET: Duration = Duration::from_secs(1);
 
-/// Runs `work` with a bar named `label` for each of its pairwise passes, shown once the work
-/// has run for [`QUIET`].
+/// Runs `work` with a bar named `label` for each of its observed passes (pairwise, or of cross
+/// products), shown once the work has run for [`QUIET`].
 pub fn with_bar<R>(label: &'static str, work: impl FnOnce() -> Result<R>) -> Result<R> {
     let start = Instant::now();
     let bar: Arc<Mutex<Option<(usize, ProgressBar)>>> = Arc::new(Mutex::new(None));

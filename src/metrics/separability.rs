@@ -6,6 +6,7 @@ use std::ops::Range;
 use crate::{
     Modality, Result, Scalar, UnitEmbeddings, check,
     gram::{weighted_cross_products, weighted_cross_products_of_tile},
+    progress,
     reduce::{CHUNK_ROWS, ChunkTotal, chunk_totals_in, mean_row, per_chunk_in},
 };
 
@@ -491,6 +492,11 @@ impl<T: Scalar> Problem<'_, T> {
         let samples = self.sets.iter().map(|set| training(set.len())).sum();
         let mut newton = Newton::new(d, samples);
         loop {
+            // Stopped (`progress::observe`): the passes that follow would skip their rows, so
+            // no more steps; the fit's value is then not returned.
+            if progress::cancelled() {
+                return DVector::zeros(d + 1);
+            }
             match newton.need() {
                 Need::Objective(theta) => {
                     let value = self.objective(theta);

@@ -44,7 +44,7 @@
 //! [`Captioned::contrastive_loss`](crate::Captioned::contrastive_loss), [`mutual_knn`](crate::mutual_knn),
 //! [`cknna`](crate::cknna), [`align_loss`](crate::align_loss),
 //! [`Captioned::align_loss`](crate::Captioned::align_loss),
-//! [`raw::align_loss`](crate::raw::align_loss), [`raw::uniform_loss`](crate::raw::uniform_loss),
+//! [`raw::align_loss`](crate::raw::align_loss),
 //! [`relative_gap`](crate::relative_gap),
 //! [`Captioned::relative_gap`](crate::Captioned::relative_gap),
 //! [`effective_rank`](crate::effective_rank),

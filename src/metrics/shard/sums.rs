@@ -456,8 +456,10 @@ impl Part<AlignmentTile> {
         // One pair per row of B (each caption with its image).
         let n = pass.shape.1;
         let layout = states.iter().map(|tile| (tile.rows, tile.chunks.len()));
-        // Sums of powers of distances: never negative, never NaN.
-        let plausible = (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| *sum >= 0.0);
+        // Sums of powers of distances: never negative (NaN, as from raw f64 rows whose
+        // difference overflows, goes on to the in-memory loss's `Overflow`).
+        let plausible =
+            (states.iter().flat_map(|tile| &tile.chunks)).all(|sum| sum.is_nan() || *sum >= 0.0);
         if !laid_out(&tile_rows(n), layout) || !plausible {
             return Err(ShardError::NotThePlan {
                 what: "the pairs or the sums of a tile",

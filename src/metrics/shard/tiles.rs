@@ -36,9 +36,7 @@ pub struct HistogramTile {
 }
 
 impl Plan {
-    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`, or of
-    /// [`raw::uniform_loss`](crate::raw::uniform_loss)`(x, t)` on rows as they are (pass
-    /// `&UnitEmbeddings` or `&Embeddings`: the same pass, the same bits).
+    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`.
     ///
     /// # Errors
     ///
@@ -46,20 +44,8 @@ impl Plan {
     ///
     /// # Examples
     ///
-    /// See [the module](crate::shard); on raw rows:
-    ///
-    /// ```
-    /// use modality_gap::shard::{self, Plan};
-    /// use modality_gap::{Embeddings, Image, raw};
-    ///
-    /// let rows: Vec<[f64; 2]> = (0..700).map(|i| [(i as f64).cos(), 3.0 * (i as f64).sin()]).collect();
-    /// let x = Embeddings::<f64, Image>::from_rows(&rows)?;
-    /// let plan = Plan::uniform_loss(&x, 2.0)?;
-    /// let value = shard::uniform_loss(&plan, &x, 0..plan.tiles())?.finish()?;
-    /// assert_eq!(value.to_bits(), raw::uniform_loss(&x, 2.0)?.to_bits());
-    /// # Ok::<(), modality_gap::Error>(())
-    /// ```
-    pub fn uniform_loss<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) -> Result<Self> {
+    /// See [the module](crate::shard).
+    pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) -> Result<Self> {
         let potential = Potential::within(x, t)?;
         Ok(Self::of_potential(
             &potential,
@@ -358,8 +344,7 @@ fn histogram_pass<T: Scalar>(
     }
 }
 
-/// The part of [`uniform_loss`](crate::uniform_loss) (or of
-/// [`raw::uniform_loss`](crate::raw::uniform_loss)) over the tiles `tiles` of `plan`, made
+/// The part of [`uniform_loss`](crate::uniform_loss) over the tiles `tiles` of `plan`, made
 /// with [`Plan::uniform_loss`]`(x, t)`.
 ///
 /// # Errors
@@ -372,7 +357,7 @@ fn histogram_pass<T: Scalar>(
 /// See [the module](crate::shard).
 pub fn uniform_loss<T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &Embeddings<T, M>,
+    x: &UnitEmbeddings<T, M>,
     tiles: Range<usize>,
 ) -> Result<Part<UniformTile>> {
     let potential = within_potential(plan, x, &tiles)?;
@@ -383,7 +368,7 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 /// range `tiles` against the plan.
 pub(super) fn within_potential<'a, T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &'a Embeddings<T, M>,
+    x: &'a UnitEmbeddings<T, M>,
     tiles: &Range<usize>,
 ) -> Result<Potential<'a>> {
     plan.check_tiles(tiles)?;
