@@ -28,7 +28,9 @@ pub(crate) fn dots<const G: usize, T: Scalar, U: Scalar>(pairs: [(&[T], &[U]); G
 /// The squared distances Σₖ (aₖ − bₖ)² of G pairs of rows at once, each difference taken in
 /// f64 (no cancellation through the Gram identity), each summed as [`dot`] sums.
 #[inline(always)]
-pub(crate) fn squared_distances<const G: usize, T: Scalar>(pairs: [(&[T], &[T]); G]) -> [f64; G] {
+pub(crate) fn squared_distances<const G: usize, T: Scalar, U: Scalar>(
+    pairs: [(&[T], &[U]); G],
+) -> [f64; G] {
     sums_of_terms(
         pairs,
         #[inline(always)]
@@ -224,31 +226,54 @@ pub(crate) fn max_row_norm<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> f64 
     .sqrt()
 }
 
-/// maxᵢₖ |xᵢₖ − centreₖ|, in f64 (exact: a maximum does not depend on the order). Each chunk
-/// keeps the maximum of every coordinate, row after row, a loop that vectorises (a running
-/// maximum of one value per step would not), then takes the largest.
-pub(crate) fn max_abs_deviation<T: Scalar, M: Modality>(
-    x: &Embeddings<T, M>,
-    centre: &[f64],
-) -> f64 {
+/// How far rows reach from a point (see [`reach`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reach {
+    /// maxᵢₖ |xᵢₖ − centreₖ|, the largest deviation of any coordinate.
+    pub(crate) coordinate: f64,
+    /// maxᵢ ‖xᵢ − centre‖₂², the largest squared distance of a row.
+    pub(crate) squared: f64,
+}
+
+/// How far the rows of `x` reach from `centre`, in f64 (exact maxima, in any order, of the
+/// deviations, and of each row's squared distance summed as [`squared_distances`] sums). Each
+/// chunk keeps the maximum of every coordinate, row after row, a loop that vectorises (a
+/// running maximum of one value per step would not), then takes the largest.
+pub(crate) fn reach<T: Scalar, M: Modality>(x: &Embeddings<T, M>, centre: &[f64]) -> Reach {
+    let largest = |a: f64, b: f64| a.max(b);
     per_chunk(
         x.len(),
         #[inline(always)]
         |rows| {
-            let mut largest = vec![0.0_f64; centre.len()];
+            let mut coordinates = vec![0.0_f64; centre.len()];
+            let mut squared = 0.0_f64;
             for i in rows.clone() {
-                for ((m, v), c) in largest.iter_mut().zip(x.row(i)).zip(centre) {
+                for ((m, v), c) in coordinates.iter_mut().zip(x.row(i)).zip(centre) {
                     let deviation = (v.to_f64() - c).abs();
                     // `f64::max` without its NaN rule (the values are finite), so it vectorises.
                     *m = if deviation > *m { deviation } else { *m };
                 }
+                let [row] = squared_distances([(x.row(i), centre)]);
+                squared = squared.max(row);
             }
             x.done_with(rows);
-            largest.into_iter().fold(0.0, f64::max)
+            Reach {
+                coordinate: coordinates.into_iter().fold(0.0, largest),
+                squared,
+            }
         },
     )
     .into_iter()
-    .fold(0.0, f64::max)
+    .fold(
+        Reach {
+            coordinate: 0.0,
+            squared: 0.0,
+        },
+        |a, b| Reach {
+            coordinate: largest(a.coordinate, b.coordinate),
+            squared: largest(a.squared, b.squared),
+        },
+    )
 }
 
 /// The row sum Σᵢ xᵢ and Σᵢ extra(xᵢ), in one pass over the rows.

@@ -14,15 +14,23 @@ mod sealed {
     pub trait Sealed: Sized {
         /// The two slices as their concrete type.
         fn pair<'a>(a: &'a [Self], b: &'a [Self]) -> Pair<'a>;
+
+        /// The unit roundoff u: the largest relative error of rounding a real to the type
+        /// (2⁻²⁴ for `f32`, 2⁻⁵³ for `f64`).
+        const UNIT_ROUNDOFF: f64;
     }
 
     impl Sealed for f32 {
+        const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
+
         fn pair<'a>(a: &'a [f32], b: &'a [f32]) -> Pair<'a> {
             Pair::F32(a, b)
         }
     }
 
     impl Sealed for f64 {
+        const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 53) as f64;
+
         fn pair<'a>(a: &'a [f64], b: &'a [f64]) -> Pair<'a> {
             Pair::F64(a, b)
         }
@@ -90,4 +98,9 @@ impl Scalar for f64 {
 /// `a` and `b` as the kernel's concrete element type.
 pub(crate) fn pair<'a, T: Scalar>(a: &'a [T], b: &'a [T]) -> Pair<'a> {
     <T as sealed::Sealed>::pair(a, b)
+}
+
+/// The unit roundoff of `T` (2⁻²⁴ for `f32`, 2⁻⁵³ for `f64`).
+pub(crate) fn unit_roundoff<T: Scalar>() -> f64 {
+    <T as sealed::Sealed>::UNIT_ROUNDOFF
 }

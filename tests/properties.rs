@@ -3,13 +3,13 @@
 use crate::common;
 
 use common::{
-    F32, F64, LARGE_LOGITS, ROTATED, ULPS, assert_all_close, assert_close, assert_relative,
-    orthogonal, rotated, shaped_rows, temperature, unit,
+    F32, F64, LARGE_LOGITS, ROTATED, ULPS, UNIFORMITY_BEYOND_BOUND, assert_all_close, assert_close,
+    assert_relative, orthogonal, rotated, shaped_rows, temperature, unit,
 };
 use modality_gap::{
-    Diagonal, Embeddings, Image, Modality, Text, UnitEmbeddings, align_loss,
+    Diagonal, Embeddings, Error, Image, Modality, Scalar, Text, UnitEmbeddings, align_loss,
     batched_contrastive_loss, centroid, contrastive_loss, contrastive_loss_with_targets, gap,
-    mean_pairwise_cosine, uniform_loss,
+    mean_pairwise_cosine, raw, uniform_loss,
 };
 use proptest::prelude::*;
 
@@ -152,6 +152,21 @@ proptest! {
     }
 
     #[test]
+    fn raw_uniformity_lies_within_its_rounding_bound_or_is_unresolved(
+        (n, d, v) in shaped_rows(2..30, 1..16),
+        outlier in 0.0f64..12.0,
+        t in 0.01f64..10.0,
+    ) {
+        // Row 0 pushed out to about 10^outlier: the close pairs' squared distances become
+        // differences of large squared norms, in f32 and in f64.
+        let mut v = v;
+        v[..d].iter_mut().for_each(|e| *e = (*e + 2.0) * 10f64.powf(outlier));
+        check_raw_uniformity(&Embeddings::<f64, Image>::from_row_major_slice(n, d, &v).unwrap(), t);
+        let v32: Vec<f32> = v.iter().map(|&e| e as f32).collect();
+        check_raw_uniformity(&Embeddings::<f32, Image>::from_row_major_slice(n, d, &v32).unwrap(), t);
+    }
+
+    #[test]
     fn uniformity_lies_between_minus_4t_and_0((n, d, v) in shaped_rows(2..40, 1..16), t in 0.01f64..10.0) {
         let x = unit::<f64, Image>(n, d, &v);
         let u = uniform_loss(&x, t).unwrap();
@@ -273,17 +288,61 @@ proptest! {
 
 /// log((2/(n(n−1))) Σ_{i<j} exp(−t‖xᵢ − xⱼ‖²)) from explicit differences, with the mean taken
 /// as 1 + mean(expm1(·)) so that a tight cluster keeps its relative precision.
-fn uniformity_by_definition<M: Modality>(x: &UnitEmbeddings<f64, M>, t: f64) -> f64 {
-    let rows: Vec<&[f64]> = x.rows().collect();
+fn uniformity_by_definition<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) -> f64 {
+    let rows: Vec<&[T]> = x.rows().collect();
     let mut z = Vec::new();
     for (i, a) in rows.iter().enumerate() {
         for b in &rows[i + 1..] {
-            z.push(-t * a.iter().zip(*b).map(|(p, q)| (p - q).powi(2)).sum::<f64>());
+            let difference = |(p, q): (&T, &T)| (p.to_f64() - q.to_f64()).powi(2);
+            z.push(-t * a.iter().zip(*b).map(difference).sum::<f64>());
         }
     }
     let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let excess = z.iter().map(|v| (v - max).exp_m1()).sum::<f64>() / z.len() as f64;
     max + excess.ln_1p()
+}
+
+/// `raw::uniform_loss(x, t)` is within the crate's bound t·5(d + 8)·u·max‖xᵢ − x̄‖² on the Gram
+/// identity's rounding (and [`UNIFORMITY_BEYOND_BOUND`]) of its definition, or, exactly when
+/// that bound passes 1, `Unresolved` with it.
+fn check_raw_uniformity<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) {
+    let (n, d) = x.shape();
+    let rows: Vec<&[T]> = x.rows().collect();
+    let mean: Vec<f64> = (0..d)
+        .map(|k| rows.iter().map(|r| r[k].to_f64()).sum::<f64>() / n as f64)
+        .collect();
+    let farthest = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(e, m)| (e.to_f64() - m).powi(2))
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max);
+    let u = if T::NAME == "f32" {
+        2f64.powi(-24)
+    } else {
+        2f64.powi(-53)
+    };
+    let bound = 5.0 * (d as f64 + 8.0) * u * farthest * t;
+    match raw::uniform_loss(x, t) {
+        Ok(value) => {
+            // The bound computed here and the crate's differ only in the mean's rounding.
+            assert!(bound <= 1.0 + 1e-9, "{bound}");
+            let exact = uniformity_by_definition(x, t);
+            let off = (value - exact).abs();
+            assert!(
+                off <= bound + UNIFORMITY_BEYOND_BOUND,
+                "{value} vs {exact}: {off:e} > {bound:e}"
+            );
+        }
+        Err(Error::Unresolved { bound: given, .. }) => {
+            assert!(given > 1.0 && bound >= 1.0 - 1e-9, "{given} {bound}");
+            assert_relative(given, bound, F64, "bound");
+        }
+        Err(other) => panic!("{other}"),
+    }
 }
 
 /// Every metric of (a, b) equals that of (a2, b2) within `tol` (abs or rel).

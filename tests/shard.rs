@@ -2394,6 +2394,29 @@ fn raw_rows_and_the_coco_alignment_over_shards_give_the_in_memory_bits() {
             "raw alignment"
         );
     }
+    let uniform = Plan::uniform_loss(&a, 2.0).unwrap();
+    for shards in [1, 2, uniform.tiles()] {
+        let part = |r| shard::uniform_loss(&uniform, &a, r);
+        let value = merged(parts(&uniform, shards, part), shards == 2).finish();
+        let expected = raw::uniform_loss(&a, 2.0).unwrap();
+        assert_eq!(
+            value.unwrap().to_bits(),
+            expected.to_bits(),
+            "raw uniformity"
+        );
+    }
+    // An outlier leaves the close pairs unresolved: the plan refuses it as the pass does.
+    let outlier = Embeddings::<f64, Image>::from_rows(&[[1e8, 0.0], [0.0, 1.0], [1.0, 0.0]]);
+    let outlier = outlier.unwrap();
+    for refused in [
+        Plan::uniform_loss(&outlier, 1.0).map(|_| ()),
+        raw::uniform_loss(&outlier, 1.0).map(|_| ()),
+    ] {
+        assert!(
+            matches!(refused, Err(Error::Unresolved { .. })),
+            "{refused:?}"
+        );
+    }
     // Raw f64 rows whose difference overflows (a NaN distance): the in-memory error.
     let huge = Embeddings::<f64, Image>::from_rows(&[[1.5e308, 0.0], [0.0, 1.0], [1.0, 0.0]]);
     let other = Embeddings::<f64, Text>::from_rows(&[[-1.5e308, 0.0], [0.0, 1.0], [1.0, 1.0]]);

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{ULPS, temperature, unit_from_rows};
+use common::{F64, ULPS, assert_relative, temperature, unit_from_rows};
 use modality_gap::{
     Diagonal, Embeddings, Error, Image, Modality, Temperature, Text, UnitEmbeddings, align_loss,
     batched_contrastive_loss, contrastive_loss, contrastive_loss_with_targets, gap,
@@ -411,10 +411,68 @@ fn extreme_magnitudes_normalise_or_overflow_with_an_error() {
     assert!((one / 1e200 - 1.0).abs() <= ULPS, "{one:e}");
     let overflow = |r: Result<f64, Error>| matches!(r, Err(Error::Overflow { .. }));
     assert!(overflow(raw::align_loss(&near, &far, 2.0)));
-    assert!(overflow(raw::uniform_loss(&huge, 2.0)));
-    // A huge t on ordinary unit rows: t·d² overflows.
+    // The uniformity's rounding bound t·5(d + 8)·u·max‖xᵢ − x̄‖² overflows first: its loss
+    // would overflow too, but no digit of it is resolved.
+    let unresolved = |r: Result<f64, Error>| match r {
+        Err(Error::Unresolved { bound, .. }) => bound,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(unresolved(raw::uniform_loss(&huge, 2.0)), f64::INFINITY);
+    // A huge t on ordinary unit rows (each 1/√2 from their mean):
+    // 1e308·5·10·2⁻⁵³·(1/2).
     let spread = unit_pair_of_orthogonal_rows();
-    assert!(overflow(uniform_loss(&spread, 1e308)));
+    let bound = unresolved(uniform_loss(&spread, 1e308));
+    assert_relative(bound, 1e308 * 25.0 / 2f64.powi(53), ULPS, "bound");
+}
+
+/// Rows (big, 0), (0, 1), (1, 0): the loss is log(e⁻²/3) for any big above a few (the two
+/// pairs with the outlier add nothing), but the close pair's squared distance 2 is a
+/// difference of squared norms of about (2·big/3)². The crate's value lies within its bound
+/// t·5(d + 8)·u·max‖xᵢ − x̄‖² of the loss, or the input is `Unresolved` when that passes 1.
+#[test]
+fn an_outlier_leaves_the_close_pairs_within_the_bound_or_unresolved() {
+    fn case<T: modality_gap::Scalar>(big: f64) -> (Result<f64, Error>, f64) {
+        let rows = [[big, 0.0], [0.0, 1.0], [1.0, 0.0]].map(|r| r.map(T::from_f64));
+        let x = Embeddings::<T, Image>::from_rows(&rows).unwrap();
+        // max‖xᵢ − x̄‖² is the outlier's: (2b/3 − 1/3)² + (1/3)², with b as stored.
+        let b = T::from_f64(big).to_f64();
+        let farthest = ((2.0 * b - 1.0) / 3.0).powi(2) + 1.0 / 9.0;
+        let u = if T::NAME == "f32" {
+            2f64.powi(-24)
+        } else {
+            2f64.powi(-53)
+        };
+        (raw::uniform_loss(&x, 1.0), 5.0 * 10.0 * u * farthest)
+    }
+    let loss = -2.0 - 3f64.ln();
+    let within = |(value, bound): (Result<f64, Error>, f64), limit: f64| {
+        let value = value.unwrap();
+        assert!(bound <= limit, "{bound}");
+        assert!(
+            (value - loss).abs() <= bound,
+            "{value} vs {loss} (bound {bound})"
+        );
+    };
+    let refused = |(value, bound): (Result<f64, Error>, f64)| match value {
+        Err(Error::Unresolved { bound: given, .. }) => {
+            assert!(given > 1.0);
+            if bound.is_finite() {
+                assert_relative(given, bound, F64, "bound");
+            } else {
+                assert_eq!(given, bound);
+            }
+        }
+        other => panic!("{other:?}"),
+    };
+    within(case::<f64>(1e3), 3e-9);
+    within(case::<f64>(1e7), 0.25);
+    refused(case::<f64>(1e8)); // the pass would give −3.35
+    refused(case::<f64>(1e150));
+    refused(case::<f64>(1.5e308)); // it gave 0.0 when t·scale⁻² overflowed
+    within(case::<f32>(10.0), 3e-4);
+    within(case::<f32>(100.0), 0.014);
+    refused(case::<f32>(1e3));
+    refused(case::<f32>(1e5)); // the pass would give −129.1
 }
 
 fn unit_pair_of_orthogonal_rows() -> UnitEmbeddings<f64, Image> {

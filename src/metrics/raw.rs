@@ -47,12 +47,16 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
 ///
 /// As [`crate::uniform_loss`].
 ///
-/// # Known limit
+/// # Precision
 ///
-/// Rows whose largest deviation from their mean passes about 10¹⁵⁴ are not yet handled: the
-/// pass scales the rows by a power of two near 1/spread and t by its inverse square, which then
-/// leaves f64's range, and the value is wrong (0.0 for the rows (1.5·10³⁰⁸, 0), (0, 1), (1, 0)
-/// at t = 1, where the loss is log(e⁻²/3) ≈ −3.10). Unit rows are far from it.
+/// The squared distances come from the Gram identity on the rows centred at their mean, as in
+/// [`crate::uniform_loss`]. torch.pdist forms the differences instead. The two agree where
+/// the rows' distances from their mean are of the order of their distances from each other.
+/// An outlier breaks that: the close pairs' distances are then differences of large norms,
+/// and their digits are lost. The crate bounds that loss (t·5(d + 8)·u·maxᵢ ‖xᵢ − x̄‖², see
+/// [`Error::Unresolved`](crate::Error::Unresolved)) and refuses the input when the bound
+/// passes 1. For the rows (10⁸, 0), (0, 1), (1, 0) in `f64` at t = 1 (loss
+/// log(e⁻²/3) ≈ −3.10), the bound is 12, and the pass would have given −3.35.
 ///
 /// # Examples
 ///

@@ -2,9 +2,10 @@ use std::ops::Range;
 
 use crate::kernel::{LogSumExp, SampleBlock};
 use crate::{
-    Embeddings, Modality, Result, Scalar, UnitEmbeddings, check,
+    Embeddings, Error, Modality, Result, Scalar, UnitEmbeddings, check,
     kernel::{self, Sets},
-    reduce::{max_abs_deviation, mean_row},
+    reduce::{Reach, mean_row, reach},
+    scalar::unit_roundoff,
 };
 
 /// The uniformity loss of Wang & Isola: the log of the mean Gaussian potential over all
@@ -32,8 +33,12 @@ use crate::{
 ///
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no pairs; `torch.pdist` gives
 /// `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless t is finite
-/// and > 0, [`Error::Overflow`](crate::Error::Overflow) for raw rows of extreme magnitude or
-/// a t so large that t·d² overflows.
+/// and > 0, [`Error::Unresolved`](crate::Error::Unresolved) when the rounding of the Gram
+/// identity could move the value by more than 1: t·5(d + 8)·u·maxᵢ ‖xᵢ − x̄‖² > 1, with u the
+/// unit roundoff of `T` (2⁻²⁴ or 2⁻⁵³). The value is always within that bound of the exact
+/// one (on unit rows of width 512 in `f32`, 3.1e-4 at t = 2 when every row lies 1 from the
+/// mean); it passes 1 on unit rows only at t in the thousands in `f32`, and on raw rows with
+/// an outlier far from the others.
 ///
 /// # Examples
 ///
@@ -87,8 +92,8 @@ pub(crate) fn uniform_loss_raw<T: Scalar, M: Modality>(
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) for n ≠ m,
 /// [`Error::TooFewSamples`](crate::Error::TooFewSamples) for n < 2 (no unmatched pair; the
 /// reference gives `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless
-/// t is finite and > 0, [`Error::Overflow`](crate::Error::Overflow) for a t so large that the
-/// exponents overflow.
+/// t is finite and > 0, [`Error::Unresolved`](crate::Error::Unresolved) as [`uniform_loss`],
+/// with x̄ the common centre and the largest distance from it over both sets.
 ///
 /// # Examples
 ///
@@ -140,15 +145,16 @@ impl<'a> Potential<'a> {
         // cancellation; a power-of-two scale (exact) brings the spread near 1, so no magnitude
         // over- or underflows in the kernel's precision.
         let centre = mean_row(x);
-        let spread = max_abs_deviation(x, &centre);
+        let quantity = "the uniformity loss";
+        let reach = resolved::<T>(quantity, t, x.dim(), reach(x, &centre))?;
         Ok(Self {
             sets: Sets::one(x.as_slice(), x.dim()),
             within: true,
             n: x.len(),
             centre,
-            spread,
+            spread: reach.coordinate,
             t,
-            quantity: "the uniformity loss",
+            quantity,
         })
     }
 
@@ -168,15 +174,21 @@ impl<'a> Potential<'a> {
             .zip(mean_row(b))
             .map(|(x, y)| 0.5 * (x + y))
             .collect();
-        let spread = max_abs_deviation(a, &centre).max(max_abs_deviation(b, &centre));
+        let (from_a, from_b) = (reach(a, &centre), reach(b, &centre));
+        let both = Reach {
+            coordinate: from_a.coordinate.max(from_b.coordinate),
+            squared: from_a.squared.max(from_b.squared),
+        };
+        let quantity = "the cross-modal uniformity";
+        let reach = resolved::<T>(quantity, t, a.dim(), both)?;
         Ok(Self {
             sets: Sets::new(a.as_slice(), b.as_slice(), a.dim()),
             within: false,
             n: a.len(),
             centre,
-            spread,
+            spread: reach.coordinate,
             t,
-            quantity: "the cross-modal uniformity",
+            quantity,
         })
     }
 
@@ -256,6 +268,31 @@ impl<'a> Potential<'a> {
 
     fn scale(&self) -> f64 {
         power_of_two_near(self.spread.recip())
+    }
+}
+
+/// `reach` (of rows of width `d` in `T` from the pass's centre c) when the log-mean of the
+/// potentials is resolved: when the most rounding can move it,
+///
+/// ```text
+/// bound = t · 5(d + 8) · u · maxᵢ ‖xᵢ − c‖²      (u = 2⁻²⁴ in f32, 2⁻⁵³ in f64),
+/// ```
+///
+/// is at most 1; else [`Error::Unresolved`]. Each exponent −t‖xᵢ − xⱼ‖² comes from rows
+/// rounded to `T` once centred (a relative error of at most 2u per entry, so at most
+/// (4u + 4u²)·(‖xᵢ − c‖ + ‖xⱼ − c‖)² in the squared distance) and from the Gram identity in `T`
+/// (dot products and norms of length d, at most 2γ_d·(‖xᵢ − c‖² + ‖xⱼ − c‖²), with
+/// γ_d = du/(1 − du), plus the f64 sums after them): at most t·(4.06d + 32)·u·max‖xᵢ − c‖² in
+/// all, within the bound for d·u ≤ 0.01. A log-mean-exp moves by at most the largest move of
+/// its exponents. The bound is a worst case: with an outlier it is met, with unit rows it is
+/// far from it, and it passes 1 only for t in the thousands in `f32`.
+fn resolved<T: Scalar>(quantity: &'static str, t: f64, d: usize, reach: Reach) -> Result<Reach> {
+    // The small factors first, so that no product overflows before the bound does.
+    let bound = 5.0 * (d as f64 + 8.0) * unit_roundoff::<T>() * reach.squared * t;
+    if bound <= 1.0 {
+        Ok(reach)
+    } else {
+        Err(Error::Unresolved { quantity, bound })
     }
 }
 

@@ -36,7 +36,9 @@ pub struct HistogramTile {
 }
 
 impl Plan {
-    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`.
+    /// The plan of [`uniform_loss`](crate::uniform_loss)`(x, t)`, or of
+    /// [`raw::uniform_loss`](crate::raw::uniform_loss) on rows as they are (pass
+    /// `&UnitEmbeddings` or `&Embeddings`).
     ///
     /// # Errors
     ///
@@ -45,7 +47,7 @@ impl Plan {
     /// # Examples
     ///
     /// See [the module](crate::shard).
-    pub fn uniform_loss<T: Scalar, M: Modality>(x: &UnitEmbeddings<T, M>, t: f64) -> Result<Self> {
+    pub fn uniform_loss<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) -> Result<Self> {
         let potential = Potential::within(x, t)?;
         Ok(Self::of_potential(
             &potential,
@@ -344,7 +346,8 @@ fn histogram_pass<T: Scalar>(
     }
 }
 
-/// The part of [`uniform_loss`](crate::uniform_loss) over the tiles `tiles` of `plan`, made
+/// The part of [`uniform_loss`](crate::uniform_loss) (or, on rows as they are, of
+/// [`raw::uniform_loss`](crate::raw::uniform_loss)) over the tiles `tiles` of `plan`, made
 /// with [`Plan::uniform_loss`]`(x, t)`.
 ///
 /// # Errors
@@ -357,7 +360,7 @@ fn histogram_pass<T: Scalar>(
 /// See [the module](crate::shard).
 pub fn uniform_loss<T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &UnitEmbeddings<T, M>,
+    x: &Embeddings<T, M>,
     tiles: Range<usize>,
 ) -> Result<Part<UniformTile>> {
     let potential = within_potential(plan, x, &tiles)?;
@@ -368,7 +371,7 @@ pub fn uniform_loss<T: Scalar, M: Modality>(
 /// range `tiles` against the plan.
 pub(super) fn within_potential<'a, T: Scalar, M: Modality>(
     plan: &Plan,
-    x: &'a UnitEmbeddings<T, M>,
+    x: &'a Embeddings<T, M>,
     tiles: &Range<usize>,
 ) -> Result<Potential<'a>> {
     plan.check_tiles(tiles)?;

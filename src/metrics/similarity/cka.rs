@@ -2,7 +2,7 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::gram::{cross_products, cross_products_between};
-use crate::reduce::{max_abs_deviation, mean_row, sum_over_rows};
+use crate::reduce::{mean_row, reach, sum_over_rows};
 use crate::{Embeddings, Modality, Result, Scalar, check};
 
 /// Which estimator of the Hilbert–Schmidt independence criterion (HSIC) a [`cka`] uses.
@@ -144,7 +144,7 @@ pub(crate) fn check_sets(n: usize, m: usize, estimator: HsicEstimator) -> Result
 /// A set's mean row, or the error for rows that are all equal (decided exactly on the rows).
 pub(crate) fn centre<T: Scalar, M: Modality>(x: &Embeddings<T, M>) -> Result<Vec<f64>> {
     let first: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-    check::some_variance(max_abs_deviation(x, &first) == 0.0)?;
+    check::some_variance(reach(x, &first).coordinate == 0.0)?;
     Ok(mean_row(x))
 }
 

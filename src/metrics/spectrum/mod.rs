@@ -12,7 +12,7 @@ pub(crate) use isoscore::{isoscore_dimension, isoscore_of, of_participation};
 use nalgebra::DMatrix;
 
 use crate::gram::{cross_products, eigenvalues, rounding_level};
-use crate::reduce::{max_abs_deviation, mean_row};
+use crate::reduce::{mean_row, reach};
 use crate::{Centring, Embeddings, Modality, Result, Scalar, check};
 
 /// The eigenvalues λ₁ ≥ … ≥ λ_d ≥ 0 of the Gram matrix Σᵢ (xᵢ − c)(xᵢ − c)ᵀ (c the mean row for
@@ -51,7 +51,7 @@ pub(crate) fn gram_setup<T: Scalar, M: Modality>(
         Centring::None => vec![0.0; d],
         Centring::Mean => x.row(0).iter().map(|v| v.to_f64()).collect(),
     };
-    check::some_variance(max_abs_deviation(x, &reference) == 0.0)?;
+    check::some_variance(reach(x, &reference).coordinate == 0.0)?;
     Ok((centre, bound))
 }
 
