@@ -87,7 +87,9 @@ def isolated_median_seconds(name, f, repeats):
     """median_seconds(f) in a forked child, so that a peer that crashes (numpy's x @ x.T in
     f64 at n = 16384, d = 768 dies with a segmentation fault inside OpenBLAS's SkylakeX dsyrk,
     numpy 2.4.6, in the runs of 2026-11-30 and 2026-12-01) costs its cell of the table (nan),
-    not the run."""
+    not the run. Every torch call runs in such a child: once the parent has run torch, its
+    OpenMP pool is live, and a forked child that runs torch hangs on a lock of that pool
+    (seen on 2026-12-02: the first torch cell after an in-process pdist never returned)."""
     receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
 
     def child():
@@ -155,7 +157,9 @@ def main():
             )
             # align_uniform's recipe is f32.
             if n <= args.pdist_up_to and dtype == np.float32:
-                pdist = median_seconds(lambda: torch_pdist(ta), max(1, args.repeats // 2))
+                pdist = isolated_median_seconds(
+                    "torch pdist", lambda: torch_pdist(ta), max(1, args.repeats // 2)
+                )
             name = "uniform"
         else:
             numpy_s = isolated_median_seconds(
