@@ -115,9 +115,9 @@ pub enum Error {
 
     /// A value the input's rounding leaves unresolved: the most the rounding of the method
     /// can move it, `bound`, exceeds 1. The uniformities give it for rows that reach far from
-    /// their mean next to a large t (`t·4(d + 5)·u·maxᵢ ‖xᵢ − x̄‖² > 1`, u the unit roundoff of
-    /// the element type): raw rows with an outlier, or unit rows at t in the thousands in
-    /// `f32`. Normalise the rows, drop the outliers, lower t or use `f64`.
+    /// their mean next to a large t (`t·5(d + 8)·u·maxᵢ ‖xᵢ − x̄‖² > 1`, u the unit roundoff of
+    /// the element type): raw rows with an outlier, or unit rows in `f32` at t·(d + 8) above
+    /// about 8·10⁵. Normalise the rows, drop the outliers, lower t or use `f64`.
     #[error(
         "{quantity} is not resolved for this input: the rounding of the method could move it \
          by up to {bound:e} (rows far from their mean against t; normalise them, drop \

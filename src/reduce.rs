@@ -254,7 +254,8 @@ pub(crate) fn reach<T: Scalar, M: Modality>(x: &Embeddings<T, M>, centre: &[f64]
                     *m = if deviation > *m { deviation } else { *m };
                 }
                 let [row] = squared_distances([(x.row(i), centre)]);
-                squared = squared.max(row);
+                // A centre that overflowed (NaN) is infinitely far.
+                squared = squared.max(if row.is_nan() { f64::INFINITY } else { row });
             }
             x.done_with(rows);
             Reach {

@@ -328,7 +328,7 @@ fn check_raw_uniformity<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) {
     let bound = 5.0 * (d as f64 + 8.0) * u * farthest * t;
     match raw::uniform_loss(x, t) {
         Ok(value) => {
-            // The bound computed here and the crate's differ only in the mean's rounding.
+            // The bound computed here and the crate's differ only in how the squares are summed.
             assert!(bound <= 1.0 + 1e-9, "{bound}");
             let exact = uniformity_by_definition(x, t);
             let off = (value - exact).abs();

@@ -422,7 +422,7 @@ fn extreme_magnitudes_normalise_or_overflow_with_an_error() {
     // 1e308·5·10·2⁻⁵³·(1/2).
     let spread = unit_pair_of_orthogonal_rows();
     let bound = unresolved(uniform_loss(&spread, 1e308));
-    assert_relative(bound, 1e308 * 25.0 / 2f64.powi(53), ULPS, "bound");
+    assert_relative(bound, 1e308 / 2f64.powi(53) * 25.0, ULPS, "bound");
 }
 
 /// Rows (big, 0), (0, 1), (1, 0): the loss is log(e⁻²/3) for any big above a few (the two
@@ -473,6 +473,17 @@ fn an_outlier_leaves_the_close_pairs_within_the_bound_or_unresolved() {
     within(case::<f32>(100.0), 0.014);
     refused(case::<f32>(1e3));
     refused(case::<f32>(1e5)); // the pass would give −129.1
+    // Chunk sums of the mean that overflow to +∞ and −∞ (2048 rows each): a NaN mean, which
+    // reached every row at a NaN distance, so the bound was 0 and the value 0.0.
+    let rows: Vec<[f64; 1]> = [1.5e308, -1.5e308]
+        .iter()
+        .flat_map(|&v| [[v]; 2048])
+        .collect();
+    let nan_mean = Embeddings::<f64, Image>::from_rows(&rows).unwrap();
+    match raw::uniform_loss(&nan_mean, 1.0) {
+        Err(Error::Unresolved { bound, .. }) => assert_eq!(bound, f64::INFINITY),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn unit_pair_of_orthogonal_rows() -> UnitEmbeddings<f64, Image> {

@@ -56,7 +56,7 @@ pub fn align_loss<T: Scalar, A: Modality, B: Modality>(
 /// and their digits are lost. The crate bounds that loss (t·5(d + 8)·u·maxᵢ ‖xᵢ − x̄‖², see
 /// [`Error::Unresolved`](crate::Error::Unresolved)) and refuses the input when the bound
 /// passes 1. For the rows (10⁸, 0), (0, 1), (1, 0) in `f64` at t = 1 (loss
-/// log(e⁻²/3) ≈ −3.10), the bound is 12, and the pass would have given −3.35.
+/// log(e⁻²/3) ≈ −3.10), the bound is 24.7, and the pass would have given −3.35.
 ///
 /// # Examples
 ///

@@ -35,10 +35,11 @@ use crate::{
 /// `NaN`), [`Error::InvalidParameter`](crate::Error::InvalidParameter) unless t is finite
 /// and > 0, [`Error::Unresolved`](crate::Error::Unresolved) when the rounding of the Gram
 /// identity could move the value by more than 1: t·5(d + 8)·u·maxᵢ ‖xᵢ − x̄‖² > 1, with u the
-/// unit roundoff of `T` (2⁻²⁴ or 2⁻⁵³). The value is always within that bound of the exact
-/// one (on unit rows of width 512 in `f32`, 3.1e-4 at t = 2 when every row lies 1 from the
-/// mean); it passes 1 on unit rows only at t in the thousands in `f32`, and on raw rows with
-/// an outlier far from the others.
+/// unit roundoff of `T` (2⁻²⁴ or 2⁻⁵³). The value is within that bound of the exact one,
+/// apart from the exponential's and the f64 sums' own rounding (docs/metrics.md): on unit
+/// rows of width 512 in `f32`, 3.1e-4 at t = 2 when every row lies 1 from the mean. The bound
+/// passes 1 on unit rows in `f32` only for t·(d + 8) above about 8·10⁵ (t beyond 1600 at
+/// d = 512), and on raw rows with an outlier far from the others.
 ///
 /// # Examples
 ///
@@ -284,8 +285,9 @@ impl<'a> Potential<'a> {
 /// (dot products and norms of length d, at most 2γ_d·(‖xᵢ − c‖² + ‖xⱼ − c‖²), with
 /// γ_d = du/(1 − du), plus the f64 sums after them): at most t·(4.06d + 32)·u·max‖xᵢ − c‖² in
 /// all, within the bound for d·u ≤ 0.01. A log-mean-exp moves by at most the largest move of
-/// its exponents. The bound is a worst case: with an outlier it is met, with unit rows it is
-/// far from it, and it passes 1 only for t in the thousands in `f32`.
+/// its exponents. The bound is a worst case (the rows (10⁸, 0), (0, 1), (1, 0) in `f64` err by
+/// 0.25 against a bound of 24.7); on unit rows in `f32` it passes 1 only for t·(d + 8) above
+/// about 8·10⁵. A mean that overflows (NaN, from sums of opposite infinities) reaches +∞ far.
 fn resolved<T: Scalar>(quantity: &'static str, t: f64, d: usize, reach: Reach) -> Result<Reach> {
     // The small factors first, so that no product overflows before the bound does.
     let bound = 5.0 * (d as f64 + 8.0) * unit_roundoff::<T>() * reach.squared * t;
