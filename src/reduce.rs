@@ -235,12 +235,27 @@ pub(crate) struct Reach {
     pub(crate) squared: f64,
 }
 
+impl Reach {
+    /// Nothing reached: the start of a maximum.
+    const NONE: Self = Self {
+        coordinate: 0.0,
+        squared: 0.0,
+    };
+
+    /// The farther of two reaches, in each of its measures (rows of both sets).
+    pub(crate) fn max(self, other: Self) -> Self {
+        Self {
+            coordinate: self.coordinate.max(other.coordinate),
+            squared: self.squared.max(other.squared),
+        }
+    }
+}
+
 /// How far the rows of `x` reach from `centre`, in f64 (exact maxima, in any order, of the
 /// deviations, and of each row's squared distance summed as [`squared_distances`] sums). Each
 /// chunk keeps the maximum of every coordinate, row after row, a loop that vectorises (a
 /// running maximum of one value per step would not), then takes the largest.
 pub(crate) fn reach<T: Scalar, M: Modality>(x: &Embeddings<T, M>, centre: &[f64]) -> Reach {
-    let largest = |a: f64, b: f64| a.max(b);
     per_chunk(
         x.len(),
         #[inline(always)]
@@ -259,22 +274,13 @@ pub(crate) fn reach<T: Scalar, M: Modality>(x: &Embeddings<T, M>, centre: &[f64]
             }
             x.done_with(rows);
             Reach {
-                coordinate: coordinates.into_iter().fold(0.0, largest),
+                coordinate: coordinates.into_iter().fold(0.0, f64::max),
                 squared,
             }
         },
     )
     .into_iter()
-    .fold(
-        Reach {
-            coordinate: 0.0,
-            squared: 0.0,
-        },
-        |a, b| Reach {
-            coordinate: largest(a.coordinate, b.coordinate),
-            squared: largest(a.squared, b.squared),
-        },
-    )
+    .fold(Reach::NONE, Reach::max)
 }
 
 /// The row sum Σᵢ xᵢ and Σᵢ extra(xᵢ), in one pass over the rows.

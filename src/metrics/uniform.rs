@@ -175,11 +175,7 @@ impl<'a> Potential<'a> {
             .zip(mean_row(b))
             .map(|(x, y)| 0.5 * (x + y))
             .collect();
-        let (from_a, from_b) = (reach(a, &centre), reach(b, &centre));
-        let both = Reach {
-            coordinate: from_a.coordinate.max(from_b.coordinate),
-            squared: from_a.squared.max(from_b.squared),
-        };
+        let both = reach(a, &centre).max(reach(b, &centre));
         let quantity = "the cross-modal uniformity";
         let reach = resolved::<T>(quantity, t, a.dim(), both)?;
         Ok(Self {
