@@ -320,11 +320,7 @@ fn check_raw_uniformity<T: Scalar, M: Modality>(x: &Embeddings<T, M>, t: f64) {
                 .sum::<f64>()
         })
         .fold(0.0, f64::max);
-    let u = if T::NAME == "f32" {
-        2f64.powi(-24)
-    } else {
-        2f64.powi(-53)
-    };
+    let u = common::unit_roundoff::<T>();
     let bound = 5.0 * (d as f64 + 8.0) * u * farthest * t;
     match raw::uniform_loss(x, t) {
         Ok(value) => {

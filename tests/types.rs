@@ -437,11 +437,7 @@ fn an_outlier_leaves_the_close_pairs_within_the_bound_or_unresolved() {
         // max‖xᵢ − x̄‖² is the outlier's: (2b/3 − 1/3)² + (1/3)², with b as stored.
         let b = T::from_f64(big).to_f64();
         let farthest = ((2.0 * b - 1.0) / 3.0).powi(2) + 1.0 / 9.0;
-        let u = if T::NAME == "f32" {
-            2f64.powi(-24)
-        } else {
-            2f64.powi(-53)
-        };
+        let u = common::unit_roundoff::<T>();
         (raw::uniform_loss(&x, 1.0), 5.0 * 10.0 * u * farthest)
     }
     let loss = -2.0 - 3f64.ln();

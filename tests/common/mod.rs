@@ -48,6 +48,16 @@ pub const SWEEP: f64 = 1e-10;
 /// 1.1e-7 relative (tiny case, raw α = 2 alignment). 1e-6 ≈ 16u.
 pub const F32: f64 = 1e-6;
 
+/// The unit roundoff of `T`: 2⁻²⁴ for `f32`, 2⁻⁵³ for `f64` (the u of the uniformity's
+/// rounding bound).
+pub fn unit_roundoff<T: Scalar>() -> f64 {
+    if T::NAME == "f32" {
+        2f64.powi(-24)
+    } else {
+        2f64.powi(-53)
+    }
+}
+
 /// What a uniformity may differ from its definition by beyond the crate's bound on the Gram
 /// identity's rounding (`Error::Unresolved`): the f32 exponential's truncation, at most
 /// 5.3e-9 (docs/metrics.md), the f64 exponential's 2 ulps and the f64 sums of at most a few
