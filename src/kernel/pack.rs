@@ -124,7 +124,7 @@ fn interleave_rows<T: Element>(rows: &[T], d: usize, width: usize, panel: &mut [
 
 #[cfg(test)]
 mod tests {
-    use super::{Aligned, LINE, pack_panels};
+    use super::{Aligned, LINE, interleave, interleave_rows, pack_panels};
     use crate::kernel::Rows;
 
     #[test]
@@ -179,6 +179,22 @@ mod tests {
                     .collect();
                 assert_eq!(out.as_slice(), expected, "width {width}, d {d}");
             }
+        }
+    }
+
+    #[test]
+    fn the_unrolled_interleave_of_a_full_panel_is_the_row_by_row_one() {
+        for d in [1, 7, 8, 13, 24] {
+            let rows: Vec<f64> = (0..16 * d).map(|v| v as f64 + 0.25).collect();
+            let (mut fast, mut slow) = (vec![0.0; 16 * d], vec![0.0; 16 * d]);
+            interleave::<f64, 16>(&rows, d, &mut fast);
+            interleave_rows(&rows, d, 16, &mut slow, 0);
+            assert_eq!(fast, slow, "d {d}");
+            assert_eq!(fast[16 * (d - 1) + 15], rows[16 * d - 1]);
+            let (mut fast, mut slow) = (vec![0.0; 6 * d], vec![0.0; 6 * d]);
+            interleave::<f64, 6>(&rows[..6 * d], d, &mut fast);
+            interleave_rows(&rows[..6 * d], d, 6, &mut slow, 0);
+            assert_eq!(fast, slow, "d {d}");
         }
     }
 
