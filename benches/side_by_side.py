@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """numpy and torch beside the crate on its two pairwise passes, in one run.
 
-Run through `benches/side_by_side.sh`, which makes the venv, builds and runs the crate's
-`throughput` example (the FMA peak and the crate's medians, as JSON), and then this script
-with the BLAS tuning variables unset. The peers use their best straightforward code:
+Run through `benches/side_by_side.sh`, which makes the venv, builds the crate's `throughput`
+example and runs this script with the BLAS tuning variables unset. Each cell of the table
+(metric, precision, size) is measured back to back: the crate (the example, for this cell
+alone: the FMA peak before and after its runs, and their median, as JSON), then numpy,
+torch and the bare sgemm, medians of the same number of runs; so a host whose speed drifts
+(a shared virtual machine) moves the crate and its peers alike, within a minute of each
+other. The peers use their best straightforward code:
 
 - numpy uniformity: g = x @ x.T (OpenBLAS's syrk: half the flops), then in place
   g *= 2t; g -= 2t; np.exp(g, out=g) (on unit rows, -t||xi - xj||^2 = 2t(g - 1)), then
@@ -13,12 +17,15 @@ with the BLAS tuning variables unset. The peers use their best straightforward c
 - align_uniform's literal torch.pdist(x).pow(2).mul(-t).exp().mean().log();
 - the bare sgemm x @ y.T (y a different buffer, so no syrk) with no epilogue.
 
-It prints the BLAS kernels threadpoolctl reports, one table of medians, and the ratios.
+It prints the BLAS kernels threadpoolctl reports, the crate's JSON of each cell as it comes,
+and one table of medians and ratios; a cell's percentage of the peak is against the larger of
+the two peaks measured around the crate's runs of that cell.
 """
 import argparse
 import json
 import multiprocessing
 import statistics
+import subprocess
 import time
 
 import numpy as np
@@ -84,7 +91,8 @@ def median_seconds(f, repeats):
 
 
 def isolated_median_seconds(name, f, repeats):
-    """median_seconds(f) in a forked child, so that a peer that crashes (numpy's x @ x.T in
+    """median_seconds(f) in a forked child (the parent never starts a BLAS or OpenMP pool,
+    whose idle threads could spin beside the crate's runs), so that a peer that crashes (numpy's x @ x.T in
     f64 at n = 16384, d = 768 dies with a segmentation fault inside OpenBLAS's SkylakeX dsyrk,
     numpy 2.4.6, in the runs of 2026-11-30 and 2026-12-01) costs its cell of the table (nan),
     not the run. Every torch call runs in such a child: once the parent has run torch, its
@@ -104,15 +112,27 @@ def isolated_median_seconds(name, f, repeats):
     return receive.recv()
 
 
+def crate_cell(binary, metric, dtype, n, d, repeats):
+    """The throughput example on one cell: its JSON (the peak before and after, the median)."""
+    out = subprocess.run(
+        [binary, "--sizes", f"{n}x{d}", "--dtypes", dtype, "--metrics", metric,
+         "--repeats", str(repeats), "--json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    print(out.strip(), flush=True)
+    return json.loads(out)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--crate", required=True, help="the throughput example's --json output")
+    p.add_argument("--crate-bin", required=True, help="the throughput example's binary")
+    p.add_argument("--sizes", default="1024x512,8192x512,16384x512,8192x768,16384x768")
+    p.add_argument("--dtypes", default="f32,f64")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--pdist-up-to", type=int, default=16384, help="largest n for pdist")
+    p.add_argument("--threads", type=int, required=True)
     args = p.parse_args()
-    with open(args.crate) as f:
-        crate = json.load(f)
-    threads = crate["threads"]
+    threads = args.threads
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}")
     for pool in threadpool_info():
@@ -127,52 +147,56 @@ def main():
         )
     print(f"  torch BLAS: {torch.backends.mkl.is_available() and 'MKL' or 'not MKL'}, "
           f"{torch.get_num_threads()} threads")
-    peak32 = crate["peak_f32"]
-    print(
-        f"crate: {crate['isa']}, {threads} threads; f32 FMA peak {peak32 / 1e9:.1f} GFLOP/s "
-        f"(before the crate's runs; {crate['peak_f32_after'] / 1e9:.1f} after), "
-        f"f64 peak half of it"
-    )
     rng = np.random.default_rng(0)
+    rows = []
+    dtypes = {"f32": np.float32, "f64": np.float64}
+    for size in args.sizes.split(","):
+        n, d = (int(v) for v in size.split("x"))
+        for dtype_name in args.dtypes.split(","):
+            dtype = dtypes[dtype_name]
+            a, b = unit(rng, n, d, dtype), unit(rng, n, d, dtype)
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            for metric in ["uniform_loss", "contrastive_loss"]:
+                crate = crate_cell(args.crate_bin, metric, dtype_name, n, d, args.repeats)
+                pdist = float("nan")
+                if metric == "uniform_loss":
+                    numpy_s = isolated_median_seconds(
+                        "numpy uniformity", lambda: numpy_uniform(a), args.repeats
+                    )
+                    torch_s = isolated_median_seconds(
+                        "torch uniformity", lambda: torch_uniform(ta), args.repeats
+                    )
+                    # align_uniform's recipe is f32.
+                    if n <= args.pdist_up_to and dtype == np.float32:
+                        pdist = isolated_median_seconds(
+                            "torch pdist", lambda: torch_pdist(ta), max(1, args.repeats // 2)
+                        )
+                else:
+                    numpy_s = isolated_median_seconds(
+                        "numpy contrastive", lambda: numpy_contrastive(a, b), args.repeats
+                    )
+                    torch_s = isolated_median_seconds(
+                        "torch contrastive", lambda: torch_contrastive(ta, tb), args.repeats
+                    )
+                sgemm = isolated_median_seconds("sgemm", lambda: a @ b.T, args.repeats)
+                rows.append((metric, dtype_name, n, d, crate, numpy_s, torch_s, pdist, sgemm))
     header = (
-        f"{'metric':<12} {'dtype':<5} {'n':>6} {'d':>4} | {'crate s':>8} {'% peak':>6} | "
-        f"{'numpy s':>8} {'torch s':>8} {'pdist s':>8} {'sgemm s':>8} | "
+        f"{'metric':<12} {'dtype':<5} {'n':>6} {'d':>4} | {'peak':>6} {'crate s':>8} "
+        f"{'% peak':>6} | {'numpy s':>8} {'torch s':>8} {'pdist s':>8} {'sgemm s':>8} | "
         f"{'numpy/crate':>11} {'torch/crate':>11} {'crate/sgemm':>11}"
     )
+    print(f"{threads} threads; peak: the f32 FMA peak in GFLOP/s, the larger of the two "
+          f"measured around the crate's runs of the cell (the f64 peak is half of it)")
     print(header)
     print("-" * len(header))
-    dtypes = {"f32": np.float32, "f64": np.float64}
-    for t in crate["timings"]:
-        n, d, dtype = t["n"], t["d"], dtypes[t["dtype"]]
-        a, b = unit(rng, n, d, dtype), unit(rng, n, d, dtype)
-        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        sgemm = median_seconds(lambda: a @ b.T, args.repeats)
-        pdist = float("nan")
-        if t["metric"] == "uniform_loss":
-            numpy_s = isolated_median_seconds(
-                "numpy uniformity", lambda: numpy_uniform(a), args.repeats
-            )
-            torch_s = isolated_median_seconds(
-                "torch uniformity", lambda: torch_uniform(ta), args.repeats
-            )
-            # align_uniform's recipe is f32.
-            if n <= args.pdist_up_to and dtype == np.float32:
-                pdist = isolated_median_seconds(
-                    "torch pdist", lambda: torch_pdist(ta), max(1, args.repeats // 2)
-                )
-            name = "uniform"
-        else:
-            numpy_s = isolated_median_seconds(
-                "numpy contrastive", lambda: numpy_contrastive(a, b), args.repeats
-            )
-            torch_s = isolated_median_seconds(
-                "torch contrastive", lambda: torch_contrastive(ta, tb), args.repeats
-            )
-            name = "contrastive"
-        peak = peak32 / 2 if t["dtype"] == "f64" else peak32
+    for metric, dtype_name, n, d, crate, numpy_s, torch_s, pdist, sgemm in rows:
+        (t,) = crate["timings"]
+        peak32 = max(crate["peak_f32"], crate["peak_f32_after"])
+        peak = peak32 / 2 if dtype_name == "f64" else peak32
         seconds = t["seconds"]
+        name = metric.removesuffix("_loss")
         print(
-            f"{name:<12} {t['dtype']:<5} {n:>6} {d:>4} | {seconds:>8.4f} "
+            f"{name:<12} {dtype_name:<5} {n:>6} {d:>4} | {peak32 / 1e9:>6.1f} {seconds:>8.4f} "
             f"{100 * t['flops'] / seconds / peak:>5.1f}% | {numpy_s:>8.4f} {torch_s:>8.4f} "
             f"{pdist:>8.4f} {sgemm:>8.4f} | {numpy_s / seconds:>10.2f}x {torch_s / seconds:>10.2f}x "
             f"{seconds / sgemm:>11.2f}",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The crate beside numpy and torch on uniformity and the contrastive loss, in one run: the
-# FMA peak, the crate's medians (examples/throughput.rs), then the peers on the same sizes
-# (benches/side_by_side.py), in one table with the ratios. Not part of CI.
+# The crate beside numpy and torch on uniformity and the contrastive loss, in one run: each
+# cell (metric, precision, size) measured back to back, the crate's medians and the FMA peak
+# around them (examples/throughput.rs) and then the peers' (benches/side_by_side.py), so that
+# a drifting host moves them alike; one table with the ratios. Not part of CI.
 # Usage: bash benches/side_by_side.sh [--sizes 8192x512,16384x768] [--dtypes f32,f64]
 #        [--repeats 5]
 # The venv (target/side-by-side-venv, or $SIDE_BY_SIDE_VENV) gets numpy, scipy, torch and
@@ -28,12 +29,8 @@ make_venv "$venv" "${SIDE_BY_SIDE_SYSTEM_SITE:-0}"
 threads="$(nproc)"
 date -u +"run of %Y-%m-%d %H:%M UTC on $(lscpu | sed -n 's/^Model name: *//p'), $threads cores"
 (cd "$root" && cargo build --quiet --release --example throughput)
-crate_json="$(mktemp)"
-trap 'rm -f "$crate_json"' EXIT
-"$root/target/release/examples/throughput" --sizes "$sizes" --dtypes "$dtypes" \
-    --repeats "$repeats" --json > "$crate_json"
-cat "$crate_json"
 # The peers with the BLAS tuning variables unset for this command alone, every core.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
-    "$venv/bin/python" "$here/side_by_side.py" --crate "$crate_json" --repeats "$repeats"
+    "$venv/bin/python" "$here/side_by_side.py" --crate-bin "$root/target/release/examples/throughput" \
+    --threads "$threads" --sizes "$sizes" --dtypes "$dtypes" --repeats "$repeats"
