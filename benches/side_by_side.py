@@ -91,13 +91,14 @@ def median_seconds(f, repeats):
 
 
 def isolated_median_seconds(name, f, repeats):
-    """median_seconds(f) in a forked child (the parent never starts a BLAS or OpenMP pool,
-    whose idle threads could spin beside the crate's runs), so that a peer that crashes (numpy's x @ x.T in
-    f64 at n = 16384, d = 768 dies with a segmentation fault inside OpenBLAS's SkylakeX dsyrk,
-    numpy 2.4.6, in the runs of 2026-11-30 and 2026-12-01) costs its cell of the table (nan),
-    not the run. Every torch call runs in such a child: once the parent has run torch, its
-    OpenMP pool is live, and a forked child that runs torch hangs on a lock of that pool
-    (seen on 2026-12-02: the first torch cell after an in-process pdist never returned)."""
+    """median_seconds(f) in a forked child, so that the parent never starts a BLAS or OpenMP
+    pool (whose idle threads could spin beside the crate's runs), and so that a peer that
+    crashes (numpy's x @ x.T in f64 at n = 16384, d = 768 dies with a segmentation fault
+    inside OpenBLAS's SkylakeX dsyrk, numpy 2.4.6, in the runs of 2026-11-30 and 2026-12-01)
+    costs its cell of the table (nan), not the run. Every torch call runs in such a child:
+    once the parent has run torch, its OpenMP pool is live, and a forked child that runs
+    torch hangs on a lock of that pool (seen on 2026-12-02: the first torch cell after an
+    in-process pdist never returned)."""
     receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
 
     def child():
@@ -126,9 +127,10 @@ def crate_cell(binary, metric, dtype, n, d, repeats):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--crate-bin", required=True, help="the throughput example's binary")
-    p.add_argument("--sizes", default="1024x512,8192x512,16384x512,8192x768,16384x768")
-    p.add_argument("--dtypes", default="f32,f64")
-    p.add_argument("--repeats", type=int, default=5)
+    # side_by_side.sh passes every option (its defaults are the only ones).
+    p.add_argument("--sizes", required=True, help="NxD,...")
+    p.add_argument("--dtypes", required=True, help="f32,f64")
+    p.add_argument("--repeats", type=int, required=True)
     p.add_argument("--pdist-up-to", type=int, default=16384, help="largest n for pdist")
     p.add_argument("--threads", type=int, required=True)
     args = p.parse_args()

@@ -32,5 +32,6 @@ date -u +"run of %Y-%m-%d %H:%M UTC on $(lscpu | sed -n 's/^Model name: *//p'), 
 # The peers with the BLAS tuning variables unset for this command alone, every core.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
-    "$venv/bin/python" "$here/side_by_side.py" --crate-bin "$root/target/release/examples/throughput" \
-    --threads "$threads" --sizes "$sizes" --dtypes "$dtypes" --repeats "$repeats"
+    "$venv/bin/python" "$here/side_by_side.py" \
+    --crate-bin "$root/target/release/examples/throughput" --threads "$threads" \
+    --sizes "$sizes" --dtypes "$dtypes" --repeats "$repeats"
