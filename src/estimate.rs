@@ -4,8 +4,8 @@
 
 use rand::rngs::StdRng;
 use rand::{SeedableRng, seq::SliceRandom};
-use rayon::prelude::*;
 
+use crate::reduce::par_map;
 use crate::student_t::{t_cdf, t_quantile};
 use crate::{Error, Result, check};
 
@@ -388,13 +388,11 @@ impl Jackknife {
     ) -> Result<[Self; K]> {
         let all: Vec<usize> = (0..groups.len()).collect();
         let value = metric(&all)?;
-        let left_out: Vec<[f64; K]> = (0..g)
-            .into_par_iter()
-            .map(|k| {
-                let keep: Vec<usize> = all.iter().copied().filter(|&i| groups[i] != k).collect();
-                metric(&keep)
-            })
-            .collect::<Result<_>>()?;
+        let left_out = par_map(0..g, &|k| {
+            let keep: Vec<usize> = all.iter().copied().filter(|&i| groups[i] != k).collect();
+            metric(&keep)
+        });
+        let left_out = left_out.into_iter().collect::<Result<Vec<[f64; K]>>>()?;
         let jackknifes = (0..K)
             .map(|c| {
                 let deviations = left_out.iter().map(|v| v[c] - value[c]).collect();

@@ -3,8 +3,8 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rayon::prelude::*;
 
+use crate::reduce::par_map;
 use crate::{Result, check};
 
 /// A metric on all n rows (θ) and on `count` seeded lists of rows (θ₁ … θ_count), with the
@@ -34,10 +34,7 @@ pub(super) fn replicate(
     check::count_within(name, count, 2, usize::MAX, "at least 2")?;
     let all: Vec<usize> = (0..n).collect();
     let value = check::finite_value(metric(&all)?)?;
-    let replicates: Vec<Result<f64>> = (0..count)
-        .into_par_iter()
-        .map(|r| metric(&draw(&mut generator(seed, r))))
-        .collect();
+    let replicates = par_map(0..count, &|r| metric(&draw(&mut generator(seed, r))));
     let replicates = replicates.into_iter().collect::<Result<Vec<f64>>>()?;
     check::finite_scores(&replicates)?;
     let m = count as f64;
