@@ -2,10 +2,12 @@
 //!
 //! Throughput is counted in the pairs each pairwise metric visits (n(n−1)/2 for uniformity,
 //! n² for the contrastive loss; multiply by 2d for flops) and in rows for the O(n·d) metrics
-//! (multiply by 4d bytes per f32 set read). Each run first prints this machine's f32 FMA peak
-//! and read bandwidth, measured then (`examples/support/probe.rs`, shared with `cargo run
-//! --release --example peak`), so that the medians can be stated as a fraction of the peak of
-//! the same run; `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids: `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
+//! (multiply by 4d bytes per f32 set read). Each run first prints this machine's f32 FMA peak,
+//! the rate of the kernel's bare micro-kernel fed from cache, and the read bandwidth, measured
+//! then (`examples/support/probe.rs`, shared with `cargo run --release --example peak`), so
+//! that the medians can be stated as a fraction of the peak of the same run;
+//! `docs/benchmarks.md` turns them into GFLOP/s and GB/s. Benchmark ids:
+//! `pairwise/{metric}/{f32|f64}/d{d}/{n}`, `epilogues/…`,
 //! `captions/{metric}/f32/d512/{images}`, `geometry/{metric}/{n}`, `spectral/{metric}/{n}` and
 //! `linear/{metric}/{n}` and `errors/{metric}/{value|jackknife}/{n}` (f32, d = 512).
 
@@ -406,15 +408,20 @@ criterion_group!(
     benches, pairwise, epilogues, captions, geometry, spectral, linear, errors
 );
 
-/// The machine's peak and bandwidth, measured now, then the benchmarks (criterion_main's body).
+/// The machine's peak, its bare micro-kernel's rate and its bandwidth, measured now, then the
+/// benchmarks (criterion_main's body).
 fn main() {
     let (isa, one, all) = probe::fma_peak_f32(0.5);
+    let (tile_one, tile_all) = probe::tile_rate_f32(0.5);
     let read = probe::read_bandwidth(1 << 30);
     let threads = rayon::current_num_threads();
     println!(
-        "peak ({isa}): {:.1} GFLOP/s f32 on 1 thread, {:.1} on {threads}; reads {:.1} GB/s",
+        "peak ({isa}): {:.1} GFLOP/s f32 on 1 thread, {:.1} on {threads}; the bare \
+         micro-kernel {:.1} and {:.1}; reads {:.1} GB/s",
         one / 1e9,
         all / 1e9,
+        tile_one / 1e9,
+        tile_all / 1e9,
         read / 1e9
     );
     benches();

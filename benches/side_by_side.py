@@ -4,7 +4,8 @@
 Run through `benches/side_by_side.sh`, which makes the venv, builds the crate's `throughput`
 example and runs this script with the BLAS tuning variables unset. Each cell of the table
 (metric, precision, size) is measured back to back: the crate (the example, for this cell
-alone: the FMA peak before and after its runs, and their median, as JSON), then numpy,
+alone: the FMA peak and the bare micro-kernel's rate before and after its runs, and their
+median, as JSON), then numpy,
 torch and the bare sgemm, medians of the same number of runs; so a host whose speed drifts
 (a shared virtual machine) moves the crate and its peers alike, within a minute of each
 other. The peers use their best straightforward code:
@@ -19,7 +20,9 @@ other. The peers use their best straightforward code:
 
 It prints the BLAS kernels threadpoolctl reports, the crate's JSON of each cell as it comes,
 and one table of medians and ratios; a cell's percentage of the peak is against the larger of
-the two peaks measured around the crate's runs of that cell.
+the two peaks measured around the crate's runs of that cell, and its percentage of the bare
+micro-kernel (the kernel's own tile fed from cache with no packing and no epilogue, the most
+a pass can reach) against the larger of the two rates of that tile.
 """
 import argparse
 import json
@@ -114,7 +117,7 @@ def isolated_median_seconds(name, f, repeats):
 
 
 def crate_cell(binary, metric, dtype, n, d, repeats):
-    """The throughput example on one cell: its JSON (the peak before and after, the median)."""
+    """The throughput example on one cell: its JSON (the limits before and after, the median)."""
     out = subprocess.run(
         [binary, "--sizes", f"{n}x{d}", "--dtypes", dtype, "--metrics", metric,
          "--repeats", str(repeats), "--json"],
@@ -184,24 +187,29 @@ def main():
                 rows.append((metric, dtype_name, n, d, crate, numpy_s, torch_s, pdist, sgemm))
     header = (
         f"{'metric':<12} {'dtype':<5} {'n':>6} {'d':>4} | {'peak':>6} {'crate s':>8} "
-        f"{'% peak':>6} | {'numpy s':>8} {'torch s':>8} {'pdist s':>8} {'sgemm s':>8} | "
+        f"{'% peak':>6} {'% tile':>6} | {'numpy s':>8} {'torch s':>8} {'pdist s':>8} "
+        f"{'sgemm s':>8} | "
         f"{'numpy/crate':>11} {'torch/crate':>11} {'crate/sgemm':>11}"
     )
     print(f"{threads} threads; peak: the f32 FMA peak in GFLOP/s, the larger of the two "
-          f"measured around the crate's runs of the cell (the f64 peak is half of it)")
+          f"measured around the crate's runs of the cell (the f64 peak is half of it); tile: "
+          f"the bare micro-kernel's rate, the larger of its two, likewise")
     print(header)
     print("-" * len(header))
     for metric, dtype_name, n, d, crate, numpy_s, torch_s, pdist, sgemm in rows:
         (t,) = crate["timings"]
         peak32 = max(crate["peak_f32"], crate["peak_f32_after"])
-        peak = peak32 / 2 if dtype_name == "f64" else peak32
+        tile32 = max(crate["tile_f32"], crate["tile_f32_after"])
+        half = 2 if dtype_name == "f64" else 1
+        peak, tile = peak32 / half, tile32 / half
         seconds = t["seconds"]
+        rate = t["flops"] / seconds
         name = metric.removesuffix("_loss")
         print(
             f"{name:<12} {dtype_name:<5} {n:>6} {d:>4} | {peak32 / 1e9:>6.1f} {seconds:>8.4f} "
-            f"{100 * t['flops'] / seconds / peak:>5.1f}% | {numpy_s:>8.4f} {torch_s:>8.4f} "
-            f"{pdist:>8.4f} {sgemm:>8.4f} | {numpy_s / seconds:>10.2f}x {torch_s / seconds:>10.2f}x "
-            f"{seconds / sgemm:>11.2f}",
+            f"{100 * rate / peak:>5.1f}% {100 * rate / tile:>5.1f}% | {numpy_s:>8.4f} "
+            f"{torch_s:>8.4f} {pdist:>8.4f} {sgemm:>8.4f} | {numpy_s / seconds:>10.2f}x "
+            f"{torch_s / seconds:>10.2f}x {seconds / sgemm:>11.2f}",
             flush=True,
         )
 

@@ -1,5 +1,6 @@
 //! The throughput of the two pairwise passes, uniformity and the contrastive loss, as a
-//! fraction of this machine's fused multiply-add peak measured in the same run.
+//! fraction of this machine's fused multiply-add peak and of its bare micro-kernel's rate (fed
+//! from cache, no packing, no epilogue: `support/probe.rs`), both measured in the same run.
 //!
 //! `cargo run --release --example throughput -- [--sizes 8192x512,16384x768] [--dtypes
 //! f32,f64] [--repeats 5] [--json]` times each metric on random unit rows (`--repeats` runs,
@@ -26,8 +27,9 @@ const USAGE: &str = "\
 usage: cargo run --release --example throughput -- [--sizes NxD,...] [--dtypes f32,f64]
        [--repeats R] [--metrics uniform_loss,contrastive_loss] [--no-peak] [--json]
 The median time of uniform_loss (t = 2) and contrastive_loss (CLIP's temperature) on N
-random unit rows of dimension D, and its flop rate against the FMA peak measured in the same
-run (--no-peak skips the peak, for .ci/instruction_budget under valgrind). Defaults: --sizes
+random unit rows of dimension D, and its flop rate against the FMA peak and the bare
+micro-kernel's rate measured in the same run (--no-peak skips both, for
+.ci/instruction_budget under valgrind). Defaults: --sizes
 1024x512,8192x512,16384x768 --dtypes f32,f64 --repeats 5, both metrics.
 ";
 
@@ -103,14 +105,16 @@ fn main() {
     let metrics: Vec<&str> = metrics.split(',').collect();
     let json = std::env::args().any(|a| a == "--json");
     let measure_peak = !std::env::args().any(|a| a == "--no-peak");
-    let peak = || {
+    // (the instruction set, the f32 FMA peak, the bare micro-kernel's f32 rate), all threads.
+    let limits = || {
         if measure_peak {
-            probe::fma_peak_f32(0.5)
+            let (isa, _, peak) = probe::fma_peak_f32(0.5);
+            (isa, peak, probe::tile_rate_f32(0.5).1)
         } else {
             ("not measured".to_owned(), f64::NAN, f64::NAN)
         }
     };
-    let (isa, _, peak_f32) = peak();
+    let (isa, peak_f32, tile_f32) = limits();
     let mut timings = Vec::new();
     for size in sizes.split(',') {
         let (n, d) = size.split_once('x').expect("--sizes NxD,...");
@@ -123,12 +127,14 @@ fn main() {
             });
         }
     }
-    let (peak_after, threads) = (peak().2, rayon::current_num_threads());
-    let peak = |dtype: &str| {
+    let (_, peak_after, tile_after) = limits();
+    let threads = rayon::current_num_threads();
+    // The f64 limits are half the f32 ones.
+    let of_dtype = |dtype: &str, f32_rate: f64| {
         if dtype == "f64" {
-            peak_f32 / 2.0
+            f32_rate / 2.0
         } else {
-            peak_f32
+            f32_rate
         }
     };
     if json {
@@ -144,27 +150,33 @@ fn main() {
             .collect();
         println!(
             "{{\"isa\": \"{isa}\", \"threads\": {threads}, \"peak_f32\": {peak_f32:e}, \
-             \"peak_f32_after\": {peak_after:e}, \"timings\": [{}]}}",
+             \"peak_f32_after\": {peak_after:e}, \"tile_f32\": {tile_f32:e}, \
+             \"tile_f32_after\": {tile_after:e}, \"timings\": [{}]}}",
             rows.join(", ")
         );
         return;
     }
     println!(
-        "{isa}, {threads} threads: f32 FMA peak {:.1} GFLOP/s before the runs, {:.1} after",
+        "{isa}, {threads} threads: f32 FMA peak {:.1} GFLOP/s before the runs, {:.1} after; \
+         the bare micro-kernel {:.1} and {:.1}",
         peak_f32 / 1e9,
-        peak_after / 1e9
+        peak_after / 1e9,
+        tile_f32 / 1e9,
+        tile_after / 1e9
     );
     for t in &timings {
         let rate = t.flops / t.seconds;
         println!(
-            "{:<17} {} n={:<6} d={:<4} {:>9.2} ms  {:>6.1} GFLOP/s  {:>5.1} % of peak",
+            "{:<17} {} n={:<6} d={:<4} {:>9.2} ms  {:>6.1} GFLOP/s  {:>5.1} % of peak  \
+             {:>5.1} % of the bare micro-kernel",
             t.metric,
             t.dtype,
             t.n,
             t.d,
             t.seconds * 1e3,
             rate / 1e9,
-            100.0 * rate / peak(t.dtype)
+            100.0 * rate / of_dtype(t.dtype, peak_f32),
+            100.0 * rate / of_dtype(t.dtype, tile_f32)
         );
     }
 }

@@ -2,13 +2,16 @@
 //! - [`fma_peak_f32`]: the peak f32 fused multiply-add rate, on the instruction set the
 //!   crate's pairwise kernel picks at run time (AVX-512F, AVX2 + FMA or portable), from
 //!   register-only loops with the kernel's own micro-kernel accumulator tile and no loads;
+//! - [`tile_rate_f32`]: the rate of that micro-kernel itself, fed from the caches the way the
+//!   kernel's loop nest feeds it, with no packing and no epilogue: the most a pass can reach;
 //! - [`read_bandwidth`]: the memory read bandwidth of the rayon pool, summing a buffer far
 //!   beyond the caches (the limit of the O(n·d) metrics).
 //!
 //! It lives here, not in the library, because measuring the machine is the job of the
 //! examples and benchmarks: the library holds no benchmark plumbing. Include it with
 //! `#[path = "support/probe.rs"] mod probe;` (from `benches/`: `"../examples/support/probe.rs"`).
-//! The tile shapes below copy the micro-kernel's (`src/kernel/simd.rs`); keep them in step.
+//! The tile shapes and cache budgets below copy the kernel's (`src/kernel/simd.rs`,
+//! `src/kernel/schedule.rs`); keep them in step.
 
 use rayon::prelude::*;
 
@@ -33,6 +36,41 @@ pub fn fma_peak_f32(seconds: f64) -> (String, f64, f64) {
     let one = rate(1, iterations);
     let all = rate(rayon::current_num_threads(), iterations);
     (isa.name().to_owned(), one, all)
+}
+
+/// (f32 flops per second of 1 thread, of every thread of the current rayon pool), each over
+/// about `seconds`, of the micro-kernel's tile fed from cache the way the kernel's loop nest
+/// feeds it at d = 512: each thread holds a sweep of 4 MiB of rows in panels of MR (read from
+/// L3 once per block) and a block of 256 KiB of columns in panels of NR (kept in L2), and
+/// fills the tiles of every row panel against every column panel of the block, again and
+/// again. No packing, no epilogue, no triangle: the rate that a pass's packing and epilogue
+/// can only lower.
+pub fn tile_rate_f32(seconds: f64) -> (f64, f64) {
+    let isa = Isa::detect();
+    let rate = || {
+        let (mr, nr) = isa.tile_shape();
+        let (d, block) = (512, 128); // 256 KiB of f32 columns at d = 512, as the kernel cuts
+        let groups = (4 << 20) / (d * 4) / mr; // a sweep of 4 MiB
+        let a: Vec<f32> = (0..groups * mr * d)
+            .map(|k| (k % 7) as f32 * 1e-3)
+            .collect();
+        let b: Vec<f32> = (0..block * d).map(|k| (k % 5) as f32 * 1e-3).collect();
+        let mut dots = vec![0.0f32; mr * block];
+        let (start, mut flops) = (std::time::Instant::now(), 0.0);
+        while start.elapsed().as_secs_f64() < seconds {
+            for a in a.chunks_exact(mr * d) {
+                for (p, b) in b.chunks_exact(nr * d).enumerate() {
+                    isa.tile(d, a, b, &mut dots[p * nr..], block);
+                }
+            }
+            flops += (2 * groups * mr * block * d) as f64;
+        }
+        assert!(dots.iter().all(|v| v.is_finite()), "the tile diverged");
+        flops / start.elapsed().as_secs_f64()
+    };
+    let one = rate();
+    let all = rayon::broadcast(|_| rate()).iter().sum();
+    (one, all)
 }
 
 /// Bytes per second that the current rayon pool reads from memory, summing a buffer of
@@ -108,6 +146,40 @@ impl Isa {
         }
     }
 
+    /// The micro-kernel's tile: (MR rows, NR columns).
+    fn tile_shape(self) -> (usize, usize) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => (12, 32),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => (6, 16),
+            Self::Portable => (4, 8),
+        }
+    }
+
+    /// `out[r·stride + c] = Σₖ a[k·MR + r]·b[k·NR + c]` over k < d: the micro-kernel's tile
+    /// from its packed panels (`a` of MR rows, `b` of NR, interleaved by coordinate).
+    fn tile(self, d: usize, a: &[f32], b: &[f32], out: &mut [f32], stride: usize) {
+        let (mr, nr) = self.tile_shape();
+        assert!(
+            d.is_multiple_of(4) && a.len() >= d * mr && b.len() >= d * nr && stride >= nr,
+            "panels too short"
+        );
+        assert!(out.len() >= (mr - 1) * stride + nr, "tile out of bounds");
+        let (a, b, out) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Isa::Avx512` proves AVX-512F (see `spin`); the asserts above prove the
+            // ranges the tile reads and writes.
+            Self::Avx512 => unsafe { x86::tile_avx512(d, a, b, out, stride) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Isa::Avx2` proves AVX2 and FMA; the ranges as above.
+            Self::Avx2 => unsafe { x86::tile_avx2(d, a, b, out, stride) },
+            // SAFETY: the ranges as above.
+            Self::Portable => unsafe { tile_portable(d, a, b, out, stride) },
+        }
+    }
+
     /// Runs `iterations` rounds of the tile and returns the flops done. The sum of the
     /// accumulators is checked to be finite, which keeps the loop from being optimised away.
     fn spin(self, iterations: usize, x: f32) -> f64 {
@@ -139,9 +211,70 @@ fn spin_portable(iterations: usize, x: f32) -> f32 {
     acc.as_flattened().iter().sum()
 }
 
+/// A micro-kernel tile of MR rows × NV vectors, four coordinates per turn of its loop (the
+/// kernel's `fma_tile`), for one instruction set's vector type and five operations.
+macro_rules! tile {
+    (
+        $(#[$attr:meta])* $name:ident, $v:ty, lanes = $lanes:expr, mr = $mr:expr, nv = $nv:expr,
+        $zero:expr, $load:expr, $splat:expr, $fma:expr, $store:expr
+    ) => {
+        /// The micro-kernel's tile ([`Isa::tile`](super::Isa)).
+        ///
+        /// # Safety
+        /// The CPU supports the instruction set; `a` is valid for d·MR reads, `b` for
+        /// d·NV·LANES, `out` for the tile's writes at `stride`; d is a multiple of 4.
+        $(#[$attr])*
+        pub(super) unsafe fn $name(
+            d: usize,
+            a: *const f32,
+            b: *const f32,
+            out: *mut f32,
+            stride: usize,
+        ) {
+            let nr = $nv * $lanes;
+            // SAFETY: the caller's guarantees.
+            unsafe {
+                let mut acc: [[$v; $nv]; $mr] = [[$zero(); $nv]; $mr];
+                for k in (0..d).step_by(4) {
+                    for k in k..k + 4 {
+                        let bk: [$v; $nv] =
+                            std::array::from_fn(|v| $load(b.add(k * nr + v * $lanes)));
+                        for (r, row) in acc.iter_mut().enumerate() {
+                            let ar = $splat(*a.add(k * $mr + r));
+                            for (c, &bv) in row.iter_mut().zip(&bk) {
+                                *c = $fma(ar, bv, *c);
+                            }
+                        }
+                    }
+                }
+                for (r, row) in acc.iter().enumerate() {
+                    for (v, &c) in row.iter().enumerate() {
+                        $store(out.add(r * stride + v * $lanes), c);
+                    }
+                }
+            }
+        }
+    };
+}
+
+tile! {
+    tile_portable, f32, lanes = 1, mr = 4, nv = 8,
+    || 0.0f32, |p: *const f32| *p, |x: f32| x, f32::mul_add, |p: *mut f32, v| *p = v
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
+
+    tile! {
+        #[target_feature(enable = "avx512f")] tile_avx512, __m512, lanes = 16, mr = 12, nv = 2,
+        _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps
+    }
+
+    tile! {
+        #[target_feature(enable = "avx2,fma")] tile_avx2, __m256, lanes = 8, mr = 6, nv = 2,
+        _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps
+    }
 
     /// Rounds of 12 × 2 zmm fused multiply-adds (12 × 32 f32), acc ← acc·x + x; returns the
     /// sum of every lane of every accumulator.
