@@ -5,10 +5,9 @@ Run through `benches/side_by_side.sh`, which makes the venv, builds the crate's 
 example and runs this script with the BLAS tuning variables unset. Each cell of the table
 (metric, precision, size) is measured back to back: the crate (the example, for this cell
 alone: the FMA peak and the bare micro-kernel's rate before and after its runs, and their
-median, as JSON), then numpy,
-torch and the bare sgemm, medians of the same number of runs; so a host whose speed drifts
-(a shared virtual machine) moves the crate and its peers alike, within a minute of each
-other. The peers use their best straightforward code:
+median, as JSON), then numpy, torch and the bare sgemm, medians of the same number of runs;
+so a host whose speed drifts (a shared virtual machine) moves the crate and its peers alike,
+within a minute of each other. The peers use their best straightforward code:
 
 - numpy uniformity: g = x @ x.T (OpenBLAS's syrk: half the flops), then in place
   g *= 2t; g -= 2t; np.exp(g, out=g) (on unit rows, -t||xi - xj||^2 = 2t(g - 1)), then

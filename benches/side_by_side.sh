@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The crate beside numpy and torch on uniformity and the contrastive loss, in one run: each
 # cell (metric, precision, size) measured back to back, the crate's medians with the FMA peak
-# and the bare micro-kernel's rate around them (examples/throughput.rs) and then the peers' (benches/side_by_side.py), so that
-# a drifting host moves them alike; one table with the ratios. Not part of CI.
+# and the bare micro-kernel's rate around them (examples/throughput.rs) and then the peers'
+# (benches/side_by_side.py), so that a drifting host moves them alike; one table with the
+# ratios. Not part of CI.
 # Usage: bash benches/side_by_side.sh [--sizes 8192x512,16384x768] [--dtypes f32,f64]
 #        [--repeats 5]
 # The venv (target/side-by-side-venv, or $SIDE_BY_SIDE_VENV) gets numpy, scipy, torch and

@@ -29,8 +29,8 @@ usage: cargo run --release --example throughput -- [--sizes NxD,...] [--dtypes f
 The median time of uniform_loss (t = 2) and contrastive_loss (CLIP's temperature) on N
 random unit rows of dimension D, and its flop rate against the FMA peak and the bare
 micro-kernel's rate measured in the same run (--no-peak skips both, for
-.ci/instruction_budget under valgrind). Defaults: --sizes
-1024x512,8192x512,16384x768 --dtypes f32,f64 --repeats 5, both metrics.
+.ci/instruction_budget under valgrind). Defaults: --sizes 1024x512,8192x512,16384x768
+--dtypes f32,f64 --repeats 5, both metrics.
 ";
 
 /// The value after `flag` on the command line, or `default`.

@@ -137,13 +137,8 @@ impl Isa {
 
     /// Flops of one round of the tile: 2 (multiply and add) per f32 accumulator lane.
     fn flops_per_iteration(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => 2 * 12 * (2 * 16),
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => 2 * 6 * (2 * 8),
-            Self::Portable => 2 * 4 * 8,
-        }
+        let (mr, nr) = self.tile_shape();
+        2 * mr * nr
     }
 
     /// The micro-kernel's tile: (MR rows, NR columns).
